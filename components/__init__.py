@@ -1,0 +1,1 @@
+"""Pulumi components of the pets application (see pets_app.build)."""

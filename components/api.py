@@ -1,0 +1,329 @@
+"""The REST API, generated from the route table.
+
+Every route becomes a method with AWS_PROXY integration to its own function;
+every non-public method requires AWS_IAM (SigV4). Each resource with routes
+gets a CORS preflight, and gateway errors carry CORS headers and a JSON body
+so a browser can read why a call was refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+import access
+from components import policies
+from components.config import Throttle
+
+# What the browser app sends: SigV4 headers and the user's ID token.
+CORS_ALLOW_HEADERS = (
+    "Authorization,Content-Type,X-Amz-Date,X-Amz-Security-Token,X-Amz-Content-Sha256,X-Id-Token"
+)
+CORS_MAX_AGE_SECONDS = 600
+# One JSON line per request; caller and userArn say which role made the call.
+ACCESS_LOG_FORMAT = json.dumps({
+    "requestId": "$context.requestId",
+    "requestTime": "$context.requestTime",
+    "sourceIp": "$context.identity.sourceIp",
+    "caller": "$context.identity.caller",
+    "userArn": "$context.identity.userArn",
+    "httpMethod": "$context.httpMethod",
+    "resourcePath": "$context.resourcePath",
+    "status": "$context.status",
+    "error": "$context.error.message",
+    "integrationLatency": "$context.integrationLatency",
+})
+GATEWAY_ERROR_TEMPLATE = '{"error": $context.error.messageString}'
+
+
+@dataclass
+class RouteTarget:
+    """Where API Gateway sends a route: the function's invoke ARN and name."""
+
+    invoke_arn: pulumi.Input[str]
+    function_name: pulumi.Input[str]
+
+
+@dataclass
+class PetsApiArgs:
+    api_name: str
+    stage: str
+    routes: Sequence[access.Route]
+    targets: Mapping[str, RouteTarget]  # by route id
+    cors_allow_origin: str = "*"
+    log_retention_days: int = 30
+    throttle: Throttle = field(default_factory=Throttle)
+    manage_account_logging_role: bool = False
+
+
+def _quoted(value: str) -> str:
+    """API Gateway mapping values are literals only when single-quoted."""
+    return f"'{value}'"
+
+
+def _cors_headers(origin: str, methods: str) -> dict[str, str]:
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Methods": methods,
+        "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
+        "Access-Control-Max-Age": str(CORS_MAX_AGE_SECONDS),
+    }
+
+
+def _slug(path: str) -> str:
+    """`/pets/{petId}` -> `-pets-petId`, for logical resource names."""
+    return path.replace("/", "-").replace("{", "").replace("}", "")
+
+
+def _resource_paths(routes: Sequence[access.Route]) -> list[str]:
+    """Every path prefix the routes need, parents before children."""
+    paths: set[str] = set()
+    for route in routes:
+        segments = route.path.strip("/").split("/")
+        for depth in range(1, len(segments) + 1):
+            paths.add("/" + "/".join(segments[:depth]))
+    return sorted(paths, key=lambda p: (p.count("/"), p))
+
+
+def route_table_digest(args: PetsApiArgs) -> str:
+    """Changes whenever the API's shape changes, to force a new deployment."""
+    shape = {
+        "routes": [(r.method, r.path, r.public, r.handler) for r in args.routes],
+        "cors": [args.cors_allow_origin, CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS],
+        "errors": GATEWAY_ERROR_TEMPLATE,
+    }
+    return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()
+
+
+class PetsApi(pulumi.ComponentResource):
+    rest_api: aws.apigateway.RestApi
+    stage: aws.apigateway.Stage
+    methods: dict[str, aws.apigateway.Method]  # by route id, plus `OPTIONS <path>`
+
+    def __init__(self, name: str, args: PetsApiArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("pets:index:PetsApi", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        missing = [r.id for r in args.routes if r.id not in args.targets]
+        if missing:
+            raise ValueError(f"{name}: no function for route(s) {missing}")
+
+        self.rest_api = aws.apigateway.RestApi(
+            f"{name}-api",
+            name=args.api_name,
+            description="Pets API: AWS_IAM (SigV4) on every non-public method",
+            endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(
+                types="REGIONAL"
+            ),
+            opts=child,
+        )
+        api_id = self.rest_api.id
+
+        resources: dict[str, pulumi.Output[str]] = {"/": self.rest_api.root_resource_id}
+        for path in _resource_paths(args.routes):
+            parent, _, part = path.rpartition("/")
+            resource = aws.apigateway.Resource(
+                f"{name}-resource{_slug(path)}",
+                rest_api=api_id,
+                parent_id=resources[parent or "/"],
+                path_part=part,
+                opts=child,
+            )
+            resources[path] = resource.id
+
+        self.methods = {}
+        deploy_after: list[pulumi.Resource] = []
+        integration_uris: list[pulumi.Input[str]] = []
+        for route in args.routes:
+            target = args.targets[route.id]
+            slug = f"{route.method.lower()}{_slug(route.path)}"
+            path_params = {
+                f"method.request.path.{s[1:-1]}": True
+                for s in route.path.split("/") if s.startswith("{")
+            }
+            method = aws.apigateway.Method(
+                f"{name}-method-{slug}",
+                rest_api=api_id,
+                resource_id=resources[route.path],
+                http_method=route.method,
+                authorization="NONE" if route.public else "AWS_IAM",
+                request_parameters=path_params or None,
+                opts=child,
+            )
+            integration = aws.apigateway.Integration(
+                f"{name}-integration-{slug}",
+                rest_api=api_id,
+                resource_id=resources[route.path],
+                http_method=method.http_method,
+                type="AWS_PROXY",
+                integration_http_method="POST",  # Lambda is always invoked with POST
+                uri=target.invoke_arn,
+                opts=child,
+            )
+            aws.lambda_.Permission(
+                f"{name}-permission-{slug}",
+                action="lambda:InvokeFunction",
+                function=target.function_name,
+                principal="apigateway.amazonaws.com",
+                # Only this method of this stage may invoke the function.
+                source_arn=self.rest_api.execution_arn.apply(
+                    lambda arn, r=route: policies.route_arn(arn, args.stage, r)
+                ),
+                opts=child,
+            )
+            self.methods[route.id] = method
+            integration_uris.append(target.invoke_arn)
+            deploy_after += [method, integration]
+
+        for path in sorted({r.path for r in args.routes}):
+            verbs = sorted({r.method for r in args.routes if r.path == path} | {"OPTIONS"})
+            deploy_after += self._preflight(name, args, resources[path], path, ",".join(verbs))
+
+        deploy_after += [
+            aws.apigateway.Response(
+                f"{name}-gateway-{kind.lower().replace('_', '-')}",
+                rest_api_id=api_id,
+                response_type=kind,
+                response_parameters={
+                    f"gatewayresponse.header.{header}": _quoted(value)
+                    for header, value in _cors_headers(
+                        args.cors_allow_origin, "GET,POST,DELETE,OPTIONS"
+                    ).items()
+                },
+                response_templates={"application/json": GATEWAY_ERROR_TEMPLATE},
+                opts=child,
+            )
+            for kind in ("DEFAULT_4XX", "DEFAULT_5XX")
+        ]
+
+        deployment = aws.apigateway.Deployment(
+            f"{name}-deployment",
+            rest_api=api_id,
+            description="pets API",
+            triggers={
+                "routes": route_table_digest(args),
+                "integrations": pulumi.Output.all(*integration_uris).apply(
+                    lambda uris: hashlib.sha256("\n".join(uris).encode()).hexdigest()
+                ),
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=deploy_after),
+        )
+
+        self.access_log_group = aws.cloudwatch.LogGroup(
+            f"{name}-access-logs",
+            name=f"/aws/apigateway/{args.api_name}/{args.stage}/access",
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+        stage_after = []
+        if args.manage_account_logging_role:
+            stage_after.append(self._account_logging_role(name, args))
+        self.stage = aws.apigateway.Stage(
+            f"{name}-stage",
+            rest_api=api_id,
+            deployment=deployment.id,
+            stage_name=args.stage,
+            access_log_settings=aws.apigateway.StageAccessLogSettingsArgs(
+                destination_arn=self.access_log_group.arn,
+                format=ACCESS_LOG_FORMAT,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=stage_after),
+        )
+        aws.apigateway.MethodSettings(
+            f"{name}-method-settings",
+            rest_api=api_id,
+            stage_name=self.stage.stage_name,
+            method_path="*/*",
+            settings=aws.apigateway.MethodSettingsSettingsArgs(
+                throttling_rate_limit=args.throttle.rate_limit,
+                throttling_burst_limit=args.throttle.burst_limit,
+                metrics_enabled=True,
+            ),
+            opts=child,
+        )
+
+        self.rest_api_id = api_id
+        self.execution_arn = self.rest_api.execution_arn
+        self.invoke_url = self.stage.invoke_url
+        self.register_outputs({
+            "restApiId": api_id,
+            "executionArn": self.execution_arn,
+            "invokeUrl": self.invoke_url,
+        })
+
+    def _preflight(
+        self,
+        name: str,
+        args: PetsApiArgs,
+        resource_id: pulumi.Output[str],
+        path: str,
+        verbs: str,
+    ) -> list[pulumi.Resource]:
+        """OPTIONS answered by API Gateway itself: browsers send it unsigned."""
+        child = pulumi.ResourceOptions(parent=self)
+        slug = f"options{_slug(path)}"
+        headers = _cors_headers(args.cors_allow_origin, verbs)
+        method = aws.apigateway.Method(
+            f"{name}-method-{slug}",
+            rest_api=self.rest_api.id,
+            resource_id=resource_id,
+            http_method="OPTIONS",
+            authorization="NONE",
+            opts=child,
+        )
+        integration = aws.apigateway.Integration(
+            f"{name}-integration-{slug}",
+            rest_api=self.rest_api.id,
+            resource_id=resource_id,
+            http_method=method.http_method,
+            type="MOCK",
+            request_templates={"application/json": '{"statusCode": 200}'},
+            opts=child,
+        )
+        response = aws.apigateway.MethodResponse(
+            f"{name}-method-response-{slug}",
+            rest_api=self.rest_api.id,
+            resource_id=resource_id,
+            http_method=method.http_method,
+            status_code="200",
+            response_parameters={f"method.response.header.{h}": True for h in headers},
+            opts=child,
+        )
+        integration_response = aws.apigateway.IntegrationResponse(
+            f"{name}-integration-response-{slug}",
+            rest_api=self.rest_api.id,
+            resource_id=resource_id,
+            http_method=method.http_method,
+            status_code=response.status_code,
+            response_parameters={
+                f"method.response.header.{h}": _quoted(v) for h, v in headers.items()
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[integration]),
+        )
+        self.methods[f"OPTIONS {path}"] = method
+        return [method, integration, response, integration_response]
+
+    def _account_logging_role(self, name: str, args: PetsApiArgs) -> aws.apigateway.Account:
+        """API Gateway's account-wide role for writing logs (one per account and region)."""
+        child = pulumi.ResourceOptions(parent=self)
+        role = aws.iam.Role(
+            f"{name}-cloudwatch-role",
+            name=f"{args.api_name}-apigateway-logs",
+            assume_role_policy=json.dumps(policies.service_trust_policy("apigateway.amazonaws.com")),
+            opts=child,
+        )
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-cloudwatch-role-policy",
+            role=role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+            opts=child,
+        )
+        return aws.apigateway.Account(
+            f"{name}-account",
+            cloudwatch_role_arn=role.arn,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
+        )

@@ -1,0 +1,257 @@
+"""The stack's settings, read from Pulumi.<stack>.yaml and checked up front.
+
+Every problem names the config key, so `pulumi up` fails before it creates
+anything instead of half-way through with a provider error.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+import access
+
+NAMESPACE = "pets"
+
+_KNOWN_KEYS = frozenset(
+    {
+        "oidcIssuer",
+        "oidcClientId",
+        "oidcThumbprints",
+        "stage",
+        "userClasses",
+        "corsAllowOrigin",
+        "logRetentionDays",
+        "throttle",
+        "manageApiGatewayAccount",
+        "lambdaPackage",
+    }
+)
+# CloudWatch Logs accepts only these retention periods.
+_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+     2557, 2922, 3288, 3653}
+)
+
+
+class ConfigError(ValueError):
+    """A stack setting is missing or invalid; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Throttle:
+    rate_limit: float = 20.0
+    burst_limit: int = 40
+
+
+@dataclass(frozen=True)
+class Settings:
+    stack: str
+    oidc_issuer: str
+    oidc_client_id: str
+    user_classes: tuple[access.UserClass, ...]
+    stage: str = "v1"
+    oidc_thumbprints: tuple[str, ...] = ()
+    cors_allow_origin: str = "*"
+    log_retention_days: int = 30
+    throttle: Throttle = field(default_factory=Throttle)
+    manage_api_gateway_account: bool = False
+    lambda_package: str = "build/lambda"
+
+    @property
+    def prefix(self) -> str:
+        """Every resource name derives from this."""
+        return f"{NAMESPACE}-{self.stack}"
+
+
+def _key(name: str) -> str:
+    return f"{NAMESPACE}:{name}"
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _issuer(value: str | None) -> str:
+    if not value:
+        raise ConfigError(f"{_key('oidcIssuer')} is required: the OIDC issuer URL, e.g. "
+                          "https://YOUR_TENANT.auth0.com/ (exactly the token's `iss`)")
+    parts = urlsplit(value)
+    if parts.query or parts.fragment or not parts.hostname:
+        raise ConfigError(f"{_key('oidcIssuer')}: {value!r} is not an issuer URL")
+    # IAM only trusts https issuers; plain http is for an emulator on loopback.
+    if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(parts.hostname)):
+        raise ConfigError(f"{_key('oidcIssuer')}: {value!r} must use https "
+                          "(plain http only on a loopback host, for local emulators)")
+    return value
+
+
+def _client_id(value: str | None) -> str:
+    if not value:
+        raise ConfigError(f"{_key('oidcClientId')} is required: the OIDC client id of the "
+                          "browser app (the ID token's `aud`)")
+    if len(value) > 255 or not value.isprintable() or " " in value:
+        raise ConfigError(f"{_key('oidcClientId')}: {value!r} is not a client id")
+    return value
+
+
+def _stage(value: str | None) -> str:
+    if value is None:
+        return Settings.stage
+    if not re.fullmatch(r"[A-Za-z0-9_]{1,128}", value):
+        raise ConfigError(f"{_key('stage')}: {value!r} must be letters, digits or _")
+    return value
+
+
+def _json(name: str, value: str) -> Any:
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"{_key(name)}: not valid YAML/JSON structure ({err})") from None
+
+
+def _strings(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{key}: expected a list of non-empty strings")
+    return tuple(value)
+
+
+def _membership(key: str, value: Any) -> access.Membership:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{key}: expected a map with subPatterns, subjects or sessionTags")
+    unknown = set(value) - {"subPatterns", "subjects", "sessionTags"}
+    if unknown:
+        raise ConfigError(f"{key}: unknown field(s) {sorted(unknown)}; "
+                          "use subPatterns, subjects or sessionTags")
+    tags = value.get("sessionTags", {})
+    if not isinstance(tags, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, str) and v for k, v in tags.items()
+    ):
+        raise ConfigError(f"{key}.sessionTags: expected a map of tag name to value")
+    try:
+        return access.Membership(
+            sub_patterns=_strings(f"{key}.subPatterns", value.get("subPatterns", [])),
+            subjects=_strings(f"{key}.subjects", value.get("subjects", [])),
+            session_tags=tags,
+        )
+    except ValueError as err:
+        raise ConfigError(f"{key}: {err}") from None
+
+
+def _user_classes(value: str | None) -> tuple[access.UserClass, ...]:
+    """The model's classes, with membership replaced where the stack says so."""
+    if value is None:
+        return access.USER_CLASSES
+    overrides = _json("userClasses", value)
+    key = _key("userClasses")
+    if not isinstance(overrides, dict):
+        raise ConfigError(f"{key}: expected a map of user class to membership rules")
+    known = {c.name: c for c in access.USER_CLASSES}
+    unknown = set(overrides) - set(known)
+    if unknown:
+        raise ConfigError(f"{key}: unknown user class(es) {sorted(unknown)}; the classes "
+                          f"are {sorted(known)} (add classes in access.py, not in config)")
+    return tuple(
+        replace(c, members=_membership(f"{key}.{c.name}", overrides[c.name]))
+        if c.name in overrides else c
+        for c in access.USER_CLASSES
+    )
+
+
+def _retention(value: str | None) -> int:
+    if value is None:
+        return Settings.log_retention_days
+    try:
+        days = int(value)
+    except ValueError:
+        days = -1
+    if days not in _RETENTION_DAYS:
+        raise ConfigError(f"{_key('logRetentionDays')}: {value!r} is not a CloudWatch "
+                          f"retention period; use one of {sorted(_RETENTION_DAYS)}")
+    return days
+
+
+def _throttle(value: str | None) -> Throttle:
+    if value is None:
+        return Throttle()
+    key = _key("throttle")
+    raw = _json("throttle", value)
+    if not isinstance(raw, dict) or set(raw) - {"rateLimit", "burstLimit"}:
+        raise ConfigError(f"{key}: expected a map with rateLimit and/or burstLimit")
+    rate = raw.get("rateLimit", Throttle.rate_limit)
+    burst = raw.get("burstLimit", Throttle.burst_limit)
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or rate <= 0:
+        raise ConfigError(f"{key}.rateLimit: expected a positive number of requests per second")
+    if isinstance(burst, bool) or not isinstance(burst, int) or burst <= 0:
+        raise ConfigError(f"{key}.burstLimit: expected a positive whole number")
+    return Throttle(float(rate), burst)
+
+
+def _bool(name: str, value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    if value.lower() in {"true", "false"}:
+        return value.lower() == "true"
+    raise ConfigError(f"{_key(name)}: expected true or false, got {value!r}")
+
+
+def _origin(value: str | None) -> str:
+    if value is None or value == "*":
+        return "*"
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path not in {"", "/"}:
+        raise ConfigError(f"{_key('corsAllowOrigin')}: {value!r} must be * or an origin "
+                          "like https://pets.example.com")
+    return value.rstrip("/")
+
+
+def parse_settings(stack: str, raw: Mapping[str, str]) -> Settings:
+    """Settings from raw config values keyed `pets:<name>` (objects as JSON text)."""
+    ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
+    unknown = set(ours) - _KNOWN_KEYS
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {sorted(_key(k) for k in unknown)}; "
+                          f"known: {sorted(_key(k) for k in _KNOWN_KEYS)}")
+    thumbprints = ()
+    if ours.get("oidcThumbprints") is not None:
+        thumbprints = _strings(
+            _key("oidcThumbprints"), _json("oidcThumbprints", ours["oidcThumbprints"])
+        )
+        if not all(re.fullmatch(r"[0-9a-fA-F]{40}", t) for t in thumbprints):
+            raise ConfigError(f"{_key('oidcThumbprints')}: each must be 40 hex digits (SHA-1)")
+    return Settings(
+        stack=stack,
+        oidc_issuer=_issuer(ours.get("oidcIssuer")),
+        oidc_client_id=_client_id(ours.get("oidcClientId")),
+        oidc_thumbprints=thumbprints,
+        stage=_stage(ours.get("stage")),
+        user_classes=_user_classes(ours.get("userClasses")),
+        cors_allow_origin=_origin(ours.get("corsAllowOrigin")),
+        log_retention_days=_retention(ours.get("logRetentionDays")),
+        throttle=_throttle(ours.get("throttle")),
+        manage_api_gateway_account=_bool(
+            "manageApiGatewayAccount", ours.get("manageApiGatewayAccount"), False
+        ),
+        lambda_package=ours.get("lambdaPackage") or Settings.lambda_package,
+    )
+
+
+def load_settings() -> Settings:
+    """Settings of the running stack, from Pulumi's config."""
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    # Pulumi's public Config API reads one key at a time; to catch typos we need
+    # every key the engine passed, which it keeps in these two places.
+    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return parse_settings(pulumi.get_stack(), {k: v for k, v in raw.items() if v is not None})

@@ -1,0 +1,108 @@
+"""One Lambda function per route, each with its own least-privilege role."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+import access
+from components import policies
+
+RUNTIME = "python3.12"
+HANDLER = "app.handler"  # handlers/app.py: one resolver serves every route
+
+
+def lambda_package(path: str) -> pulumi.FileArchive:
+    """The built handler package; fail early when it has not been built.
+
+    The package holds handlers/ plus their dependencies built for the Lambda
+    platform (`make package`); a bare handlers/ folder would deploy without
+    its dependencies and fail on the first request.
+    """
+    folder = Path(path)
+    if not (folder / "app.py").is_file():
+        raise FileNotFoundError(
+            f"Lambda package {folder}/ is missing or incomplete: run `make package` "
+            "(or set pets:lambdaPackage to a built package folder)"
+        )
+    return pulumi.FileArchive(str(folder))
+
+
+@dataclass
+class RouteFunctionArgs:
+    route: access.Route
+    function_name: str
+    code: pulumi.Archive
+    table_arn: pulumi.Input[str]
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    log_retention_days: int = 30
+    timeout_seconds: int = 10
+    memory_mb: int = 256
+
+
+class RouteFunction(pulumi.ComponentResource):
+    """The Lambda serving one route, its log group and its execution role.
+
+    The role may use only the route's own table actions, only on the pets
+    table, and write only to the function's own log group.
+    """
+
+    function: aws.lambda_.Function
+    role: aws.iam.Role
+    log_group: aws.cloudwatch.LogGroup
+
+    def __init__(
+        self, name: str, args: RouteFunctionArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("pets:index:RouteFunction", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        # Created by us rather than by Lambda on first write, so it has a retention.
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/lambda/{args.function_name}",
+            retention_in_days=args.log_retention_days,
+            opts=child,
+        )
+        self.role = aws.iam.Role(
+            f"{name}-role",
+            name=f"{args.function_name}-fn",
+            assume_role_policy=json.dumps(policies.service_trust_policy("lambda.amazonaws.com")),
+            opts=child,
+        )
+        role_policy = aws.iam.RolePolicy(
+            f"{name}-policy",
+            name="table-and-logs",
+            role=self.role.id,
+            policy=pulumi.Output.all(args.table_arn, self.log_group.arn).apply(
+                lambda arns: json.dumps(
+                    policies.function_policy(arns[0], args.route.table_actions, arns[1])
+                )
+            ),
+            opts=child,
+        )
+        self.function = aws.lambda_.Function(
+            f"{name}-function",
+            name=args.function_name,
+            runtime=RUNTIME,
+            architectures=["x86_64"],  # the package's wheels are manylinux x86_64
+            handler=HANDLER,
+            code=args.code,
+            role=self.role.arn,
+            timeout=args.timeout_seconds,
+            memory_size=args.memory_mb,
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(args.environment)),
+            # The policy must exist before the first invocation, the log group
+            # before Lambda would create one without retention.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, self.log_group]),
+        )
+        self.register_outputs({
+            "functionName": self.function.name,
+            "functionArn": self.function.arn,
+            "roleArn": self.role.arn,
+        })

@@ -1,0 +1,93 @@
+"""The whole application, wired from the stack's settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+import access
+from components.api import PetsApi, PetsApiArgs, RouteTarget
+from components.config import Settings
+from components.function import RouteFunction, RouteFunctionArgs, lambda_package
+from components.identity import UserIdentity, UserIdentityArgs
+from components.table import PetsTable, PetsTableArgs
+
+
+@dataclass
+class PetsApp:
+    settings: Settings
+    table: PetsTable
+    functions: dict[str, RouteFunction]  # by route id
+    api: PetsApi
+    identity: UserIdentity
+
+    def outputs(self) -> dict[str, pulumi.Input[object]]:
+        """What users and the local harness read from the stack."""
+        return {
+            "apiUrl": self.api.invoke_url,
+            "restApiId": self.api.rest_api_id,
+            "stage": self.settings.stage,
+            "region": aws.get_region_output().region,
+            "roles": {name: role.arn for name, role in self.identity.roles.items()},
+            "oidcIssuer": self.settings.oidc_issuer,
+            "oidcClientId": self.settings.oidc_client_id,
+            "tableName": self.table.name,
+        }
+
+
+def build(settings: Settings) -> PetsApp:
+    prefix = settings.prefix
+    table = PetsTable(prefix, PetsTableArgs(table_name=f"{prefix}-pets"))
+    code = lambda_package(settings.lambda_package)
+    environment = {
+        "TABLE_NAME": table.name,
+        "OIDC_ISSUER": settings.oidc_issuer,
+        "OIDC_CLIENT_ID": settings.oidc_client_id,
+        "CORS_ALLOW_ORIGIN": settings.cors_allow_origin,
+        "POWERTOOLS_SERVICE_NAME": "pets",
+    }
+    functions = {
+        route.id: RouteFunction(
+            f"{prefix}-{route.handler.replace('_', '-')}",
+            RouteFunctionArgs(
+                route=route,
+                function_name=f"{prefix}-{route.handler.replace('_', '-')}",
+                code=code,
+                table_arn=table.arn,
+                environment=environment,
+                log_retention_days=settings.log_retention_days,
+            ),
+        )
+        for route in access.ROUTES
+    }
+    api = PetsApi(
+        prefix,
+        PetsApiArgs(
+            api_name=prefix,
+            stage=settings.stage,
+            routes=access.ROUTES,
+            targets={
+                route_id: RouteTarget(fn.function.invoke_arn, fn.function.name)
+                for route_id, fn in functions.items()
+            },
+            cors_allow_origin=settings.cors_allow_origin,
+            log_retention_days=settings.log_retention_days,
+            throttle=settings.throttle,
+            manage_account_logging_role=settings.manage_api_gateway_account,
+        ),
+    )
+    identity = UserIdentity(
+        prefix,
+        UserIdentityArgs(
+            name_prefix=prefix,
+            issuer=settings.oidc_issuer,
+            client_id=settings.oidc_client_id,
+            user_classes=settings.user_classes,
+            execution_arn=api.execution_arn,
+            stage=settings.stage,
+            thumbprints=settings.oidc_thumbprints,
+        ),
+    )
+    return PetsApp(settings, table, functions, api, identity)

@@ -1,0 +1,119 @@
+"""IAM policy documents as plain dicts, built from the access model.
+
+Pure functions of plain values, so they are unit-testable without Pulumi and
+the offline IAM engine, the policy pack and the components all read the same
+documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+import access
+
+Document = dict[str, Any]
+VERSION = "2012-10-17"
+
+
+def oidc_key_prefix(issuer: str) -> str:
+    """IAM's name for an OIDC provider in condition keys: the URL minus scheme.
+
+    `https://tenant.auth0.com/` -> `tenant.auth0.com/`; the keys are then
+    `tenant.auth0.com/:aud` and `tenant.auth0.com/:sub`.
+    """
+    parts = urlsplit(issuer)
+    return f"{parts.netloc}{parts.path}"
+
+
+def route_arn(execution_arn: str, stage: str, route: access.Route) -> str:
+    """`arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}`."""
+    return f"{execution_arn}/{stage}/{route.arn_suffix}"
+
+
+def invoke_policy(execution_arn: str, stage: str, routes: Iterable[access.Route]) -> Document:
+    """Allows execute-api:Invoke on exactly these routes of this stage."""
+    arns = sorted(route_arn(execution_arn, stage, r) for r in routes)
+    if not arns:
+        raise ValueError("an invoke policy needs at least one route")
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {"Sid": "InvokeAllowedRoutes", "Effect": "Allow", "Action": "execute-api:Invoke",
+             "Resource": arns}
+        ],
+    }
+
+
+def trust_policy(
+    provider_arn: str, issuer: str, client_id: str, members: access.Membership
+) -> Document:
+    """Who may assume a class's role: tokens for our client that match the class.
+
+    One statement per kind of rule (IAM ANDs conditions within a statement and
+    ORs statements); each statement requires the audience.
+    """
+    prefix = oidc_key_prefix(issuer)
+    audience = {f"{prefix}:aud": client_id}
+    principal = {"Federated": provider_arn}
+    action = "sts:AssumeRoleWithWebIdentity"
+    statements: list[Document] = []
+    if members.sub_patterns:
+        statements.append({
+            "Sid": "MembersBySubPattern", "Effect": "Allow", "Principal": principal,
+            "Action": action,
+            "Condition": {"StringEquals": audience,
+                          "StringLike": {f"{prefix}:sub": list(members.sub_patterns)}},
+        })
+    if members.subjects:
+        statements.append({
+            "Sid": "MembersBySubject", "Effect": "Allow", "Principal": principal,
+            "Action": action,
+            "Condition": {"StringEquals": {**audience, f"{prefix}:sub": list(members.subjects)}},
+        })
+    if members.session_tags:
+        tags = {f"aws:RequestTag/{k}": v for k, v in sorted(members.session_tags.items())}
+        statements.append({
+            "Sid": "MembersBySessionTag", "Effect": "Allow", "Principal": principal,
+            # Tags from the token's https://aws.amazon.com/tags claim need TagSession.
+            "Action": [action, "sts:TagSession"],
+            "Condition": {"StringEquals": {**audience, **tags}},
+        })
+    return {"Version": VERSION, "Statement": statements}
+
+
+def service_trust_policy(service: str) -> Document:
+    """Lets an AWS service (lambda.amazonaws.com, apigateway...) assume a role."""
+    return {
+        "Version": VERSION,
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service},
+                       "Action": "sts:AssumeRole"}],
+    }
+
+
+def function_policy(table_arn: str, table_actions: Iterable[str], log_group_arn: str) -> Document:
+    """A route function's execution role: its table actions on the table, its own logs."""
+    actions = sorted(set(table_actions))
+    statements: list[Document] = []
+    if actions:
+        statements.append({"Sid": "PetsTable", "Effect": "Allow", "Action": actions,
+                           "Resource": table_arn})
+    statements.append({
+        "Sid": "OwnLogs", "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": f"{log_group_arn}:*",
+    })
+    return {"Version": VERSION, "Statement": statements}
+
+
+def public_read_policy(bucket_arn: str, keys: Iterable[str]) -> Document:
+    """Anyone may read these objects of the site bucket; nothing else."""
+    return {
+        "Version": VERSION,
+        "Statement": [{
+            "Sid": "PublicReadSiteFiles", "Effect": "Allow", "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": sorted(f"{bucket_arn}/{key}" for key in keys),
+        }],
+    }

@@ -1,0 +1,37 @@
+"""The pets table: one item per pet, keyed by petId."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass
+class PetsTableArgs:
+    table_name: str  # physical name, derived from the stack prefix
+
+
+class PetsTable(pulumi.ComponentResource):
+    """On-demand DynamoDB table with point-in-time recovery and KMS encryption."""
+
+    table: aws.dynamodb.Table
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: PetsTableArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("pets:index:PetsTable", name, None, opts)
+        self.table = aws.dynamodb.Table(
+            f"{name}-table",
+            name=args.table_name,
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="petId",
+            attributes=[aws.dynamodb.TableAttributeArgs(name="petId", type="S")],
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.name = self.table.name
+        self.arn = self.table.arn
+        self.register_outputs({"name": self.name, "arn": self.arn})

@@ -1,0 +1,27 @@
+"""Errors a caller can act on; each becomes `{"error": message}` with its status."""
+
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    status = 500
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(ApiError):
+    status = 400
+
+
+class Unauthorized(ApiError):
+    status = 401
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class Conflict(ApiError):
+    status = 409

@@ -1,0 +1,95 @@
+"""The pets table: one item per pet, so concurrent writers never overwrite each other.
+
+Every change is a single conditional write; DynamoDB decides the race (a pet is
+sold at most once, a sold pet is never removed).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, NoReturn
+
+from botocore.exceptions import ClientError
+
+from errors import Conflict, NotFound
+from id_tokens import TokenUser
+from validation import NewPet
+
+Pet = dict[str, Any]
+_UNSOLD = "attribute_exists(petId) AND attribute_not_exists(soldTo)"
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def to_json(item: dict[str, Any]) -> Pet:
+    """A table item as the API returns it (numbers as JSON numbers)."""
+    pet = dict(item)
+    price = pet.get("price")
+    if isinstance(price, Decimal):
+        pet["price"] = int(price) if price == price.to_integral_value() else float(price)
+    return pet
+
+
+def _condition_failed(err: ClientError) -> bool:
+    return err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class PetStore:
+    def __init__(self, table: Any):  # a boto3 DynamoDB Table resource
+        self._table = table
+
+    def list(self) -> list[Pet]:
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"ConsistentRead": True}
+        while True:
+            page = self._table.scan(**kwargs)
+            items += page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items.sort(key=lambda i: (i.get("createdAt", ""), i["petId"]))
+        return [to_json(i) for i in items]
+
+    def add(self, new: NewPet) -> Pet:
+        item = {"petId": str(uuid.uuid4()), "type": new.type, "price": new.price,
+                "createdAt": _now()}
+        # A fresh UUID never collides; the condition makes that a checked fact.
+        self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(petId)")
+        return to_json(item)
+
+    def remove(self, pet_id: str) -> Pet:
+        try:
+            old = self._table.delete_item(
+                Key={"petId": pet_id}, ConditionExpression=_UNSOLD, ReturnValues="ALL_OLD"
+            )
+        except ClientError as err:
+            if not _condition_failed(err):
+                raise
+            self._explain_refusal(pet_id, "a sold pet cannot be removed")
+        return to_json(old["Attributes"])
+
+    def purchase(self, pet_id: str, buyer: TokenUser) -> Pet:
+        try:
+            new = self._table.update_item(
+                Key={"petId": pet_id},
+                UpdateExpression="SET soldTo = :to, buyerSub = :sub, soldAt = :at",
+                ConditionExpression=_UNSOLD,
+                ExpressionAttributeValues={":to": buyer.label, ":sub": buyer.sub, ":at": _now()},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as err:
+            if not _condition_failed(err):
+                raise
+            self._explain_refusal(pet_id, "pet already sold")
+        return to_json(new["Attributes"])
+
+    def _explain_refusal(self, pet_id: str, when_sold: str) -> NoReturn:
+        """A conditional write failed: the pet is missing or sold. Say which."""
+        item = self._table.get_item(Key={"petId": pet_id}, ConsistentRead=True).get("Item")
+        if item is None:
+            raise NotFound(f"no pet with id {pet_id}")
+        raise Conflict(when_sold)
