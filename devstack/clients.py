@@ -1,0 +1,136 @@
+"""The one place that makes boto3 clients for the dev stack's AWS target.
+
+Deploy-time callers get the emulator's root key (`test`/`test`). Callers that must be
+subject to IAM (every call that is meant to be denied) pass real role credentials, e.g.
+the `Credentials` dict from STS AssumeRoleWithWebIdentity: MiniStack treats key `test`
+as the account root and never checks root signatures, so a denial test run with root
+credentials would pass vacuously.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from devstack import procs
+
+# MiniStack's root key pair. Any 12-digit key (or an empty one) also acts as root there.
+ROOT_CREDENTIALS: Mapping[str, str] = {"AccessKeyId": "test", "SecretAccessKey": "test"}
+DEFAULT_REGION = "us-east-1"
+EXTERNAL_ENDPOINT_ENV = "AWS_ENDPOINT_URL"
+EMULATOR_NAME = "emulator"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the dev stack's AWS calls go."""
+
+    endpoint_url: str
+    region: str
+    account_id: str
+    started: bool  # True if the call that produced this Target started the emulator
+    external: bool = False  # True when AWS_ENDPOINT_URL names the user's own emulator
+    pid: int | None = None  # emulator pid when we run it
+
+
+def _config(max_attempts: int) -> Config:
+    return Config(
+        # "standard" retries transient errors and throttling a bounded number of times; it
+        # never retries AccessDenied, so denial tests still see the first answer.
+        retries={"mode": "standard", "max_attempts": max_attempts},
+        # Local endpoint: a connection that takes more than 2 s is not coming. Reads wait
+        # longer because a Lambda invoke includes the function's own run time.
+        connect_timeout=2,
+        read_timeout=60,
+        # Virtual-host bucket names (<bucket>.127.0.0.1) do not resolve here.
+        s3={"addressing_style": "path"},
+        user_agent_extra="pets-devstack",
+    )
+
+
+def client(
+    service: str,
+    credentials: Mapping[str, Any] | None = None,
+    *,
+    target: Target | None = None,
+    max_attempts: int = 3,
+) -> Any:
+    """A boto3 client for `service` on the dev stack's target.
+
+    credentials: None for the root key (deploy time only), or a mapping with AccessKeyId,
+    SecretAccessKey and optionally SessionToken (the shape STS returns).
+    target: defaults to current_target() (AWS_ENDPOINT_URL, else the running emulator).
+    """
+    target = target or current_target()
+    creds = credentials if credentials is not None else ROOT_CREDENTIALS
+    # A private Session: never pick up the user's ~/.aws profile or AWS_* env credentials.
+    session = boto3.session.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds.get("SessionToken"),
+        region_name=target.region,
+    )
+    return session.client(service, endpoint_url=target.endpoint_url, config=_config(max_attempts))
+
+
+def current_target() -> Target:
+    """The target in force: AWS_ENDPOINT_URL if set, else the emulator `devstack` started."""
+    external = os.environ.get(EXTERNAL_ENDPOINT_ENV)
+    if external:
+        return external_target(external)
+    managed = procs.running(EMULATOR_NAME)
+    if managed is None or "account_id" not in managed.info:
+        raise procs.DevstackError(
+            "no AWS target: the local emulator is not running and AWS_ENDPOINT_URL is not set. "
+            "Start it with `.venv/bin/python -m devstack.emulator start`."
+        )
+    return target_from_record(managed, started=False)
+
+
+def target_from_record(managed: procs.Managed, *, started: bool) -> Target:
+    info = managed.info
+    return Target(
+        endpoint_url=info["endpoint_url"],
+        region=info["region"],
+        account_id=info["account_id"],
+        started=started,
+        pid=managed.pid,
+    )
+
+
+def external_target(endpoint_url: str) -> Target:
+    """Describe a user-run endpoint (e.g. their LocalStack); asks it for the account id."""
+    endpoint_url = endpoint_url.rstrip("/")
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    return Target(
+        endpoint_url=endpoint_url,
+        region=region,
+        account_id=_external_account(endpoint_url, region),
+        started=False,
+        external=True,
+    )
+
+
+@functools.lru_cache(maxsize=8)
+def _external_account(endpoint_url: str, region: str) -> str:
+    probe = Target(
+        endpoint_url=endpoint_url, region=region, account_id="", started=False, external=True
+    )
+    return account_id(probe)
+
+
+def account_id(target: Target) -> str:
+    """Ask the target who root is (STS GetCallerIdentity with the root key)."""
+    sts = client("sts", target=target, max_attempts=1)
+    try:
+        return str(sts.get_caller_identity()["Account"])
+    except Exception as exc:  # any failure here means the endpoint is unusable
+        raise procs.DevstackError(
+            f"AWS endpoint {target.endpoint_url} did not answer STS GetCallerIdentity: {exc}"
+        ) from exc
