@@ -18,7 +18,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -320,3 +320,49 @@ def alive(pid: int) -> bool:
     """True if `pid` exists and is not a zombie."""
     st = _stat(pid)
     return st is not None and st.state != "Z"
+
+
+def _decode_address(hex_addr: str) -> str:
+    # /proc/net/* prints each 32-bit word of the address in host (little-endian) order.
+    raw = bytes.fromhex(hex_addr)
+    words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    family = socket.AF_INET if len(raw) == 4 else socket.AF_INET6
+    return socket.inet_ntop(family, words)
+
+
+def listeners(pids: Iterable[int]) -> set[tuple[str, str, int]]:
+    """(protocol, address, port) of every TCP listener and bound UDP socket the pids hold.
+
+    Used to prove the stack binds loopback only; reads /proc, so it needs no extra tool.
+    """
+    inodes: set[str] = set()
+    for pid in pids:
+        try:
+            fds = list(Path(f"/proc/{pid}/fd").iterdir())
+        except (FileNotFoundError, PermissionError):
+            continue
+        for fd in fds:
+            try:
+                link = os.readlink(fd)
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                inodes.add(link[len("socket:[") : -1])
+    found: set[tuple[str, str, int]] = set()
+    # TCP state 0A is LISTEN; UDP state 07 is an unconnected (bound, receiving) socket.
+    for table, proto, state in (
+        ("tcp", "tcp", "0A"),
+        ("tcp6", "tcp", "0A"),
+        ("udp", "udp", "07"),
+        ("udp6", "udp", "07"),
+    ):
+        try:
+            lines = Path(f"/proc/net/{table}").read_text().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == state and fields[9] in inodes:
+                address, port = fields[1].split(":")
+                found.add((proto, _decode_address(address), int(port, 16)))
+    return found
