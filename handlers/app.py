@@ -79,7 +79,7 @@ def remove_pet(petId: str) -> Response:  # noqa: N803 (the path parameter's name
 @app.post("/pets/purchase")
 def purchase_pet() -> Response:
     try:
-        buyer = verifier().verify(app.current_event.get_header_value(ID_TOKEN_HEADER))
+        buyer = verifier().verify(app.current_event.headers.get(ID_TOKEN_HEADER))
     except InvalidToken as err:
         raise Unauthorized(f"{err}; send the user's ID token in {ID_TOKEN_HEADER}") from None
     pet = store().purchase(validation.purchase(app.current_event.body), buyer)

@@ -1,0 +1,66 @@
+# Two commands a newcomer needs:
+#   make up    run the whole app locally (emulator + identity provider + site)
+#   make test  every test: unit, policy, harness, integration, browser
+# Both install what they need into .venv, .devstack/ and node_modules/.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STACK ?= dev
+PYTEST_ARGS ?=
+
+.PHONY: help up down test unit lint package access deploy preview constraints clean
+
+help:
+	@echo "make up       start the local stack (MiniStack + OIDC provider) and apply the program"
+	@echo "make down     stop everything 'make up' started"
+	@echo "make test     install what is missing and run every test"
+	@echo "make unit     the fast tests only (no emulator, no browser)"
+	@echo "make access   regenerate ACCESS.md from access.py"
+	@echo "make deploy   pulumi up the STACK (default dev) on real AWS; needs the Pulumi CLI"
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check \
+		-r requirements-dev.txt -c constraints.txt
+	touch $@
+
+# The Lambda package: handlers + their dependencies built for python3.12 x86_64.
+build/lambda/.built: $(VENV)/.installed handlers/*.py handlers/requirements.txt scripts/package_lambda.py
+	$(PY) scripts/package_lambda.py
+	touch $@
+
+package: build/lambda/.built
+
+up: package
+	$(PY) -m devstack up
+
+down: $(VENV)/.installed
+	$(PY) -m devstack down
+
+unit: package
+	$(PY) -m pytest tests/unit tests/handlers $(PYTEST_ARGS)
+
+test: package
+	$(PY) -m devstack install
+	$(PY) -m ruff check .
+	$(PY) -m pytest --durations=15 $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(PY) -m ruff check .
+
+access: $(VENV)/.installed
+	$(PY) -m policy.access_doc > ACCESS.md
+
+# Real AWS: needs the Pulumi CLI (not installable on the sandbox machines).
+preview deploy: package
+	@command -v pulumi >/dev/null || { echo "the Pulumi CLI is not installed: https://www.pulumi.com/docs/install/"; exit 1; }
+	pulumi stack select $(STACK)
+	pulumi $(if $(filter deploy,$@),up,preview) --policy-pack policy
+
+constraints: $(VENV)/.installed
+	$(PY) -m pip freeze --exclude-editable | sort > constraints.txt
+
+clean:
+	rm -rf build .devstack test-artifacts

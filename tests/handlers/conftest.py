@@ -1,0 +1,34 @@
+"""Handlers run as they do in Lambda: their folder flat on sys.path."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+HANDLERS = Path(__file__).resolve().parents[2] / "handlers"
+if str(HANDLERS) not in sys.path:
+    sys.path.insert(0, str(HANDLERS))
+
+TABLE = "pets-test-pets"
+
+
+@pytest.fixture
+def table(monkeypatch) -> Iterator:
+    """A moto DynamoDB table shaped like the program's (one item per pet)."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        resource = boto3.resource("dynamodb")
+        created = resource.create_table(
+            TableName=TABLE,
+            KeySchema=[{"AttributeName": "petId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "petId", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        yield created

@@ -1,0 +1,166 @@
+"""ID token verification with keys made here: only the valid token passes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+import pytest
+from id_tokens import IdTokenVerifier, InvalidToken, IssuerKeys, IssuerUnavailable
+from jwcrypto import jwk, jwt
+
+ISSUER = "https://pets-test.eu.auth0.com/"
+AUDIENCE = "pets-client"
+RSA_KEY = jwk.JWK.generate(kty="RSA", size=2048, kid="rsa-1")
+EC_KEY = jwk.JWK.generate(kty="EC", crv="P-256", kid="ec-1")
+OTHER_KEY = jwk.JWK.generate(kty="RSA", size=2048, kid="rsa-other")
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def claims(**overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    base = {"iss": ISSUER, "aud": AUDIENCE, "sub": "google-oauth2|bob",
+            "email": "bob@example.com", "iat": now, "exp": now + 300}
+    base.update(overrides)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+def sign(key: jwk.JWK, alg: str = "RS256", kid: str | None = None, **overrides: Any) -> str:
+    header = {"alg": alg, "kid": kid or key.get("kid"), "typ": "JWT"}
+    token = jwt.JWT(header=header, claims=claims(**overrides))
+    token.make_signed_token(key)
+    return token.serialize()
+
+
+class FakeIssuer:
+    """Serves discovery and JWKS documents; counts fetches."""
+
+    def __init__(self, *keys: jwk.JWK, issuer: str = ISSUER):
+        self.keys = list(keys)
+        self.issuer = issuer
+        self.fetches: list[str] = []
+
+    def __call__(self, url: str) -> Any:
+        self.fetches.append(url)
+        if url == ISSUER.rstrip("/") + "/.well-known/openid-configuration":
+            return {"issuer": self.issuer, "jwks_uri": "https://pets-test.eu.auth0.com/jwks"}
+        if url == "https://pets-test.eu.auth0.com/jwks":
+            return {"keys": [k.export_public(as_dict=True) for k in self.keys]}
+        raise AssertionError(f"unexpected fetch {url}")
+
+
+@pytest.fixture
+def issuer() -> FakeIssuer:
+    return FakeIssuer(RSA_KEY, EC_KEY)
+
+
+@pytest.fixture
+def verifier(issuer: FakeIssuer) -> IdTokenVerifier:
+    return IdTokenVerifier(ISSUER, AUDIENCE, IssuerKeys(ISSUER, fetch=issuer))
+
+
+def test_valid_rs256_token_names_the_user(verifier):
+    user = verifier.verify(sign(RSA_KEY))
+    assert (user.sub, user.email, user.label) == (
+        "google-oauth2|bob", "bob@example.com", "bob@example.com")
+
+
+def test_valid_es256_token_is_accepted(verifier):
+    assert verifier.verify(sign(EC_KEY, alg="ES256")).sub == "google-oauth2|bob"
+
+
+def test_label_falls_back_to_subject_without_email(verifier):
+    assert verifier.verify(sign(RSA_KEY, email=None)).label == "google-oauth2|bob"
+
+
+def alg_none_token() -> str:
+    header = b64(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+    return f"{header}.{b64(json.dumps(claims()).encode())}."
+
+
+def hs256_with_public_key_token() -> str:
+    """The classic confusion attack: the RSA public key used as an HMAC secret."""
+    public_pem = RSA_KEY.export_to_pem()
+    secret = jwk.JWK(kty="oct", k=b64(public_pem))
+    return sign(secret, alg="HS256", kid="rsa-1")
+
+
+def tampered_token() -> str:
+    header, payload, signature = sign(RSA_KEY).split(".")
+    forged = b64(json.dumps(claims(sub="auth0|mallory")).encode())
+    return f"{header}.{forged}.{signature}"
+
+
+REJECTED = {
+    "expired": lambda: sign(RSA_KEY, exp=int(time.time()) - 3600),
+    "wrong audience": lambda: sign(RSA_KEY, aud="someone-else"),
+    "wrong issuer": lambda: sign(RSA_KEY, iss="https://evil.example.com/"),
+    "alg none": alg_none_token,
+    "signed by another key": lambda: sign(OTHER_KEY),
+    "another key posing as ours": lambda: sign(OTHER_KEY, kid="rsa-1"),
+    "HS256 with the public key": hs256_with_public_key_token,
+    "tampered payload": tampered_token,
+    "not yet valid": lambda: sign(RSA_KEY, nbf=int(time.time()) + 3600),
+    "no expiry": lambda: sign(RSA_KEY, exp=None),
+    "no subject": lambda: sign(RSA_KEY, sub=None),
+    "garbage": lambda: "not.a.jwt",
+    "empty segments": lambda: "..",
+    "json serialization": lambda: json.dumps({"payload": "x", "signature": "y"}),
+}
+
+
+@pytest.mark.parametrize("case", REJECTED, ids=str)
+def test_bad_token_is_rejected(verifier, case):
+    with pytest.raises(InvalidToken):
+        verifier.verify(REJECTED[case]())
+
+
+@pytest.mark.parametrize("token", [None, ""])
+def test_missing_token_is_rejected(verifier, token):
+    with pytest.raises(InvalidToken, match="missing"):
+        verifier.verify(token)
+
+
+def test_keys_are_fetched_once_per_container(verifier, issuer):
+    verifier.verify(sign(RSA_KEY))
+    verifier.verify(sign(EC_KEY, alg="ES256"))
+    assert len(issuer.fetches) == 2  # discovery + JWKS, once
+
+
+def test_rotated_key_is_picked_up(issuer):
+    clock = [1000.0]
+    verifier = IdTokenVerifier(
+        ISSUER, AUDIENCE, IssuerKeys(ISSUER, fetch=issuer, clock=lambda: clock[0]))
+    verifier.verify(sign(RSA_KEY))
+    rotated = jwk.JWK.generate(kty="RSA", size=2048, kid="rsa-2")
+    issuer.keys.append(rotated)
+    clock[0] += 60  # past the refresh interval
+    assert verifier.verify(sign(rotated)).sub == "google-oauth2|bob"
+
+
+def test_unknown_kids_do_not_hammer_the_issuer(verifier, issuer):
+    for _ in range(5):
+        with pytest.raises(InvalidToken):
+            verifier.verify(sign(OTHER_KEY))
+    assert len(issuer.fetches) == 2
+
+
+def test_discovery_naming_another_issuer_is_not_trusted():
+    spoofed = FakeIssuer(RSA_KEY, issuer="https://evil.example.com/")
+    verifier = IdTokenVerifier(ISSUER, AUDIENCE, IssuerKeys(ISSUER, fetch=spoofed))
+    with pytest.raises(IssuerUnavailable, match="names issuer"):
+        verifier.verify(sign(RSA_KEY))
+
+
+def test_unreachable_issuer_is_reported_as_unavailable():
+    def down(url: str) -> Any:
+        raise OSError("connection refused")
+
+    verifier = IdTokenVerifier(ISSUER, AUDIENCE, IssuerKeys(ISSUER, fetch=down))
+    with pytest.raises(IssuerUnavailable, match="connection refused"):
+        verifier.verify(sign(RSA_KEY))

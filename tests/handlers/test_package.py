@@ -1,0 +1,67 @@
+"""The built Lambda package imports on the Lambda's Python with nothing else.
+
+`python3.12 -I -S`: no site-packages, no user site, no PYTHONPATH; only the
+package and what the Lambda runtime itself provides (boto3). A dependency
+missing from handlers/requirements.txt fails here, not in AWS.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "build" / "lambda"
+RUNTIME = ROOT / "build" / "lambda-runtime"
+
+PROBE = """
+import sys
+sys.path[:0] = [{package!r}, {runtime!r}]
+import os
+os.environ.update(TABLE_NAME="t", OIDC_ISSUER="https://issuer.example/",
+                  OIDC_CLIENT_ID="c", AWS_DEFAULT_REGION="us-east-1")
+import app, errors, id_tokens, pet_store, validation
+import jwcrypto, cryptography
+from jwcrypto import jwk, jwt
+# Exercise the native code: sign and verify an RS256 token.
+key = jwk.JWK.generate(kty="RSA", size=2048, kid="k")
+token = jwt.JWT(header={{"alg": "RS256", "kid": "k"}}, claims={{"sub": "x"}})
+token.make_signed_token(key)
+jwt.JWT(jwt=token.serialize(), key=key, algs=["RS256"])
+for module in (jwcrypto, cryptography, app):
+    assert module.__file__.startswith({package!r}), module.__file__
+print(sys.version_info[:2])
+"""
+
+
+def lambda_python() -> str:
+    """The interpreter AWS's python3.12 runtime corresponds to."""
+    candidates = [os.environ.get("PETS_LAMBDA_PYTHON", ""), shutil.which("python3.12") or "",
+                  *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python3.12")))]
+    for candidate in filter(None, candidates):
+        if subprocess.run([candidate, "-c", ""], capture_output=True).returncode == 0:
+            return candidate
+    pytest.fail("no working python3.12 found; set PETS_LAMBDA_PYTHON")
+
+
+def test_package_imports_in_isolation_on_python_312():
+    assert (PACKAGE / "app.py").is_file(), "build/lambda is missing: run `make package`"
+    result = subprocess.run(
+        [lambda_python(), "-I", "-S", "-c", PROBE.format(package=str(PACKAGE),
+                                                         runtime=str(RUNTIME))],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(3, 12)"
+
+
+def test_package_holds_the_current_handler_sources():
+    for source in (ROOT / "handlers").glob("*.py"):
+        built = PACKAGE / source.name
+        assert built.read_bytes() == source.read_bytes(), (
+            f"{built} is stale: run `make package`")

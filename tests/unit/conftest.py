@@ -1,0 +1,17 @@
+import pytest
+
+from tests.unit.program_mocks import ProgramRun, run_program
+
+ISSUER = "https://pets-test.eu.auth0.com/"
+CLIENT_ID = "test-client-id"
+BASE_CONFIG = {
+    "pets:oidcIssuer": ISSUER,
+    "pets:oidcClientId": CLIENT_ID,
+    "pets:stage": "v1",
+}
+
+
+@pytest.fixture(scope="package")
+def program() -> ProgramRun:
+    """The program as `pulumi up` would run it for a stack with BASE_CONFIG."""
+    return run_program(BASE_CONFIG)

@@ -1,0 +1,254 @@
+"""The program under the mock runtime: what it would ask AWS to create.
+
+Expectations come from the access model; policies are parsed and compared as
+structures. Each failure message names the resource.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import access
+from components import policies
+from components.function import HANDLER, RUNTIME
+from tests.unit.conftest import BASE_CONFIG, CLIENT_ID, ISSUER
+from tests.unit.program_mocks import ACCOUNT, API_ID, REGION, ProgramRun, run_program
+
+EXECUTION_ARN = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}"
+TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/pets-unit-pets"
+PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/pets-test.eu.auth0.com/"
+KEY = "pets-test.eu.auth0.com/"
+
+
+def slug(route: access.Route) -> str:
+    return f"{route.method.lower()}{route.path.replace('/', '-').replace('{', '').replace('}', '')}"
+
+
+def function_name(route: access.Route) -> str:
+    return f"pets-unit-{route.handler.replace('_', '-')}"
+
+
+def expected_arns(routes) -> set[str]:
+    return {f"{EXECUTION_ARN}/v1/{r.arn_suffix}" for r in routes}
+
+
+@pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
+def test_route_method_requires_sigv4(program: ProgramRun, route):
+    method = program.named(f"pets-unit-method-{slug(route)}")
+    assert method.inputs["httpMethod"] == route.method, method.name
+    assert method.inputs["authorization"] == "AWS_IAM", (
+        f"{method.name}: non-public route {route.id} must use AWS_IAM"
+    )
+
+
+@pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
+def test_route_integrates_with_its_own_function(program: ProgramRun, route):
+    integration = program.named(f"pets-unit-integration-{slug(route)}")
+    function = program.named(f"{function_name(route)}-function")
+    assert integration.inputs["type"] == "AWS_PROXY", integration.name
+    assert integration.inputs["integrationHttpMethod"] == "POST", integration.name
+    assert integration.inputs["uri"] == function.outputs["invokeArn"], integration.name
+
+
+def test_every_method_is_a_route_or_a_preflight(program: ProgramRun):
+    methods = {(m.inputs["httpMethod"], m.inputs["authorization"])
+               for m in program.of_type("aws:apigateway/method:Method")}
+    assert methods == {("GET", "AWS_IAM"), ("POST", "AWS_IAM"), ("DELETE", "AWS_IAM"),
+                       ("OPTIONS", "NONE")}
+    assert len(program.of_type("aws:apigateway/method:Method")) == len(access.ROUTES) + 3
+
+
+@pytest.mark.parametrize(
+    ("path", "verbs"),
+    [("pets", "GET,OPTIONS,POST"), ("pets-petId", "DELETE,OPTIONS"),
+     ("pets-purchase", "OPTIONS,POST")],
+)
+def test_preflight_answers_cors_without_auth(program: ProgramRun, path, verbs):
+    method = program.named(f"pets-unit-method-options-{path}")
+    integration = program.named(f"pets-unit-integration-options-{path}")
+    response = program.named(f"pets-unit-integration-response-options-{path}")
+    assert method.inputs["authorization"] == "NONE", method.name
+    assert integration.inputs["type"] == "MOCK", integration.name
+    headers = response.inputs["responseParameters"]
+    assert headers["method.response.header.Access-Control-Allow-Methods"] == f"'{verbs}'"
+    assert headers["method.response.header.Access-Control-Allow-Origin"] == "'*'"
+    assert "X-Id-Token" in headers["method.response.header.Access-Control-Allow-Headers"]
+
+
+@pytest.mark.parametrize("kind", ["DEFAULT_4XX", "DEFAULT_5XX"])
+def test_gateway_errors_are_json_with_cors(program: ProgramRun, kind):
+    response = program.named(f"pets-unit-gateway-{kind.lower().replace('_', '-')}")
+    assert response.inputs["responseType"] == kind
+    params = response.inputs["responseParameters"]
+    assert params["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'", response.name
+    assert response.inputs["responseTemplates"]["application/json"] == (
+        '{"error": $context.error.messageString}'
+    )
+
+
+@pytest.mark.parametrize("user_class", access.USER_CLASSES, ids=lambda c: c.name)
+def test_class_role_invokes_exactly_its_routes(program: ProgramRun, user_class):
+    policy = program.named(f"pets-unit-{user_class.name}-invoke").json_input("policy")
+    statements = policy["Statement"]
+    assert len(statements) == 1, f"{user_class.name}: one Allow statement expected"
+    (statement,) = statements
+    assert statement["Effect"] == "Allow"
+    assert statement["Action"] == "execute-api:Invoke"
+    assert set(statement["Resource"]) == expected_arns(user_class.routes), (
+        f"pets-unit-{user_class.name}-invoke grants {sorted(statement['Resource'])}"
+    )
+
+
+def test_admin_role_cannot_buy(program: ProgramRun):
+    policy = program.named("pets-unit-admin-invoke").json_input("policy")
+    resources = policy["Statement"][0]["Resource"]
+    assert f"{EXECUTION_ARN}/v1/POST/pets/purchase" not in resources
+    assert not any(r.endswith("/*") and "/pets/" not in r for r in resources), resources
+
+
+@pytest.mark.parametrize("user_class", access.USER_CLASSES, ids=lambda c: c.name)
+def test_class_role_trusts_only_tokens_for_our_client_and_class(program: ProgramRun, user_class):
+    role = program.named(f"pets-unit-{user_class.name}-role")
+    trust = role.json_input("assumeRolePolicy")
+    (statement,) = trust["Statement"]
+    assert statement["Principal"] == {"Federated": PROVIDER_ARN}, role.name
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity", role.name
+    assert statement["Condition"] == {
+        "StringEquals": {f"{KEY}:aud": CLIENT_ID},
+        "StringLike": {f"{KEY}:sub": list(user_class.members.sub_patterns)},
+    }, role.name
+    assert role.inputs["name"] == f"pets-unit-{user_class.name}"
+
+
+def test_oidc_provider_is_the_configured_issuer_and_client(program: ProgramRun):
+    provider = program.named("pets-unit-oidc")
+    assert provider.inputs["url"] == ISSUER
+    assert provider.inputs["clientIdLists"] == [CLIENT_ID]
+
+
+@pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
+def test_function_role_is_scoped_to_the_table_and_its_logs(program: ProgramRun, route):
+    name = function_name(route)
+    policy = program.named(f"{name}-policy").json_input("policy")
+    table, logs = policy["Statement"]
+    assert table["Resource"] == TABLE_ARN, f"{name}-policy table statement"
+    assert set(table["Action"]) == set(route.table_actions), f"{name}-policy actions"
+    assert logs["Resource"] == (
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{name}:*"
+    ), f"{name}-policy logs statement"
+    assert set(logs["Action"]) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+@pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
+def test_function_runs_the_package_on_python_312(program: ProgramRun, route):
+    function = program.named(f"{function_name(route)}-function")
+    assert function.inputs["runtime"] == RUNTIME == "python3.12"
+    assert function.inputs["handler"] == HANDLER
+    assert function.inputs["name"] == function_name(route)
+    variables = function.inputs["environment"]["variables"]
+    assert variables["TABLE_NAME"] == "pets-unit-pets"
+    assert variables["OIDC_ISSUER"] == ISSUER
+    assert variables["OIDC_CLIENT_ID"] == CLIENT_ID
+    role = program.named(f"{function_name(route)}-role")
+    assert function.inputs["role"] == role.outputs["arn"], function.name
+
+
+@pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
+def test_function_log_group_has_retention(program: ProgramRun, route):
+    logs = program.named(f"{function_name(route)}-logs")
+    assert logs.inputs["name"] == f"/aws/lambda/{function_name(route)}"
+    assert logs.inputs["retentionInDays"] == 30
+
+
+@pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
+def test_only_its_method_may_invoke_a_function(program: ProgramRun, route):
+    permission = program.named(f"pets-unit-permission-{slug(route)}")
+    assert permission.inputs["principal"] == "apigateway.amazonaws.com"
+    assert permission.inputs["function"] == function_name(route)
+    assert permission.inputs["sourceArn"] == f"{EXECUTION_ARN}/v1/{route.arn_suffix}"
+
+
+def test_table_is_on_demand_with_pitr_and_encryption(program: ProgramRun):
+    table = program.named("pets-unit-table")
+    assert table.inputs["billingMode"] == "PAY_PER_REQUEST"
+    assert table.inputs["hashKey"] == "petId"
+    assert table.inputs["attributes"] == [{"name": "petId", "type": "S"}]
+    assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
+    assert table.inputs["serverSideEncryption"] == {"enabled": True}
+
+
+def test_stage_writes_access_logs(program: ProgramRun):
+    stage = program.named("pets-unit-stage")
+    logs = program.named("pets-unit-access-logs")
+    assert stage.inputs["stageName"] == "v1"
+    settings = stage.inputs["accessLogSettings"]
+    assert settings["destinationArn"] == logs.outputs["arn"]
+    assert "$context.identity.userArn" in settings["format"]
+
+
+def test_stage_is_throttled(program: ProgramRun):
+    settings = program.named("pets-unit-method-settings").inputs
+    assert settings["methodPath"] == "*/*"
+    assert settings["settings"]["throttlingRateLimit"] == 20
+    assert settings["settings"]["throttlingBurstLimit"] == 40
+
+
+def test_stack_outputs(program: ProgramRun):
+    assert program.outputs == {
+        "apiUrl": f"https://{API_ID}.execute-api.{REGION}.amazonaws.com/v1",
+        "restApiId": API_ID,
+        "stage": "v1",
+        "region": REGION,
+        "roles": {c.name: f"arn:aws:iam::{ACCOUNT}:role/pets-unit-{c.name}"
+                  for c in access.USER_CLASSES},
+        "oidcIssuer": ISSUER,
+        "oidcClientId": CLIENT_ID,
+        "tableName": "pets-unit-pets",
+    }
+
+
+def test_no_account_logging_role_unless_asked(program: ProgramRun):
+    assert program.of_type("aws:apigateway/account:Account") == []
+
+
+def test_children_are_parented_to_components(program: ProgramRun):
+    """Every AWS resource belongs to a component (so `pulumi stack` reads as a tree)."""
+    components = {d.type for d in program.declared if d.type.startswith("pets:index:")}
+    assert components == {"pets:index:PetsTable", "pets:index:RouteFunction",
+                          "pets:index:PetsApi", "pets:index:UserIdentity",
+                          "pets:index:UserClassRole"}
+
+
+def test_membership_override_reaches_the_trust_policy():
+    run = run_program({**BASE_CONFIG, "pets:userClasses":
+                       '{"admin": {"subjects": ["auth0|42"], "sessionTags": {"team": "shop"}}}'})
+    trust = run.named("pets-unit-admin-role").json_input("assumeRolePolicy")
+    by_sid = {s["Sid"]: s for s in trust["Statement"]}
+    assert set(by_sid) == {"MembersBySubject", "MembersBySessionTag"}
+    assert by_sid["MembersBySubject"]["Condition"] == {
+        "StringEquals": {f"{KEY}:aud": CLIENT_ID, f"{KEY}:sub": ["auth0|42"]}
+    }
+    assert by_sid["MembersBySessionTag"]["Action"] == [
+        "sts:AssumeRoleWithWebIdentity", "sts:TagSession"]
+    assert by_sid["MembersBySessionTag"]["Condition"] == {
+        "StringEquals": {f"{KEY}:aud": CLIENT_ID, "aws:RequestTag/team": "shop"}
+    }
+
+
+def test_account_logging_role_when_asked():
+    run = run_program({**BASE_CONFIG, "pets:manageApiGatewayAccount": "true"})
+    (account,) = run.of_type("aws:apigateway/account:Account")
+    role = run.named("pets-unit-cloudwatch-role")
+    assert account.inputs["cloudwatchRoleArn"] == role.outputs["arn"]
+
+
+def test_invalid_config_fails_before_any_resource():
+    with pytest.raises(Exception, match="pets:oidcClientId"):
+        run_program({"pets:oidcIssuer": ISSUER})
+
+
+def test_policy_functions_match_the_declared_policies(program: ProgramRun):
+    """The documents the reviewers, pack and offline engine read are the deployed ones."""
+    for user_class in access.USER_CLASSES:
+        declared = program.named(f"pets-unit-{user_class.name}-invoke").json_input("policy")
+        assert declared == policies.invoke_policy(EXECUTION_ARN, "v1", user_class.routes)
