@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import html
 import json
 import os
 import re
@@ -413,8 +414,11 @@ def _code_from_callback(location: str, state: str, issuer: str) -> str:
     return query["code"]
 
 
-def _text_of(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()[:300]
+def _text_of(page: str) -> str:
+    """The readable text of an HTML page (for error messages): no tags, styles or scripts."""
+    text = re.sub(r"(?is)<(style|script)\b.*?</\1>", " ", page)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", text))
+    return re.sub(r"\s+", " ", text).strip()[:400]
 
 
 def id_token(
