@@ -1,0 +1,119 @@
+"""Pulumi assets and archives as bytes, the way the Pulumi engine materialises them.
+
+Rules kept from the engine (so the emulator gets the same files `pulumi up` would ship):
+- FileArchive of a folder: every regular file below it, names relative to the folder with
+  `/` separators, in lexical walk order; `.pulumi` folders are skipped, symlinks to files
+  are followed, symlinks to folders are not.
+- FileArchive of a .zip is passed through unchanged; .tar/.tgz/.tar.gz are re-packed.
+- AssetArchive: an asset becomes one entry under its key; a nested archive's entries are
+  placed under `<key>/`. The first entry of a given name wins.
+- Relative paths resolve against the current directory (the program's folder during an
+  apply, as under the Pulumi CLI). A missing path is an error (the mock runtime itself
+  never checks paths, so without this a typo would deploy an empty function).
+Zip entries get a fixed timestamp so the same files always give the same zip.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pulumi
+
+_FIXED_ZIP_TIME = (1990, 1, 1, 0, 0, 0)
+_BOOKKEEPING_DIR = ".pulumi"
+
+
+class ArchiveError(ValueError):
+    pass
+
+
+def asset_bytes(asset: pulumi.Asset) -> bytes:
+    if isinstance(asset, pulumi.StringAsset):
+        return asset.text.encode()
+    if isinstance(asset, pulumi.FileAsset):
+        path = Path(asset.path)
+        if not path.is_file():
+            raise ArchiveError(f"FileAsset {asset.path!r}: no such file (cwd {os.getcwd()})")
+        return path.read_bytes()
+    raise ArchiveError(f"{type(asset).__name__} is not supported (no remote fetches here)")
+
+
+def archive_entries(archive: pulumi.Archive) -> dict[str, bytes]:
+    """name -> content for every file of the archive, in archive order."""
+    if isinstance(archive, pulumi.AssetArchive):
+        entries: dict[str, bytes] = {}
+        # The engine walks a Go map (random order); sorted keys make the zip reproducible.
+        for key in sorted(archive.assets):
+            value = archive.assets[key]
+            if isinstance(value, pulumi.Asset):
+                entries.setdefault(key, asset_bytes(value))
+            elif isinstance(value, pulumi.Archive):
+                for sub, data in archive_entries(value).items():
+                    entries.setdefault(f"{key.rstrip('/')}/{sub}", data)
+            else:
+                raise ArchiveError(f"AssetArchive entry {key!r} is a {type(value).__name__}")
+        return entries
+    if isinstance(archive, pulumi.FileArchive):
+        return _path_entries(Path(archive.path))
+    raise ArchiveError(f"{type(archive).__name__} is not supported (no remote fetches here)")
+
+
+def _path_entries(path: Path) -> dict[str, bytes]:
+    name = path.name.lower()
+    if name.endswith(".zip"):
+        with zipfile.ZipFile(_existing_file(path)) as zf:
+            return {i.filename: zf.read(i) for i in zf.infolist() if not i.is_dir()}
+    if name.endswith((".tar", ".tgz", ".tar.gz")):
+        with tarfile.open(_existing_file(path)) as tf:
+            return {
+                os.path.normpath(m.name): tf.extractfile(m).read()  # type: ignore[union-attr]
+                for m in tf.getmembers()
+                if m.isfile()
+            }
+    if not path.is_dir():
+        raise ArchiveError(
+            f"FileArchive {str(path)!r} is neither a folder nor a .zip/.tar/.tgz "
+            f"(cwd {os.getcwd()})"
+        )
+    entries: dict[str, bytes] = {}
+    for root, dirs, files in os.walk(path, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d != _BOOKKEEPING_DIR)
+        for file in sorted(files):
+            full = Path(root) / file
+            if full.is_dir():  # a symlink to a folder: the engine skips it
+                continue
+            entries[full.relative_to(path).as_posix()] = full.read_bytes()
+    # os.walk visits a folder's files before its subfolders; the engine's walk is lexical
+    # over full paths, so sort to match.
+    return dict(sorted(entries.items()))
+
+
+def _existing_file(path: Path) -> Path:
+    if not path.is_file():
+        raise ArchiveError(f"FileArchive {str(path)!r}: no such file (cwd {os.getcwd()})")
+    return path
+
+
+def zip_bytes(archive: pulumi.Archive) -> bytes:
+    """The archive as a zip, in memory. A .zip FileArchive is returned byte for byte."""
+    if isinstance(archive, pulumi.FileArchive) and archive.path.lower().endswith(".zip"):
+        return _existing_file(Path(archive.path)).read_bytes()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in archive_entries(archive).items():
+            info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16  # readable by the Lambda runtime user
+            zf.writestr(info, data)
+    return buffer.getvalue()
+
+
+def source_bytes(source: pulumi.Asset | pulumi.Archive) -> bytes:
+    """An object body from an asset, or from an archive (zipped, as the provider does)."""
+    if isinstance(source, pulumi.Archive):
+        return zip_bytes(source)
+    return asset_bytes(source)

@@ -1,0 +1,85 @@
+"""Errors an apply raises. Every one names what failed, so a failed `make up` says which
+resource of which type broke and why, without a stack trace."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from devstack.applier.results import CreatedResource
+
+
+class ApplyError(Exception):
+    """Base class. `resources` holds what was created before the failure (for cleanup
+    and diagnosis); the apply does not roll back, as `pulumi up` does not either."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.resources: list[CreatedResource] = []
+
+
+class ResourceError(ApplyError):
+    """Creating one resource failed."""
+
+    def __init__(self, type_: str, name: str, reason: str) -> None:
+        super().__init__(f"{type_} '{name}': {reason}")
+        self.type = type_
+        self.name = name
+        self.reason = reason
+
+
+class UnsupportedResourceError(ResourceError):
+    """The local apply has no handler for this resource type (or operation)."""
+
+    def __init__(self, type_: str, name: str, detail: str = "") -> None:
+        reason = "resource type not supported by the local apply"
+        super().__init__(type_, name, f"{reason}{': ' + detail if detail else ''}")
+
+
+class UnsupportedInputError(ResourceError):
+    """The program set inputs the handler would not honour; applying without them would
+    build something other than what the program declares."""
+
+    def __init__(self, type_: str, name: str, inputs: Sequence[str], detail: str = "") -> None:
+        listed = ", ".join(sorted(inputs))
+        super().__init__(
+            type_,
+            name,
+            f"input(s) {listed} not supported by the local apply{': ' + detail if detail else ''}",
+        )
+        self.inputs = sorted(inputs)
+
+
+class AwsCallError(ResourceError):
+    """The target answered an AWS call with an error."""
+
+    def __init__(self, type_: str, name: str, operation: str, code: str, message: str) -> None:
+        super().__init__(type_, name, f"{operation} failed: {code}: {message}")
+        self.operation = operation
+        self.code = code
+        self.aws_message = message
+
+
+class UnsupportedInvokeError(ApplyError):
+    """The program called a provider function (data source) the local apply cannot answer."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__(f"invoke {token} not supported by the local apply")
+        self.token = token
+
+
+class ProgramError(ApplyError):
+    """The program itself raised (not a resource creation)."""
+
+
+class OrderingError(ApplyError):
+    """Resources were created in an order that would deploy something else on AWS."""
+
+
+class ConfigError(ApplyError):
+    """The stack's config files cannot be turned into the runtime's config."""
+
+
+class ApplyTimeoutError(ApplyError):
+    """The program did not finish in time (a registration that never resolves)."""

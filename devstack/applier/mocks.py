@@ -1,0 +1,205 @@
+"""The pulumi.runtime.Mocks that applies: every resource registration becomes boto3 calls
+against the target, and every invoke the program makes is answered by the target."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import botocore.exceptions
+import pulumi
+
+from devstack.applier.errors import (
+    ApplyError,
+    AwsCallError,
+    ResourceError,
+    UnsupportedInputError,
+    UnsupportedInvokeError,
+    UnsupportedResourceError,
+)
+from devstack.applier.kinds import CreateRequest, ResourceKind
+from devstack.applier.registry import KINDS
+from devstack.applier.results import CreatedResource
+from devstack.applier.target import Target
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+
+
+def _is_set(value: Any) -> bool:
+    """An input the program actually gave (False/empty collections are provider defaults)."""
+    return value is not None and value is not False and value != [] and value != {}
+
+
+class EmulatorMocks(pulumi.runtime.Mocks):
+    """Called by the SDK from its executor threads, several at once.
+
+    Shared state (the record, the tick counter, warnings) is guarded by one lock; AWS
+    calls run outside it so independent resources are created concurrently.
+    """
+
+    def __init__(self, target: Target, kinds: Mapping[str, ResourceKind] = KINDS) -> None:
+        self.target = target
+        self.kinds = kinds
+        self._lock = threading.Lock()
+        self._tick = 0
+        self.created: list[CreatedResource] = []
+        self.warnings: list[str] = []
+
+    # -- resources ---------------------------------------------------------------------
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        if args.resource_id:
+            # Resource.get(...) (which the SDK reports with custom unset) or the import
+            # option: reading or adopting existing resources is not done locally.
+            raise UnsupportedResourceError(
+                args.typ, args.name, f"reading/importing existing id {args.resource_id!r}"
+            )
+        if args.typ == STACK_TYPE or not args.custom:
+            # Component resources (and the stack) group resources; nothing to create.
+            return "", dict(args.inputs)
+        if args.typ.startswith(PROVIDER_TYPE_PREFIX):
+            return self._provider(args)
+
+        kind = self.kinds.get(args.typ)
+        if kind is None:
+            raise UnsupportedResourceError(args.typ, args.name)
+        inputs = dict(args.inputs)
+        self._check_inputs(kind, args.name, inputs)
+
+        started = self._next_tick()
+        request = CreateRequest(args.typ, args.name, inputs, self.target, self._warn)
+        try:
+            created = kind.create(request)
+        except ApplyError:
+            raise
+        except botocore.exceptions.ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise AwsCallError(
+                args.typ,
+                args.name,
+                exc.operation_name,
+                str(error.get("Code", "Unknown")),
+                str(error.get("Message", exc)),
+            ) from exc
+        except botocore.exceptions.BotoCoreError as exc:
+            # Parameter validation, connection failures: still an AWS-call failure.
+            raise ResourceError(args.typ, args.name, f"{type(exc).__name__}: {exc}") from exc
+        except Exception as exc:  # a handler bug or bad input shape: name the resource
+            raise ResourceError(args.typ, args.name, f"{type(exc).__name__}: {exc}") from exc
+
+        state = {**inputs, **created.outputs, "id": created.id}
+        with self._lock:
+            self._tick += 1
+            self.created.append(
+                CreatedResource(
+                    type=args.typ,
+                    name=args.name,
+                    id=created.id,
+                    outputs=state,
+                    started=started,
+                    finished=self._tick,
+                )
+            )
+        return created.id, state
+
+    def _check_inputs(self, kind: ResourceKind, name: str, inputs: Mapping[str, Any]) -> None:
+        region = inputs.get("region")
+        if region and region != self.target.region:
+            raise UnsupportedInputError(
+                kind.resource_type,
+                name,
+                ["region"],
+                f"{region} is not the target's region {self.target.region}",
+            )
+        known = kind.inputs | kind.ignored | {"region"}
+        refused = sorted(k for k, v in inputs.items() if _is_set(v) and k in kind.refused)
+        if refused:
+            raise UnsupportedInputError(
+                kind.resource_type,
+                name,
+                refused,
+                "; ".join(f"{k}: {kind.refused[k]}" for k in refused),
+            )
+        unknown = sorted(k for k, v in inputs.items() if _is_set(v) and k not in known)
+        if unknown:
+            raise UnsupportedInputError(kind.resource_type, name, unknown)
+
+    def _provider(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        """An explicit provider: the apply always uses the target's clients instead."""
+        region = args.inputs.get("region")
+        if region and region != self.target.region:
+            raise UnsupportedInputError(
+                args.typ,
+                args.name,
+                ["region"],
+                f"{region} is not the target's region {self.target.region}",
+            )
+        ignored = sorted(
+            k for k, v in args.inputs.items() if _is_set(v) and k not in {"region", "version"}
+        )
+        if ignored:
+            self._warn(
+                f"{args.typ} '{args.name}': settings {', '.join(ignored)} ignored; "
+                "the local apply uses the target's clients"
+            )
+        return f"{args.name}-provider", dict(args.inputs)
+
+    def _next_tick(self) -> int:
+        with self._lock:
+            self._tick += 1
+            return self._tick
+
+    def _warn(self, message: str) -> None:
+        with self._lock:
+            self.warnings.append(message)
+
+    # -- invokes -----------------------------------------------------------------------
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
+        answer = _INVOKES.get(args.token)
+        if answer is None:
+            raise UnsupportedInvokeError(args.token)
+        return answer(self.target, args.args), []
+
+
+def _caller_identity(target: Target, _: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "accountId": target.account_id,
+        "arn": target.caller_arn,
+        "userId": target.caller_user_id,
+        "id": target.account_id,
+    }
+
+
+def _region(target: Target, args: Mapping[str, Any]) -> dict[str, Any]:
+    asked = args.get("region") or args.get("name")
+    if asked and asked != target.region:
+        raise UnsupportedInvokeError(
+            f"{_GET_REGION} for {asked} (the target's region is {target.region})"
+        )
+    return {
+        "region": target.region,
+        "name": target.region,
+        "id": target.region,
+        "endpoint": f"ec2.{target.region}.{target.dns_suffix}",
+        "description": "",
+    }
+
+
+def _partition(target: Target, _: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "partition": target.partition,
+        "id": target.partition,
+        "dnsSuffix": target.dns_suffix,
+        "reverseDnsPrefix": ".".join(reversed(target.dns_suffix.split("."))),
+    }
+
+
+_GET_REGION = "aws:index/getRegion:getRegion"
+_INVOKES: dict[str, Callable[[Target, Mapping[str, Any]], dict[str, Any]]] = {
+    "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
+    _GET_REGION: _region,
+    "aws:index/getPartition:getPartition": _partition,
+}

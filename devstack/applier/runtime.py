@@ -1,0 +1,180 @@
+"""Run a Pulumi program under the SDK's mock runtime, isolated from every other run.
+
+The SDK keeps its runtime state (settings, root stack, config) in context variables and
+runs on the thread's asyncio loop. Each run therefore gets its own thread, a fresh empty
+context and a fresh loop, and is torn down completely afterwards: successive applies in
+one process (tests) do not see each other's stack, config or pending tasks, and the
+caller's own context (e.g. unit tests using set_mocks) is never touched.
+
+Runs are serialised with a lock because a program run from a folder needs the
+process-wide current directory and sys.path, as under the Pulumi CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import logging
+import os
+import runpy
+import sys
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as sdk_mocks
+from pulumi.runtime import settings as sdk_settings
+from pulumi.runtime import stack as sdk_stack
+
+from devstack.applier.errors import ApplyError, ApplyTimeoutError, ProgramError
+
+log = logging.getLogger(__name__)
+_RUN_LOCK = threading.Lock()
+
+
+def program_from_folder(program_dir: Path) -> Callable[[], None]:
+    main = program_dir / "__main__.py"
+    if not main.is_file():
+        raise ProgramError(f"{main} not found")
+
+    def run() -> None:
+        runpy.run_path(str(main), run_name="__main__")
+
+    return run
+
+
+def run_program(
+    program: Callable[[], None],
+    mocks: pulumi.runtime.Mocks,
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    program_dir: Path | None = None,
+    timeout: float = 300.0,
+) -> dict[str, Any]:
+    """Run `program` with `mocks` as the resource monitor; return the resolved exports.
+
+    program_dir: the folder to run in (cwd and first on sys.path, as the CLI does).
+    Raises the error the program or a registration raised; ApplyTimeoutError if the run
+    does not finish within `timeout` seconds.
+    """
+    outcome: dict[str, Any] = {}
+
+    def body() -> None:
+        try:
+            outcome["outputs"] = _run_in_fresh_runtime(program, mocks, project, stack, config)
+        except BaseException as exc:  # handed to the calling thread
+            outcome["error"] = exc
+
+    with _RUN_LOCK, _program_environment(program_dir):
+        worker = threading.Thread(
+            target=lambda: contextvars.Context().run(body),
+            name=f"pulumi-apply-{stack}",
+            daemon=True,
+        )
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            raise ApplyTimeoutError(
+                f"the program did not finish within {timeout:.0f} s (a registration or output "
+                "never resolved)"
+            )
+    if "error" in outcome:
+        raise outcome["error"]
+    return dict(outcome["outputs"])
+
+
+def _run_in_fresh_runtime(
+    program: Callable[[], None],
+    mocks: pulumi.runtime.Mocks,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+) -> Any:
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    # A failed registration fails every output that depends on it; asyncio would log each
+    # of those futures as "exception never retrieved". The first error is re-raised to
+    # the caller, so the rest is noise.
+    loop.set_exception_handler(_quiet_exception_handler)
+    try:
+        # Full settings first (set_mocks alone leaves some fields unset in a new context).
+        sdk_settings.reset_options(project=project, stack=stack, preview=False)
+        pulumi.runtime.set_all_config(dict(config))
+        sdk_mocks.set_mocks(mocks, project=project, stack=stack, preview=False)
+        # set_mocks made a root stack for mocked unit tests; run_in_stack makes the real
+        # one, as the language host does, so drop the first.
+        sdk_settings.ROOT.set(None)
+        captured: dict[str, Any] = {}
+
+        def program_in_stack() -> None:
+            captured["stack"] = sdk_settings.get_root_resource()
+            try:
+                program()
+            except ApplyError:
+                raise
+            except Exception as exc:
+                raise ProgramError(f"the program raised {type(exc).__name__}: {exc}") from exc
+
+        loop.run_until_complete(sdk_stack.run_in_stack(program_in_stack))
+        stack_resource = captured["stack"]
+        exports = pulumi.Output.from_input(dict(stack_resource.outputs))
+        return loop.run_until_complete(exports.future())
+    finally:
+        _shutdown(loop)
+
+
+def _quiet_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    log.debug("asyncio: %s", context.get("message"), exc_info=context.get("exception"))
+
+
+def _shutdown(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what is left (dependents of a failed resource wait forever otherwise), let
+    in-flight AWS calls finish so none lands after the apply returned, close the loop."""
+    try:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
+@contextlib.contextmanager
+def _program_environment(program_dir: Path | None) -> Iterator[None]:
+    """cwd = program folder and the folder first on sys.path, as under the Pulumi CLI;
+    modules the program imported from its folder are forgotten afterwards so the next
+    run imports them afresh (a run must not see state a previous run left in them)."""
+    if program_dir is None:
+        yield
+        return
+    folder = program_dir.resolve()
+    before = set(sys.modules)
+    old_cwd = os.getcwd()
+    sys.path.insert(0, str(folder))
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(old_cwd)
+        with contextlib.suppress(ValueError):
+            sys.path.remove(str(folder))
+        for name in set(sys.modules) - before:
+            if _is_program_module(sys.modules.get(name), folder):
+                del sys.modules[name]
+
+
+def _is_program_module(module: Any, folder: Path) -> bool:
+    file = getattr(module, "__file__", None)
+    if not file:
+        return False
+    path = Path(file).resolve()
+    # The project venv usually lives inside the program folder: its packages stay.
+    return path.is_relative_to(folder) and "site-packages" not in path.parts

@@ -1,0 +1,1 @@
+"""One module per AWS service; each exports KINDS, the resource types it creates."""

@@ -1,0 +1,62 @@
+"""The AWS target of an apply: boto3 clients plus the facts the program reads from it
+(account, region, partition), all taken from the target itself, never from config."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.client import BaseClient
+
+ClientFactory = Callable[[str], BaseClient]
+
+
+@dataclass(frozen=True)
+class Target:
+    clients: Mapping[str, BaseClient]
+    region: str
+    account_id: str
+    partition: str
+    caller_arn: str
+    caller_user_id: str
+    endpoint_url: str | None  # None when the clients talk to real AWS endpoints
+
+    @classmethod
+    def connect(cls, factory: ClientFactory, services: Iterable[str]) -> Target:
+        """Make every client up front, in the calling thread.
+
+        Registrations run concurrently in the SDK's executor threads. boto3 clients are
+        thread-safe, but making one is not (sessions share mutable loaders and the factory
+        may use the default session), so no client is made after this point.
+        """
+        clients = {service: factory(service) for service in sorted(set(services) | {"sts"})}
+        identity = clients["sts"].get_caller_identity()
+        arn = str(identity["Arn"])
+        region = clients["sts"].meta.region_name
+        if not region:
+            raise ValueError("the client factory made clients without a region")
+        endpoint = clients["sts"].meta.endpoint_url
+        return cls(
+            clients=clients,
+            region=region,
+            account_id=str(identity["Account"]),
+            partition=arn.split(":")[1] if arn.startswith("arn:") else "aws",
+            caller_arn=arn,
+            caller_user_id=str(identity.get("UserId", "")),
+            endpoint_url=None if endpoint.endswith(".amazonaws.com") else endpoint.rstrip("/"),
+        )
+
+    def client(self, service: str) -> Any:
+        # Typed Any: boto3 clients have generated methods a static checker cannot see.
+        return self.clients[service]
+
+    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
+        return (
+            f"arn:{self.partition}:{service}:{self.region if region else ''}:"
+            f"{self.account_id if account else ''}:{resource}"
+        )
+
+    @property
+    def dns_suffix(self) -> str:
+        return "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com"
