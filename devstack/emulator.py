@@ -48,6 +48,11 @@ def ensure_venv() -> Path:
     A venv built from an older requirements file is rebuilt from scratch rather than
     upgraded in place, so no package left over from an old pin set can leak into handlers.
     """
+    with procs.file_lock("emulator-venv"):
+        return _build_venv_if_stale()
+
+
+def _build_venv_if_stale() -> Path:
     venv = paths.EMULATOR_VENV
     marker = venv / _MARKER
     digest = _requirements_digest()

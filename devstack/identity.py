@@ -84,17 +84,17 @@ def users() -> dict[str, User]:
 def signing_key() -> jwk.JWK:
     """The provider's private RS256 key; generated (RSA 2048) on first use."""
     path = paths.IDP_PRIVATE_JWKS
-    if path.exists():
-        return jwk.JWK(**json.loads(path.read_text())["keys"][0])
-    key = jwk.JWK.generate(kty="RSA", size=2048, alg="RS256", use="sig")
-    # A content-derived kid: stable for the key's life, changes with a new key.
-    key = jwk.JWK(**{**json.loads(key.export_private()), "kid": key.thumbprint()})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"keys": [json.loads(key.export_private())]}, indent=2) + "\n")
-    tmp.chmod(0o600)
-    tmp.replace(path)
-    return key
+    with procs.file_lock("idp-key"):
+        if not path.exists():
+            key = jwk.JWK.generate(kty="RSA", size=2048, alg="RS256", use="sig")
+            # A content-derived kid: stable for the key's life, changes with a new key.
+            key = jwk.JWK(**{**json.loads(key.export_private()), "kid": key.thumbprint()})
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"keys": [json.loads(key.export_private())]}, indent=2))
+            tmp.chmod(0o600)  # a private key, even if only a local one
+            tmp.replace(path)
+    return jwk.JWK(**json.loads(path.read_text())["keys"][0])
 
 
 # --- the provider process ------------------------------------------------------------------
@@ -158,6 +158,12 @@ def ensure_node_modules() -> str:
         raise DevstackError(
             f"Node.js {major} found at {node}; the identity provider needs >= {MIN_NODE_MAJOR}"
         )
+    with procs.file_lock("idp-node-modules"):
+        _npm_ci_if_stale(npm)
+    return node
+
+
+def _npm_ci_if_stale(npm: str) -> None:
     installed = paths.IDP_SOURCE / "node_modules" / "oidc-provider" / "package.json"
     want = _pinned_provider_version()
     if not installed.exists() or json.loads(installed.read_text())["version"] != want:
@@ -171,7 +177,6 @@ def ensure_node_modules() -> str:
             raise DevstackError(
                 f"`npm ci` in {paths.IDP_SOURCE} failed:\n{result.stdout}{result.stderr}"
             )
-    return node
 
 
 def _discovery_ok(issuer: str) -> bool:
@@ -360,6 +365,11 @@ def login(
     claims = json.loads(base64.urlsafe_b64decode(tokens["id_token"].split(".")[1] + "=="))
     if claims.get("nonce") != nonce:
         raise DevstackError("ID token nonce does not match the one sent")
+    # The provider does single sign-on: a session cookie for another user would skip the
+    # login form and return THAT user's token. Each call has a fresh Session, but check.
+    expected = users()[user].sub
+    if claims.get("sub") != expected:
+        raise DevstackError(f"logged in as {claims.get('sub')!r}, expected {expected!r}")
     return tokens
 
 

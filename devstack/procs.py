@@ -12,13 +12,14 @@ Linux only: process identity and group membership are read from /proc.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,20 @@ class Managed:
 # Popen objects of services started by this process, so stop() can reap them (no zombies,
 # no ResourceWarning) when the caller that started a service is also the one stopping it.
 _children: dict[int, subprocess.Popen[bytes]] = {}
+
+
+@contextlib.contextmanager
+def file_lock(name: str) -> Iterator[None]:
+    """Serialise one-time setup (venv, npm ci, signing key) across processes.
+
+    pytest-xdist workers or a `make up` racing a test run would otherwise build the same
+    venv or key at once and leave a mix.
+    """
+    path = paths.STATE / "locks" / f"{name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed
+        yield
 
 
 # --- ports -------------------------------------------------------------------------------
