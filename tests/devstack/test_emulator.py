@@ -101,7 +101,7 @@ def test_lambda_runs_on_the_emulator_venv_with_only_boto3(emulator_target: Targe
 
 def test_emulator_venv_holds_exactly_the_pinned_requirements() -> None:
     frozen = subprocess.run(
-        [str(emulator.venv_python()), "-m", "pip", "freeze"],
+        [str(emulator.ensure_venv()), "-m", "pip", "freeze"],
         capture_output=True,
         text=True,
         check=True,
