@@ -178,14 +178,14 @@ def start(
         info=info,
         cwd=tmpdir,
     )
-    procs.wait_ready(name, proc, lambda: _healthy(endpoint_url), timeout)
     probe = Target(
         endpoint_url=endpoint_url, region=REGION, account_id="", started=True, pid=proc.pid
     )
     try:
+        procs.wait_ready(name, proc, lambda: _healthy(endpoint_url), timeout)
         account = clients.account_id(probe)
     except DevstackError:
-        procs.stop(name)
+        stop(name)  # whatever is left of the process, and its scratch dir
         raise
     # Only a record with the account id counts as a ready emulator (see running()).
     procs.record(name, proc.pid, {**info, "account_id": account})

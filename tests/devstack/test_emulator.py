@@ -198,6 +198,7 @@ def test_failed_start_reports_the_log_tail(monkeypatch: pytest.MonkeyPatch) -> N
     assert str(paths.log_file(name)) in message
     assert "ValueError: Unknown level" in message  # the emulator's own words, from the log
     assert procs.running(name) is None
+    assert not (paths.TMP / name).exists()
 
 
 def test_stop_ends_the_emulator_and_its_lambda_workers(monkeypatch: pytest.MonkeyPatch) -> None:
