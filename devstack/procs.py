@@ -314,9 +314,9 @@ def stop(name: str, timeout: float = 10.0) -> bool:
     # spawn() made the leader its own group leader (pgid == pid); anything forked after the
     # snapshot above is still in that group.
     left |= _group(managed.pid)
-    if left:
+    if left:  # children the leader did not take down (or forked late) get their own SIGTERM
         _signal(left, signal.SIGTERM)
-        left = _wait_gone(left, managed.pid, 2.0)
+        left = _wait_gone(left, managed.pid, min(timeout, 2.0))
     if left:
         _signal(left, signal.SIGKILL)
         left = _wait_gone(left, managed.pid, 5.0)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import socket
 import subprocess
+import sys
+import time
 import zipfile
 from typing import Any
 
@@ -199,6 +203,32 @@ def test_failed_start_reports_the_log_tail(monkeypatch: pytest.MonkeyPatch) -> N
     assert "ValueError: Unknown level" in message  # the emulator's own words, from the log
     assert procs.running(name) is None
     assert not (paths.TMP / name).exists()
+
+
+STUBBORN = """
+import signal, subprocess, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)  # inherited by the child: both ignore SIGTERM
+child = subprocess.Popen(["sleep", "60"])
+print("ready", child.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def test_stop_escalates_to_sigkill_for_the_whole_family() -> None:
+    name = private_name("stubborn")
+    procs.stop(name)
+    proc = procs.spawn(
+        name, [sys.executable, "-c", STUBBORN], env={"PATH": os.environ["PATH"]}, info={}
+    )
+    procs.wait_ready(name, proc, lambda: "ready" in paths.log_file(name).read_text(), 10)
+    child = int(paths.log_file(name).read_text().split()[1])
+    assert procs.alive(child)
+    begun = time.monotonic()
+    assert procs.stop(name, timeout=0.5) is True
+    assert time.monotonic() - begun < 5
+    assert proc.poll() == -signal.SIGKILL
+    assert not procs.alive(child)
+    assert procs.running(name) is None
 
 
 def test_stop_ends_the_emulator_and_its_lambda_workers(monkeypatch: pytest.MonkeyPatch) -> None:
