@@ -99,22 +99,27 @@ def current_target() -> Target:
     external = os.environ.get(EXTERNAL_ENDPOINT_ENV)
     if external:
         return external_target(external)
-    managed = procs.running(EMULATOR_NAME)
-    if managed is None or "account_id" not in managed.info:
+    target = recorded_emulator()
+    if target is None:
         raise procs.DevstackError(
             "no AWS target: the local emulator is not running and AWS_ENDPOINT_URL is not set. "
             "Start it with `.venv/bin/python -m devstack.emulator start`."
         )
-    return target_from_record(managed, started=False)
+    return target
 
 
-def target_from_record(managed: procs.Managed, *, started: bool) -> Target:
+def recorded_emulator(name: str = EMULATOR_NAME) -> Target | None:
+    """The emulator devstack started under `name`, if it runs and finished starting."""
+    managed = procs.running(name)
+    # emulator.start() adds the account id only once the emulator answered STS.
+    if managed is None or "account_id" not in managed.info:
+        return None
     info = managed.info
     return Target(
         endpoint_url=info["endpoint_url"],
         region=info["region"],
         account_id=info["account_id"],
-        started=started,
+        started=False,
         pid=managed.pid,
     )
 

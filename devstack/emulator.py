@@ -128,10 +128,7 @@ def _healthy(endpoint_url: str) -> bool:
 
 def running(name: str = clients.EMULATOR_NAME) -> Target | None:
     """The emulator `devstack` started under `name`, if it is still running."""
-    managed = procs.running(name)
-    if managed is None or "account_id" not in managed.info:
-        return None
-    return clients.target_from_record(managed, started=False)
+    return clients.recorded_emulator(name)
 
 
 def start(
