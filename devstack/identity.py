@@ -385,7 +385,7 @@ def _follow_to_code(
     for _ in range(12):  # authorize, login, resume, consent, resume, callback: ~6 hops
         if response.is_redirect:
             location = urljoin(response.url, response.headers["Location"])
-            if location.startswith(redirect_uri):
+            if location.split("?", 1)[0] == redirect_uri.split("?", 1)[0]:
                 return _code_from_callback(location, state, issuer)
             response = session.get(location, allow_redirects=False, timeout=_HTTP_TIMEOUT)
             continue
