@@ -160,6 +160,11 @@ def _apply(
         error = ProgramError(f"the program failed: {type(exc).__name__}: {exc}")
         error.resources = list(mocks.created)
         raise error from exc
+    try:
+        mocks.finish()
+    except ApplyError as exc:
+        exc.resources = list(mocks.created)
+        raise
     late = ordering.late_parts(mocks.created)
     if late:
         error = OrderingError("resources created out of order:\n  " + "\n  ".join(late))

@@ -11,6 +11,10 @@ Rules kept from the engine (so the emulator gets the same files `pulumi up` woul
   apply, as under the Pulumi CLI). A missing path is an error (the mock runtime itself
   never checks paths, so without this a typo would deploy an empty function).
 Zip entries get a fixed timestamp so the same files always give the same zip.
+
+Zipping a real handler package (~25 MB, 750 files) takes most of a second, and every
+function of the program ships the same package: `cached_zip_bytes` zips each distinct
+archive once per process (keyed by paths, sizes and mtimes, so an edited file re-zips).
 """
 
 from __future__ import annotations
@@ -18,12 +22,18 @@ from __future__ import annotations
 import io
 import os
 import tarfile
+import threading
 import zipfile
+from collections import OrderedDict
+from collections.abc import Hashable
 from pathlib import Path
 
 import pulumi
 
 _FIXED_ZIP_TIME = (1990, 1, 1, 0, 0, 0)
+# Fastest deflate level: half the CPU of the default for a ~10% larger zip; the zip only
+# travels over loopback to the emulator.
+_ZIP_LEVEL = 1
 _BOOKKEEPING_DIR = ".pulumi"
 
 
@@ -103,12 +113,14 @@ def zip_bytes(archive: pulumi.Archive) -> bytes:
     if isinstance(archive, pulumi.FileArchive) and archive.path.lower().endswith(".zip"):
         return _existing_file(Path(archive.path)).read_bytes()
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(
+        buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=_ZIP_LEVEL
+    ) as zf:
         for name, data in archive_entries(archive).items():
             info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16  # readable by the Lambda runtime user
-            zf.writestr(info, data)
+            zf.writestr(info, data, compresslevel=_ZIP_LEVEL)
     return buffer.getvalue()
 
 
@@ -117,3 +129,58 @@ def source_bytes(source: pulumi.Asset | pulumi.Archive) -> bytes:
     if isinstance(source, pulumi.Archive):
         return zip_bytes(source)
     return asset_bytes(source)
+
+
+def fingerprint(item: pulumi.Asset | pulumi.Archive) -> Hashable:
+    """Identifies an archive's current content without reading it (paths, sizes, mtimes)."""
+    if isinstance(item, pulumi.StringAsset):
+        return ("text", item.text)
+    if isinstance(item, (pulumi.FileAsset, pulumi.FileArchive)):
+        path = Path(item.path).resolve()
+        if path.is_dir():
+            stats = []
+            for root, dirs, files in os.walk(path, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if d != _BOOKKEEPING_DIR)
+                for file in sorted(files):
+                    info = (Path(root) / file).stat()
+                    stats.append((os.path.join(root, file), info.st_size, info.st_mtime_ns))
+            return ("dir", str(path), tuple(stats))
+        info = path.stat() if path.exists() else None
+        return ("file", str(path), info and (info.st_size, info.st_mtime_ns))
+    if isinstance(item, pulumi.AssetArchive):
+        return ("assets", tuple((k, fingerprint(v)) for k, v in sorted(item.assets.items())))
+    return ("other", id(item))
+
+
+class ZipCache:
+    """Thread-safe: concurrent requests for one archive zip it once, the rest wait."""
+
+    def __init__(self, max_entries: int = 4) -> None:
+        self._max_entries = max_entries
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._building: dict[Hashable, threading.Lock] = {}
+
+    def zip(self, archive: pulumi.Archive) -> bytes:
+        key = fingerprint(archive)
+        with self._lock:
+            build_lock = self._building.setdefault(key, threading.Lock())
+        with build_lock:
+            with self._lock:
+                if key in self._entries:
+                    self._entries.move_to_end(key)
+                    return self._entries[key]
+            data = zip_bytes(archive)
+            with self._lock:
+                self._entries[key] = data
+                while len(self._entries) > self._max_entries:
+                    self._entries.popitem(last=False)
+                self._building.pop(key, None)
+            return data
+
+
+_ZIP_CACHE = ZipCache()
+
+
+def cached_zip_bytes(archive: pulumi.Archive) -> bytes:
+    return _ZIP_CACHE.zip(archive)

@@ -23,6 +23,10 @@ class CreateRequest:
     inputs: Mapping[str, Any]
     target: Target
     warn: Callable[[str], None]
+    # Work the provider does before it reports a create complete but nothing else in the
+    # program waits on (a function becoming Active): run once the program has finished,
+    # so it overlaps the rest of the apply instead of delaying dependents.
+    defer: Callable[[Callable[[], None]], None]
 
     def get(self, key: str, default: Any = None) -> Any:
         value = self.inputs.get(key)

@@ -4,8 +4,9 @@ against the target, and every invoke the program makes is answered by the target
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import botocore.exceptions
 import pulumi
@@ -23,8 +24,43 @@ from devstack.applier.registry import KINDS
 from devstack.applier.results import CreatedResource
 from devstack.applier.target import Target
 
+T = TypeVar("T")
 STACK_TYPE = "pulumi:pulumi:Stack"
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+
+
+def _attributed(type_: str, name: str, work: Callable[[], T]) -> T:
+    """Run a handler's work; any failure becomes an ApplyError naming type and name."""
+    try:
+        return work()
+    except ApplyError:
+        raise
+    except botocore.exceptions.ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise AwsCallError(
+            type_,
+            name,
+            exc.operation_name,
+            str(error.get("Code", "Unknown")),
+            str(error.get("Message", exc)),
+        ) from exc
+    except botocore.exceptions.BotoCoreError as exc:
+        # Parameter validation, connection failures: still an AWS-call failure.
+        raise ResourceError(type_, name, f"{type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # a handler bug or bad input shape: name the resource
+        raise ResourceError(type_, name, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _whole_numbers_as_int(value: Any) -> Any:
+    """The SDK sends every number as a protobuf double (7 -> 7.0); boto3 refuses a float
+    where AWS wants an integer, so whole numbers become ints again."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_numbers_as_int(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers_as_int(v) for v in value]
+    return value
 
 
 def _is_set(value: Any) -> bool:
@@ -46,6 +82,7 @@ class EmulatorMocks(pulumi.runtime.Mocks):
         self._tick = 0
         self.created: list[CreatedResource] = []
         self.warnings: list[str] = []
+        self._deferred: list[tuple[str, str, Callable[[], None]]] = []
 
     # -- resources ---------------------------------------------------------------------
 
@@ -65,29 +102,20 @@ class EmulatorMocks(pulumi.runtime.Mocks):
         kind = self.kinds.get(args.typ)
         if kind is None:
             raise UnsupportedResourceError(args.typ, args.name)
-        inputs = dict(args.inputs)
+        inputs = _whole_numbers_as_int(dict(args.inputs))
         self._check_inputs(kind, args.name, inputs)
 
         started = self._next_tick()
-        request = CreateRequest(args.typ, args.name, inputs, self.target, self._warn)
-        try:
-            created = kind.create(request)
-        except ApplyError:
-            raise
-        except botocore.exceptions.ClientError as exc:
-            error = exc.response.get("Error", {})
-            raise AwsCallError(
-                args.typ,
-                args.name,
-                exc.operation_name,
-                str(error.get("Code", "Unknown")),
-                str(error.get("Message", exc)),
-            ) from exc
-        except botocore.exceptions.BotoCoreError as exc:
-            # Parameter validation, connection failures: still an AWS-call failure.
-            raise ResourceError(args.typ, args.name, f"{type(exc).__name__}: {exc}") from exc
-        except Exception as exc:  # a handler bug or bad input shape: name the resource
-            raise ResourceError(args.typ, args.name, f"{type(exc).__name__}: {exc}") from exc
+        clock = time.perf_counter()
+        request = CreateRequest(
+            args.typ,
+            args.name,
+            inputs,
+            self.target,
+            warn=self._warn,
+            defer=lambda work: self._defer(args.typ, args.name, work),
+        )
+        created = _attributed(args.typ, args.name, lambda: kind.create(request))
 
         state = {**inputs, **created.outputs, "id": created.id}
         with self._lock:
@@ -100,6 +128,7 @@ class EmulatorMocks(pulumi.runtime.Mocks):
                     outputs=state,
                     started=started,
                     finished=self._tick,
+                    seconds=time.perf_counter() - clock,
                 )
             )
         return created.id, state
@@ -145,6 +174,17 @@ class EmulatorMocks(pulumi.runtime.Mocks):
                 "the local apply uses the target's clients"
             )
         return f"{args.name}-provider", dict(args.inputs)
+
+    def _defer(self, type_: str, name: str, work: Callable[[], None]) -> None:
+        with self._lock:
+            self._deferred.append((type_, name, work))
+
+    def finish(self) -> None:
+        """Run the deferred work (after the program finished), in creation order."""
+        with self._lock:
+            deferred, self._deferred = self._deferred, []
+        for type_, name, work in deferred:
+            _attributed(type_, name, work)
 
     def _next_tick(self) -> int:
         with self._lock:

@@ -20,6 +20,7 @@ class CreatedResource:
     outputs: dict[str, Any]  # the state returned to the program: inputs + computed outputs
     started: int
     finished: int
+    seconds: float  # wall time spent creating it (AWS calls and packaging)
 
 
 @dataclass

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 
 from devstack.applier.kinds import Created, CreateRequest, ResourceKind, drop_none, tag_list
 
 _ROLE_NAME_MAX = 64
 _POLICY_NAME_MAX = 128
+
+
+def _check_policy_document(req: CreateRequest, key: str) -> str:
+    """AWS refuses a policy that is not a JSON object with a Statement; MiniStack's
+    CreateRole stores any text, so the same program would fail only on AWS."""
+    document = req.require(key)
+    try:
+        parsed = json.loads(document)
+    except (TypeError, ValueError) as exc:
+        raise req.fail(
+            "MalformedPolicyDocument (AWS check, not made by the emulator): "
+            f"{key} is not JSON: {exc}"
+        ) from exc
+    if not isinstance(parsed, dict) or "Statement" not in parsed:
+        raise req.fail(
+            f"MalformedPolicyDocument (AWS check, not made by the emulator): {key} has no Statement"
+        )
+    return str(document)
 
 
 def create_role(req: CreateRequest) -> Created:
@@ -19,7 +38,7 @@ def create_role(req: CreateRequest) -> Created:
             {
                 "RoleName": name,
                 "Path": path,
-                "AssumeRolePolicyDocument": req.require("assumeRolePolicy"),
+                "AssumeRolePolicyDocument": _check_policy_document(req, "assumeRolePolicy"),
                 "Description": req.get("description"),
                 "MaxSessionDuration": req.get("maxSessionDuration"),
                 "PermissionsBoundary": req.get("permissionsBoundary"),

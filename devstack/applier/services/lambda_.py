@@ -11,6 +11,7 @@ from devstack.applier import archives
 from devstack.applier.kinds import Created, CreateRequest, ResourceKind, drop_none
 
 _ACTIVE_WAIT_SECONDS = 30.0
+_POLL_SECONDS = 0.05
 _NO_RESERVATION = -1  # the provider's default: no reserved concurrency
 
 
@@ -20,7 +21,7 @@ def _code(req: CreateRequest) -> dict[str, Any]:
         if not isinstance(code, pulumi.Archive):
             raise req.fail(f"code must be an Archive, got {type(code).__name__}")
         try:
-            return {"ZipFile": archives.zip_bytes(code)}
+            return {"ZipFile": archives.cached_zip_bytes(code)}
         except archives.ArchiveError as exc:
             raise req.fail(f"code: {exc}") from exc
     if req.get("s3Bucket"):
@@ -89,7 +90,11 @@ def create_function(req: CreateRequest) -> Created:
         }
     )
     fn = lam.create_function(**params)
-    _wait_active(req, name, fn.get("State"))
+    # The provider waits for Active before it reports the function created; dependents
+    # (integrations, permissions) need only its name and ARN, so the wait is deferred to
+    # the end of the apply, which still returns only with every function invocable.
+    state = fn.get("State")
+    req.defer(lambda: _wait_active(req, name, state))
     reserved = req.get("reservedConcurrentExecutions", _NO_RESERVATION)
     if reserved != _NO_RESERVATION:
         lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=reserved)
@@ -127,7 +132,7 @@ def _wait_active(req: CreateRequest, name: str, state: str | None) -> None:
     while state == "Pending":
         if time.monotonic() > deadline:
             raise req.fail(f"function {name} still Pending after {_ACTIVE_WAIT_SECONDS:.0f} s")
-        time.sleep(0.1)
+        time.sleep(_POLL_SECONDS)
         state = req.client("lambda").get_function_configuration(FunctionName=name).get("State")
     if state == "Failed":
         raise req.fail(f"function {name} is in state Failed")

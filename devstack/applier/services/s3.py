@@ -172,10 +172,17 @@ def create_website_configuration(req: CreateRequest) -> Created:
             }
         )
     )
-    req.warn(
-        f"{req.type} '{req.name}': stored only; MiniStack serves no S3 website endpoint "
-        "(no index/error documents on `/`)"
-    )
+    endpoint = req.target.endpoint_url
+    if endpoint:
+        req.warn(
+            f"{req.type} '{req.name}': stored only; the emulator serves no website endpoint "
+            "(no index or error document): websiteEndpoint is the bucket's path-style URL"
+        )
+        # Without a website endpoint the closest thing a browser can open is the bucket
+        # path on the emulator's S3 endpoint (`<host:port>/<bucket>`, scheme-less like
+        # AWS's `<bucket>.s3-website-<region>.amazonaws.com`).
+        host = endpoint.split("://", 1)[-1]
+        return Created(bucket, {"websiteDomain": host, "websiteEndpoint": f"{host}/{bucket}"})
     domain = f"s3-website-{req.target.region}.{req.target.dns_suffix}"
     return Created(bucket, {"websiteDomain": domain, "websiteEndpoint": f"{bucket}.{domain}"})
 
