@@ -30,6 +30,8 @@ _KNOWN_KEYS = frozenset(
         "throttle",
         "manageApiGatewayAccount",
         "lambdaPackage",
+        "siteCdn",
+        "stsEndpoint",
     }
 )
 # CloudWatch Logs accepts only these retention periods.
@@ -62,6 +64,11 @@ class Settings:
     throttle: Throttle = field(default_factory=Throttle)
     manage_api_gateway_account: bool = False
     lambda_package: str = "build/lambda"
+    # CloudFront (https) in front of the S3 website endpoint (plain http): browsers only
+    # give PKCE its crypto.subtle in a secure context. Off for the emulator (loopback is one).
+    site_cdn: bool = True
+    # Where the browser calls STS; None: the region's public endpoint.
+    sts_endpoint: str | None = None
 
     @property
     def prefix(self) -> str:
@@ -205,6 +212,20 @@ def _bool(name: str, value: str | None, default: bool) -> bool:
     raise ConfigError(f"{_key(name)}: expected true or false, got {value!r}")
 
 
+def _sts_endpoint(value: str | None) -> str | None:
+    """The browser's STS URL; an emulator's endpoint is plain http on loopback."""
+    if value is None:
+        return None
+    key = _key("stsEndpoint")
+    parts = urlsplit(value)
+    if parts.query or parts.fragment or not parts.hostname or parts.path not in {"", "/"}:
+        raise ConfigError(f"{key}: {value!r} must be a URL like https://sts.eu-west-1.amazonaws.com")
+    if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(parts.hostname)):
+        raise ConfigError(f"{key}: {value!r} must use https "
+                          "(plain http only on a loopback host, for local emulators)")
+    return value.rstrip("/")
+
+
 def _origin(value: str | None) -> str:
     if value is None or value == "*":
         return "*"
@@ -243,6 +264,8 @@ def parse_settings(stack: str, raw: Mapping[str, str]) -> Settings:
             "manageApiGatewayAccount", ours.get("manageApiGatewayAccount"), False
         ),
         lambda_package=ours.get("lambdaPackage") or Settings.lambda_package,
+        site_cdn=_bool("siteCdn", ours.get("siteCdn"), Settings.site_cdn),
+        sts_endpoint=_sts_endpoint(ours.get("stsEndpoint")),
     )
 
 

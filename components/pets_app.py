@@ -12,6 +12,7 @@ from components.api import PetsApi, PetsApiArgs, RouteTarget
 from components.config import Settings
 from components.function import RouteFunction, RouteFunctionArgs, lambda_package
 from components.identity import UserIdentity, UserIdentityArgs
+from components.site import PetsSite, PetsSiteArgs
 from components.table import PetsTable, PetsTableArgs
 
 
@@ -22,6 +23,7 @@ class PetsApp:
     functions: dict[str, RouteFunction]  # by route id
     api: PetsApi
     identity: UserIdentity
+    site: PetsSite
 
     def outputs(self) -> dict[str, pulumi.Input[object]]:
         """What users and the local harness read from the stack."""
@@ -34,6 +36,7 @@ class PetsApp:
             "oidcIssuer": self.settings.oidc_issuer,
             "oidcClientId": self.settings.oidc_client_id,
             "tableName": self.table.name,
+            "siteUrl": self.site.url,
         }
 
 
@@ -90,4 +93,19 @@ def build(settings: Settings) -> PetsApp:
             thumbprints=settings.oidc_thumbprints,
         ),
     )
-    return PetsApp(settings, table, functions, api, identity)
+    region = aws.get_region_output().region
+    site = PetsSite(
+        f"{prefix}-site",
+        PetsSiteArgs(
+            name_prefix=prefix,
+            region=region,
+            api_url=api.invoke_url,
+            issuer=settings.oidc_issuer,
+            client_id=settings.oidc_client_id,
+            user_classes=settings.user_classes,
+            role_arns={name: role.arn for name, role in identity.roles.items()},
+            sts_endpoint=settings.sts_endpoint,
+            cdn=settings.site_cdn,
+        ),
+    )
+    return PetsApp(settings, table, functions, api, identity, site)

@@ -1,0 +1,207 @@
+// The app: config -> OIDC login -> the class's role from STS -> signed API calls.
+
+import { ApiError, PetsApi, describeApiError } from './api.js';
+import { Auth, idTokenExpiresAt } from './auth.js';
+import { classFor, mayCall } from './classes.js';
+import { loadConfig } from './config.js';
+import { LoginExpired, RoleSession } from './session.js';
+import { StsError, describeStsError } from './sts.js';
+import { busy, elements, formatPrice, say, showControls, showPets, showSession } from './ui.js';
+
+// Route ids of access.py; config.json says which of them the user's class may call.
+const ROUTES = {
+  list: 'GET /pets',
+  add: 'POST /pets',
+  remove: 'DELETE /pets/{petId}',
+  buy: 'POST /pets/purchase',
+};
+
+let config = null;
+let auth = null;
+// The logged-in user: { user, className, session, api }, or null.
+let current = null;
+
+export async function start() {
+  try {
+    config = await loadConfig();
+  } catch (error) {
+    say(`The app cannot start: ${error.message}.`, 'error');
+    return;
+  }
+  auth = new Auth(config);
+  elements.login.addEventListener('click', login);
+  elements.logout.addEventListener('click', logout);
+  elements.refresh.addEventListener('click', () => act('list the pets', async () => {
+    const count = await refresh();
+    say(`${count} pet${count === 1 ? '' : 's'} listed.`);
+  }));
+  elements.addForm.addEventListener('submit', addPet);
+  elements.login.disabled = false;
+
+  if (Auth.isCallback()) {
+    try {
+      await auth.completeLogin();
+    } catch (error) {
+      loggedOut();
+      say(`Login failed: ${error.message}.`, 'error');
+      return;
+    }
+  }
+  const user = await auth.user();
+  if (!user) {
+    loggedOut();
+    say('Log in to see the pets.');
+    return;
+  }
+  await begin(user);
+}
+
+/** Describes any failure of an action in words. */
+function describe(error, action) {
+  if (error instanceof StsError) return `Could not ${action}: ${describeStsError(error, current?.className)}.`;
+  if (error instanceof LoginExpired) return `Could not ${action}: ${error.message}.`;
+  if (error instanceof ApiError) return describeApiError(error, action, current?.className);
+  return `Could not ${action}: ${error.message}.`;
+}
+
+async function begin(user) {
+  const className = classFor(user.profile.sub, config.classes);
+  showSession(user, className);
+  if (!className) {
+    showControls({});
+    say(`Your account (${user.profile.sub}) belongs to no user class of this shop, so it gets `
+      + 'no role. Log out and log in with another account.', 'error');
+    return;
+  }
+  const session = new RoleSession({
+    stsEndpoint: config.stsEndpoint,
+    roleArn: config.roles[className],
+    idToken: user.id_token,
+    idTokenExpiresAt: idTokenExpiresAt(user),
+    sub: user.profile.sub,
+    onRefreshFailed: (error) => failed(error, 'renew your credentials'),
+  });
+  const api = new PetsApi({
+    apiUrl: config.apiUrl, region: config.region, credentials: () => session.credentials(),
+  });
+  current = { user, className, session, api };
+  const may = (route) => mayCall(config.classes, className, route);
+  showControls({ list: may(ROUTES.list), add: may(ROUTES.add), remove: may(ROUTES.remove),
+                 buy: may(ROUTES.buy) });
+  if (!(await act('get credentials for your role', () => session.credentials()))) return;
+  if (may(ROUTES.list)) {
+    await act('list the pets', async () => {
+      const count = await refresh();
+      say(`Logged in as ${className}. ${count} pet${count === 1 ? '' : 's'} listed.`);
+    });
+  } else {
+    say(`Logged in as ${className}.`);
+  }
+}
+
+/** Runs an action with the controls disabled; any failure is said, never swallowed. */
+async function act(action, work) {
+  busy(true);
+  try {
+    await work();
+    return true;
+  } catch (error) {
+    failed(error, action);
+    return false;
+  } finally {
+    busy(false);
+  }
+}
+
+function failed(error, action) {
+  say(describe(error, action), 'error');
+  if (error instanceof LoginExpired) endSession();
+}
+
+/** Lists the pets again; returns how many there are. */
+async function refresh() {
+  const pets = await current.api.list();
+  showPets(pets, { onRemove: removePet, onBuy: buyPet });
+  return pets.length;
+}
+
+/** After a refused change the list may be stale (sold or removed meanwhile): show the truth. */
+async function refreshQuietly() {
+  try {
+    await refresh();
+  } catch {
+    // The refusal is what the user needs to read; the stale list stays.
+  }
+}
+
+async function addPet(event) {
+  event.preventDefault();
+  if (!current) {
+    say('Log in first.', 'error');
+    return;
+  }
+  const type = elements.type.value.trim();
+  const price = elements.price.valueAsNumber;
+  const ok = await act('add the pet', async () => {
+    const pet = await current.api.add(type, price);
+    elements.addForm.reset();
+    await refreshQuietly();
+    say(`Added ${pet.type} for ${formatPrice(pet.price)}.`);
+  });
+  elements.type.focus();
+  if (!ok) elements.type.select();
+}
+
+async function removePet(pet) {
+  const ok = await act(`remove the ${pet.type}`, async () => {
+    await current.api.remove(pet.petId);
+    await refreshQuietly();
+    say(`Removed ${pet.type}.`);
+  });
+  if (!ok) await refreshQuietly();
+  elements.petsHeading.focus();
+}
+
+async function buyPet(pet) {
+  const ok = await act(`buy the ${pet.type}`, async () => {
+    // The API records the buyer named by the ID token, not by the role.
+    const sold = await current.api.purchase(pet.petId, current.user.id_token);
+    await refreshQuietly();
+    say(`You bought ${sold.type} for ${formatPrice(sold.price)}.`);
+  });
+  if (!ok) await refreshQuietly();
+  elements.petsHeading.focus();
+}
+
+async function login() {
+  say('Going to the login page…');
+  try {
+    await auth.login();
+  } catch (error) {
+    say(`Cannot start the login at ${config.issuer}: ${error.message}.`, 'error');
+  }
+}
+
+/** Forgets credentials and shows the logged-out page (tokens stay until logout()). */
+function endSession() {
+  current?.session.stop();
+  current = null;
+  loggedOut();
+}
+
+function loggedOut() {
+  showSession(null);
+  showControls({});
+  elements.rows.replaceChildren();
+}
+
+async function logout() {
+  endSession();
+  try {
+    await auth.logout();
+    say('Logged out.');
+  } catch (error) {
+    say(`Logging out failed: ${error.message}. Close this tab to be sure.`, 'error');
+  }
+  elements.login.focus();
+}

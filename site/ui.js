@@ -1,0 +1,96 @@
+// The page's elements and how they show the state. Text only ever goes in as textContent.
+
+const $ = (id) => document.getElementById(id);
+
+export const elements = {
+  who: $('who'),
+  login: $('login'),
+  logout: $('logout'),
+  status: $('status'),
+  addSection: $('add-section'),
+  addForm: $('add-form'),
+  type: $('pet-type'),
+  price: $('pet-price'),
+  petsSection: $('pets-section'),
+  petsHeading: $('pets-heading'),
+  refresh: $('refresh'),
+  rows: document.querySelector('#pets tbody'),
+  noPets: $('no-pets'),
+};
+
+/** Announces a message in the live region; kind: 'info' | 'error'. */
+export function say(message, kind = 'info') {
+  const { status } = elements;
+  status.classList.toggle('error', kind === 'error');
+  // Screen readers announce a change; clearing first makes a repeated message a change too.
+  status.textContent = '';
+  requestAnimationFrame(() => { status.textContent = message; });
+  if (kind === 'error') console.warn(message);
+}
+
+const PRICE = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+export function formatPrice(price) {
+  return typeof price === 'number' ? PRICE.format(price) : String(price ?? '');
+}
+
+/** Logged-out, or logged in as `user` (oidc-client-ts User) in `className` (may be null). */
+export function showSession(user, className) {
+  const { who, login, logout } = elements;
+  if (!user) {
+    who.textContent = 'Not logged in.';
+  } else {
+    const { name, email, sub } = user.profile;
+    const label = name && email ? `${name} (${email})` : email || name || sub;
+    who.textContent = `Logged in as ${label}, ${className ? `user class ${className}` : 'no user class'}.`;
+  }
+  login.hidden = Boolean(user);
+  logout.hidden = !user;
+}
+
+/** Which controls the class gets, from the routes it may call. */
+export function showControls({ list, add, remove, buy }) {
+  elements.petsSection.hidden = !list;
+  elements.addSection.hidden = !add;
+  elements.rows.dataset.remove = remove ? 'yes' : 'no';
+  elements.rows.dataset.buy = buy ? 'yes' : 'no';
+}
+
+function button(label, accessibleName, onClick) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.textContent = label;
+  b.setAttribute('aria-label', accessibleName);
+  b.addEventListener('click', onClick);
+  return b;
+}
+
+/** Renders the pets; onRemove/onBuy(pet) are offered on unsold pets when the class may. */
+export function showPets(pets, { onRemove, onBuy }) {
+  const { rows, noPets } = elements;
+  const canRemove = rows.dataset.remove === 'yes';
+  const canBuy = rows.dataset.buy === 'yes';
+  rows.replaceChildren(...pets.map((pet) => {
+    const tr = document.createElement('tr');
+    tr.dataset.petId = pet.petId;
+    const cells = [pet.type, formatPrice(pet.price), pet.soldTo ? `Sold to ${pet.soldTo}` : 'Available'];
+    for (const text of cells) {
+      const td = document.createElement('td');
+      td.textContent = text;
+      tr.append(td);
+    }
+    const actions = document.createElement('td');
+    const what = `${pet.type} (${formatPrice(pet.price)})`;
+    if (!pet.soldTo && canBuy) actions.append(button('Buy', `Buy ${what}`, () => onBuy(pet)));
+    if (!pet.soldTo && canRemove) actions.append(button('Remove', `Remove ${what}`, () => onRemove(pet)));
+    tr.append(actions);
+    return tr;
+  }));
+  noPets.hidden = pets.length > 0;
+}
+
+/** Disables every control while a request runs, so nothing is sent twice. */
+export function busy(on) {
+  for (const control of document.querySelectorAll('main button, main input')) control.disabled = on;
+  document.body.setAttribute('aria-busy', String(on));
+}

@@ -1,0 +1,324 @@
+"""The browser app's hosting (components/site.py) under the mock runtime.
+
+The S3 and CloudFront attributes the component reads (bucket ARN, website
+endpoint, distribution domain) are computed by SiteMocks below, shaped like
+AWS's, so policies and URLs are checked as they would be deployed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+import access
+from components import site
+from components.config import ConfigError, parse_settings
+from tests.unit.conftest import BASE_CONFIG, CLIENT_ID, ISSUER
+from tests.unit.program_mocks import ACCOUNT, API_ID, REGION, ProgramRun, RecordingMocks
+
+BUCKET = f"pets-unit-site-{ACCOUNT}"
+BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
+WEBSITE_ENDPOINT = f"{BUCKET}.s3-website-{REGION}.amazonaws.com"
+CDN_DOMAIN = "d111111abcdef8.cloudfront.net"
+SITE_DIR = Path(__file__).resolve().parents[2] / "site"
+# What a browser must be told for each kind of file (module scripts need a JS type).
+MEDIA_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css",
+               ".json": "application/json", ".map": "application/json", ".txt": "text/plain"}
+OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
+
+
+def _site_computed(typ: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    if typ == "aws:s3/bucket:Bucket":
+        return {"id": inputs["bucket"], "arn": f"arn:aws:s3:::{inputs['bucket']}"}
+    if typ == "aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration":
+        return {"websiteDomain": f"s3-website-{REGION}.amazonaws.com",
+                "websiteEndpoint": f"{inputs['bucket']}.s3-website-{REGION}.amazonaws.com"}
+    if typ == "aws:cloudfront/distribution:Distribution":
+        return {"domainName": CDN_DOMAIN}
+    return {}
+
+
+class SiteMocks(RecordingMocks):
+    """RecordingMocks plus the S3 website and CloudFront attributes AWS computes."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        extra = _site_computed(args.typ, args.inputs)
+        resource_id, outputs = super().new_resource(args)
+        outputs.update(extra)  # the same dict the recorded Declared holds
+        return extra.get("id", resource_id), outputs
+
+
+def run_site_program(config: dict[str, str]) -> ProgramRun:
+    """program_mocks.run_program with SiteMocks."""
+    from components.config import load_settings
+    from components.pets_app import build
+
+    mocks = SiteMocks()
+    pulumi.runtime.set_mocks(mocks, project="pets", stack="unit", preview=False)
+    pulumi.runtime.set_all_config(config)
+    outputs: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output:
+        return pulumi.Output.all(**build(load_settings()).outputs()).apply(outputs.update)
+
+    program()
+    return ProgramRun(mocks.declared, outputs)
+
+
+@pytest.fixture(scope="module")
+def run() -> ProgramRun:
+    return run_site_program(BASE_CONFIG)
+
+
+def app_files() -> set[str]:
+    """Walks site/ independently of the component: every file but the npm tooling."""
+    tooling = {"package.json", "package-lock.json", "vendor.mjs"}
+    return {
+        p.relative_to(SITE_DIR).as_posix()
+        for p in SITE_DIR.rglob("*")
+        if p.is_file() and "node_modules" not in p.parts and p.name not in tooling
+    }
+
+
+def objects(run: ProgramRun) -> dict[str, dict[str, Any]]:
+    return {d.inputs["key"]: d.inputs for d in run.of_type(OBJECT)}
+
+
+def config_json(run: ProgramRun) -> dict[str, Any]:
+    return json.loads(objects(run)[site.CONFIG_KEY]["content"])
+
+
+# --- the bucket ------------------------------------------------------------------------
+
+
+def test_bucket_is_named_from_stack_prefix_and_account(run: ProgramRun):
+    assert run.named("pets-unit-site-bucket").inputs["bucket"] == BUCKET
+
+
+def test_bucket_policy_allows_only_public_get_of_the_site_keys(run: ProgramRun):
+    policy = run.named("pets-unit-site-policy")
+    assert policy.inputs["bucket"] == BUCKET
+    document = policy.json_input("policy")
+    (statement,) = document["Statement"]
+    # Exactly these fields: no NotAction/NotResource/Condition can widen or twist it.
+    assert set(statement) == {"Sid", "Effect", "Principal", "Action", "Resource"}
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == "*"
+    assert statement["Action"] == "s3:GetObject"
+    expected = {f"{BUCKET_ARN}/{key}" for key in app_files() | {"config.json"}}
+    assert set(statement["Resource"]) == expected
+    assert not any("*" in r for r in statement["Resource"]), "no wildcard keys"
+
+
+def test_bucket_policy_covers_exactly_the_uploaded_objects(run: ProgramRun):
+    document = run.named("pets-unit-site-policy").json_input("policy")
+    assert set(document["Statement"][0]["Resource"]) == {
+        f"{BUCKET_ARN}/{key}" for key in objects(run)
+    }
+
+
+def test_public_access_block_keeps_acls_blocked(run: ProgramRun):
+    block = run.named("pets-unit-site-public-access").inputs
+    assert block["bucket"] == BUCKET
+    assert block["blockPublicAcls"] is True
+    assert block["ignorePublicAcls"] is True
+    # Relaxed only so the bucket policy may grant public reads.
+    assert block["blockPublicPolicy"] is False
+    assert block["restrictPublicBuckets"] is False
+
+
+def test_acls_are_disabled(run: ProgramRun):
+    ownership = run.named("pets-unit-site-ownership").inputs
+    assert ownership["bucket"] == BUCKET
+    assert ownership["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    assert not any("acl" in d.inputs for d in run.of_type(OBJECT)), "objects must not set ACLs"
+
+
+def test_website_serves_index_html(run: ProgramRun):
+    website = run.named("pets-unit-site-website").inputs
+    assert website["bucket"] == BUCKET
+    assert website["indexDocument"] == {"suffix": "index.html"}
+
+
+# --- the objects -----------------------------------------------------------------------
+
+
+def test_every_site_file_and_vendored_library_is_an_object(run: ProgramRun):
+    uploaded = objects(run)
+    assert set(uploaded) == app_files() | {"config.json"}
+    assert set(site.VENDORED) <= set(uploaded)
+    assert {"index.html", "app.js", "style.css"} <= set(uploaded)
+    for key, inputs in uploaded.items():
+        assert inputs["bucket"] == BUCKET, key
+        if key != "config.json":
+            assert Path(inputs["source"].path) == SITE_DIR / key, key
+
+
+def test_objects_have_the_content_type_browsers_need(run: ProgramRun):
+    for key, inputs in objects(run).items():
+        media_type = inputs["contentType"].split(";")[0]
+        assert media_type == MEDIA_TYPES[Path(key).suffix], key
+        assert inputs["cacheControl"] == "no-cache", key
+
+
+def test_npm_tooling_is_not_uploaded(run: ProgramRun):
+    keys = set(objects(run))
+    assert not {"package.json", "package-lock.json", "vendor.mjs"} & keys
+    assert not any(k.startswith("node_modules/") for k in keys)
+
+
+# --- config.json -----------------------------------------------------------------------
+
+
+def test_config_json_names_api_issuer_roles_and_classes(run: ProgramRun):
+    roles = {c.name: run.named(f"pets-unit-{c.name}-role").outputs["arn"]
+             for c in access.USER_CLASSES}
+    assert roles == {c.name: f"arn:aws:iam::{ACCOUNT}:role/pets-unit-{c.name}"
+                     for c in access.USER_CLASSES}
+    stage = run.named("pets-unit-stage")
+    assert config_json(run) == {
+        "region": REGION,
+        "apiUrl": stage.outputs["invokeUrl"],
+        "issuer": ISSUER,
+        "clientId": CLIENT_ID,
+        "stsEndpoint": f"https://sts.{REGION}.amazonaws.com",
+        "roles": roles,
+        "classes": {
+            c.name: {"subPatterns": list(c.members.sub_patterns),
+                     "subjects": list(c.members.subjects),
+                     "routes": [r.id for r in c.routes]}
+            for c in access.USER_CLASSES
+        },
+    }
+    assert stage.outputs["invokeUrl"] == f"https://{API_ID}.execute-api.{REGION}.amazonaws.com/v1"
+
+
+def test_config_json_is_json_not_cached(run: ProgramRun):
+    inputs = objects(run)["config.json"]
+    assert inputs["contentType"] == "application/json"
+    assert inputs["cacheControl"] == "no-cache"
+
+
+def test_sts_endpoint_and_membership_come_from_stack_config():
+    run = run_site_program({
+        **BASE_CONFIG,
+        "pets:stsEndpoint": "http://127.0.0.1:4566",
+        "pets:userClasses": '{"admin": {"subjects": ["auth0|42"]}}',
+    })
+    config = config_json(run)
+    assert config["stsEndpoint"] == "http://127.0.0.1:4566"
+    assert config["classes"]["admin"]["subjects"] == ["auth0|42"]
+    assert config["classes"]["admin"]["subPatterns"] == []
+
+
+# --- https in front ---------------------------------------------------------------------
+
+
+def test_cloudfront_serves_the_website_over_https_by_default(run: ProgramRun):
+    (cdn,) = run.of_type("aws:cloudfront/distribution:Distribution")
+    (origin,) = cdn.inputs["origins"]
+    assert origin["domainName"] == WEBSITE_ENDPOINT
+    # A website endpoint speaks only http.
+    assert origin["customOriginConfig"]["originProtocolPolicy"] == "http-only"
+    behavior = cdn.inputs["defaultCacheBehavior"]
+    assert behavior["targetOriginId"] == origin["originId"]
+    assert behavior["viewerProtocolPolicy"] == "redirect-to-https"
+    assert behavior["allowedMethods"] == ["GET", "HEAD"]
+    assert cdn.inputs["defaultRootObject"] == "index.html"
+    assert run.outputs["siteUrl"] == f"https://{CDN_DOMAIN}/index.html"
+
+
+def test_no_cloudfront_when_configured_off():
+    run = run_site_program({**BASE_CONFIG, "pets:siteCdn": "false"})
+    assert run.of_type("aws:cloudfront/distribution:Distribution") == []
+    assert run.outputs["siteUrl"] == f"http://{WEBSITE_ENDPOINT}/index.html"
+
+
+def test_site_url_for_the_emulator_is_path_style():
+    """What the local applier returns as websiteEndpoint gives the path-style URL."""
+    endpoint = "127.0.0.1:4566/pets-local-site-000000000000"
+    assert site.site_url(endpoint, https=False) == (
+        "http://127.0.0.1:4566/pets-local-site-000000000000/index.html"
+    )
+
+
+# --- settings -------------------------------------------------------------------------
+
+
+VALID = {"pets:oidcIssuer": ISSUER, "pets:oidcClientId": CLIENT_ID}
+
+
+def test_site_settings_defaults():
+    settings = parse_settings("dev", VALID)
+    assert settings.site_cdn is True
+    assert settings.sts_endpoint is None
+
+
+@pytest.mark.parametrize("value", ["yes", "0", ""])
+def test_site_cdn_must_be_a_boolean(value):
+    with pytest.raises(ConfigError, match="pets:siteCdn"):
+        parse_settings("dev", {**VALID, "pets:siteCdn": value})
+
+
+@pytest.mark.parametrize(
+    "value", ["http://sts.amazonaws.com", "sts.amazonaws.com", "https://sts.x/path", "ftp://x"]
+)
+def test_sts_endpoint_must_be_https_or_loopback(value):
+    with pytest.raises(ConfigError, match="pets:stsEndpoint"):
+        parse_settings("dev", {**VALID, "pets:stsEndpoint": value})
+
+
+def test_sts_endpoint_may_be_plain_http_on_loopback():
+    settings = parse_settings("dev", {**VALID, "pets:stsEndpoint": "http://127.0.0.1:4566/"})
+    assert settings.sts_endpoint == "http://127.0.0.1:4566"
+
+
+# --- the file walk ------------------------------------------------------------------------
+
+
+def make_site(root: Path, files: dict[str, str]) -> Path:
+    for name, text in {**{v: "" for v in site.VENDORED}, **files}.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def test_site_files_leave_out_tooling_and_dotfiles(tmp_path: Path):
+    root = make_site(tmp_path, {"index.html": "", "package.json": "{}", "vendor.mjs": "",
+                                "node_modules/x/y.js": "", ".DS_Store": ""})
+    keys = [f.key for f in site.site_files(root)]
+    assert keys == sorted(["index.html", *site.VENDORED])
+
+
+def test_site_files_refuse_unknown_types(tmp_path: Path):
+    root = make_site(tmp_path, {"notes.md": ""})
+    with pytest.raises(ValueError, match=r"site/notes\.md"):
+        site.site_files(root)
+
+
+def test_site_files_refuse_a_hand_written_config_json(tmp_path: Path):
+    root = make_site(tmp_path, {"config.json": "{}"})
+    with pytest.raises(ValueError, match=r"config\.json"):
+        site.site_files(root)
+
+
+def test_missing_vendored_libraries_say_how_to_build_them(tmp_path: Path):
+    (tmp_path / "index.html").write_text("")
+    with pytest.raises(FileNotFoundError, match=r"node site/vendor\.mjs"):
+        site.site_files(tmp_path)
+
+
+def test_bucket_name_too_long_for_s3_is_refused():
+    with pytest.raises(ValueError, match="shorter stack name"):
+        site.bucket_name("pets-" + "x" * 60, ACCOUNT)
+
+
+def test_bucket_name_is_lowercased_but_never_mangled():
+    assert site.bucket_name("pets-Dev", ACCOUNT) == f"pets-dev-site-{ACCOUNT}"
+    with pytest.raises(ValueError, match="pets-dev_1-site"):
+        site.bucket_name("pets-dev_1", ACCOUNT)
