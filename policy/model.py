@@ -1,0 +1,62 @@
+"""What the access model (access.py) allows, in the shapes the rules compare.
+
+Read at call time, not import time, so a test can swap access.ROUTES and see
+the pack follow it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import access
+
+# arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}
+_INVOKE_ARN = re.compile(
+    r"^arn:aws[a-z-]*:execute-api:(?P<region>[^:]*):(?P<account>[^:]*):"
+    r"(?P<api>[^/]*)/(?P<stage>[^/]*)/(?P<route>.+)$"
+)
+
+
+def public_routes() -> frozenset[tuple[str, str]]:
+    """(method, path) of every route declared public=True."""
+    return frozenset((r.method, r.path) for r in access.ROUTES if r.public)
+
+
+def public_methods() -> frozenset[str]:
+    return frozenset(method for method, _ in public_routes())
+
+
+def route_arn_suffixes() -> frozenset[str]:
+    """`GET/pets`, `DELETE/pets/*`: the only route parts an invoke ARN may name."""
+    return frozenset(r.arn_suffix for r in access.ROUTES)
+
+
+def invoke_arn_problem(arn: str) -> str | None:
+    """Why an execute-api:Invoke resource is broader than a model route, or None.
+
+    Allowed: exactly what components/policies.route_arn generates, i.e. no
+    wildcard in region, account, API id or stage, and `METHOD/path` equal to
+    some route's arn_suffix (whose only wildcard stands for a `{param}`).
+    """
+    if arn == "*":
+        return "Resource '*' (every API in every account)"
+    match = _INVOKE_ARN.match(arn)
+    if match is None:
+        return (f"{arn!r} is not an execute-api ARN of the form "
+                "arn:aws:execute-api:<region>:<account>:<apiId>/<stage>/<METHOD>/<path>")
+    for part, label in (("region", "region"), ("account", "account"), ("api", "API id"),
+                        ("stage", "stage")):
+        value = match[part]
+        if not value or "*" in value or "?" in value:
+            return f"{arn!r} has a wildcard or empty {label}"
+    route = match["route"]
+    if route in route_arn_suffixes():
+        return None
+    if "*" in route or "?" in route:
+        return (f"{arn!r} has a wildcard in its method or path beyond the model's "
+                "path parameters")
+    return f"{arn!r} names {route!r}, which is not a route in access.ROUTES"
+
+
+def allowed_route_suffixes_text() -> str:
+    return ", ".join(sorted(route_arn_suffixes()))

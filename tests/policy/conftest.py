@@ -1,0 +1,44 @@
+"""The program as the pack sees it, for two stacks that between them use every feature."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.unit.program_mocks import ProgramRun, run_program
+
+ISSUER = "https://pets-test.eu.auth0.com/"
+CLIENT_ID = "test-client-id"
+KEY = "pets-test.eu.auth0.com/"
+BASE_CONFIG = {
+    "pets:oidcIssuer": ISSUER,
+    "pets:oidcClientId": CLIENT_ID,
+    "pets:stage": "v1",
+    # handlers/ holds app.py, which is all lambda_package checks; the pack never reads code.
+    "pets:lambdaPackage": "handlers",
+}
+# The account logging role (a managed-policy attachment) and every kind of membership rule.
+FULL_CONFIG = {
+    **BASE_CONFIG,
+    "pets:manageApiGatewayAccount": "true",
+    "pets:userClasses": json.dumps({
+        "admin": {"subPatterns": ["auth0|*"], "subjects": ["auth0|root"]},
+        "buyer": {"sessionTags": {"pets-class": "buyer"}},
+    }),
+}
+
+
+@pytest.fixture(scope="package")
+def program() -> ProgramRun:
+    return run_program(BASE_CONFIG)
+
+
+@pytest.fixture(scope="package")
+def program_full() -> ProgramRun:
+    return run_program(FULL_CONFIG)
+
+
+@pytest.fixture(scope="package", params=["base", "full"])
+def any_program(request, program, program_full) -> ProgramRun:
+    return program if request.param == "base" else program_full
