@@ -168,3 +168,16 @@ def policy_resources(declared: list[Declared], *, preview: bool = False) -> list
                 resource.property_dependencies[key] = deps
                 resource.dependencies.extend(x for x in deps if x not in resource.dependencies)
     return list(resources.values())
+
+
+def by_name(resources: Iterable[PolicyResource], name: str) -> PolicyResource:
+    matches = [r for r in resources if r.name == name]
+    assert len(matches) == 1, f"expected one resource named {name}, found {len(matches)}"
+    return matches[0]
+
+
+def mutate(resources: Iterable[PolicyResource], name: str, **changes: Any) -> PolicyResource:
+    """Changes some properties of one stack resource in place, keeping its dependencies."""
+    resource = by_name(resources, name)
+    resource.props = unknown_checking_proxy({**resource.props["__target"], **changes})
+    return resource
