@@ -1,6 +1,8 @@
 """Second, offline IAM engine for the pets access matrix (npm @cloud-copilot/iam-simulate).
 
 Call `simulate([...])` with every question of a matrix at once: it runs one Node process per batch.
+The offline matrices of the Pulumi program are in iamsim.matrix (`offline_matrices()`; not imported
+here, as it loads the program and Pulumi); `compare_matrices` compares any two engines' matrices.
 """
 
 from iamsim.builders import (
@@ -21,6 +23,7 @@ from iamsim.engine import (
     simulate,
     simulate_raw,
 )
+from iamsim.report import compare_matrices
 
 __all__ = [
     "Decision",
@@ -28,6 +31,7 @@ __all__ = [
     "SimRequest",
     "SimResult",
     "SimulationError",
+    "compare_matrices",
     "ensure_installed",
     "execute_api_arn",
     "invoke_request",

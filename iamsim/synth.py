@@ -1,0 +1,187 @@
+"""What the Pulumi program would deploy, read from a run under the SDK's mock runtime.
+
+The offline matrices must judge the policies the program SYNTHESIZES, not access.py: a bug in
+components/ (wrong ARN, wrong stage, a widened grant, a trust condition lost) only shows up there.
+So this module runs the real program (tests/unit/program_mocks.run_program, preview=False) and
+extracts, from the recorded resource inputs only:
+- each user-class role (from the stack output `roles`, as the live harness picks them), its name,
+  its trust policy (`assumeRolePolicy`) and every inline policy attached to it;
+- every other role (must never be assumable with a web identity);
+- the deployed API shape: stage name and, per (METHOD, path), the method's authorization.
+Account, region and API id are the mocks' constants, NOT the program's executionArn: a program
+that builds its grants from a wrong ARN must fail the check.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.config import Settings, parse_settings
+from tests.unit import program_mocks
+from tests.unit.program_mocks import Declared, ProgramRun, run_program
+
+ROOT = Path(__file__).resolve().parent.parent
+PROJECT = "pets"
+Document = dict[str, Any]
+
+_ROLE = "aws:iam/role:Role"
+_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+# Attachment kinds whose policies we cannot read from the recorded inputs (managed policies).
+_ATTACHMENTS = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                "aws:iam/policyAttachment:PolicyAttachment")
+
+
+class UnsupportedProgram(RuntimeError):
+    """The program declares something the offline check cannot evaluate faithfully."""
+
+
+@dataclass(frozen=True)
+class ClassRole:
+    user_class: str
+    name: str
+    arn: str
+    trust_policy: Document
+    inline_policies: tuple[Document, ...]
+
+
+@dataclass(frozen=True)
+class OtherRole:
+    name: str
+    arn: str
+    trust_policy: Document
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    """The program's IAM-relevant output for one stack config."""
+
+    stack: str
+    settings: Settings  # the stack's intent (config parsed by components.config)
+    account: str
+    region: str
+    api_id: str
+    stage: str  # the deployed Stage's stageName
+    class_roles: Mapping[str, ClassRole]  # by user class
+    other_roles: tuple[OtherRole, ...]
+    # (METHOD, path as in access.Route, e.g. "/pets/{petId}") -> "AWS_IAM" | "NONE" | ...
+    method_authorization: Mapping[tuple[str, str], str]
+
+
+def load_stack_config(
+    stack: str = "local", overrides: Mapping[str, str] | None = None, root: Path = ROOT
+) -> dict[str, str]:
+    """Pulumi.<stack>.yaml `config:` as the flat string map the SDK runtime reads.
+
+    Structured values (userClasses, throttle) become JSON text, as the Pulumi CLI passes them.
+    `overrides` (keys `pets:...`) win, e.g. devstack's issuer on another port.
+    """
+    path = root / f"Pulumi.{stack}.yaml"
+    raw = yaml.safe_load(path.read_text()) or {}
+    config: dict[str, str] = {}
+    for key, value in (raw.get("config") or {}).items():
+        name = key if ":" in key else f"{PROJECT}:{key}"
+        if isinstance(value, bool):
+            config[name] = "true" if value else "false"
+        elif isinstance(value, str):
+            config[name] = value
+        elif isinstance(value, int | float):
+            config[name] = str(value)
+        else:
+            config[name] = json.dumps(value)
+    config.update(overrides or {})
+    return config
+
+
+def synthesize(config: Mapping[str, str], stack: str = "local") -> Synthesized:
+    """Runs the program under mocks with this config and extracts what the matrices need."""
+    settings = parse_settings(stack, config)  # the intent; raises ConfigError with the key
+    run = run_program(dict(config), stack)
+    return extract(run, settings)
+
+
+def extract(run: ProgramRun, settings: Settings) -> Synthesized:
+    roles = run.of_type(_ROLE)
+    by_arn = {d.outputs["arn"]: d for d in roles}
+    class_arns: Mapping[str, str] = run.outputs.get("roles") or {}
+    if not class_arns:
+        raise UnsupportedProgram("the program exports no `roles` output: no user-class roles")
+    class_roles: dict[str, ClassRole] = {}
+    for user_class, arn in class_arns.items():
+        if arn not in by_arn:
+            raise UnsupportedProgram(f"output roles.{user_class} = {arn} is no declared role")
+        role = by_arn[arn]
+        class_roles[user_class] = ClassRole(
+            user_class=user_class,
+            name=role.inputs["name"],
+            arn=arn,
+            trust_policy=role.json_input("assumeRolePolicy"),
+            inline_policies=_inline_policies(run, role),
+        )
+    class_role_arns = set(class_arns.values())
+    other_roles = tuple(
+        OtherRole(d.inputs.get("name", d.name), d.outputs["arn"], d.json_input("assumeRolePolicy"))
+        for d in roles if d.outputs["arn"] not in class_role_arns
+    )
+    stages = run.of_type("aws:apigateway/stage:Stage")
+    if len(stages) != 1:
+        raise UnsupportedProgram(f"expected one API stage, the program declares {len(stages)}")
+    return Synthesized(
+        stack=settings.stack,
+        settings=settings,
+        account=program_mocks.ACCOUNT,
+        region=program_mocks.REGION,
+        api_id=program_mocks.API_ID,
+        stage=stages[0].inputs["stageName"],
+        class_roles=class_roles,
+        other_roles=other_roles,
+        method_authorization=_method_authorization(run),
+    )
+
+
+def _inline_policies(run: ProgramRun, role: Declared) -> tuple[Document, ...]:
+    # RolePolicy.role is the role's id, which for IAM roles is the role name.
+    role_id = role.outputs.get("id", role.inputs["name"])
+    policies = [d.json_input("policy") for d in run.of_type(_ROLE_POLICY)
+                if d.inputs.get("role") == role_id]
+    policies += [json.loads(p["policy"]) for p in role.inputs.get("inlinePolicies") or []]
+    for kind in _ATTACHMENTS:
+        for attachment in run.of_type(kind):
+            targets = attachment.inputs.get("roles") or [attachment.inputs.get("role")]
+            if role_id in targets:
+                # A managed policy's text is not in the recorded inputs; evaluating without it
+                # could call a granted route denied. Refuse rather than answer wrongly.
+                raise UnsupportedProgram(
+                    f"{attachment.name} attaches a managed policy to user-class role {role_id};"
+                    " the offline matrix only evaluates inline policies"
+                )
+    return tuple(policies)
+
+
+def _method_authorization(run: ProgramRun) -> dict[tuple[str, str], str]:
+    """Rebuilds each method's path from the declared Resource tree (parentId/pathPart)."""
+    [api] = run.of_type("aws:apigateway/restApi:RestApi")
+    parents: dict[str, tuple[str, str]] = {}  # resource id -> (parent id, path part)
+    for resource in run.of_type("aws:apigateway/resource:Resource"):
+        # The id the mock runtime handed back (program_mocks.RecordingMocks.new_resource).
+        resource_id = resource.outputs.get("id") or f"{resource.name}-id"
+        parents[resource_id] = (resource.inputs["parentId"], resource.inputs["pathPart"])
+
+    def path_of(resource_id: str) -> str:
+        parts: list[str] = []
+        while resource_id != api.outputs["rootResourceId"]:
+            if resource_id not in parents or len(parts) > 50:
+                raise UnsupportedProgram(f"API resource {resource_id} has no path to the root")
+            resource_id, part = parents[resource_id]
+            parts.append(part)
+        return "/" + "/".join(reversed(parts))
+
+    return {
+        (m.inputs["httpMethod"], path_of(m.inputs["resourceId"])): m.inputs["authorization"]
+        for m in run.of_type("aws:apigateway/method:Method")
+    }
