@@ -1,0 +1,206 @@
+"""ACCESS.md: the access model as a reviewable document, and its parser.
+
+`python -m policy.access_doc > ACCESS.md` (what `make access` runs) renders
+the model; tests/policy/test_access_doc.py fails when the checked-in file
+differs, so every access change shows up as a diff of ACCESS.md in review.
+`access_matrix_from_doc` reads the matrix back for the suites that measure
+access (offline IAM engine, emulator) and compare with what was reviewed.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import access
+
+ALLOWED = "✔"
+DENIED = "✘"
+MATRIX_HEADING = "## Matrix"
+STACK = "<stack>"
+
+
+# Names as the program derives them from the stack prefix `pets-<stack>`
+# (components/pets_app.py, components/function.py, components/identity.py);
+# tests/policy/test_access_doc.py checks them against a program run.
+def role_name(user_class: access.UserClass, stack: str = STACK) -> str:
+    return f"pets-{stack}-{user_class.name}"
+
+
+def function_name(route: access.Route, stack: str = STACK) -> str:
+    return f"pets-{stack}-{route.handler.replace('_', '-')}"
+
+
+def execution_role_name(route: access.Route, stack: str = STACK) -> str:
+    return f"{function_name(route, stack)}-fn"
+
+
+def table_name(stack: str = STACK) -> str:
+    return f"pets-{stack}-pets"
+
+
+def _code(text: str) -> str:
+    return f"`{text}`"
+
+
+def _cell(text: str) -> str:
+    """Table cells end at `|`: escape it (Auth0 subs and summaries may carry one)."""
+    return text.replace("|", "\\|")
+
+
+def _codes(items: Sequence[str]) -> str:
+    return ", ".join(_code(i) for i in items) if items else "none"
+
+
+def _matrix(classes: Sequence[access.UserClass], routes: Sequence[access.Route]) -> list[str]:
+    matrix = access.access_matrix(tuple(classes), tuple(routes))
+    lines = [
+        MATRIX_HEADING,
+        "",
+        "| Route | " + " | ".join(c.name for c in classes) + " |",
+        "|---|" + ":-:|" * len(classes),
+    ]
+    for route in routes:
+        label = _code(route.id) + (" (public)" if route.public else "")
+        cells = [ALLOWED if matrix[c.name][route.id] else DENIED for c in classes]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += ["", f"{ALLOWED} allowed, {DENIED} denied (IAM refuses the signed call: 403)."]
+    return lines
+
+
+def _membership(members: access.Membership) -> list[str]:
+    lines = ["- Members: an ID token for the stack's client (`<issuer>:aud` = `pets:oidcClientId`) "
+             "that matches any one of:"]
+    for pattern in members.sub_patterns:
+        lines.append(f"  - `sub` like {_code(pattern)} (StringLike `<issuer>:sub`)")
+    for subject in members.subjects:
+        lines.append(f"  - `sub` equal to {_code(subject)} (StringEquals `<issuer>:sub`)")
+    if members.session_tags:
+        tags = ", ".join(f"`{k}={v}`" for k, v in sorted(members.session_tags.items()))
+        lines.append(f"  - session tags {tags} (StringEquals `aws:RequestTag/<key>`, from the "
+                     "token's `https://aws.amazon.com/tags` claim; needs `sts:TagSession`)")
+    return lines
+
+
+def _classes(classes: Sequence[access.UserClass]) -> list[str]:
+    lines = ["## User classes", ""]
+    for user_class in classes:
+        lines += [f"### {user_class.name}", ""]
+        if user_class.description:
+            lines += [user_class.description, ""]
+        lines += [
+            f"- Role: {_code(role_name(user_class))}",
+            f"- May invoke: {_codes([r.id for r in user_class.routes])}",
+            "- Invoke ARNs: "
+            + _codes([f"<executionArn>/<stage>/{r.arn_suffix}" for r in user_class.routes]),
+            *_membership(user_class.members),
+            "",
+        ]
+    lines += ["A stack may replace a class's membership in `Pulumi.<stack>.yaml` "
+              "(`pets:userClasses`), never the routes it may call.", ""]
+    return lines
+
+
+def _routes(routes: Sequence[access.Route]) -> list[str]:
+    lines = [
+        "## Routes",
+        "",
+        f"Each route has its own Lambda function and execution role; table actions are granted on "
+        f"{_code(table_name())} only.",
+        "",
+        "| Route | Summary | Authorization | Handler (handlers/app.py) | Lambda function "
+        "| Execution role | Table actions |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in routes:
+        lines.append(
+            f"| {_code(r.id)} | {_cell(r.summary)} | {'none (public)' if r.public else 'AWS_IAM'} "
+            f"| {_code(r.handler)} | {_code(function_name(r))} | {_code(execution_role_name(r))} "
+            f"| {_codes(sorted(r.table_actions))} |")
+    return lines
+
+
+def render(
+    classes: Sequence[access.UserClass] | None = None,
+    routes: Sequence[access.Route] | None = None,
+) -> str:
+    """The whole of ACCESS.md for a model (default: access.py as it is now)."""
+    classes = access.USER_CLASSES if classes is None else classes
+    routes = access.ROUTES if routes is None else routes
+    public = [r for r in routes if r.public]
+    lines = [
+        "# Access matrix of the pets API",
+        "",
+        "<!-- Generated from access.py by `make access` (python -m policy.access_doc). Do not",
+        "     edit by hand: change access.py, run `make access`, review the diff. -->",
+        "",
+        "Every route needs a SigV4 signature (AWS_IAM) by the role of a user class, unless it is "
+        "public. A user gets a class's role with an OIDC ID token its trust policy accepts "
+        "(membership below). `pets-<stack>` is the stack's resource prefix.",
+        "",
+        *_matrix(classes, routes),
+        "",
+        "## Public routes",
+        "",
+        (_codes([r.id for r in public]) + " (no signature needed; every class and anonymous "
+         "callers)") if public else "None: every route requires AWS_IAM.",
+        "",
+        *_classes(classes),
+        *_routes(routes),
+    ]
+    return "\n".join(lines)
+
+
+_ROUTE_CELL = re.compile(r"^`(?P<id>[^`]+)`( \(public\))?$")
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def access_matrix_from_doc(path: str | Path) -> dict[str, dict[str, bool]]:
+    """{class: {route id: allowed}} read from the checked-in ACCESS.md.
+
+    The same shape as access.access_matrix(), so measured matrices compare
+    with what reviewers approved. Raises ValueError on a malformed table.
+    """
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    try:
+        start = lines.index(MATRIX_HEADING)
+    except ValueError:
+        raise ValueError(f"{path}: no {MATRIX_HEADING!r} section") from None
+    table = []
+    for line in lines[start + 1:]:
+        if line.startswith("|"):
+            table.append(line)
+        elif table:
+            break
+    if len(table) < 2:
+        raise ValueError(f"{path}: the matrix table is missing")
+    header = _cells(table[0])
+    if header[0] != "Route" or len(header) < 2:
+        raise ValueError(f"{path}: matrix header must be '| Route | <class> ... |'")
+    classes = header[1:]
+    matrix: dict[str, dict[str, bool]] = {c: {} for c in classes}
+    for line in table[2:]:
+        cells = _cells(line)
+        match = _ROUTE_CELL.match(cells[0])
+        if match is None or len(cells) != len(header):
+            raise ValueError(f"{path}: malformed matrix row {line!r}")
+        for user_class, cell in zip(classes, cells[1:], strict=True):
+            if cell not in (ALLOWED, DENIED):
+                raise ValueError(f"{path}: cell {cell!r} in {line!r} is neither "
+                                 f"{ALLOWED} nor {DENIED}")
+            matrix[user_class][match["id"]] = cell == ALLOWED
+    return matrix
+
+
+def main() -> None:
+    # Bytes, so the marks survive a non-UTF-8 locale when redirected to ACCESS.md.
+    sys.stdout.buffer.write((render() + "\n").encode("utf-8"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""ACCESS.md is what the model says, and reads back as the model's matrix."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import access
+from policy import access_doc
+from tests.unit.program_mocks import ProgramRun
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "ACCESS.md"
+HEALTH = access.Route("GET", "/health", "health", (), public=True, summary="liveness | probe")
+
+
+def test_access_md_is_up_to_date():
+    expected = access_doc.render() + "\n"
+    actual = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+    if actual != expected:
+        diff = "".join(difflib.unified_diff(
+            actual.splitlines(keepends=True), expected.splitlines(keepends=True),
+            "ACCESS.md (checked in)", "ACCESS.md (from access.py)", n=1))
+        pytest.fail("ACCESS.md is out of date with access.py: run `make access`, review the "
+                    "diff (`git diff ACCESS.md`) and commit it with the model change.\n" + diff,
+                    pytrace=False)
+
+
+def test_checked_in_matrix_is_the_models():
+    assert access_doc.access_matrix_from_doc(DOC) == access.access_matrix()
+
+
+def test_matrix_reads_back_for_another_model(tmp_path):
+    """A third class, a public route and a changed grant all survive render -> parse."""
+    routes = (*access.ROUTES, HEALTH)
+    auditor = access.UserClass("auditor", routes=(access.LIST_PETS,),
+                               members=access.Membership(subjects=("auth0|audit",),
+                                                         session_tags={"team": "audit"}))
+    buyer = dataclasses.replace(access.BUYER, routes=(access.PURCHASE_PET,))
+    classes = (access.ADMIN, buyer, auditor)
+    path = tmp_path / "ACCESS.md"
+    path.write_text(access_doc.render(classes, routes), encoding="utf-8")
+    parsed = access_doc.access_matrix_from_doc(path)
+    assert parsed == access.access_matrix(classes, routes)
+    assert parsed["buyer"]["GET /pets"] is False
+    assert parsed["auditor"]["GET /health"] is True  # public: every class
+
+
+def test_rendered_doc_says_what_reviewers_need():
+    text = access_doc.render(routes=(*access.ROUTES, HEALTH))
+    assert "| `GET /health` (public) | ✔ | ✔ |" in text
+    assert "`GET /health` (no signature needed" in text
+    assert "liveness \\| probe" in text
+    assert "- Role: `pets-<stack>-admin`" in text
+    assert "  - `sub` like `auth0|*` (StringLike `<issuer>:sub`)" in text
+    assert ("| `DELETE /pets/{petId}` | remove one unsold pet | AWS_IAM | `remove_pet` "
+            "| `pets-<stack>-remove-pet` | `pets-<stack>-remove-pet-fn` "
+            "| `dynamodb:DeleteItem`, `dynamodb:GetItem` |") in text
+
+
+@pytest.mark.parametrize(("old", "new", "error"), [
+    ("| `POST /pets` | ✔ | ✘ |", "| `POST /pets` | yes | ✘ |", "neither ✔ nor ✘"),
+    ("| `POST /pets` | ✔ | ✘ |", "| POST /pets | ✔ | ✘ |", "malformed matrix row"),
+    ("| `POST /pets` | ✔ | ✘ |", "| `POST /pets` | ✔ |", "malformed matrix row"),
+    ("## Matrix", "## Grid", "no '## Matrix' section"),
+])
+def test_malformed_doc_is_refused(tmp_path, old, new, error):
+    path = tmp_path / "ACCESS.md"
+    text = access_doc.render()
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(ValueError, match=error):
+        access_doc.access_matrix_from_doc(path)
+
+
+def test_names_match_what_the_program_declares(program: ProgramRun):
+    """The doc's name patterns are the program's, checked with the stack `unit`."""
+    names = {d.inputs.get("name") for d in program.declared}
+    for user_class in access.USER_CLASSES:
+        assert access_doc.role_name(user_class, "unit") in names, user_class.name
+    for route in access.ROUTES:
+        assert access_doc.function_name(route, "unit") in names, route.id
+        assert access_doc.execution_role_name(route, "unit") in names, route.id
+    assert access_doc.table_name("unit") in names
+
+
+def test_make_access_command_writes_the_doc():
+    """`make access` runs exactly this; the marks are written as UTF-8 whatever the locale."""
+    result = subprocess.run([sys.executable, "-m", "policy.access_doc"], cwd=ROOT,
+                            env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"},
+                            capture_output=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode("utf-8") == access_doc.render() + "\n"
