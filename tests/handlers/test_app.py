@@ -6,11 +6,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import app
 import pytest
-from id_tokens import IdTokenVerifier, IssuerKeys
 
 import access
+import app
+from id_tokens import IdTokenVerifier, IssuerKeys
 from tests.handlers.test_id_tokens import AUDIENCE, ISSUER, RSA_KEY, FakeIssuer, sign
 
 BUYER_ARN = "arn:aws:sts::000000000000:assumed-role/pets-test-buyer/bob"

@@ -8,8 +8,9 @@ import time
 from typing import Any
 
 import pytest
-from id_tokens import IdTokenVerifier, InvalidToken, IssuerKeys, IssuerUnavailable
 from jwcrypto import jwk, jwt
+
+from id_tokens import IdTokenVerifier, InvalidToken, IssuerKeys, IssuerUnavailable
 
 ISSUER = "https://pets-test.eu.auth0.com/"
 AUDIENCE = "pets-client"
@@ -91,7 +92,7 @@ def hs256_with_public_key_token() -> str:
 
 
 def tampered_token() -> str:
-    header, payload, signature = sign(RSA_KEY).split(".")
+    header, _, signature = sign(RSA_KEY).split(".")
     forged = b64(json.dumps(claims(sub="auth0|mallory")).encode())
     return f"{header}.{forged}.{signature}"
 

@@ -2,6 +2,7 @@ import json
 from decimal import Decimal
 
 import pytest
+
 import validation
 from errors import BadRequest
 
