@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import botocore.exceptions
 import pulumi
+from pulumi.runtime import rpc
 
 from devstack.applier.errors import (
     ApplyError,
@@ -25,6 +26,9 @@ from devstack.applier.results import CreatedResource
 from devstack.applier.target import Target
 
 T = TypeVar("T")
+# How the SDK marks a secret inside deserialized properties (pulumi.runtime.rpc).
+_SIG_KEY = rpc._special_sig_key
+_SECRET_SIG = rpc._special_secret_sig
 STACK_TYPE = "pulumi:pulumi:Stack"
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 
@@ -51,15 +55,22 @@ def _attributed(type_: str, name: str, work: Callable[[], T]) -> T:
         raise ResourceError(type_, name, f"{type(exc).__name__}: {exc}") from exc
 
 
-def _whole_numbers_as_int(value: Any) -> Any:
-    """The SDK sends every number as a protobuf double (7 -> 7.0); boto3 refuses a float
-    where AWS wants an integer, so whole numbers become ints again."""
+def _plain(value: Any) -> Any:
+    """Inputs as AWS wants them.
+
+    - Secrets arrive wrapped in the SDK's signature dict; AWS gets the value. (The state
+      handed back keeps the wrapped inputs, so outputs stay secret for the program.)
+    - The SDK sends every number as a protobuf double (7 -> 7.0); boto3 refuses a float
+      where AWS wants an integer, so whole numbers become ints again.
+    """
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, dict):
-        return {k: _whole_numbers_as_int(v) for k, v in value.items()}
+        if value.get(_SIG_KEY) == _SECRET_SIG:
+            return _plain(value.get("value"))
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_whole_numbers_as_int(v) for v in value]
+        return [_plain(v) for v in value]
     return value
 
 
@@ -102,7 +113,7 @@ class EmulatorMocks(pulumi.runtime.Mocks):
         kind = self.kinds.get(args.typ)
         if kind is None:
             raise UnsupportedResourceError(args.typ, args.name)
-        inputs = _whole_numbers_as_int(dict(args.inputs))
+        inputs = _plain(dict(args.inputs))
         self._check_inputs(kind, args.name, inputs)
 
         started = self._next_tick()
@@ -117,7 +128,7 @@ class EmulatorMocks(pulumi.runtime.Mocks):
         )
         created = _attributed(args.typ, args.name, lambda: kind.create(request))
 
-        state = {**inputs, **created.outputs, "id": created.id}
+        computed = {**created.outputs, "id": created.id}
         with self._lock:
             self._tick += 1
             self.created.append(
@@ -125,13 +136,15 @@ class EmulatorMocks(pulumi.runtime.Mocks):
                     type=args.typ,
                     name=args.name,
                     id=created.id,
-                    outputs=state,
+                    outputs={**inputs, **computed},  # plain values, for readers of the result
                     started=started,
                     finished=self._tick,
                     seconds=time.perf_counter() - clock,
                 )
             )
-        return created.id, state
+        # The program gets its inputs back as it sent them (secrets still marked secret),
+        # plus the computed outputs.
+        return created.id, {**args.inputs, **computed}
 
     def _check_inputs(self, kind: ResourceKind, name: str, inputs: Mapping[str, Any]) -> None:
         region = inputs.get("region")

@@ -6,10 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.client import BaseClient
 
 ClientFactory = Callable[[str], BaseClient]
+
+
+def _is_aws_endpoint(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host.endswith((".amazonaws.com", ".amazonaws.com.cn"))
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,7 @@ class Target:
             partition=arn.split(":")[1] if arn.startswith("arn:") else "aws",
             caller_arn=arn,
             caller_user_id=str(identity.get("UserId", "")),
-            endpoint_url=None if endpoint.endswith(".amazonaws.com") else endpoint.rstrip("/"),
+            endpoint_url=None if _is_aws_endpoint(endpoint) else endpoint.rstrip("/"),
         )
 
     def client(self, service: str) -> Any:

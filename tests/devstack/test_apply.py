@@ -267,6 +267,20 @@ def test_inputs_the_handler_would_drop_fail_before_any_aws_call() -> None:
         )
 
 
+def test_explicit_providers_must_match_the_target_region() -> None:
+    mocks = EmulatorMocks(fake_target())
+    provider_id, _ = mocks.new_resource(
+        mock_args("pulumi:providers:aws", "p", {"region": "us-east-1", "profile": "prod"})
+    )
+    assert provider_id
+    assert mocks.warnings == [
+        "pulumi:providers:aws 'p': settings profile ignored; "
+        "the local apply uses the target's clients"
+    ]
+    with pytest.raises(UnsupportedInputError, match="eu-west-1 is not the target's region"):
+        mocks.new_resource(mock_args("pulumi:providers:aws", "eu", {"region": "eu-west-1"}))
+
+
 def test_components_pass_through_and_invokes_come_from_the_target() -> None:
     mocks = EmulatorMocks(fake_target())
     assert mocks.new_resource(mock_args("pets:index:Thing", "c", {"a": 1}, custom=False)) == (
@@ -373,7 +387,10 @@ def test_roles_policies_and_oidc_provider(factory: Callable, unique: str) -> Non
             description="test role",
             tags={"pets:userClass": "admin"},
         )
-        aws.iam.RolePolicy("inline", name="read", role=role.id, policy=json.dumps(inline))
+        # A secret input reaches AWS as its plain value.
+        aws.iam.RolePolicy(
+            "inline", name="read", role=role.id, policy=pulumi.Output.secret(json.dumps(inline))
+        )
         aws.iam.RolePolicyAttachment(
             "managed",
             role=role.name,
@@ -740,7 +757,9 @@ def test_rest_api_with_iam_auth_cors_and_stage(
     unsigned = requests.get(items, timeout=10)
     assert unsigned.status_code == 403
     assert unsigned.headers.get("Access-Control-Allow-Origin") == "*"  # DEFAULT_4XX applied
-    creds = factory("sts").assume_role(RoleArn=out["invoker"], RoleSessionName="apply-test")["Credentials"]
+    creds = factory("sts").assume_role(RoleArn=out["invoker"], RoleSessionName="apply-test")[
+        "Credentials"
+    ]
     signed = _signed_get(items, creds)
     assert signed.status_code == 200, signed.text
     assert json.loads(signed.text)["caller"].startswith(
@@ -992,7 +1011,11 @@ def test_exports_are_resolved_with_invokes_answered_by_the_target(
     factory: Callable, unique: str
 ) -> None:
     def program() -> None:
-        group = aws.cloudwatch.LogGroup("logs", name=f"/exports/{unique}")
+        # An explicit provider is accepted (the target's clients are used regardless).
+        provider = aws.Provider("explicit", region="us-east-1")
+        group = aws.cloudwatch.LogGroup(
+            "logs", name=f"/exports/{unique}", opts=pulumi.ResourceOptions(provider=provider)
+        )
         identity = aws.get_caller_identity()
         pulumi.export("account", identity.account_id)
         pulumi.export("region", aws.get_region_output().region)
