@@ -1,0 +1,119 @@
+"""Headless Chromium (Debian's /usr/bin/chromium) driven by Python Playwright.
+
+Every page may talk to loopback only: the identity provider's dev pages ask for a
+web font from the internet, and a test must never depend on (or leak to) it.
+Screenshots of each step go to test-artifacts/<test>/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+OUTPUTS = ROOT / ".devstack" / "outputs.json"
+CHROMIUM = os.environ.get("PETS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    playwright_api = pytest.importorskip(
+        "playwright.sync_api", reason="Python Playwright is not installed (requirements-dev.txt)"
+    )
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    with playwright_api.sync_playwright() as playwright:
+        # Playwright gives each launch a fresh temporary profile (user-data dir).
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Tab:
+    """One user's browser context and page, with what it logged and what it was refused."""
+
+    page: Any
+    artifacts: Path
+    console_errors: list[tuple[str, str]] = field(default_factory=list)  # (page URL, text)
+    blocked: list[str] = field(default_factory=list)
+    _shots: int = 0
+
+    def errors_on(self, origin: str, *, refusals_expected: bool = False) -> list[str]:
+        """Console errors logged while a page of `origin` was open (not the IdP's pages).
+
+        Chromium logs every 4xx/5xx answer as "Failed to load resource"; a test that
+        provokes refusals on purpose leaves those out and keeps script errors.
+        """
+        return [text for url, text in self.console_errors if url.startswith(origin)
+                and not (refusals_expected and text.startswith("Failed to load resource"))]
+
+    def shot(self, step: str) -> Path:
+        self._shots += 1
+        path = self.artifacts / f"{self._shots:02d}-{re.sub(r'[^a-z0-9]+', '-', step.lower())}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+def _only_loopback(tab: Tab):
+    def handle(route: Any) -> None:
+        host = urlsplit(route.request.url).hostname or ""
+        if host in LOOPBACK_HOSTS or route.request.url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            tab.blocked.append(route.request.url)
+            route.abort("blockedbyclient")
+    return handle
+
+
+@pytest.fixture
+def open_tab(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """open_tab(name) -> Tab: a fresh, isolated context (no shared cookies or storage)."""
+    test_dir = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    shutil.rmtree(test_dir, ignore_errors=True)
+    contexts = []
+
+    def open_(name: str = "user") -> Tab:
+        context = browser.new_context(viewport={"width": 1000, "height": 800})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        tab = Tab(page, test_dir / name)
+        tab.artifacts.mkdir(parents=True, exist_ok=True)
+        context.route("**/*", _only_loopback(tab))
+        page.on("console", lambda m: tab.console_errors.append((page.url, m.text))
+                if m.type == "error" else None)
+        page.on("pageerror", lambda e: tab.console_errors.append((page.url, f"uncaught: {e}")))
+        return tab
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> dict[str, Any]:
+    """The running local stack's outputs (`python -m devstack up` writes them)."""
+    if not OUTPUTS.is_file():
+        pytest.skip(f"{OUTPUTS.relative_to(ROOT)} is missing: start the local stack with "
+                    "`make up` (python -m devstack up) first")
+    outputs = json.loads(OUTPUTS.read_text())
+    missing = {"siteUrl", "oidcIssuer", "apiUrl", "roles"} - set(outputs)
+    if missing:
+        pytest.fail(f"{OUTPUTS} lacks {sorted(missing)}")
+    return outputs

@@ -1,0 +1,194 @@
+"""What a user does in the pets app, as Playwright steps; shared by every browser test.
+
+Locators are the ones a person uses: roles and accessible names, labels, the status
+region. Each step waits for the page to say its outcome, so a failure names the step.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import Tab
+
+PASSWORD = "unused"  # the local IdP's dev login form checks no password
+
+
+def status(tab: Tab) -> Any:
+    return tab.page.locator("#status")
+
+
+def expect_status(tab: Tab, text: str | re.Pattern[str], *, error: bool = False) -> None:
+    expect(status(tab)).to_contain_text(text)
+    if error:
+        expect(status(tab)).to_have_class(re.compile(r"\berror\b"))
+    else:
+        expect(status(tab)).not_to_have_class(re.compile(r"\berror\b"))
+
+
+def open_site(tab: Tab, site_url: str) -> None:
+    tab.page.goto(site_url)
+    expect(tab.page.get_by_role("button", name="Log in")).to_be_enabled()
+
+
+def login(tab: Tab, site_url: str, user: str, issuer: str) -> None:
+    """Logs `user` in at the local IdP (oidc-provider dev pages) and waits for the app."""
+    page = tab.page
+    open_site(tab, site_url)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{issuer}/**")
+    page.locator("input[name=login]").fill(user)
+    page.locator("input[name=password]").fill(PASSWORD)
+    tab.shot(f"{user} at the login page")
+    page.locator("button[type=submit]").click()
+    # The IdP asks for consent the first time a user logs in to the client in this context.
+    consent = page.get_by_role("button", name="Continue")
+    logged_in = page.locator("#who", has_text="Logged in as")
+    expect(consent.or_(logged_in)).to_be_visible()
+    if consent.is_visible():
+        tab.shot(f"{user} consents")
+        consent.click()
+    expect(page.locator("#who")).to_contain_text("Logged in as")
+    # The callback's code and state are gone from the address bar.
+    assert page.url == site_url, page.url
+
+
+def pet_row(tab: Tab, pet_type: str) -> Any:
+    return tab.page.locator("#pets tbody tr").filter(has_text=pet_type)
+
+
+def add_pet(tab: Tab, pet_type: str, price: str) -> None:
+    page = tab.page
+    page.get_by_label("Type").fill(pet_type)
+    page.get_by_label("Price").fill(price)
+    page.get_by_role("button", name="Add pet").click()
+
+
+def buy(tab: Tab, pet_type: str) -> None:
+    pet_row(tab, pet_type).get_by_role("button", name=re.compile(r"^Buy")).click()
+
+
+def force_add_form(tab: Tab) -> None:
+    """Shows the add form the user's class does not get, to send what the UI would not."""
+    tab.page.evaluate("document.getElementById('add-section').hidden = false")
+
+
+def logout(tab: Tab) -> None:
+    tab.page.get_by_role("button", name="Log out").click()
+    expect_status(tab, "Logged out.")
+    expect(tab.page.get_by_role("button", name="Log in")).to_be_visible()
+
+
+def oidc_storage_keys(tab: Tab) -> list[str]:
+    return tab.page.evaluate(
+        "Object.keys(sessionStorage).concat(Object.keys(localStorage))"
+        ".filter((k) => k.includes('oidc'))"
+    )
+
+
+def keyboard_add_pet(tab: Tab, pet_type: str, price: str) -> None:
+    """Adds a pet with the keyboard alone: Tab to the form, type, Enter submits."""
+    page = tab.page
+    page.locator("body").focus()
+    type_field = page.get_by_label("Type")
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if type_field.evaluate("(e) => e === document.activeElement"):
+            break
+    else:
+        raise AssertionError("Tab never reached the Type field")
+    page.keyboard.type(pet_type)
+    page.keyboard.press("Tab")
+    page.keyboard.type(price)
+    page.keyboard.press("Enter")
+
+
+def keyboard_press_button(tab: Tab, name: str) -> None:
+    """Tabs to the button with this accessible name and presses Enter."""
+    page = tab.page
+    target = page.get_by_role("button", name=name)
+    page.locator("body").focus()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if target.evaluate("(e) => e === document.activeElement"):
+            page.keyboard.press("Enter")
+            return
+    raise AssertionError(f"Tab never reached the button {name!r}")
+
+
+@dataclass
+class ShopRun:
+    alice: Tab
+    bob: Tab
+    dave: Tab
+
+
+def admin_and_buyers(open_tab: Callable[[str], Tab], site_url: str, issuer: str,
+                     suffix: str) -> ShopRun:
+    """The shop end to end; pet names end in `suffix` so a shared table is no problem.
+
+    alice (admin) adds and removes with the keyboard and is refused a bad price; bob
+    (buyer) has no admin controls, buys, is refused a forced add (403); dave (buyer)
+    buys from a list that bob's purchase made stale (409).
+    """
+    parrot, snake = f"Parrot {suffix}", f"Snake {suffix}"
+    alice = open_tab("alice")
+    login(alice, site_url, "alice", issuer)
+    expect(alice.page.locator("#who")).to_contain_text(
+        "Alice Admin (alice@example.com), user class admin")
+    expect_status(alice, "Logged in as admin.")
+    alice.shot("alice logged in")
+
+    keyboard_add_pet(alice, parrot, "12.5")
+    expect_status(alice, f"Added {parrot} for 12.50.")
+    row = pet_row(alice, parrot)
+    expect(row).to_contain_text("Available")
+    expect(row.get_by_role("button", name=f"Remove {parrot} (12.50)")).to_be_visible()
+    expect(row.get_by_role("button", name=re.compile("^Buy"))).to_have_count(0)
+    alice.shot("alice added a parrot")
+
+    add_pet(alice, snake, "-1")
+    expect_status(alice, "Could not add the pet: price must be greater than 0.", error=True)
+    alice.shot("alice refused a negative price")
+    add_pet(alice, snake, "7")
+    expect_status(alice, f"Added {snake} for 7.00.")
+    keyboard_press_button(alice, f"Remove {snake} (7.00)")
+    expect_status(alice, f"Removed {snake}.")
+    expect(pet_row(alice, snake)).to_have_count(0)
+    alice.shot("alice removed the snake")
+
+    bob = open_tab("bob")
+    login(bob, site_url, "bob", issuer)
+    expect(bob.page.locator("#who")).to_contain_text(
+        "Bob Buyer (bob@example.com), user class buyer")
+    expect(bob.page.locator("#add-section")).to_be_hidden()
+    expect(bob.page.get_by_role("button", name=re.compile("^Remove"))).to_have_count(0)
+    bob.shot("bob logged in")
+
+    # Dave, another buyer, lists the pets while the parrot is still for sale.
+    dave = open_tab("dave")
+    login(dave, site_url, "dave", issuer)
+    expect(pet_row(dave, parrot)).to_contain_text("Available")
+    dave.shot("dave sees the parrot for sale")
+
+    buy(bob, parrot)
+    expect_status(bob, f"You bought {parrot} for 12.50.")
+    expect(pet_row(bob, parrot)).to_contain_text("Sold to bob@example.com")
+    expect(pet_row(bob, parrot).get_by_role("button")).to_have_count(0)
+    bob.shot("bob bought the parrot")
+
+    force_add_form(bob)
+    add_pet(bob, f"Goldfish {suffix}", "3")
+    expect_status(bob, "Could not add the pet: not allowed for your role (buyer).", error=True)
+    bob.shot("bob refused an add")
+
+    # Dave's list is stale: his is the second purchase.
+    buy(dave, parrot)
+    expect_status(dave, f"Could not buy the {parrot}: pet already sold.", error=True)
+    expect(pet_row(dave, parrot)).to_contain_text("Sold to bob@example.com")
+    dave.shot("dave refused a sold parrot")
+    return ShopRun(alice, bob, dave)
