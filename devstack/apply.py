@@ -141,7 +141,14 @@ def _apply(
     started: float,
 ) -> ApplyResult:
     target = Target.connect(client_factory, SERVICES)
+    connected = time.perf_counter()
     mocks = EmulatorMocks(target)
+    configured_region = config.get("aws:region")
+    if configured_region and configured_region != target.region:
+        mocks.warnings.append(
+            f"config aws:region is {configured_region} but the target's region is "
+            f"{target.region}: resources go to {target.region}"
+        )
     try:
         outputs = run_program(
             program,
@@ -160,11 +167,13 @@ def _apply(
         error = ProgramError(f"the program failed: {type(exc).__name__}: {exc}")
         error.resources = list(mocks.created)
         raise error from exc
+    ran = time.perf_counter()
     try:
         mocks.finish()
     except ApplyError as exc:
         exc.resources = list(mocks.created)
         raise
+    finished = time.perf_counter()
     late = ordering.late_parts(mocks.created)
     if late:
         error = OrderingError("resources created out of order:\n  " + "\n  ".join(late))
@@ -173,8 +182,13 @@ def _apply(
     return ApplyResult(
         outputs=outputs,
         resources=list(mocks.created),
-        seconds=time.perf_counter() - started,
+        seconds=finished - started,
         warnings=list(mocks.warnings),
+        phases={
+            "connect": connected - started,  # clients and caller identity
+            "program": ran - connected,  # the program and every registration
+            "settle": finished - ran,  # deferred waits (functions becoming Active)
+        },
     )
 
 
@@ -215,9 +229,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(json.dumps(result.outputs, indent=2, sort_keys=True, default=str))
-    count = len(result.resources)
+    phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.phases.items())
     print(
-        f"applied {count} resources to {target.endpoint_url} in {result.seconds:.2f} s",
+        f"applied {len(result.resources)} resources to {target.endpoint_url} "
+        f"in {result.seconds:.2f} s ({phases})",
         file=sys.stderr,
     )
     return 0

@@ -29,6 +29,7 @@ class ApplyResult:
     resources: list[CreatedResource]
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase of `seconds`
 
     def by_type(self, type_: str) -> list[CreatedResource]:
         return [r for r in self.resources if r.type == type_]

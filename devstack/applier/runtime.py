@@ -13,6 +13,7 @@ process-wide current directory and sys.path, as under the Pulumi CLI.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import contextvars
 import logging
@@ -33,6 +34,7 @@ from devstack.applier.errors import ApplyError, ApplyTimeoutError, ProgramError
 
 log = logging.getLogger(__name__)
 _RUN_LOCK = threading.Lock()
+_REGISTRATION_THREADS = 32
 
 
 def program_from_folder(program_dir: Path) -> Callable[[], None]:
@@ -97,6 +99,15 @@ def _run_in_fresh_runtime(
 ) -> Any:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    # The SDK runs every registration (and so every AWS call) in the loop's default
+    # executor, which asyncio sizes at cpu_count + 4: six threads here, for 80 resources
+    # whose calls mostly wait on the emulator. The CLI's engine runs resource operations
+    # with unbounded parallelism by default; a wider pool comes closer.
+    loop.set_default_executor(
+        concurrent.futures.ThreadPoolExecutor(
+            max_workers=_REGISTRATION_THREADS, thread_name_prefix="apply"
+        )
+    )
     # A failed registration fails every output that depends on it; asyncio would log each
     # of those futures as "exception never retrieved". The first error is re-raised to
     # the caller, so the rest is noise.

@@ -290,6 +290,7 @@ def create_stage(req: CreateRequest) -> Created:
                 "tags": req.get("tags"),
                 "canarySettings": drop_none(
                     {
+                        "deploymentId": canary.get("deploymentId"),
                         "percentTraffic": canary.get("percentTraffic"),
                         "stageVariableOverrides": canary.get("stageVariableOverrides") or None,
                         "useStageCache": canary.get("useStageCache"),
