@@ -117,7 +117,8 @@ def invoke_grants(resource_type: str, props: dict[str, Any]) -> list[str]:
                         problem = model.invoke_arn_problem(resource)
                         if problem:
                             problems.append(
-                                f"{label} {statement.label} grants {INVOKE} on {problem}: name "
+                                f"{label} {statement.label} grants {INVOKE} too broadly, "
+                                f"{problem}: name "
                                 "each route's ARN <executionArn>/<stage>/<METHOD>/<path>, with "
                                 "`*` only for a {param} segment (allowed: "
                                 f"{model.allowed_route_suffixes_text()})")
@@ -308,6 +309,7 @@ def lambda_roles(stack: Stack) -> list[tuple[str, str]]:
                     if problem:
                         violations.append((
                             f"{label} {statement.label} (Lambda execution role {role.name}) "
-                            f"grants DynamoDB actions on {problem}: grant them on the pets "
+                            f"grants DynamoDB actions beyond the table, {problem}: grant them "
+                            "on the pets "
                             "table's ARN only (components/policies.function_policy)", urn))
     return violations
