@@ -237,6 +237,12 @@ def test_every_type_of_the_brief_has_a_handler() -> None:
         assert get_type_token(getattr(sdk_module, cls)) == token
 
 
+def test_the_support_document_covers_every_type() -> None:
+    document = (REPO / "devstack" / "applier" / "SUPPORT.md").read_text()
+    missing = [t for t in KINDS if f"`{t}`" not in document]
+    assert not missing
+
+
 def test_inputs_the_handler_would_drop_fail_before_any_aws_call() -> None:
     mocks = EmulatorMocks(fake_target())  # no clients: an AWS call would raise KeyError
     with pytest.raises(UnsupportedInputError, match=r"'t'.*replicas.*other regions"):

@@ -426,7 +426,6 @@ KINDS = [
             "putRestApiMode": "only used with body",
             "failOnWarnings": "only used with body",
         },
-        note="MiniStack stores the resource policy but does not evaluate it on invoke",
     ),
     ResourceKind(
         resource_type="aws:apigateway/resource:Resource",
@@ -561,6 +560,7 @@ KINDS = [
         resource_type="aws:apigateway/account:Account",
         create=create_account,
         inputs=frozenset({"cloudwatchRoleArn"}),
-        note="MiniStack does not check that the role trusts apigateway.amazonaws.com",
+        note="MiniStack accepts any role ARN, even a missing one (AWS checks the role and "
+        "its trust policy)",
     ),
 ]

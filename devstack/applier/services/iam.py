@@ -131,7 +131,7 @@ KINDS = [
         resource_type="aws:iam/rolePolicyAttachment:RolePolicyAttachment",
         create=create_role_policy_attachment,
         inputs=frozenset({"role", "policyArn"}),
-        note="MiniStack attaches AWS managed policy ARNs it does not know without checking them",
+        note="MiniStack attaches any policy ARN, even one that does not exist (AWS: NoSuchEntity)",
     ),
     ResourceKind(
         resource_type="aws:iam/openIdConnectProvider:OpenIdConnectProvider",

@@ -265,7 +265,8 @@ _WEBSITE_INPUTS = frozenset(
     }
 )
 _WEBSITE_NOTE = (
-    "stored only: MiniStack has no website endpoint (`/` is 403, no index/error document)"
+    "stored only: MiniStack has no website endpoint (`/` is 403, no index/error document); "
+    "websiteEndpoint is `<host:port>/<bucket>` on the emulator's S3 endpoint"
 )
 
 KINDS = [
