@@ -21,7 +21,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-OUTPUTS = ROOT / ".devstack" / "outputs.json"
+# The stack's outputs; PETS_STACK_OUTPUTS points elsewhere (a stack applied by hand).
+OUTPUTS = Path(os.environ.get("PETS_STACK_OUTPUTS") or ROOT / ".devstack" / "outputs.json")
 CHROMIUM = os.environ.get("PETS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -110,7 +111,7 @@ def open_tab(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
 def local_stack() -> dict[str, Any]:
     """The running local stack's outputs (`python -m devstack up` writes them)."""
     if not OUTPUTS.is_file():
-        pytest.skip(f"{OUTPUTS.relative_to(ROOT)} is missing: start the local stack with "
+        pytest.skip(f"{OUTPUTS} is missing: start the local stack with "
                     "`make up` (python -m devstack up) first")
     outputs = json.loads(OUTPUTS.read_text())
     missing = {"siteUrl", "oidcIssuer", "apiUrl", "roles"} - set(outputs)

@@ -73,8 +73,15 @@ class FakeAws:
     sessions: dict[str, Session] = field(default_factory=dict)  # by access key id
     pets: dict[str, dict[str, Any]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)  # "class METHOD path -> status"
+    issued: list[tuple[str, str]] = field(default_factory=list)  # (sub, access key id) per STS call
+    signers: list[str] = field(default_factory=list)  # access key id of each signed API call
     session_seconds: int = 3600
+    # Tests that run the page's clock ahead move the fake's clock along, so expiry agrees.
+    clock_offset: timedelta = timedelta()
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.clock_offset
 
     def __call__(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Answer:
         with self._lock:
@@ -105,8 +112,9 @@ class FakeAws:
                               "Not authorized to perform sts:AssumeRoleWithWebIdentity")
         akid = "ASIA" + secrets.token_hex(8).upper()
         session = Session(user_class.name, secrets.token_urlsafe(30), secrets.token_urlsafe(60),
-                          datetime.now(UTC) + timedelta(seconds=self.session_seconds))
+                          self.now() + timedelta(seconds=self.session_seconds))
         self.sessions[akid] = session
+        self.issued.append((sub, akid))
         xml = f"""<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
   <AssumeRoleWithWebIdentityResult>
     <SubjectFromWebIdentityToken>{sub}</SubjectFromWebIdentityToken>
@@ -127,10 +135,11 @@ class FakeAws:
         match = _AUTH.match(lower.get("authorization", ""))
         if not match:
             raise PermissionError("Missing Authentication Token")
+        self.signers.append(match["akid"])
         session = self.sessions.get(match["akid"])
         if session is None or lower.get("x-amz-security-token") != session.token:
             raise PermissionError("The security token included in the request is invalid")
-        if datetime.now(UTC) >= session.expires:
+        if self.now() >= session.expires:
             raise PermissionError("The security token included in the request is expired")
         if match["scope"].split("/")[1:] != [REGION, "execute-api", "aws4_request"]:
             raise PermissionError(f"Credential should be scoped correctly: {match['scope']}")

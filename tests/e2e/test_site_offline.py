@@ -10,8 +10,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -194,19 +196,20 @@ def fake_stack() -> Iterator[tuple[SiteServer, FakeAws, str]]:
     identity = pytest.importorskip("devstack.identity")
     from devstack import procs
 
+    name = f"idp-site-e2e-{os.getpid()}"  # one per pytest worker
     fake = FakeAws()
     with serving(SiteServer(backend=fake)) as server:
         fake.origin = server.origin
         try:
             idp = identity.start(procs.free_port(), redirect_uris=(server.url,),
-                                 name="idp-site-e2e", reuse=False)
+                                 name=name, reuse=False)
         except Exception as err:  # no node, no npm packages: the flow cannot run here
             pytest.skip(f"local identity provider unavailable: {err}")
         try:
             server.config = fake_config(server.origin, idp.issuer)
             yield server, fake, idp.issuer
         finally:
-            identity.stop("idp-site-e2e")
+            identity.stop(name)
 
 
 def test_admin_adds_buyer_buys_and_roles_are_enforced(open_tab, fake_stack):
@@ -242,3 +245,31 @@ def test_user_without_a_class_is_told_so(open_tab, fake_stack):
     expect(tab.page.locator("#pets-section")).to_be_hidden()
     expect(tab.page.get_by_role("button", name="Log out")).to_be_visible()
     tab.shot("mallory has no class")
+
+
+def test_credentials_are_renewed_before_they_expire(open_tab, fake_stack):
+    """The page's clock runs fast: the app renews 5 minutes before expiry, and stops at the
+    ID token's expiry (STS would refuse it), asking the user to log in again."""
+    server, fake, issuer = fake_stack
+    tab = open_tab("alice")
+    tab.page.clock.install()  # the page's timers and Date, advanced by the test
+    flows.login(tab, server.url, "alice", issuer)
+    flows.expect_status(tab, "Logged in as admin.")
+    first = [akid for sub, akid in fake.issued if sub == "auth0|alice"]
+    try:
+        fake.clock_offset = timedelta(minutes=56)
+        tab.page.clock.run_for("56:00")  # credentials (1 h) are now 4 minutes from expiry
+        tab.page.get_by_role("button", name="Refresh list").click()
+        flows.expect_status(tab, "listed.")
+        renewed = [akid for sub, akid in fake.issued if sub == "auth0|alice"]
+        assert len(renewed) == len(first) + 1, "credentials were not renewed exactly once"
+        assert fake.signers[-1] == renewed[-1], "the API call was not signed with new credentials"
+        tab.shot("credentials renewed")
+
+        fake.clock_offset = timedelta(minutes=116)
+        tab.page.clock.run_for("01:00:00")  # the ID token (1 h) has expired: no more renewals
+        flows.expect_status(tab, "your login has expired; log in again", error=True)
+        expect(tab.page.get_by_role("button", name="Log in")).to_be_visible()
+        tab.shot("login expired")
+    finally:
+        fake.clock_offset = timedelta()
