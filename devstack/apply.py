@@ -39,10 +39,10 @@ from devstack.applier.errors import (
     UnsupportedResourceError,
 )
 from devstack.applier.mocks import EmulatorMocks
-from devstack.applier.registry import KINDS, SERVICES
+from devstack.applier.registry import KINDS
 from devstack.applier.results import ApplyResult, CreatedResource
 from devstack.applier.runtime import program_from_folder, run_program
-from devstack.applier.target import ClientFactory, Target
+from devstack.applier.target import ClientFactory
 
 __all__ = [
     "SUPPORTED_TYPES",
@@ -140,9 +140,9 @@ def _apply(
     timeout: float,
     started: float,
 ) -> ApplyResult:
-    target = Target.connect(client_factory, SERVICES)
+    mocks = EmulatorMocks(client_factory)
+    target = mocks.target
     connected = time.perf_counter()
-    mocks = EmulatorMocks(target)
     configured_region = config.get("aws:region")
     if configured_region and configured_region != target.region:
         mocks.warnings.append(

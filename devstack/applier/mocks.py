@@ -21,9 +21,9 @@ from devstack.applier.errors import (
     UnsupportedResourceError,
 )
 from devstack.applier.kinds import CreateRequest, ResourceKind
-from devstack.applier.registry import KINDS
+from devstack.applier.registry import KINDS, SERVICES
 from devstack.applier.results import CreatedResource
-from devstack.applier.target import Target
+from devstack.applier.target import ClientFactory, Target
 
 T = TypeVar("T")
 # How the SDK marks a secret inside deserialized properties (pulumi.runtime.rpc).
@@ -86,7 +86,19 @@ class EmulatorMocks(pulumi.runtime.Mocks):
     calls run outside it so independent resources are created concurrently.
     """
 
-    def __init__(self, target: Target, kinds: Mapping[str, ResourceKind] = KINDS) -> None:
+    def __init__(
+        self,
+        client_factory: ClientFactory | None = None,
+        *,
+        target: Target | None = None,
+        kinds: Mapping[str, ResourceKind] = KINDS,
+    ) -> None:
+        """client_factory: makes the boto3 client for a service name (all made here, up
+        front); or an already connected `target` (tests)."""
+        if target is None:
+            if client_factory is None:
+                raise TypeError("EmulatorMocks needs a client factory or a target")
+            target = Target.connect(client_factory, SERVICES)
         self.target = target
         self.kinds = kinds
         self._lock = threading.Lock()

@@ -244,7 +244,7 @@ def test_the_support_document_covers_every_type() -> None:
 
 
 def test_inputs_the_handler_would_drop_fail_before_any_aws_call() -> None:
-    mocks = EmulatorMocks(fake_target())  # no clients: an AWS call would raise KeyError
+    mocks = EmulatorMocks(target=fake_target())  # no clients: an AWS call would raise KeyError
     with pytest.raises(UnsupportedInputError, match=r"'t'.*replicas.*other regions"):
         mocks.new_resource(
             mock_args(
@@ -274,7 +274,7 @@ def test_inputs_the_handler_would_drop_fail_before_any_aws_call() -> None:
 
 
 def test_explicit_providers_must_match_the_target_region() -> None:
-    mocks = EmulatorMocks(fake_target())
+    mocks = EmulatorMocks(target=fake_target())
     provider_id, _ = mocks.new_resource(
         mock_args("pulumi:providers:aws", "p", {"region": "us-east-1", "profile": "prod"})
     )
@@ -288,7 +288,7 @@ def test_explicit_providers_must_match_the_target_region() -> None:
 
 
 def test_components_pass_through_and_invokes_come_from_the_target() -> None:
-    mocks = EmulatorMocks(fake_target())
+    mocks = EmulatorMocks(target=fake_target())
     assert mocks.new_resource(mock_args("pets:index:Thing", "c", {"a": 1}, custom=False)) == (
         "",
         {"a": 1},
