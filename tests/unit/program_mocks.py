@@ -72,6 +72,16 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     if typ == "aws:apigateway/stage:Stage":
         return {"invokeUrl": (f"https://{API_ID}.execute-api.{REGION}.amazonaws.com/"
                               f"{inputs['stageName']}")}
+    if typ == "aws:s3/bucket:Bucket":
+        return {"id": inputs["bucket"], "arn": f"arn:aws:s3:::{inputs['bucket']}",
+                "bucketRegionalDomainName": f"{inputs['bucket']}.s3.{REGION}.amazonaws.com"}
+    if typ == "aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration":
+        bucket = inputs["bucket"]
+        return {"websiteEndpoint": f"{bucket}.s3-website-{REGION}.amazonaws.com",
+                "websiteDomain": f"s3-website-{REGION}.amazonaws.com"}
+    if typ == "aws:cloudfront/distribution:Distribution":
+        return {"domainName": "d1234abcd.cloudfront.net", "arn": "arn:aws:cloudfront::"
+                f"{ACCOUNT}:distribution/E1234ABCD"}
     if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
         host = inputs["url"].split("://", 1)[1]
         return {"arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{host}"}
