@@ -69,6 +69,10 @@ class UnsupportedInvokeError(ApplyError):
         self.token = token
 
 
+class TargetError(ApplyError):
+    """The client factory or the target's STS failed before anything was applied."""
+
+
 class ProgramError(ApplyError):
     """The program itself raised (not a resource creation)."""
 

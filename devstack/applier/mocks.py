@@ -16,6 +16,7 @@ from devstack.applier.errors import (
     ApplyError,
     AwsCallError,
     ResourceError,
+    TargetError,
     UnsupportedInputError,
     UnsupportedInvokeError,
     UnsupportedResourceError,
@@ -98,7 +99,12 @@ class EmulatorMocks(pulumi.runtime.Mocks):
         if target is None:
             if client_factory is None:
                 raise TypeError("EmulatorMocks needs a client factory or a target")
-            target = Target.connect(client_factory, SERVICES)
+            try:
+                target = Target.connect(client_factory, SERVICES)
+            except Exception as exc:  # whatever the factory or the endpoint raised
+                raise TargetError(
+                    f"cannot use the AWS target: {type(exc).__name__}: {exc}"
+                ) from exc
         self.target = target
         self.kinds = kinds
         self._lock = threading.Lock()

@@ -40,6 +40,7 @@ from devstack.apply import (
     OrderingError,
     ProgramError,
     ResourceError,
+    TargetError,
     UnsupportedInputError,
     UnsupportedInvokeError,
     UnsupportedResourceError,
@@ -932,6 +933,17 @@ def test_a_failure_stops_dependents_without_hanging(factory: Callable, unique: s
     assert not created & {"broken", "dependent", "after-dependent"}
     groups = factory("logs").describe_log_groups(logGroupNamePrefix="/after/")["logGroups"]
     assert f"/after/{unique}" not in [g["logGroupName"] for g in groups]
+
+
+def test_an_unreachable_target_fails_before_running_the_program() -> None:
+    def program() -> None:
+        raise AssertionError("the program must not run without a target")
+
+    dead = clients.Target(
+        endpoint_url="http://127.0.0.1:9", region="us-east-1", account_id="", started=False
+    )
+    with pytest.raises(TargetError, match="cannot use the AWS target: EndpointConnectionError"):
+        apply_function(program, lambda s: clients.client(s, target=dead, max_attempts=1))
 
 
 def test_a_program_that_never_finishes_times_out() -> None:
