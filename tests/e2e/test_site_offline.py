@@ -273,3 +273,17 @@ def test_credentials_are_renewed_before_they_expire(open_tab, fake_stack):
         tab.shot("login expired")
     finally:
         fake.clock_offset = timedelta()
+
+
+def test_cancelled_login_is_a_visible_error(open_tab, fake_stack):
+    server, _, issuer = fake_stack
+    tab = open_tab("cancel")
+    flows.open_site(tab, server.url)
+    tab.page.get_by_role("button", name="Log in").click()
+    tab.page.wait_for_url(f"{issuer}/**")
+    tab.page.get_by_role("link", name="[ Cancel ]").click()
+    tab.page.wait_for_url(re.compile(rf"^{re.escape(server.url)}"))
+    flows.expect_status(tab, "Login failed", error=True)
+    expect(tab.page.get_by_role("button", name="Log in")).to_be_visible()
+    assert tab.page.url == server.url, "the error response stays in the address bar"
+    tab.shot("login cancelled")

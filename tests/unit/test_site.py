@@ -76,13 +76,16 @@ def run() -> ProgramRun:
 
 
 def app_files() -> set[str]:
-    """Walks site/ independently of the component: every file but the npm tooling."""
+    """Walks site/ independently of the component: every file but npm tooling and dotfiles
+    (a build stamp such as vendor/.built)."""
     tooling = {"package.json", "package-lock.json", "vendor.mjs"}
-    return {
-        p.relative_to(SITE_DIR).as_posix()
-        for p in SITE_DIR.rglob("*")
-        if p.is_file() and "node_modules" not in p.parts and p.name not in tooling
-    }
+    files = set()
+    for path in SITE_DIR.rglob("*"):
+        parts = path.relative_to(SITE_DIR).parts
+        if path.is_file() and "node_modules" not in parts and path.name not in tooling \
+                and not any(part.startswith(".") for part in parts):
+            files.add("/".join(parts))
+    return files
 
 
 def objects(run: ProgramRun) -> dict[str, dict[str, Any]]:
