@@ -18,6 +18,7 @@ import pulumi
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 API_ID = "a1b2c3d4e5"
+CDN_DOMAIN = "d111111abcdef8.cloudfront.net"
 
 
 @dataclass
@@ -80,8 +81,8 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         return {"websiteEndpoint": f"{bucket}.s3-website-{REGION}.amazonaws.com",
                 "websiteDomain": f"s3-website-{REGION}.amazonaws.com"}
     if typ == "aws:cloudfront/distribution:Distribution":
-        return {"domainName": "d1234abcd.cloudfront.net", "arn": "arn:aws:cloudfront::"
-                f"{ACCOUNT}:distribution/E1234ABCD"}
+        return {"domainName": CDN_DOMAIN,
+                "arn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/E1234ABCD"}
     if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
         host = inputs["url"].split("://", 1)[1]
         return {"arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{host}"}

@@ -1,7 +1,7 @@
 """The browser app's hosting (components/site.py) under the mock runtime.
 
 The S3 and CloudFront attributes the component reads (bucket ARN, website
-endpoint, distribution domain) are computed by SiteMocks below, shaped like
+endpoint, distribution domain) are computed by the shared mocks, shaped like
 AWS's, so policies and URLs are checked as they would be deployed.
 """
 
@@ -11,19 +11,24 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import pytest
 
 import access
 from components import site
 from components.config import ConfigError, parse_settings
 from tests.unit.conftest import BASE_CONFIG, CLIENT_ID, ISSUER
-from tests.unit.program_mocks import ACCOUNT, API_ID, REGION, ProgramRun, RecordingMocks
+from tests.unit.program_mocks import (
+    ACCOUNT,
+    API_ID,
+    CDN_DOMAIN,
+    REGION,
+    ProgramRun,
+    run_program,
+)
 
 BUCKET = f"pets-unit-site-{ACCOUNT}"
 BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
 WEBSITE_ENDPOINT = f"{BUCKET}.s3-website-{REGION}.amazonaws.com"
-CDN_DOMAIN = "d111111abcdef8.cloudfront.net"
 SITE_DIR = Path(__file__).resolve().parents[2] / "site"
 # What a browser must be told for each kind of file (module scripts need a JS type).
 MEDIA_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css",
@@ -31,48 +36,9 @@ MEDIA_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css
 OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
 
 
-def _site_computed(typ: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    if typ == "aws:s3/bucket:Bucket":
-        return {"id": inputs["bucket"], "arn": f"arn:aws:s3:::{inputs['bucket']}"}
-    if typ == "aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration":
-        return {"websiteDomain": f"s3-website-{REGION}.amazonaws.com",
-                "websiteEndpoint": f"{inputs['bucket']}.s3-website-{REGION}.amazonaws.com"}
-    if typ == "aws:cloudfront/distribution:Distribution":
-        return {"domainName": CDN_DOMAIN}
-    return {}
-
-
-class SiteMocks(RecordingMocks):
-    """RecordingMocks plus the S3 website and CloudFront attributes AWS computes."""
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
-        extra = _site_computed(args.typ, args.inputs)
-        resource_id, outputs = super().new_resource(args)
-        outputs.update(extra)  # the same dict the recorded Declared holds
-        return extra.get("id", resource_id), outputs
-
-
-def run_site_program(config: dict[str, str]) -> ProgramRun:
-    """program_mocks.run_program with SiteMocks."""
-    from components.config import load_settings
-    from components.pets_app import build
-
-    mocks = SiteMocks()
-    pulumi.runtime.set_mocks(mocks, project="pets", stack="unit", preview=False)
-    pulumi.runtime.set_all_config(config)
-    outputs: dict[str, Any] = {}
-
-    @pulumi.runtime.test
-    def program() -> pulumi.Output:
-        return pulumi.Output.all(**build(load_settings()).outputs()).apply(outputs.update)
-
-    program()
-    return ProgramRun(mocks.declared, outputs)
-
-
 @pytest.fixture(scope="module")
 def run() -> ProgramRun:
-    return run_site_program(BASE_CONFIG)
+    return run_program(BASE_CONFIG)
 
 
 def app_files() -> set[str]:
@@ -208,7 +174,7 @@ def test_config_json_is_json_not_cached(run: ProgramRun):
 
 
 def test_sts_endpoint_and_membership_come_from_stack_config():
-    run = run_site_program({
+    run = run_program({
         **BASE_CONFIG,
         "pets:stsEndpoint": "http://127.0.0.1:4566",
         "pets:userClasses": '{"admin": {"subjects": ["auth0|42"]}}',
@@ -237,7 +203,7 @@ def test_cloudfront_serves_the_website_over_https_by_default(run: ProgramRun):
 
 
 def test_no_cloudfront_when_configured_off():
-    run = run_site_program({**BASE_CONFIG, "pets:siteCdn": "false"})
+    run = run_program({**BASE_CONFIG, "pets:siteCdn": "false"})
     assert run.of_type("aws:cloudfront/distribution:Distribution") == []
     assert run.outputs["siteUrl"] == f"http://{WEBSITE_ENDPOINT}/index.html"
 
