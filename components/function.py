@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,20 +17,55 @@ RUNTIME = "python3.12"
 HANDLER = "app.handler"  # handlers/app.py: one resolver serves every route
 
 
-def lambda_package(path: str) -> pulumi.FileArchive:
+@dataclass(frozen=True)
+class LambdaPackage:
+    code: pulumi.FileArchive  # handlers/*.py
+    dependencies: pulumi.FileArchive  # the layer: python/<packages>
+
+
+def lambda_package(path: str) -> LambdaPackage:
     """The built handler package; fail early when it has not been built.
 
-    The package holds handlers/ plus their dependencies built for the Lambda
-    platform (`make package`); a bare handlers/ folder would deploy without
-    its dependencies and fail on the first request.
+    `make package` builds handlers/ and, as a layer, their dependencies for the
+    Lambda platform; a bare handlers/ folder would deploy without its
+    dependencies and fail on the first request.
     """
     folder = Path(path)
-    if not (folder / "app.py").is_file():
+    if not (folder / "code" / "app.py").is_file() or not (folder / "layer" / "python").is_dir():
         raise FileNotFoundError(
             f"Lambda package {folder}/ is missing or incomplete: run `make package` "
             "(or set pets:lambdaPackage to a built package folder)"
         )
-    return pulumi.FileArchive(str(folder))
+    return LambdaPackage(pulumi.FileArchive(str(folder / "code")),
+                         pulumi.FileArchive(str(folder / "layer")))
+
+
+@dataclass
+class DependencyLayerArgs:
+    layer_name: str
+    dependencies: pulumi.Archive
+
+
+class DependencyLayer(pulumi.ComponentResource):
+    """The handlers' third-party packages, one layer shared by every route function."""
+
+    layer: aws.lambda_.LayerVersion
+
+    def __init__(
+        self, name: str, args: DependencyLayerArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("pets:index:DependencyLayer", name, None, opts)
+        self.layer = aws.lambda_.LayerVersion(
+            f"{name}-layer",
+            layer_name=args.layer_name,
+            code=args.dependencies,
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=["x86_64"],
+            description="handlers/requirements.txt built for python3.12 manylinux x86_64",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.arn = self.layer.arn
+        self.register_outputs({"layerArn": self.layer.arn})
 
 
 @dataclass
@@ -39,6 +74,7 @@ class RouteFunctionArgs:
     function_name: str
     code: pulumi.Archive
     table_arn: pulumi.Input[str]
+    layers: Sequence[pulumi.Input[str]] = ()
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     log_retention_days: int = 30
     timeout_seconds: int = 10
@@ -93,6 +129,7 @@ class RouteFunction(pulumi.ComponentResource):
             architectures=["x86_64"],  # the package's wheels are manylinux x86_64
             handler=HANDLER,
             code=args.code,
+            layers=list(args.layers),
             role=self.role.arn,
             timeout=args.timeout_seconds,
             memory_size=args.memory_mb,

@@ -10,7 +10,13 @@ import pulumi_aws as aws
 import access
 from components.api import PetsApi, PetsApiArgs, RouteTarget
 from components.config import Settings
-from components.function import RouteFunction, RouteFunctionArgs, lambda_package
+from components.function import (
+    DependencyLayer,
+    DependencyLayerArgs,
+    RouteFunction,
+    RouteFunctionArgs,
+    lambda_package,
+)
 from components.identity import UserIdentity, UserIdentityArgs
 from components.site import PetsSite, PetsSiteArgs
 from components.table import PetsTable, PetsTableArgs
@@ -43,7 +49,10 @@ class PetsApp:
 def build(settings: Settings) -> PetsApp:
     prefix = settings.prefix
     table = PetsTable(prefix, PetsTableArgs(table_name=f"{prefix}-pets"))
-    code = lambda_package(settings.lambda_package)
+    package = lambda_package(settings.lambda_package)
+    dependencies = DependencyLayer(
+        prefix, DependencyLayerArgs(f"{prefix}-dependencies", package.dependencies)
+    )
     environment = {
         "TABLE_NAME": table.name,
         "OIDC_ISSUER": settings.oidc_issuer,
@@ -57,7 +66,8 @@ def build(settings: Settings) -> PetsApp:
             RouteFunctionArgs(
                 route=route,
                 function_name=f"{prefix}-{route.handler.replace('_', '-')}",
-                code=code,
+                code=package.code,
+                layers=[dependencies.arn],
                 table_arn=table.arn,
                 environment=environment,
                 log_retention_days=settings.log_retention_days,

@@ -1,8 +1,12 @@
-"""Builds the Lambda package: handlers/ plus their pinned dependencies.
+"""Builds the Lambda package: handlers/ and a layer of their pinned dependencies.
+
+    build/lambda/code/            handlers/*.py, the functions' own code (small)
+    build/lambda/layer/python/    dependencies, one Lambda layer shared by every function
 
 Dependencies are wheels for the Lambda platform (CPython 3.12, manylinux
 x86_64), not for this machine, so a binary wheel like cryptography's is the
-one AWS will load. Usage: python scripts/package_lambda.py [--out build/lambda]
+one AWS will load. The layer is uploaded once per change of the pins, not once
+per function and code change. Usage: python scripts/package_lambda.py
 """
 
 from __future__ import annotations
@@ -39,11 +43,14 @@ def pip_install(target: Path, *requirements: str) -> None:
 def build(out: Path) -> None:
     staging = out.with_name(out.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
-    pip_install(staging, "-r", str(HANDLERS / "requirements.txt"))
+    # Lambda puts a layer's python/ folder on sys.path.
+    dependencies = staging / "layer" / "python"
+    pip_install(dependencies, "-r", str(HANDLERS / "requirements.txt"))
     for leftover in ("bin", "share"):  # console scripts and docs: not importable code
-        shutil.rmtree(staging / leftover, ignore_errors=True)
+        shutil.rmtree(dependencies / leftover, ignore_errors=True)
+    (staging / "code").mkdir()
     for source in sorted(HANDLERS.glob("*.py")):
-        shutil.copy2(source, staging / source.name)
+        shutil.copy2(source, staging / "code" / source.name)
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)  # a failed build never leaves a half package behind
 

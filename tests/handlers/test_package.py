@@ -1,7 +1,8 @@
 """The built Lambda package imports on the Lambda's Python with nothing else.
 
 `python3.12 -I -S`: no site-packages, no user site, no PYTHONPATH; only the
-package and what the Lambda runtime itself provides (boto3). A dependency
+function code, its dependency layer and what the Lambda runtime itself
+provides (boto3), in the order Lambda puts them on sys.path. A dependency
 missing from handlers/requirements.txt fails here, not in AWS.
 """
 
@@ -17,11 +18,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "build" / "lambda"
+CODE = PACKAGE / "code"
+LAYER = PACKAGE / "layer" / "python"
 RUNTIME = ROOT / "build" / "lambda-runtime"
 
 PROBE = """
 import sys
-sys.path[:0] = [{package!r}, {runtime!r}]
+sys.path[:0] = [{code!r}, {layer!r}, {runtime!r}]
 import os
 os.environ.update(TABLE_NAME="t", OIDC_ISSUER="https://issuer.example/",
                   OIDC_CLIENT_ID="c", AWS_DEFAULT_REGION="us-east-1")
@@ -33,8 +36,9 @@ key = jwk.JWK.generate(kty="RSA", size=2048, kid="k")
 token = jwt.JWT(header={{"alg": "RS256", "kid": "k"}}, claims={{"sub": "x"}})
 token.make_signed_token(key)
 jwt.JWT(jwt=token.serialize(), key=key, algs=["RS256"])
-for module in (jwcrypto, cryptography, app):
-    assert module.__file__.startswith({package!r}), module.__file__
+for module in (jwcrypto, cryptography):
+    assert module.__file__.startswith({layer!r}), module.__file__
+assert app.__file__.startswith({code!r}), app.__file__
 print(sys.version_info[:2])
 """
 
@@ -50,10 +54,10 @@ def lambda_python() -> str:
 
 
 def test_package_imports_in_isolation_on_python_312():
-    assert (PACKAGE / "app.py").is_file(), "build/lambda is missing: run `make package`"
+    assert (CODE / "app.py").is_file(), "build/lambda is missing: run `make package`"
+    probe = PROBE.format(code=str(CODE), layer=str(LAYER), runtime=str(RUNTIME))
     result = subprocess.run(
-        [lambda_python(), "-I", "-S", "-c", PROBE.format(package=str(PACKAGE),
-                                                         runtime=str(RUNTIME))],
+        [lambda_python(), "-I", "-S", "-c", probe],
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
@@ -62,6 +66,6 @@ def test_package_imports_in_isolation_on_python_312():
 
 def test_package_holds_the_current_handler_sources():
     for source in (ROOT / "handlers").glob("*.py"):
-        built = PACKAGE / source.name
+        built = CODE / source.name
         assert built.read_bytes() == source.read_bytes(), (
             f"{built} is stale: run `make package`")

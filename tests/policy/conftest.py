@@ -15,8 +15,6 @@ BASE_CONFIG = {
     "pets:oidcIssuer": ISSUER,
     "pets:oidcClientId": CLIENT_ID,
     "pets:stage": "v1",
-    # handlers/ holds app.py, which is all lambda_package checks; the pack never reads code.
-    "pets:lambdaPackage": "handlers",
 }
 # The account logging role (a managed-policy attachment) and every kind of membership rule.
 FULL_CONFIG = {

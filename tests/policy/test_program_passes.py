@@ -93,7 +93,7 @@ _DECIDE_IN_PREVIEW = {
 def test_literal_rules_decide_in_preview(policy, any_program: ProgramRun):
     declared = _provider_resources(any_program)
     previewed = preview_inputs(declared)
-    assert any(UNKNOWN_STRING_VALUE in json.dumps(p) for p in previewed.values()), (
+    assert any(UNKNOWN_STRING_VALUE in json.dumps(p, default=repr) for p in previewed.values()), (
         "the preview emulation left every input known")
     for d in declared:
         try:

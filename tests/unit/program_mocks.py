@@ -67,6 +67,8 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{physical}"
         return {"arn": arn, "invokeArn": (f"arn:aws:apigateway:{REGION}:lambda:path/"
                                           f"2015-03-31/functions/{arn}/invocations")}
+    if typ == "aws:lambda/layerVersion:LayerVersion":
+        return {"arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:layer:{inputs['layerName']}:1"}
     if typ == "aws:apigateway/restApi:RestApi":
         return {"id": API_ID, "rootResourceId": "rootres",
                 "executionArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}"}

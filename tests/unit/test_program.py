@@ -154,6 +154,27 @@ def test_function_runs_the_package_on_python_312(program: ProgramRun, route):
 
 
 @pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
+def test_function_code_is_the_handlers_and_dependencies_a_layer(program: ProgramRun, route):
+    function = program.named(f"{function_name(route)}-function")
+    layer = program.named("pets-unit-layer")
+    assert function.inputs["code"].path.endswith("build/lambda/code"), function.name
+    assert function.inputs["layers"] == [layer.outputs["arn"]], function.name
+
+
+def test_dependency_layer_is_built_for_the_function_runtime(program: ProgramRun):
+    layer = program.named("pets-unit-layer")
+    assert layer.inputs["layerName"] == "pets-unit-dependencies"
+    assert layer.inputs["code"].path.endswith("build/lambda/layer")
+    assert layer.inputs["compatibleRuntimes"] == [RUNTIME]
+    assert layer.inputs["compatibleArchitectures"] == ["x86_64"]
+
+
+def test_missing_package_fails_with_the_command_to_run(tmp_path):
+    with pytest.raises(Exception, match="make package"):
+        run_program({**BASE_CONFIG, "pets:lambdaPackage": str(tmp_path)})
+
+
+@pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
 def test_function_log_group_has_retention(program: ProgramRun, route):
     logs = program.named(f"{function_name(route)}-logs")
     assert logs.inputs["name"] == f"/aws/lambda/{function_name(route)}"
@@ -216,6 +237,7 @@ def test_children_are_parented_to_components(program: ProgramRun):
     """Every AWS resource belongs to a component (so `pulumi stack` reads as a tree)."""
     components = {d.type for d in program.declared if d.type.startswith("pets:index:")}
     assert components == {"pets:index:PetsTable", "pets:index:RouteFunction",
+                          "pets:index:DependencyLayer",
                           "pets:index:PetsApi", "pets:index:UserIdentity",
                           "pets:index:UserClassRole", "pets:index:PetsSite"}
 

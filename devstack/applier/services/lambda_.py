@@ -138,6 +138,36 @@ def _wait_active(req: CreateRequest, name: str, state: str | None) -> None:
         raise req.fail(f"function {name} is in state Failed")
 
 
+def create_layer_version(req: CreateRequest) -> Created:
+    name = req.require("layerName")
+    layer = req.client("lambda").publish_layer_version(
+        **drop_none(
+            {
+                "LayerName": name,
+                "Description": req.get("description"),
+                "Content": _code(req),
+                "CompatibleRuntimes": req.get("compatibleRuntimes") or None,
+                "CompatibleArchitectures": req.get("compatibleArchitectures") or None,
+                "LicenseInfo": req.get("licenseInfo"),
+            }
+        )
+    )
+    arn = layer["LayerVersionArn"]
+    return Created(
+        arn,
+        drop_none(
+            {
+                "arn": arn,
+                "layerArn": layer.get("LayerArn"),
+                "version": str(layer.get("Version")),
+                "createdDate": layer.get("CreatedDate"),
+                "codeSha256": layer.get("Content", {}).get("CodeSha256"),
+                "sourceCodeSize": layer.get("Content", {}).get("CodeSize"),
+            }
+        ),
+    )
+
+
 def create_permission(req: CreateRequest) -> Created:
     statement_id = req.physical_name("statementId", prefix_key="statementIdPrefix", max_length=100)
     req.client("lambda").add_permission(
@@ -206,6 +236,25 @@ KINDS = [
         },
         note="MiniStack enforces timeout and reserved concurrency, not memory; handlers run on "
         "the emulator's own interpreter",
+    ),
+    ResourceKind(
+        resource_type="aws:lambda/layerVersion:LayerVersion",
+        create=create_layer_version,
+        inputs=frozenset(
+            {
+                "layerName",
+                "code",
+                "s3Bucket",
+                "s3Key",
+                "s3ObjectVersion",
+                "description",
+                "compatibleRuntimes",
+                "compatibleArchitectures",
+                "licenseInfo",
+            }
+        ),
+        ignored=frozenset({"sourceCodeHash", "skipDestroy"}),
+        note="MiniStack puts the layer's python/ folder on the handler's sys.path, as AWS does",
     ),
     ResourceKind(
         resource_type="aws:lambda/permission:Permission",
