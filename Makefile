@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 STACK ?= dev
 PYTEST_ARGS ?=
 
-.PHONY: help up down test unit lint package access deploy preview constraints clean
+.PHONY: help up down test unit lint package site access deploy preview constraints clean
 
 help:
 	@echo "make up       start the local stack (MiniStack + OIDC provider) and apply the program"
@@ -33,17 +33,26 @@ build/lambda/.built: $(VENV)/.installed handlers/*.py handlers/requirements.txt 
 
 package: build/lambda/.built
 
-up: package
+# The site's pinned npm libraries copied into site/vendor/ (served as plain ES modules).
+site/vendor/.built: site/package.json site/package-lock.json site/vendor.mjs
+	npm --prefix site ci --no-audit --no-fund --loglevel=error
+	node site/vendor.mjs
+	touch $@
+
+site: site/vendor/.built
+
+up: package site
+	$(PY) -m devstack install
 	$(PY) -m devstack up
 
 down: $(VENV)/.installed
 	$(PY) -m devstack down
 
-unit: package
+unit: package site
 	$(PY) -m pytest tests/unit tests/handlers $(PYTEST_ARGS)
 
-test: package
-	$(PY) -m devstack install
+test: package site
+	$(PY) -m devstack install --browser
 	$(PY) -m ruff check .
 	$(PY) -m pytest --durations=15 $(PYTEST_ARGS)
 
@@ -54,7 +63,7 @@ access: $(VENV)/.installed
 	$(PY) -m policy.access_doc > ACCESS.md
 
 # Real AWS: needs the Pulumi CLI (not installable on the sandbox machines).
-preview deploy: package
+preview deploy: package site
 	@command -v pulumi >/dev/null || { echo "the Pulumi CLI is not installed: https://www.pulumi.com/docs/install/"; exit 1; }
 	pulumi stack select $(STACK)
 	pulumi $(if $(filter deploy,$@),up,preview) --policy-pack policy
@@ -63,4 +72,4 @@ constraints: $(VENV)/.installed
 	$(PY) -m pip freeze --exclude-editable | sort > constraints.txt
 
 clean:
-	rm -rf build .devstack test-artifacts
+	rm -rf build .devstack test-artifacts site/vendor

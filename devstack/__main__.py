@@ -1,0 +1,94 @@
+"""python -m devstack up|down|token|matrix|install: the local stack from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+
+import access
+from devstack import identity, matrix, stack
+from devstack.apply import ApplyError
+from devstack.procs import DevstackError
+
+
+def _up() -> None:
+    started = time.monotonic()
+    local = stack.up()
+    outputs = local.outputs
+    print(f"Applied the `local` stack: {len(local.apply.resources)} resources in "
+          f"{local.apply.seconds:.2f} s (apply), {time.monotonic() - started:.1f} s in all")
+    for warning in local.apply.warnings:
+        print(f"  note: {warning}")
+    print(f"""
+  site          {outputs['siteUrl']}
+  API           {outputs['apiUrl']}
+  emulator      {outputs['endpoint']}  (MiniStack, AUTH=true)
+  identity      {outputs['oidcIssuer']}  (client {outputs['oidcClientId']})
+  outputs       {stack.OUTPUTS_FILE.relative_to(stack.paths.REPO)}
+""")
+    print("Demo users (type the name on the login page; any password):")
+    for user in identity.users().values():
+        classes = [c.name for c in access.USER_CLASSES if matrix.is_member(user.sub, c.members)]
+        print(f"  {user.login:<8} {user.sub:<20} {', '.join(classes) or 'no class'}")
+    _matrix()
+    print("\nStop everything with `make down`.")
+
+
+def _matrix() -> None:
+    measured = matrix.measure(stack.load_outputs())
+    print("\nAccess matrix measured on the running stack (HTTP status per signed call):")
+    print(matrix.render(measured))
+    expected = access.access_matrix()
+    allowed = matrix.allowed(measured)
+    wrong = [f"{label} {route}" for label, row in allowed.items() for route, ok in row.items()
+             if ok != (expected[label][route] if label in expected else False)]
+    if wrong:
+        raise DevstackError(f"the measured matrix differs from access.py at: {', '.join(wrong)}")
+    print("-> as access.py says (2xx where allowed, 403 elsewhere and unsigned)")
+
+
+def _offline_matrix() -> int:
+    from iamsim.matrix import offline_matrices
+
+    result = offline_matrices(stack.STACK)
+    print(result.render())
+    return 0 if result.ok else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="start emulator + identity provider, apply the local stack")
+    sub.add_parser("down", help="stop everything `up` started")
+    token = sub.add_parser("token", help="print a fresh ID token for a demo user")
+    token.add_argument("user", choices=sorted(identity.users()))
+    offline = sub.add_parser("matrix", help="measure the access matrix on the running stack")
+    offline.add_argument("--offline", action="store_true",
+                         help="evaluate the program's policies offline instead (iam-simulate)")
+    install = sub.add_parser("install", help="install the emulator, npm packages (and Chromium)")
+    install.add_argument("--browser", action="store_true", help="also Debian's chromium")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "up":
+            _up()
+        elif args.command == "down":
+            stopped = stack.down()
+            print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
+        elif args.command == "token":
+            print(identity.id_token(args.user))
+        elif args.command == "matrix":
+            if args.offline:
+                return _offline_matrix()
+            _matrix()
+        else:
+            stack.install(browser=args.browser)
+    except (DevstackError, ApplyError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""The live access matrix: every user class calls every route, as real users would.
+
+For each class, a demo user of that class logs in at the local identity
+provider, assumes the class's role with the ID token, and calls each route
+with SigV4. Each call gets a fresh pet to act on, so an allowed call returns
+2xx and a refused one 403 — nothing in between.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import access
+from devstack import calls, clients, identity
+from devstack.clients import Target
+
+UNSIGNED = "(unsigned)"
+PROBE_TYPE = "matrix-probe"
+
+
+def is_member(sub: str, members: access.Membership) -> bool:
+    """Whether a sub matches a class's sub rules (session tags are not modelled here)."""
+    return sub in members.subjects or any(
+        fnmatch.fnmatchcase(sub, pattern) for pattern in members.sub_patterns
+    )
+
+
+def demo_user_for(user_class: access.UserClass) -> identity.User:
+    for user in identity.users().values():
+        if is_member(user.sub, user_class.members):
+            return user
+    raise LookupError(f"no demo user in devstack/idp/users.json belongs to {user_class.name}")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who makes the calls of one matrix row."""
+
+    label: str
+    api: calls.Api
+    id_token: str | None = None
+
+
+def caller_for(
+    user_class: access.UserClass, outputs: Mapping[str, Any], target: Target | None = None
+) -> Caller:
+    user = demo_user_for(user_class)
+    token = identity.id_token(user.login)
+    credentials = calls.assume_role(
+        outputs["roles"][user_class.name], token, session_name=f"matrix-{user.login}", target=target
+    )
+    return Caller(user_class.name, api_of(outputs, credentials), token)
+
+
+def api_of(outputs: Mapping[str, Any], credentials: Mapping[str, Any] | None = None) -> calls.Api:
+    return calls.Api(outputs["apiUrl"], outputs["region"], credentials)
+
+
+class PetFixtures:
+    """Fresh pets written straight to the table (setup, with the deploy key) and removed after."""
+
+    def __init__(self, table_name: str, target: Target | None = None):
+        self._table = table_name
+        self._ddb = clients.client("dynamodb", target=target)
+        self._created: list[str] = []
+
+    def new_pet(self) -> str:
+        pet_id = str(uuid.uuid4())
+        now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        self._ddb.put_item(
+            TableName=self._table,
+            Item={
+                "petId": {"S": pet_id},
+                "type": {"S": PROBE_TYPE},
+                "price": {"N": "1"},
+                "createdAt": {"S": now},
+            },
+        )
+        self._created.append(pet_id)
+        return pet_id
+
+    def forget(self, pet_id: str) -> None:
+        self._created.append(pet_id)
+
+    def clean(self) -> None:
+        for pet_id in self._created:
+            self._ddb.delete_item(TableName=self._table, Key={"petId": {"S": pet_id}})
+        self._created.clear()
+
+
+def call_route(caller: Caller, route: access.Route, pets: PetFixtures) -> int:
+    """Calls one route as `caller` with a valid request; returns the HTTP status."""
+    pet_id = pets.new_pet()
+    path = route.path.replace("{petId}", pet_id)
+    kwargs: dict[str, Any] = {}
+    if route is access.ADD_PET:
+        kwargs["json"] = {"type": PROBE_TYPE, "price": 1}
+    elif route is access.PURCHASE_PET:
+        kwargs["json"] = {"petId": pet_id}
+        kwargs["headers"] = {"X-Id-Token": caller.id_token or ""}
+    response = caller.api.call(route.method, path, **kwargs)
+    if route is access.ADD_PET and response.status_code == 201:
+        pets.forget(response.json()["petId"])
+    return response.status_code
+
+
+Matrix = dict[str, dict[str, int]]
+
+
+def measure(
+    outputs: Mapping[str, Any],
+    callers: Sequence[Caller] | None = None,
+    routes: Sequence[access.Route] = access.ROUTES,
+    *,
+    target: Target | None = None,
+    include_unsigned: bool = True,
+) -> Matrix:
+    """{row label: {route id: status}} measured against the running stack."""
+    callers = (
+        list(callers)
+        if callers is not None
+        else [caller_for(c, outputs, target) for c in access.USER_CLASSES]
+    )
+    if include_unsigned:
+        callers.append(Caller(UNSIGNED, api_of(outputs)))
+    pets = PetFixtures(outputs["tableName"], target)
+    try:
+        return {c.label: {r.id: call_route(c, r, pets) for r in routes} for c in callers}
+    finally:
+        pets.clean()
+
+
+def allowed(matrix: Matrix) -> dict[str, dict[str, bool]]:
+    """Statuses as allowed (2xx) or not; anything but 2xx and 403 is an error."""
+    result: dict[str, dict[str, bool]] = {}
+    for label, row in matrix.items():
+        for route_id, status in row.items():
+            if not (200 <= status < 300 or status == 403):
+                raise AssertionError(f"{label} {route_id}: status {status} is neither 2xx nor 403")
+        result[label] = {route_id: 200 <= status < 300 for route_id, status in row.items()}
+    return result
+
+
+def render(matrix: Mapping[str, Mapping[str, Any]], cell: Callable[[Any], str] = str) -> str:
+    """A plain-text table: one row per caller, one column per route."""
+    routes = list(next(iter(matrix.values())).keys()) if matrix else []
+    width = max([len(label) for label in matrix] + [len("caller")])
+    columns = [max(len(r), 5) for r in routes]
+    lines = [
+        "  ".join(
+            [f"{'caller':<{width}}", *(f"{r:<{w}}" for r, w in zip(routes, columns, strict=True))]
+        )
+    ]
+    for label, row in matrix.items():
+        cells = (f"{cell(row[r]):<{w}}" for r, w in zip(routes, columns, strict=True))
+        lines.append("  ".join([f"{label:<{width}}", *cells]))
+    return "\n".join(lines)

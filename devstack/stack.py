@@ -1,0 +1,114 @@
+"""The whole local stack: emulator + identity provider + the program applied to them.
+
+`up` always starts from a clean state (everything `up` started before is
+stopped first; the emulator keeps no state), so two `up`s in a row behave the
+same. `down` stops exactly what `up` started, by pid.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from devstack import clients, emulator, identity, paths, procs
+from devstack.apply import ApplyResult, apply_program
+from devstack.clients import Target
+from devstack.procs import DevstackError
+
+STACK = "local"
+OUTPUTS_FILE = paths.STATE / "outputs.json"
+OUTPUT_KEYS = ("endpoint", "region", "apiUrl", "restApiId", "stage", "roles", "oidcIssuer",
+               "oidcClientId", "tableName", "siteUrl")
+CHROMIUM = "/usr/bin/chromium"
+
+
+@dataclass(frozen=True)
+class Stack:
+    target: Target
+    idp: identity.Idp
+    outputs: dict[str, Any]
+    apply: ApplyResult
+
+
+def install(*, browser: bool = False, say: Callable[[str], None] = print) -> None:
+    """Everything the local stack and the tests need beyond the project venv."""
+    emulator.ensure_venv()
+    identity.ensure_node_modules()
+    identity.signing_key()
+    from iamsim import engine
+
+    engine.ensure_installed()
+    if browser and not Path(CHROMIUM).exists():
+        say("installing Debian's chromium for the browser tests (apt-get, ~20 s)")
+        if shutil.which("apt-get") is None:
+            raise DevstackError(f"{CHROMIUM} is missing and apt-get is not available: "
+                                "install Chromium and point PETS_CHROMIUM at it")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        for command in (["apt-get", "update", "-qq"],
+                        ["apt-get", "install", "-y", "-qq", "chromium"]):
+            subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+def _require_built() -> None:
+    if not (paths.REPO / "build" / "lambda" / "code" / "app.py").is_file():
+        raise DevstackError("the Lambda package is not built: run `make package` (or `make up`)")
+    if not (paths.REPO / "site" / "vendor").is_dir():
+        raise DevstackError("the site's libraries are not vendored: run `make site` "
+                            "(or `make up`)")
+
+
+def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = identity.NAME,
+       idp_port: int | None = None, outputs_file: Path | None = OUTPUTS_FILE) -> Stack:
+    """Start the emulator and identity provider, apply the `local` stack, write outputs."""
+    _require_built()
+    down(emulator_name=emulator_name, idp_name=idp_name, outputs_file=outputs_file)
+    target = emulator.start(name=emulator_name, reuse=False)
+    try:
+        port = idp_port or int(os.environ.get(identity.PORT_ENV) or identity.DEFAULT_PORT)
+        procs.check_port_free(port, "identity provider")
+        issuer = f"http://{procs.LOOPBACK}:{port}"
+        # The identity provider is never contacted during the apply: its issuer is config.
+        result = apply_program(
+            paths.REPO, STACK, lambda service: clients.client(service, target=target),
+            {"oidcIssuer": issuer, "stsEndpoint": target.endpoint_url},
+        )
+        site = result.outputs["siteUrl"]
+        idp = identity.start(port, name=idp_name, reuse=False,
+                             client_id=result.outputs["oidcClientId"],
+                             redirect_uris=(site,), post_logout_redirect_uris=(site,))
+    except BaseException:
+        emulator.stop(emulator_name)
+        raise
+    outputs = {"endpoint": target.endpoint_url, **result.outputs}
+    missing = set(OUTPUT_KEYS) - set(outputs)
+    if missing:
+        raise DevstackError(f"the program exported no {sorted(missing)}")
+    if outputs_file is not None:
+        outputs_file.parent.mkdir(parents=True, exist_ok=True)
+        outputs_file.write_text(json.dumps({k: outputs[k] for k in OUTPUT_KEYS}, indent=2) + "\n")
+    return Stack(target, idp, outputs, result)
+
+
+def down(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = identity.NAME,
+         outputs_file: Path | None = OUTPUTS_FILE) -> list[str]:
+    """Stop what `up` started; returns what was stopped."""
+    stopped = []
+    if identity.stop(idp_name):
+        stopped.append("identity provider")
+    if emulator.stop(emulator_name):
+        stopped.append("emulator")
+    if outputs_file is not None:
+        outputs_file.unlink(missing_ok=True)
+    return stopped
+
+
+def load_outputs(path: Path = OUTPUTS_FILE) -> dict[str, Any]:
+    if not path.is_file():
+        raise DevstackError(f"{path} not found: the local stack is not up (run `make up`)")
+    return dict(json.loads(path.read_text()))
