@@ -47,8 +47,14 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Throttle:
-    rate_limit: float = 20.0
-    burst_limit: int = 40
+    """Stage-wide API Gateway throttling: protects the table and the bill.
+
+    The burst must cover a shop's legitimate peaks (many buyers racing for one
+    pet); beyond it callers get 429.
+    """
+
+    rate_limit: float = 100.0
+    burst_limit: int = 200
 
 
 @dataclass(frozen=True)

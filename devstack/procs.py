@@ -308,9 +308,12 @@ def stop(name: str, timeout: float = 10.0) -> bool:
     if managed is None:
         return False
     victims = _family(managed.pid)
-    # The leader first, so it can shut its own workers down in order; then the rest.
-    _signal({v for v in victims if v[0] == managed.pid}, signal.SIGTERM)
-    left = _wait_gone(victims, managed.pid, timeout)
+    leader = {v for v in victims if v[0] == managed.pid}
+    # The leader first, so it can shut its own workers down in order; then the rest
+    # at once (after a burst, hundreds of idle Lambda workers would each take their time).
+    _signal(leader, signal.SIGTERM)
+    _wait_gone(leader, managed.pid, timeout)
+    left = {v for v in victims if _alive(*v)}
     # spawn() made the leader its own group leader (pgid == pid); anything forked after the
     # snapshot above is still in that group.
     left |= _group(managed.pid)

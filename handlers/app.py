@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools import Logger
@@ -20,9 +20,11 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 import validation
-from errors import ApiError, NotFound, Unauthorized
-from id_tokens import IdTokenVerifier, InvalidToken, IssuerUnavailable
+from errors import ApiError, InvalidToken, IssuerUnavailable, NotFound, Unauthorized
 from pet_store import PetStore
+
+if TYPE_CHECKING:
+    from id_tokens import IdTokenVerifier
 
 ID_TOKEN_HEADER = "X-Id-Token"  # noqa: S105 (a header name)
 
@@ -44,6 +46,10 @@ def store() -> PetStore:
 
 @functools.cache
 def verifier() -> IdTokenVerifier:
+    # Imported here: only the purchase function needs JOSE, and jwcrypto plus
+    # cryptography are a third of the other functions' cold-start imports.
+    from id_tokens import IdTokenVerifier
+
     return IdTokenVerifier(os.environ["OIDC_ISSUER"], os.environ["OIDC_CLIENT_ID"])
 
 

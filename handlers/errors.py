@@ -25,3 +25,11 @@ class NotFound(ApiError):
 
 class Conflict(ApiError):
     status = 409
+
+
+class InvalidToken(Exception):
+    """The ID token must not be trusted; the message says why (safe to return)."""
+
+
+class IssuerUnavailable(Exception):
+    """The issuer's keys could not be fetched, so no token can be checked now."""

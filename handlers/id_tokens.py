@@ -20,6 +20,10 @@ from urllib.parse import urlsplit
 from jwcrypto import jwk, jwt
 from jwcrypto.common import JWException
 
+from errors import InvalidToken, IssuerUnavailable
+
+__all__ = ["IdTokenVerifier", "InvalidToken", "IssuerKeys", "IssuerUnavailable", "TokenUser"]
+
 # Asymmetric only: with HS256 anyone holding the (public) key could mint tokens.
 ALLOWED_ALGS = ["RS256", "ES256"]
 LEEWAY_SECONDS = 60
@@ -29,14 +33,6 @@ MIN_REFRESH_SECONDS = 30
 MAX_DOCUMENT_BYTES = 256 * 1024
 
 FetchJson = Callable[[str], Any]
-
-
-class InvalidToken(Exception):
-    """The token must not be trusted; the message says why (safe to return)."""
-
-
-class IssuerUnavailable(Exception):
-    """The issuer's keys could not be fetched, so no token can be checked now."""
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,14 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from botocore.exceptions import ClientError
 
 from errors import Conflict, NotFound
-from id_tokens import TokenUser
+
+if TYPE_CHECKING:
+    from id_tokens import TokenUser
 from validation import NewPet
 
 Pet = dict[str, Any]

@@ -210,8 +210,8 @@ def test_stage_writes_access_logs(program: ProgramRun):
 def test_stage_is_throttled(program: ProgramRun):
     settings = program.named("pets-unit-method-settings").inputs
     assert settings["methodPath"] == "*/*"
-    assert settings["settings"]["throttlingRateLimit"] == 20
-    assert settings["settings"]["throttlingBurstLimit"] == 40
+    assert settings["settings"]["throttlingRateLimit"] == 100
+    assert settings["settings"]["throttlingBurstLimit"] == 200
 
 
 def test_stack_outputs(program: ProgramRun):
