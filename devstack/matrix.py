@@ -47,10 +47,13 @@ class Caller:
 
 
 def caller_for(
-    user_class: access.UserClass, outputs: Mapping[str, Any], target: Target | None = None
+    user_class: access.UserClass,
+    outputs: Mapping[str, Any],
+    target: Target | None = None,
+    idp: identity.Idp | None = None,
 ) -> Caller:
     user = demo_user_for(user_class)
-    token = identity.id_token(user.login)
+    token = identity.id_token(user.login, idp=idp)
     credentials = calls.assume_role(
         outputs["roles"][user_class.name], token, session_name=f"matrix-{user.login}", target=target
     )
@@ -118,13 +121,14 @@ def measure(
     routes: Sequence[access.Route] = access.ROUTES,
     *,
     target: Target | None = None,
+    idp: identity.Idp | None = None,
     include_unsigned: bool = True,
 ) -> Matrix:
     """{row label: {route id: status}} measured against the running stack."""
     callers = (
         list(callers)
         if callers is not None
-        else [caller_for(c, outputs, target) for c in access.USER_CLASSES]
+        else [caller_for(c, outputs, target, idp) for c in access.USER_CLASSES]
     )
     if include_unsigned:
         callers.append(Caller(UNSIGNED, api_of(outputs)))

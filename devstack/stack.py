@@ -33,7 +33,7 @@ class Stack:
     target: Target
     idp: identity.Idp
     outputs: dict[str, Any]
-    apply: ApplyResult
+    apply: ApplyResult | None  # None for a stack found running
 
 
 def install(*, browser: bool = False, say: Callable[[str], None] = print) -> None:

@@ -7,7 +7,6 @@ Screenshots of each step go to test-artifacts/<test>/ (git-ignored).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -21,8 +20,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-# The stack's outputs; PETS_STACK_OUTPUTS points elsewhere (a stack applied by hand).
-OUTPUTS = Path(os.environ.get("PETS_STACK_OUTPUTS") or ROOT / ".devstack" / "outputs.json")
 CHROMIUM = os.environ.get("PETS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -37,7 +34,7 @@ def browser() -> Iterator[Any]:
         "playwright.sync_api", reason="Python Playwright is not installed (requirements-dev.txt)"
     )
     if not Path(CHROMIUM).is_file():
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install -y chromium)")
     with playwright_api.sync_playwright() as playwright:
         # Playwright gives each launch a fresh temporary profile (user-data dir).
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -105,16 +102,3 @@ def open_tab(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     yield open_
     for context in contexts:
         context.close()
-
-
-@pytest.fixture(scope="session")
-def local_stack() -> dict[str, Any]:
-    """The running local stack's outputs (`python -m devstack up` writes them)."""
-    if not OUTPUTS.is_file():
-        pytest.skip(f"{OUTPUTS} is missing: start the local stack with "
-                    "`make up` (python -m devstack up) first")
-    outputs = json.loads(OUTPUTS.read_text())
-    missing = {"siteUrl", "oidcIssuer", "apiUrl", "roles"} - set(outputs)
-    if missing:
-        pytest.fail(f"{OUTPUTS} lacks {sorted(missing)}")
-    return outputs

@@ -1,0 +1,108 @@
+"""What the API does to the data: adds, removes, single sales, races, bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.integration.conftest import Local, Session, add_pet, purchase
+
+
+def patient(session: Session) -> Session:
+    """Concurrent calls each start a Lambda worker on the emulator (cold starts queue up)."""
+    return dataclasses.replace(session, api=dataclasses.replace(session.api, timeout=180))
+
+
+def listed(session: Session) -> dict[str, dict]:
+    response = session.api.call("GET", "/pets")
+    assert response.status_code == 200, response.text
+    return {p["petId"]: p for p in response.json()["pets"]}
+
+
+def test_added_pet_is_listed(admin: Session, buyer: Session):
+    pet = add_pet(admin, "parrot", 35.5)
+    assert listed(buyer)[pet["petId"]] == pet
+    assert (pet["type"], pet["price"]) == ("parrot", 35.5)
+
+
+def test_removed_pet_is_gone(admin: Session, local: Local):
+    pet = add_pet(admin)
+    response = admin.api.call("DELETE", f"/pets/{pet['petId']}")
+    assert response.status_code == 200, response.text
+    assert pet["petId"] not in listed(admin)
+    assert local.table.get(pet["petId"]) is None
+
+
+def test_removing_an_unknown_pet_is_404(admin: Session):
+    response = admin.api.call("DELETE", f"/pets/{uuid.uuid4()}")
+    assert response.status_code == 404
+    assert "no pet" in response.json()["error"]
+
+
+def test_buying_a_sold_pet_is_409(admin: Session, buyer: Session, local: Local):
+    pet = add_pet(admin)
+    assert purchase(buyer, pet["petId"], buyer.token).status_code == 200
+    again = purchase(buyer, pet["petId"], local.token("dave"))
+    assert again.status_code == 409 and again.json() == {"error": "pet already sold"}
+    assert local.table.get(pet["petId"])["soldTo"] == "bob@example.com"
+
+
+def test_removing_a_sold_pet_is_409(admin: Session, buyer: Session, local: Local):
+    pet = add_pet(admin)
+    purchase(buyer, pet["petId"], buyer.token)
+    assert admin.api.call("DELETE", f"/pets/{pet['petId']}").status_code == 409
+    assert local.table.get(pet["petId"]) is not None
+
+
+def test_fifty_concurrent_purchases_sell_once(admin: Session, buyer: Session, local: Local):
+    pet, buyer = add_pet(admin), patient(buyer)
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        statuses = list(pool.map(
+            lambda _: purchase(buyer, pet["petId"], buyer.token).status_code, range(50)))
+    assert sorted(statuses) == [200] + [409] * 49, statuses
+    assert local.table.get(pet["petId"])["soldTo"] == "bob@example.com"
+
+
+def test_hundred_concurrent_adds_lose_nothing(admin: Session, local: Local):
+    kind, admin = f"race-{uuid.uuid4().hex[:8]}", patient(admin)
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        responses = list(pool.map(
+            lambda i: admin.api.call("POST", "/pets", json={"type": kind, "price": i + 1}),
+            range(100)))
+    assert [r.status_code for r in responses] == [201] * 100
+    ids = {r.json()["petId"] for r in responses}
+    stored = [i for i in local.table.items() if i["type"] == kind]
+    assert len(ids) == 100 and {i["petId"] for i in stored} == ids
+    assert sorted(int(i["price"]) for i in stored) == list(range(1, 101))
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ('{"type": "dog"}', "price is required"),
+    ('{"type": "dog", "price": -5}', "greater than 0"),
+    ('{"type": "", "price": 5}', "type is required"),
+    ('{"type": "dog", "price": "5"}', "must be a number"),
+    ('{"type": "dog", "price": 5', "not valid JSON"),
+    ('["dog", 5]', "JSON object"),
+    ('{"type": "' + "d" * 20000 + '", "price": 5}', "larger than"),
+])
+def test_invalid_add_is_400_with_a_message_and_changes_nothing(
+    admin: Session, local: Local, body, message
+):
+    before = local.table.items()
+    response = admin.api.call("POST", "/pets", data=body)
+    assert response.status_code == 400, response.text
+    assert message in response.json()["error"]
+    assert local.table.items() == before
+
+
+@pytest.mark.parametrize("body", ['{}', '{"petId": 42}', "nope", '{"petId": "x", "more": 1}'])
+def test_invalid_purchase_is_400_and_changes_nothing(buyer: Session, local: Local, body):
+    before = local.table.items()
+    response = buyer.api.call("POST", "/pets/purchase", data=body,
+                              headers={"X-Id-Token": buyer.token})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]
+    assert local.table.items() == before
