@@ -64,6 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("down", help="stop everything `up` started")
     token = sub.add_parser("token", help="print a fresh ID token for a demo user")
     token.add_argument("user", choices=sorted(identity.users()))
+    token.add_argument("--idp-name", default=identity.NAME,
+                       help="the identity provider's record name (tests run their own)")
     offline = sub.add_parser("matrix", help="measure the access matrix on the running stack")
     offline.add_argument("--offline", action="store_true",
                          help="evaluate the program's policies offline instead (iam-simulate)")
@@ -77,7 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             stopped = stack.down()
             print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
         elif args.command == "token":
-            print(identity.id_token(args.user))
+            idp = identity.running(args.idp_name)
+            if idp is None:
+                raise DevstackError("the identity provider is not running: `make up` first")
+            print(identity.id_token(args.user, idp=idp))
         elif args.command == "matrix":
             if args.offline:
                 return _offline_matrix()

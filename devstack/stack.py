@@ -34,6 +34,9 @@ class Stack:
     idp: identity.Idp
     outputs: dict[str, Any]
     apply: ApplyResult | None  # None for a stack found running
+    emulator_name: str = clients.EMULATOR_NAME
+    idp_name: str = identity.NAME
+    outputs_file: Path | None = OUTPUTS_FILE
 
 
 def install(*, browser: bool = False, say: Callable[[str], None] = print) -> None:
@@ -92,7 +95,7 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = identity.N
     if outputs_file is not None:
         outputs_file.parent.mkdir(parents=True, exist_ok=True)
         outputs_file.write_text(json.dumps({k: outputs[k] for k in OUTPUT_KEYS}, indent=2) + "\n")
-    return Stack(target, idp, outputs, result)
+    return Stack(target, idp, outputs, result, emulator_name, idp_name, outputs_file)
 
 
 def down(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = identity.NAME,

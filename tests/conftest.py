@@ -19,7 +19,7 @@ USE_RUNNING_STACK = os.environ.get("PETS_USE_RUNNING_STACK") == "1"
 
 
 @pytest.fixture(scope="session")
-def running_stack(worker_id: str) -> Iterator[Any]:
+def running_stack(worker_id: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The local stack (emulator + identity provider + the program), once per session.
 
     Names and ports are the session's own, so a `make up` stack is never touched.
@@ -33,7 +33,8 @@ def running_stack(worker_id: str) -> Iterator[Any]:
         return
     suffix = "" if worker_id == "master" else f"-{worker_id}"
     names = {"emulator_name": f"test-emulator{suffix}", "idp_name": f"test-idp{suffix}"}
-    local = stack.up(**names, idp_port=procs.free_port(), outputs_file=None)
+    outputs_file = tmp_path_factory.mktemp("stack") / "outputs.json"
+    local = stack.up(**names, idp_port=procs.free_port(), outputs_file=outputs_file)
     try:
         yield local
     finally:

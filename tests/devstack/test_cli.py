@@ -1,0 +1,53 @@
+"""`devstack up` outputs and the `token` command, against the session's local stack."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import requests
+from jwcrypto import jwk, jwt
+
+from devstack import stack
+
+ROOT = stack.paths.REPO
+
+
+def test_up_writes_every_output_key(running_stack: Any):
+    written = stack.load_outputs(running_stack.outputs_file)
+    assert set(written) == set(stack.OUTPUT_KEYS)
+    assert written["endpoint"] == running_stack.target.endpoint_url
+    assert written["apiUrl"].startswith(f"{written['endpoint']}/_aws/execute-api/")
+    assert written["oidcIssuer"] == running_stack.idp.issuer
+    assert set(written["roles"]) == {"admin", "buyer"}
+
+
+def test_site_url_serves_the_app_and_its_config(running_stack: Any):
+    written = stack.load_outputs(running_stack.outputs_file)
+    page = requests.get(written["siteUrl"], timeout=10)
+    assert page.status_code == 200 and "<html" in page.text.lower()
+    config = requests.get(written["siteUrl"].replace("index.html", "config.json"), timeout=10)
+    assert config.json()["apiUrl"] == written["apiUrl"]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "devstack", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_token_command_prints_a_verifiable_id_token(running_stack: Any):
+    result = run_cli("token", "bob", "--idp-name", running_stack.idp_name)
+    assert result.returncode == 0, result.stderr
+    keys = jwk.JWKSet.from_json(json.dumps(running_stack.idp.jwks()))
+    token = jwt.JWT(jwt=result.stdout.strip(), key=keys, algs=["RS256"],
+                    check_claims={"iss": running_stack.idp.issuer, "aud": "pets-local",
+                                  "exp": None})
+    claims = json.loads(token.claims)
+    assert (claims["sub"], claims["email"]) == ("google-oauth2|bob", "bob@example.com")
+
+
+def test_token_command_refuses_unknown_users():
+    result = run_cli("token", "eve")
+    assert result.returncode != 0 and "invalid choice" in result.stderr
