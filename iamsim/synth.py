@@ -2,7 +2,7 @@
 
 The offline matrices must judge the policies the program SYNTHESIZES, not access.py: a bug in
 components/ (wrong ARN, wrong stage, a widened grant, a trust condition lost) only shows up there.
-So this module runs the real program (tests/unit/program_mocks.run_program, preview=False) and
+So this module runs the real program (devstack/synth.run_program, preview=False) and
 extracts, from the recorded resource inputs only:
 - each user-class role (from the stack output `roles`, as the live harness picks them), its name,
   its trust policy (`assumeRolePolicy`) and every inline policy attached to it;
@@ -23,8 +23,8 @@ from typing import Any
 import yaml
 
 from components.config import Settings, parse_settings
-from tests.unit import program_mocks
-from tests.unit.program_mocks import Declared, ProgramRun, run_program
+from devstack import synth
+from devstack.synth import Declared, ProgramRun, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "pets"
@@ -134,9 +134,9 @@ def extract(run: ProgramRun, settings: Settings) -> Synthesized:
     return Synthesized(
         stack=settings.stack,
         settings=settings,
-        account=program_mocks.ACCOUNT,
-        region=program_mocks.REGION,
-        api_id=program_mocks.API_ID,
+        account=synth.ACCOUNT,
+        region=synth.REGION,
+        api_id=synth.API_ID,
         stage=stages[0].inputs["stageName"],
         class_roles=class_roles,
         other_roles=other_roles,
@@ -168,7 +168,7 @@ def _method_authorization(run: ProgramRun) -> dict[tuple[str, str], str]:
     [api] = run.of_type("aws:apigateway/restApi:RestApi")
     parents: dict[str, tuple[str, str]] = {}  # resource id -> (parent id, path part)
     for resource in run.of_type("aws:apigateway/resource:Resource"):
-        # The id the mock runtime handed back (program_mocks.RecordingMocks.new_resource).
+        # The id the mock runtime handed back (synth.RecordingMocks.new_resource).
         resource_id = resource.outputs.get("id") or f"{resource.name}-id"
         parents[resource_id] = (resource.inputs["parentId"], resource.inputs["pathPart"])
 

@@ -24,7 +24,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from tests.unit.program_mocks import Declared
+from devstack.synth import Declared
 
 STACK = "unit"
 
@@ -83,7 +83,7 @@ def policy_resource(
 
 
 def resource_id(declared: Declared) -> str:
-    """The id the mocks returned (tests/unit/program_mocks.RecordingMocks)."""
+    """The id the mocks returned (devstack/synth.RecordingMocks)."""
     return declared.outputs.get("id", f"{declared.name}-id")
 
 

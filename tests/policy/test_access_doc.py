@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 import access
+from devstack.synth import ProgramRun
 from policy import access_doc
-from tests.unit.program_mocks import ProgramRun
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "ACCESS.md"

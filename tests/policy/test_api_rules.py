@@ -6,6 +6,7 @@ import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 import access
+from devstack.synth import ProgramRun
 from policy import rules
 from tests.policy.harness import (
     by_name,
@@ -15,7 +16,6 @@ from tests.policy.harness import (
     resource_violations,
     stack_violations,
 )
-from tests.unit.program_mocks import ProgramRun
 
 METHOD = "aws:apigateway/method:Method"
 RESOURCE = "aws:apigateway/resource:Resource"

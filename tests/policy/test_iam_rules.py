@@ -9,6 +9,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 import access
 from components import policies
+from devstack.synth import ACCOUNT, API_ID, REGION, ProgramRun
 from policy import rules
 from tests.policy.conftest import CLIENT_ID, ISSUER, KEY
 from tests.policy.harness import (
@@ -19,7 +20,6 @@ from tests.policy.harness import (
     resource_violations,
     stack_violations,
 )
-from tests.unit.program_mocks import ACCOUNT, API_ID, REGION, ProgramRun
 
 EXEC = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}"
 PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{KEY}"

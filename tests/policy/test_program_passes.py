@@ -9,6 +9,7 @@ import pytest
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
+from devstack.synth import Declared, ProgramRun
 from policy import rules
 from tests.policy.harness import (
     policy_resources,
@@ -16,7 +17,6 @@ from tests.policy.harness import (
     resource_violations,
     stack_violations,
 )
-from tests.unit.program_mocks import Declared, ProgramRun
 
 ROOT = Path(__file__).resolve().parents[2]
 CUSTOM = "aws:"  # component resources (pets:index:...) are not provider resources

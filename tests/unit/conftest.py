@@ -1,6 +1,6 @@
 import pytest
 
-from tests.unit.program_mocks import ProgramRun, run_program
+from devstack.synth import ProgramRun, run_program
 
 ISSUER = "https://pets-test.eu.auth0.com/"
 CLIENT_ID = "test-client-id"

@@ -11,8 +11,8 @@ import pytest
 import access
 from components import policies
 from components.function import HANDLER, RUNTIME
+from devstack.synth import ACCOUNT, API_ID, CDN_DOMAIN, REGION, ProgramRun, run_program
 from tests.unit.conftest import BASE_CONFIG, CLIENT_ID, ISSUER
-from tests.unit.program_mocks import ACCOUNT, API_ID, CDN_DOMAIN, REGION, ProgramRun, run_program
 
 EXECUTION_ARN = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}"
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/pets-unit-pets"

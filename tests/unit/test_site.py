@@ -16,8 +16,7 @@ import pytest
 import access
 from components import site
 from components.config import ConfigError, parse_settings
-from tests.unit.conftest import BASE_CONFIG, CLIENT_ID, ISSUER
-from tests.unit.program_mocks import (
+from devstack.synth import (
     ACCOUNT,
     API_ID,
     CDN_DOMAIN,
@@ -25,6 +24,7 @@ from tests.unit.program_mocks import (
     ProgramRun,
     run_program,
 )
+from tests.unit.conftest import BASE_CONFIG, CLIENT_ID, ISSUER
 
 BUCKET = f"pets-unit-site-{ACCOUNT}"
 BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"

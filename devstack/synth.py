@@ -1,4 +1,7 @@
-"""Runs the Pulumi program under the SDK's mock runtime and records what it declares.
+"""Synthesis without AWS: the Pulumi program under the SDK's mock runtime, recorded.
+
+Used by the unit tests, the policy-pack tests and the offline IAM engine: all
+three need what the program would ask AWS to create, and nothing running.
 
 Each resource's inputs are recorded as the provider would receive them
 (resolved, camelCase), and the mocks return the computed attributes the
@@ -46,13 +49,14 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
         # A plain dict: the SDK's MockMonitor fails on a (result, None) tuple.
-        if args.token == "aws:index/getRegion:getRegion":
+        invoke = args.token  # an invoke's name, not a secret
+        if invoke == "aws:index/getRegion:getRegion":
             return {"region": REGION, "name": REGION, "id": REGION}
-        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+        if invoke == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:root",
                     "userId": ACCOUNT, "id": ACCOUNT}
         # An invoke the program started using: fail rather than answer {} silently.
-        raise NotImplementedError(f"unmocked invoke {args.token}")
+        raise NotImplementedError(f"unmocked invoke {invoke}")
 
 
 def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
