@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,6 +51,14 @@ def test_invoke_matrix_equals_the_model(offline: OfflineMatrices) -> None:
     # Every cell came from the engine (no public or missing routes in this model).
     assert offline.notes == []
     assert len([k for k in offline.results if k.startswith("invoke ")]) == 8
+
+
+def test_invoke_matrix_equals_access_md(offline: OfflineMatrices) -> None:
+    """The reviewed document and the second engine's reading of the program agree."""
+    from policy.access_doc import access_matrix_from_doc
+
+    documented = access_matrix_from_doc(Path(access.__file__).with_name("ACCESS.md"))
+    assert offline.invoke == documented, offline.render()
 
 
 def test_invoke_requests_use_mock_values_and_a_concrete_path(offline: OfflineMatrices) -> None:
