@@ -275,3 +275,27 @@ def test_policy_functions_match_the_declared_policies(program: ProgramRun):
     for user_class in access.USER_CLASSES:
         declared = program.named(f"pets-unit-{user_class.name}-invoke").json_input("policy")
         assert declared == policies.invoke_policy(EXECUTION_ARN, "v1", user_class.routes)
+
+
+def test_deployment_is_replaced_when_the_route_table_changes():
+    """API Gateway serves a snapshot: a changed route needs a new Deployment."""
+    from dataclasses import replace
+
+    from components.api import PetsApiArgs, route_table_digest
+
+    base = PetsApiArgs(api_name="a", stage="v1", routes=access.ROUTES, targets={})
+    fewer = replace(base, routes=access.ROUTES[:-1])
+    public = replace(base, routes=(replace(access.LIST_PETS, public=True), *access.ROUTES[1:]))
+    other_origin = replace(base, cors_allow_origin="https://pets.example.com")
+    digests = {route_table_digest(a) for a in (base, fewer, public, other_origin)}
+    assert len(digests) == 4
+    assert route_table_digest(replace(base)) == route_table_digest(base)
+
+
+def test_deployment_carries_the_route_digest(program: ProgramRun):
+    from components.api import PetsApiArgs, route_table_digest
+
+    deployment = program.named("pets-unit-deployment")
+    expected = route_table_digest(PetsApiArgs(api_name="pets-unit", stage="v1",
+                                              routes=access.ROUTES, targets={}))
+    assert deployment.inputs["triggers"]["routes"] == expected
