@@ -57,7 +57,8 @@ def test_package_imports_in_isolation_on_python_312():
     assert (CODE / "app.py").is_file(), "build/lambda is missing: run `make package`"
     probe = PROBE.format(code=str(CODE), layer=str(LAYER), runtime=str(RUNTIME))
     result = subprocess.run(
-        [lambda_python(), "-I", "-S", "-c", probe],
+        # -B: importing must not leave __pycache__ in the package that gets deployed.
+        [lambda_python(), "-I", "-S", "-B", "-c", probe],
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
