@@ -75,6 +75,11 @@ def _cors_headers(origin: str, methods: str) -> dict[str, str]:
     }
 
 
+def _verbs(routes: Sequence[access.Route]) -> str:
+    """Access-Control-Allow-Methods for these routes (with the preflight itself)."""
+    return ",".join(sorted({r.method for r in routes} | {"OPTIONS"}))
+
+
 def _slug(path: str) -> str:
     """`/pets/{petId}` -> `-pets-petId`, for logical resource names."""
     return path.replace("/", "-").replace("{", "").replace("}", "")
@@ -180,8 +185,8 @@ class PetsApi(pulumi.ComponentResource):
             deploy_after += [method, integration]
 
         for path in sorted({r.path for r in args.routes}):
-            verbs = sorted({r.method for r in args.routes if r.path == path} | {"OPTIONS"})
-            deploy_after += self._preflight(name, args, resources[path], path, ",".join(verbs))
+            verbs = _verbs([r for r in args.routes if r.path == path])
+            deploy_after += self._preflight(name, args, resources[path], path, verbs)
 
         deploy_after += [
             aws.apigateway.Response(
@@ -191,7 +196,7 @@ class PetsApi(pulumi.ComponentResource):
                 response_parameters={
                     f"gatewayresponse.header.{header}": _quoted(value)
                     for header, value in _cors_headers(
-                        args.cors_allow_origin, "GET,POST,DELETE,OPTIONS"
+                        args.cors_allow_origin, _verbs(args.routes)
                     ).items()
                 },
                 response_templates={"application/json": GATEWAY_ERROR_TEMPLATE},

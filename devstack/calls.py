@@ -13,29 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
-from botocore import UNSIGNED
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
 from botocore.credentials import Credentials
 
 from devstack import clients
 from devstack.clients import Target
 
 SERVICE = "execute-api"
-
-
-def sts_unsigned(target: Target | None = None) -> Any:
-    """An STS client that sends no signature, as the browser does."""
-    target = target or clients.current_target()
-    return clients._session().client(
-        "sts",
-        region_name=target.region,
-        endpoint_url=target.endpoint_url,
-        # STS validates its own parameters; tests ask for what browsers could send.
-        config=Config(signature_version=UNSIGNED, parameter_validation=False,
-                      retries={"mode": "standard", "max_attempts": 1}),
-    )
 
 
 def assume_role(
@@ -47,7 +32,7 @@ def assume_role(
     target: Target | None = None,
 ) -> dict[str, Any]:
     """Session credentials for `role_arn`; raises botocore ClientError when refused."""
-    response = sts_unsigned(target).assume_role_with_web_identity(
+    response = clients.unsigned_client("sts", target=target).assume_role_with_web_identity(
         RoleArn=role_arn,
         RoleSessionName=session_name,
         WebIdentityToken=id_token,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+from botocore import UNSIGNED
 from botocore.config import Config
 
 from devstack import procs
@@ -82,6 +83,19 @@ def client(
             aws_session_token=creds.get("SessionToken"),
             config=_config(max_attempts),
         )
+
+
+def unsigned_client(service: str, *, target: Target | None = None) -> Any:
+    """A client that signs nothing, as a browser calling STS AssumeRoleWithWebIdentity.
+
+    Parameter validation is left to the service: tests send what a browser could send.
+    """
+    target = target or current_target()
+    config = Config(signature_version=UNSIGNED, parameter_validation=False,
+                    retries={"mode": "standard", "max_attempts": 1})
+    with _session_lock:
+        return _session().client(service, region_name=target.region,
+                                 endpoint_url=target.endpoint_url, config=config)
 
 
 _session_lock = threading.Lock()

@@ -8,7 +8,6 @@ with SigV4. Each call gets a fresh pet to act on, so an allowed call returns
 
 from __future__ import annotations
 
-import fnmatch
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from typing import Any
 import access
 from devstack import calls, clients, identity
 from devstack.clients import Target
+from iamsim.identities import iam_string_like
 
 UNSIGNED = "(unsigned)"
 PROBE_TYPE = "matrix-probe"
@@ -26,7 +26,7 @@ PROBE_TYPE = "matrix-probe"
 def is_member(sub: str, members: access.Membership) -> bool:
     """Whether a sub matches a class's sub rules (session tags are not modelled here)."""
     return sub in members.subjects or any(
-        fnmatch.fnmatchcase(sub, pattern) for pattern in members.sub_patterns
+        iam_string_like(pattern, sub) for pattern in members.sub_patterns
     )
 
 
