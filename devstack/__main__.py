@@ -8,14 +8,14 @@ import time
 from collections.abc import Sequence
 
 import access
-from devstack import identity, matrix, stack
+from devstack import emulator, identity, matrix, probes, stack
 from devstack.apply import ApplyError
 from devstack.procs import DevstackError
 
 
-def _up() -> None:
+def _up(engine: str | None) -> None:
     started = time.monotonic()
-    local = stack.up()
+    local = stack.up(engine=engine)
     outputs = local.outputs
     print(f"Applied the `local` stack: {len(local.apply.resources)} resources in "
           f"{local.apply.seconds:.2f} s (apply), {time.monotonic() - started:.1f} s in all")
@@ -24,7 +24,7 @@ def _up() -> None:
     print(f"""
   site          {outputs['siteUrl']}
   API           {outputs['apiUrl']}
-  emulator      {outputs['endpoint']}  (MiniStack, AUTH=true)
+  emulator      {outputs['endpoint']}  ({_title(outputs['engine'])})
   identity      {outputs['oidcIssuer']}  (client {outputs['oidcClientId']})
   outputs       {stack.OUTPUTS_FILE.relative_to(stack.paths.REPO)}
 """)
@@ -32,8 +32,21 @@ def _up() -> None:
     for user in identity.users().values():
         classes = [c.name for c in access.USER_CLASSES if matrix.is_member(user.sub, c.members)]
         print(f"  {user.login:<8} {user.sub:<20} {', '.join(classes) or 'no class'}")
-    _matrix()
+    cannot = [reason for reason in (probes.sigv4_enforced(outputs),
+                                    probes.lambda_runs(outputs, local.target)) if reason]
+    if cannot:
+        print("\nAccess matrix not measured: this target cannot show it.")
+        for reason in cannot:
+            print(f"  - {reason}")
+        print("  `python -m devstack matrix --offline` evaluates the program's policies instead.")
+    else:
+        _matrix()
     print("\nStop everything with `make down`.")
+
+
+def _title(engine: str) -> str:
+    known = emulator.ENGINES.get(engine)
+    return known.title if known else "your AWS_ENDPOINT_URL"
 
 
 def _matrix() -> None:
@@ -60,7 +73,10 @@ def _offline_matrix() -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", help="start emulator + identity provider, apply the local stack")
+    up = sub.add_parser("up", help="start emulator + identity provider, apply the local stack")
+    up.add_argument("--target", choices=sorted(emulator.ENGINES), default=None,
+                    help=f"the emulator (default ${emulator.TARGET_ENV}, else "
+                         f"{emulator.DEFAULT_ENGINE}); AWS_ENDPOINT_URL overrides both")
     sub.add_parser("down", help="stop everything `up` started")
     token = sub.add_parser("token", help="print a fresh ID token for a demo user")
     token.add_argument("user", choices=sorted(identity.users()))
@@ -71,10 +87,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                          help="evaluate the program's policies offline instead (iam-simulate)")
     install = sub.add_parser("install", help="install the emulator, npm packages (and Chromium)")
     install.add_argument("--browser", action="store_true", help="also Debian's chromium")
+    install.add_argument("--target", choices=sorted(emulator.ENGINES), default=None,
+                         help="the emulator whose venv to build (default as for up)")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
-            _up()
+            _up(args.target)
         elif args.command == "down":
             stopped = stack.down()
             print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
@@ -88,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _offline_matrix()
             _matrix()
         else:
-            stack.install(browser=args.browser)
+            stack.install(browser=args.browser, engine=args.target)
     except (DevstackError, ApplyError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1

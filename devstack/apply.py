@@ -88,9 +88,13 @@ def apply_program(
     config_overrides: Mapping[str, Any] | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    allow_failed_functions: bool = False,
 ) -> ApplyResult:
     """Apply the program in `program_dir` (its __main__.py, Pulumi.yaml and
-    Pulumi.<stack>.yaml) to the target the factory's clients reach."""
+    Pulumi.<stack>.yaml) to the target the factory's clients reach.
+
+    allow_failed_functions: a function the target leaves in state Failed (it stores
+    functions but cannot run them) is a warning, not an error."""
     program_dir = Path(program_dir)
     started = time.perf_counter()
     project = stack_config.project_name(program_dir)
@@ -104,6 +108,7 @@ def apply_program(
         program_dir=program_dir,
         timeout=timeout,
         started=started,
+        allow_failed_functions=allow_failed_functions,
     )
 
 
@@ -141,8 +146,9 @@ def _apply(
     program_dir: Path | None,
     timeout: float,
     started: float,
+    allow_failed_functions: bool = False,
 ) -> ApplyResult:
-    mocks = EmulatorMocks(client_factory)
+    mocks = EmulatorMocks(client_factory, allow_failed_functions=allow_failed_functions)
     target = mocks.target
     connected = time.perf_counter()
     configured_region = config.get("aws:region")

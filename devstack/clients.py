@@ -39,6 +39,9 @@ class Target:
     started: bool  # True if the call that produced this Target started the emulator
     external: bool = False  # True when AWS_ENDPOINT_URL names the user's own emulator
     pid: int | None = None  # emulator pid when we run it
+    # Which emulator we run there (devstack.emulator.ENGINES), "external" for
+    # AWS_ENDPOINT_URL: only for messages and defaults; tests probe what it can do.
+    engine: str = "ministack"
 
 
 def _config(max_attempts: int) -> Config:
@@ -135,6 +138,7 @@ def recorded_emulator(name: str = EMULATOR_NAME) -> Target | None:
         account_id=info["account_id"],
         started=False,
         pid=managed.pid,
+        engine=info.get("engine", "ministack"),
     )
 
 
@@ -148,6 +152,7 @@ def external_target(endpoint_url: str) -> Target:
         account_id=_external_account(endpoint_url, region),
         started=False,
         external=True,
+        engine="external",
     )
 
 

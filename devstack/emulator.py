@@ -1,10 +1,16 @@
-"""Run the local AWS emulator (MiniStack) for the dev stack, or use the user's own endpoint.
+"""Run the local AWS emulator for the dev stack, or use the user's own endpoint.
 
-MiniStack runs from its own Python 3.12 venv (.devstack/emulator-venv) because Lambda
-handlers execute on the emulator's interpreter with its site-packages behind the zip:
-run from the project venv, a handler would silently import packages its zip lacks.
+Two engines, each from its own venv under .devstack/ (PETS_TARGET picks one):
+- ministack (default): MiniStack with AUTH=true on Python 3.12. It runs Lambdas in worker
+  processes without Docker and enforces IAM and SigV4. Handlers execute on the emulator's
+  interpreter with its site-packages behind the zip: run from the project venv, a handler
+  would silently import packages its zip lacks.
+- localstack: LocalStack community (localstack-core) on the host, Python 3.13. Without
+  Docker it stores Lambda functions but cannot run them, and it never enforces IAM; its
+  DynamoDB (DynamoDB Local, a Java download) is replaced by moto's through LocalStack's
+  own provider override (devstack/localstack_ext).
 
-    python -m devstack.emulator start|stop|status|venv
+    python -m devstack.emulator start|stop|status|venv [--target ministack|localstack]
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import requests
@@ -27,81 +34,60 @@ from devstack.procs import DevstackError
 REGION = "us-east-1"
 ACCOUNT_ID = "000000000000"
 PORT_ENV = "PETS_EMULATOR_PORT"
-PYTHON312_ENV = "PETS_PYTHON312"
-# `python3.12` on PATH is a pyenv shim that fails here; use the interpreter itself.
-DEFAULT_PYTHON312 = "/root/.pyenv/versions/3.12.1/bin/python3.12"
-HEALTH_PATH = "/_ministack/health"
+TARGET_ENV = "PETS_TARGET"
 _MARKER = ".requirements.sha256"
 
 
-def _requirements_digest() -> str:
-    return hashlib.sha256(paths.EMULATOR_REQUIREMENTS.read_bytes()).hexdigest()
+@dataclass(frozen=True)
+class Engine:
+    """One emulator: how its venv is built, how it starts, how it says it is healthy."""
+
+    name: str
+    title: str
+    venv: Path
+    requirements: Path
+    python_env: str  # env var naming the interpreter that builds the venv
+    # pyenv shims (`python3.12` on PATH) fail here; use the interpreter itself.
+    default_python: str
+    module: str  # started as `python -m <module>`
+    health_path: str
+    environment: Callable[[int, Path], dict[str, str]]
+    # Local packages installed (--no-deps) after the pins, e.g. a provider plugin.
+    local_packages: tuple[Path, ...] = ()
+
+    def python(self) -> Path:
+        return self.venv / "bin" / "python"
+
+    def digest(self) -> str:
+        """Changes when the pins or a local package's files change (then rebuild)."""
+        sha = hashlib.sha256(self.requirements.read_bytes())
+        for package in self.local_packages:
+            for file in sorted(package.rglob("*")):
+                if file.is_file() and "__pycache__" not in file.parts:
+                    name = str(file.relative_to(package)).encode()
+                    sha.update(name + b"\0" + file.read_bytes())
+        return sha.hexdigest()
 
 
-def venv_python() -> Path:
-    return paths.EMULATOR_VENV / "bin" / "python"
-
-
-def ensure_venv() -> Path:
-    """Create or refresh the emulator venv from requirements-emulator.txt; return its python.
-
-    A venv built from an older requirements file is rebuilt from scratch rather than
-    upgraded in place, so no package left over from an old pin set can leak into handlers.
-    """
-    with procs.file_lock("emulator-venv"):
-        return _build_venv_if_stale()
-
-
-def _build_venv_if_stale() -> Path:
-    venv = paths.EMULATOR_VENV
-    marker = venv / _MARKER
-    digest = _requirements_digest()
-    if venv_python().exists() and marker.exists() and marker.read_text().strip() == digest:
-        return venv_python()
-    python312 = os.environ.get(PYTHON312_ENV, DEFAULT_PYTHON312)
-    if not Path(python312).exists():
-        raise DevstackError(
-            f"Python 3.12 not found at {python312}: the emulator needs its own 3.12 venv. "
-            f"Install Python 3.12 or point {PYTHON312_ENV} at a python3.12 binary."
-        )
-    shutil.rmtree(venv, ignore_errors=True)
-    _run([python312, "-m", "venv", str(venv)], "create the emulator venv")
-    _run(
-        [
-            str(venv_python()),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-            str(paths.EMULATOR_REQUIREMENTS),
-        ],
-        "install requirements-emulator.txt",
-    )
-    marker.write_text(digest + "\n")
-    return venv_python()
-
-
-def _run(argv: Sequence[str], what: str) -> None:
-    result = subprocess.run(argv, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise DevstackError(f"failed to {what} ({' '.join(argv)}):\n{result.stdout}{result.stderr}")
-
-
-def _emulator_env(port: int, tmpdir: Path, extra_env: Mapping[str, str] | None) -> dict[str, str]:
+def _base_env(engine_venv: Path, tmpdir: Path) -> dict[str, str]:
     """A small, explicit environment.
 
     Handlers inherit the emulator's environment, so the caller's AWS_* keys, PYTHONPATH or
     VIRTUAL_ENV must not reach them. The venv's bin/ goes first on PATH because one of
     MiniStack's Lambda paths runs plain `python3`.
     """
-    env = {
-        "PATH": f"{paths.EMULATOR_VENV / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+    return {
+        "PATH": f"{engine_venv / 'bin'}:{os.environ.get('PATH', '/usr/bin:/bin')}",
         "HOME": os.environ.get("HOME", str(paths.STATE)),
         "LANG": "C.UTF-8",
-        "TMPDIR": str(tmpdir),  # Lambda code dirs and MiniStack's own pid file stay in .devstack
+        "TMPDIR": str(tmpdir),  # scratch files and pid files stay in .devstack
         "PYTHONUNBUFFERED": "1",  # so a failed start's log tail is complete
+    }
+
+
+def _ministack_env(port: int, tmpdir: Path) -> dict[str, str]:
+    return {
+        **_base_env(paths.EMULATOR_VENV, tmpdir),
         "GATEWAY_PORT": str(port),
         # Everything on loopback: the gateway defaults to 0.0.0.0.
         "BIND_HOST": procs.LOOPBACK,
@@ -115,13 +101,118 @@ def _emulator_env(port: int, tmpdir: Path, extra_env: Mapping[str, str] | None) 
         "SFTP_ENABLED": "0",
         "USE_SSL": "0",  # TLS mode would also try to bind port 443
     }
-    env.update(extra_env or {})
-    return env
 
 
-def _healthy(endpoint_url: str) -> bool:
+def _localstack_env(port: int, tmpdir: Path) -> dict[str, str]:
+    env = _base_env(paths.LOCALSTACK_VENV, tmpdir)
+    del env["TMPDIR"]  # a deprecated LocalStack setting of its own; FILESYSTEM_ROOT instead
+    return {
+        **env,
+        "GATEWAY_LISTEN": f"{procs.LOOPBACK}:{port}",
+        "GATEWAY_SERVER": "hypercorn",  # the default server binds 0.0.0.0 as well
+        "OVERRIDE_IN_DOCKER": "0",  # host mode: no container around it
+        "FILESYSTEM_ROOT": str(tmpdir / "localstack"),
+        # DynamoDB Local needs a Java download that cannot happen here; moto's DynamoDB,
+        # registered by our plugin (devstack/localstack_ext), serves the same API.
+        "PROVIDER_OVERRIDE_DYNAMODB": "moto",
+        "DNS_ADDRESS": "0",  # no DNS server (it would want port 53)
+        "SKIP_SSL_CERT_DOWNLOAD": "1",  # no internet: do not try api.localstack.cloud
+        "DISABLE_EVENTS": "1",  # no analytics
+        "LOCALSTACK_TELEMETRY_DISABLED": "1",
+        "AWS_DEFAULT_REGION": REGION,
+    }
+
+
+ENGINES: Mapping[str, Engine] = {
+    "ministack": Engine(
+        name="ministack",
+        title="MiniStack, AUTH=true",
+        venv=paths.EMULATOR_VENV,
+        requirements=paths.EMULATOR_REQUIREMENTS,
+        python_env="PETS_PYTHON312",
+        default_python="/root/.pyenv/versions/3.12.1/bin/python3.12",
+        module="ministack",
+        health_path="/_ministack/health",
+        environment=_ministack_env,
+    ),
+    "localstack": Engine(
+        name="localstack",
+        title="LocalStack community, host mode",
+        venv=paths.LOCALSTACK_VENV,
+        requirements=paths.LOCALSTACK_REQUIREMENTS,
+        python_env="PETS_PYTHON313",
+        default_python="/root/.pyenv/versions/3.13.0/bin/python3.13",
+        module="localstack.runtime.main",
+        health_path="/_localstack/health",
+        environment=_localstack_env,
+        local_packages=(paths.LOCALSTACK_EXT,),
+    ),
+}
+DEFAULT_ENGINE = "ministack"
+
+
+def engine_named(name: str | None = None) -> Engine:
+    """The engine `name`, else $PETS_TARGET, else MiniStack."""
+    chosen = name or os.environ.get(TARGET_ENV) or DEFAULT_ENGINE
     try:
-        return requests.get(endpoint_url + HEALTH_PATH, timeout=1).status_code == 200
+        return ENGINES[chosen]
+    except KeyError:
+        raise DevstackError(
+            f"unknown emulator {chosen!r} (from {TARGET_ENV} or --target): "
+            f"choose one of {', '.join(ENGINES)}"
+        ) from None
+
+
+def venv_python(engine: str | None = None) -> Path:
+    return engine_named(engine).python()
+
+
+def ensure_venv(engine: str | None = None) -> Path:
+    """Create or refresh the engine's venv from its pinned requirements; return its python.
+
+    A venv built from an older requirements file is rebuilt from scratch rather than
+    upgraded in place, so no package left over from an old pin set can leak into handlers.
+    """
+    chosen = engine_named(engine)
+    with procs.file_lock(f"{chosen.name}-venv"):
+        return _build_venv_if_stale(chosen)
+
+
+def _build_venv_if_stale(engine: Engine) -> Path:
+    venv = engine.venv
+    marker = venv / _MARKER
+    digest = engine.digest()
+    if engine.python().exists() and marker.exists() and marker.read_text().strip() == digest:
+        return engine.python()
+    python = os.environ.get(engine.python_env, engine.default_python)
+    if not Path(python).exists():
+        raise DevstackError(
+            f"{python} not found: {engine.name} needs its own venv built by that interpreter. "
+            f"Install it or point {engine.python_env} at one."
+        )
+    shutil.rmtree(venv, ignore_errors=True)
+    _run([python, "-m", "venv", str(venv)], f"create the {engine.name} venv")
+    pip = [str(engine.python()), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    _run([*pip, "-r", str(engine.requirements)], f"install {engine.requirements.name}")
+    for package in engine.local_packages:
+        # A copy, so the build leaves nothing (build/, *.egg-info) in the repository.
+        staging = venv / "local-packages" / package.name
+        shutil.copytree(package, staging, ignore=shutil.ignore_patterns("__pycache__"))
+        _run([*pip, "--no-deps", "--no-build-isolation", str(staging)],
+             f"install {package.relative_to(paths.REPO)}")
+    marker.write_text(digest + "\n")
+    return engine.python()
+
+
+def _run(argv: Sequence[str], what: str) -> None:
+    result = subprocess.run(argv, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise DevstackError(f"failed to {what} ({' '.join(argv)}):\n{result.stdout}{result.stderr}")
+
+
+def _healthy(endpoint_url: str, health_path: str) -> bool:
+    try:
+        return requests.get(endpoint_url + health_path, timeout=1).status_code == 200
     except requests.RequestException:
         return False
 
@@ -137,15 +228,17 @@ def start(
     name: str = clients.EMULATOR_NAME,
     reuse: bool = True,
     extra_env: Mapping[str, str] | None = None,
-    timeout: float = 30.0,
+    timeout: float = 60.0,
+    engine: str | None = None,
 ) -> Target:
-    """Start MiniStack on 127.0.0.1 and return the target once it answers STS.
+    """Start the emulator on 127.0.0.1 and return the target once it answers STS.
 
     - AWS_ENDPOINT_URL set: start nothing; return that endpoint (started=False).
     - Already running under `name`: return it (started=False) if `reuse`, else raise.
     - port: argument, else $PETS_EMULATOR_PORT, else a free port.
     - name: record/log name; tests use their own so they never touch a `make up` stack.
     - extra_env: added to the emulator's environment (tests use it to break a start).
+    - engine: ministack or localstack; default $PETS_TARGET, else ministack.
     Raises PortInUseError naming the port, or StartupError with the log tail.
     """
     external = os.environ.get(clients.EXTERNAL_ENDPOINT_ENV)
@@ -162,33 +255,32 @@ def start(
     if port is None:
         port = int(os.environ[PORT_ENV]) if os.environ.get(PORT_ENV) else procs.free_port()
     procs.check_port_free(port, f"emulator {name}")
-    python = ensure_venv()
+    chosen = engine_named(engine)
+    python = ensure_venv(chosen.name)
     tmpdir = paths.TMP / name
     shutil.rmtree(tmpdir, ignore_errors=True)
     tmpdir.mkdir(parents=True)
     endpoint_url = f"http://{procs.LOOPBACK}:{port}"
-    info = {"endpoint_url": endpoint_url, "port": port, "region": REGION}
+    info = {"endpoint_url": endpoint_url, "port": port, "region": REGION, "engine": chosen.name}
     proc = procs.spawn(
         name,
-        [str(python), "-m", "ministack"],
-        env=_emulator_env(port, tmpdir, extra_env),
+        [str(python), "-m", chosen.module],
+        env={**chosen.environment(port, tmpdir), **(extra_env or {})},
         info=info,
         cwd=tmpdir,
     )
-    probe = Target(
-        endpoint_url=endpoint_url, region=REGION, account_id="", started=True, pid=proc.pid
-    )
+    probe = Target(endpoint_url=endpoint_url, region=REGION, account_id="", started=True,
+                   pid=proc.pid, engine=chosen.name)
     try:
-        procs.wait_ready(name, proc, lambda: _healthy(endpoint_url), timeout)
+        procs.wait_ready(name, proc, lambda: _healthy(endpoint_url, chosen.health_path), timeout)
         account = clients.account_id(probe)
     except DevstackError:
         stop(name)  # whatever is left of the process, and its scratch dir
         raise
     # Only a record with the account id counts as a ready emulator (see running()).
     procs.record(name, proc.pid, {**info, "account_id": account})
-    return Target(
-        endpoint_url=endpoint_url, region=REGION, account_id=account, started=True, pid=proc.pid
-    )
+    return Target(endpoint_url=endpoint_url, region=REGION, account_id=account, started=True,
+                  pid=proc.pid, engine=chosen.name)
 
 
 def stop(name: str = clients.EMULATOR_NAME, timeout: float = 10.0) -> bool:
@@ -207,15 +299,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("command", choices=["start", "stop", "status", "venv"])
     parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--target", choices=sorted(ENGINES), default=None,
+                        help=f"the emulator (default ${TARGET_ENV}, else {DEFAULT_ENGINE})")
     args = parser.parse_args(argv)
     try:
         if args.command == "venv":
-            print(ensure_venv())
+            print(ensure_venv(args.target))
         elif args.command == "start":
-            target = start(args.port)
-            print(
-                f"emulator {target.endpoint_url} account {target.account_id} region {target.region}"
-            )
+            target = start(args.port, engine=args.target)
+            print(f"{target.engine} {target.endpoint_url} account {target.account_id} "
+                  f"region {target.region}")
         elif args.command == "stop":
             print("stopped" if stop() else "not running")
         else:

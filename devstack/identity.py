@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import base64
+import datetime
 import hashlib
 import html
+import ipaddress
 import json
 import os
 import re
@@ -26,10 +28,15 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from jwcrypto import jwk, jwt
 
 from devstack import paths, procs
@@ -104,25 +111,33 @@ def signing_key() -> jwk.JWK:
 class Idp:
     """A running local identity provider."""
 
-    issuer: str  # http://127.0.0.1:<port>, no trailing slash
+    issuer: str  # http(s)://127.0.0.1:<port>, no trailing slash
     port: int
     client_id: str
     redirect_uris: tuple[str, ...]
     started: bool  # True if the call that produced this started the process
     pid: int | None = None
+    ca_file: str | None = None  # the self-signed certificate an https provider serves
+
+    @property
+    def verify(self) -> str | bool:
+        """`verify=` for requests: the provider's own certificate when it serves https."""
+        return self.ca_file or True
 
     @property
     def discovery_url(self) -> str:
         return self.issuer + "/.well-known/openid-configuration"
 
     def discovery(self) -> dict[str, Any]:
-        response = requests.get(self.discovery_url, timeout=_HTTP_TIMEOUT)
+        response = requests.get(self.discovery_url, timeout=_HTTP_TIMEOUT, verify=self.verify)
         response.raise_for_status()
         return dict(response.json())
 
     def jwks(self) -> dict[str, Any]:
         """The JWKS the provider serves (public keys), as fetched from its jwks_uri."""
-        response = requests.get(self.discovery()["jwks_uri"], timeout=_HTTP_TIMEOUT)
+        response = requests.get(
+            self.discovery()["jwks_uri"], timeout=_HTTP_TIMEOUT, verify=self.verify
+        )
         response.raise_for_status()
         return dict(response.json())
 
@@ -179,9 +194,52 @@ def _npm_ci_if_stale(npm: str) -> None:
             )
 
 
-def _discovery_ok(issuer: str) -> bool:
+def tls_files() -> tuple[Path, Path]:
+    """(certificate, key) PEM files for an https provider on 127.0.0.1, made on first use.
+
+    Self-signed, for the IP address 127.0.0.1 only; clients trust exactly this file.
+    """
+    cert_path, key_path = paths.IDP_STATE / "tls-cert.pem", paths.IDP_STATE / "tls-key.pem"
+    with procs.file_lock("idp-tls"):
+        if not (cert_path.exists() and key_path.exists()):
+            key = ec.generate_private_key(ec.SECP256R1())
+            name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pets dev stack IdP")])
+            now = datetime.datetime.now(datetime.UTC)
+            cert = (
+                x509.CertificateBuilder()
+                .subject_name(name)
+                .issuer_name(name)
+                .public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(minutes=5))
+                .not_valid_after(now + datetime.timedelta(days=365))
+                .add_extension(
+                    x509.SubjectAlternativeName(
+                        [x509.IPAddress(ipaddress.ip_address(procs.LOOPBACK))]
+                    ),
+                    critical=False,
+                )
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+                .sign(key, hashes.SHA256())
+            )
+            paths.IDP_STATE.mkdir(parents=True, exist_ok=True)
+            key_path.write_bytes(
+                key.private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                )
+            )
+            key_path.chmod(0o600)
+            cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert_path, key_path
+
+
+def _discovery_ok(issuer: str, verify: str | bool = True) -> bool:
     try:
-        response = requests.get(issuer + "/.well-known/openid-configuration", timeout=1)
+        response = requests.get(
+            issuer + "/.well-known/openid-configuration", timeout=1, verify=verify
+        )
         return response.status_code == 200 and response.json().get("issuer") == issuer
     except (requests.RequestException, ValueError):
         return False
@@ -196,6 +254,7 @@ def _from_record(managed: procs.Managed, *, started: bool) -> Idp:
         redirect_uris=tuple(info["redirect_uris"]),
         started=started,
         pid=managed.pid,
+        ca_file=info.get("ca_file"),
     )
 
 
@@ -213,8 +272,12 @@ def start(
     name: str = NAME,
     reuse: bool = True,
     timeout: float = 20.0,
+    tls: bool = False,
 ) -> Idp:
     """Start the identity provider on 127.0.0.1 and wait until discovery answers.
+
+    tls: serve https with a self-signed certificate (tls_files()); real AWS and LocalStack
+    accept only https OIDC provider URLs, MiniStack takes http.
 
     port: argument, else $PETS_IDP_PORT, else 9443. If one is already running under `name`
     with the same client settings it is returned (started=False) when `reuse`; a running
@@ -223,7 +286,8 @@ def start(
     redirect_uris = tuple(redirect_uris)
     existing = running(name)
     if existing is not None:
-        same = existing.client_id == client_id and existing.redirect_uris == redirect_uris
+        same = (existing.client_id == client_id and existing.redirect_uris == redirect_uris
+                and existing.issuer.startswith("https:") == tls)
         if reuse and same and (port is None or port == existing.port):
             return existing
         raise DevstackError(
@@ -236,7 +300,8 @@ def start(
     procs.check_port_free(port, f"identity provider {name}")
     node = ensure_node_modules()
     signing_key()  # make sure the key file exists before the server reads it
-    issuer = f"http://{procs.LOOPBACK}:{port}"
+    issuer = f"{'https' if tls else 'http'}://{procs.LOOPBACK}:{port}"
+    ca_file = None
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", str(paths.STATE)),
@@ -247,14 +312,19 @@ def start(
         "IDP_JWKS_FILE": str(paths.IDP_PRIVATE_JWKS),
         "IDP_USERS_FILE": str(paths.USERS_FILE),
     }
+    if tls:
+        cert, key = tls_files()
+        ca_file = str(cert)
+        env |= {"IDP_TLS_CERT": str(cert), "IDP_TLS_KEY": str(key)}
     info = {
         "issuer": issuer,
         "port": port,
         "client_id": client_id,
         "redirect_uris": list(redirect_uris),
+        "ca_file": ca_file,
     }
     proc = procs.spawn(name, [node, "server.mjs"], env=env, info=info, cwd=paths.IDP_SOURCE)
-    procs.wait_ready(name, proc, lambda: _discovery_ok(issuer), timeout)
+    procs.wait_ready(name, proc, lambda: _discovery_ok(issuer, ca_file or True), timeout)
     return Idp(
         issuer=issuer,
         port=port,
@@ -262,6 +332,7 @@ def start(
         redirect_uris=redirect_uris,
         started=True,
         pid=proc.pid,
+        ca_file=ca_file,
     )
 
 
@@ -329,6 +400,10 @@ def login(
     verifier = secrets.token_urlsafe(48)  # 64 chars, within RFC 7636's 43..128
     state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
     session = requests.Session()
+    # A session's `verify` loses to REQUESTS_CA_BUNDLE unless the environment is ignored
+    # (nothing else from it applies to a provider on loopback: no proxy, no netrc).
+    session.trust_env = False
+    session.verify = idp.verify
     response = session.get(
         meta["authorization_endpoint"],
         params={

@@ -17,6 +17,9 @@ TMP = STATE / "tmp"
 
 EMULATOR_VENV = STATE / "emulator-venv"
 EMULATOR_REQUIREMENTS = PACKAGE / "requirements-emulator.txt"
+LOCALSTACK_VENV = STATE / "localstack-venv"
+LOCALSTACK_REQUIREMENTS = PACKAGE / "requirements-localstack.txt"
+LOCALSTACK_EXT = PACKAGE / "localstack_ext"
 
 IDP_SOURCE = PACKAGE / "idp"
 IDP_STATE = STATE / "idp"

@@ -27,6 +27,9 @@ class CreateRequest:
     # program waits on (a function becoming Active): run once the program has finished,
     # so it overlaps the rest of the apply instead of delaying dependents.
     defer: Callable[[Callable[[], None]], None]
+    # A target that stores functions but cannot run them (LocalStack without Docker) ends
+    # them in state Failed: True turns that into a warning instead of a failed apply.
+    allow_failed_functions: bool = False
 
     def get(self, key: str, default: Any = None) -> Any:
         value = self.inputs.get(key)

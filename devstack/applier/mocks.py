@@ -93,9 +93,11 @@ class EmulatorMocks(pulumi.runtime.Mocks):
         *,
         target: Target | None = None,
         kinds: Mapping[str, ResourceKind] = KINDS,
+        allow_failed_functions: bool = False,
     ) -> None:
         """client_factory: makes the boto3 client for a service name (all made here, up
-        front); or an already connected `target` (tests)."""
+        front); or an already connected `target` (tests). allow_failed_functions: see
+        CreateRequest."""
         if target is None:
             if client_factory is None:
                 raise TypeError("EmulatorMocks needs a client factory or a target")
@@ -107,6 +109,7 @@ class EmulatorMocks(pulumi.runtime.Mocks):
                 ) from exc
         self.target = target
         self.kinds = kinds
+        self.allow_failed_functions = allow_failed_functions
         self._lock = threading.Lock()
         self._tick = 0
         self.created: list[CreatedResource] = []
@@ -143,6 +146,7 @@ class EmulatorMocks(pulumi.runtime.Mocks):
             self.target,
             warn=self._warn,
             defer=lambda work: self._defer(args.typ, args.name, work),
+            allow_failed_functions=self.allow_failed_functions,
         )
         created = _attributed(args.typ, args.name, lambda: kind.create(request))
 

@@ -9,8 +9,11 @@
 //   IDP_REDIRECT_URIS              whitespace-separated exact redirect URIs (default http://127.0.0.1/callback)
 //   IDP_POST_LOGOUT_REDIRECT_URIS  whitespace-separated, optional
 //   IDP_USERS_FILE                 default: users.json beside this file
+//   IDP_TLS_CERT, IDP_TLS_KEY      PEM files: serve https (issuer https://127.0.0.1:<port>).
+//                                  AWS and LocalStack accept only https OIDC provider URLs.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 import querystring from 'node:querystring';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +38,10 @@ const port = Number(env.IDP_PORT ?? 9443);
 if (!Number.isInteger(port) || port <= 0 || port > 65535) fail(`IDP_PORT ${env.IDP_PORT} is not a port`);
 // Exactly this string, no trailing slash: it is the `iss` of every token and the OIDC
 // provider URL registered in IAM, whose condition keys are built from it.
-const issuer = `http://${HOST}:${port}`;
+const tls = env.IDP_TLS_CERT && env.IDP_TLS_KEY
+  ? { cert: readFileSync(env.IDP_TLS_CERT), key: readFileSync(env.IDP_TLS_KEY) }
+  : null;
+const issuer = `${tls ? 'https' : 'http'}://${HOST}:${port}`;
 const clientId = env.IDP_CLIENT_ID || 'pets-local';
 const redirectUris = list(env.IDP_REDIRECT_URIS, ['http://127.0.0.1/callback']);
 const postLogoutRedirectUris = list(env.IDP_POST_LOGOUT_REDIRECT_URIS, []);
@@ -132,7 +138,7 @@ provider.use(async (ctx, next) => {
   await next();
 });
 
-const server = provider.listen(port, HOST, () => {
+const server = (tls ? https.createServer(tls, provider.callback()) : provider).listen(port, HOST, () => {
   console.log(`idp: issuer ${issuer} client ${clientId} redirect_uris ${redirectUris.join(' ')}`);
 });
 server.on('error', (error) => fail(`cannot listen on ${HOST}:${port}: ${error.message}`));

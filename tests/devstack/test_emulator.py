@@ -70,7 +70,8 @@ def deploy_and_invoke_probe(target: Target, function: str) -> dict[str, Any]:
 
 
 def test_health_reports_the_services_the_app_uses(emulator_target: Target) -> None:
-    response = requests.get(emulator_target.endpoint_url + emulator.HEALTH_PATH, timeout=5)
+    health = emulator.ENGINES["ministack"].health_path
+    response = requests.get(emulator_target.endpoint_url + health, timeout=5)
     assert response.status_code == 200
     services = response.json()["services"]
     for service in ("sts", "iam", "lambda", "dynamodb", "apigateway", "s3", "logs"):

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from devstack import calls, clients, identity
+from devstack import calls, clients, identity, probes
 from devstack.clients import Target
 
 USERS_BY_CLASS = {"admin": "alice", "buyer": "bob"}
@@ -107,15 +107,35 @@ def buyer(sessions: dict[str, Session]) -> Session:
 
 @pytest.fixture(scope="session")
 def enforced(local: Local) -> None:
-    """Skips a test when the target does not enforce IAM (e.g. LocalStack community).
+    """Skips a test when the target does not enforce AWS_IAM (e.g. LocalStack community).
 
     An unsigned call to an AWS_IAM method must be refused; if it is not, no
     denial measured on this target means anything.
     """
-    status = local.api().call("GET", "/pets").status_code
-    if status != 403:
-        pytest.skip(f"the target does not enforce AWS_IAM (unsigned GET /pets -> {status}): "
-                    "use MiniStack (the default) or LocalStack Pro with ENFORCE_IAM=1")
+    reason = probes.sigv4_enforced(local.outputs)
+    if reason:
+        pytest.skip(f"the target does not enforce AWS_IAM ({reason}): use MiniStack "
+                    "(the default) or LocalStack Pro with ENFORCE_IAM=1")
+
+
+@pytest.fixture(scope="session")
+def lambda_runs(local: Local) -> None:
+    """Skips a test that needs a function to run when the target cannot run Lambdas
+    (LocalStack community without Docker stores them in state Failed)."""
+    reason = probes.lambda_runs(local.outputs, local.target)
+    if reason:
+        pytest.skip(f"the target does not run Lambda functions ({reason}): use MiniStack "
+                    "(the default) or LocalStack with Docker")
+
+
+@pytest.fixture(scope="session")
+def trust_enforced(local: Local) -> None:
+    """Skips a test about role selection when STS does not evaluate trust policies
+    (LocalStack community gives any role to any token)."""
+    outsider = local.token("mallory")  # a real login of a user in no class
+    reason = probes.trust_enforced(local.outputs["roles"]["buyer"], outsider, local.target)
+    if reason:
+        pytest.skip(f"{reason}: use MiniStack (the default) or LocalStack Pro")
 
 
 def add_pet(admin: Session, kind: str = "dog", price: float = 100) -> dict[str, Any]:

@@ -40,7 +40,7 @@ def create_test_only_role(local: Local) -> str:
 
 
 @pytest.fixture(scope="session")
-def measured(local: Local, enforced: None) -> dict[str, dict[str, int]]:
+def measured(local: Local, enforced: None, lambda_runs: None) -> dict[str, dict[str, int]]:
     callers = [matrix.caller_for(c, local.outputs, local.target, local.idp)
                for c in access.USER_CLASSES]
     token = local.token("mallory")

@@ -25,7 +25,8 @@ def test_unsigned_request_is_403(local: Local, enforced: None):
     assert "error" in response.json(), response.text
 
 
-def test_signature_with_a_wrong_secret_is_403(local: Local, buyer: Session, enforced: None):
+def test_signature_with_a_wrong_secret_is_403(local: Local, buyer: Session, enforced: None,
+                                              lambda_runs: None):
     forged = {**buyer.credentials, "SecretAccessKey": "x" * 40}
     response = local.api(forged).call("GET", "/pets")
     assert response.status_code == 403, response.text

@@ -35,7 +35,7 @@ def test_a_refused_unsigned_call_carries_cors_headers(local: Local, enforced: No
     assert response.json()["error"]
 
 
-def test_a_lambda_answer_carries_cors_headers(buyer: Session):
+def test_a_lambda_answer_carries_cors_headers(buyer: Session, lambda_runs: None):
     response = buyer.api.call("GET", "/pets", headers={"Origin": "http://127.0.0.1:8080"})
     assert response.status_code == 200
     assert response.headers.get("Access-Control-Allow-Origin") == "*"

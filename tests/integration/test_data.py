@@ -10,6 +10,8 @@ import pytest
 
 from tests.integration.conftest import Local, Session, add_pet, purchase
 
+pytestmark = pytest.mark.usefixtures("lambda_runs")
+
 
 def patient(session: Session) -> Session:
     """Concurrent calls each start a Lambda worker on the emulator (cold starts queue up)."""

@@ -17,6 +17,8 @@ from jwcrypto import jwk
 from devstack import identity
 from tests.integration.conftest import Local, Session, add_pet, claims_of, purchase
 
+pytestmark = pytest.mark.usefixtures("lambda_runs")
+
 
 def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()

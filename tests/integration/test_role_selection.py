@@ -10,6 +10,8 @@ from jwcrypto import jwk
 
 from tests.integration.conftest import Local
 
+pytestmark = pytest.mark.usefixtures("trust_enforced")
+
 
 def refused(local: Local, user_class: str, token: str) -> bool:
     try:

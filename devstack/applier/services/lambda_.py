@@ -135,7 +135,11 @@ def _wait_active(req: CreateRequest, name: str, state: str | None) -> None:
         time.sleep(_POLL_SECONDS)
         state = req.client("lambda").get_function_configuration(FunctionName=name).get("State")
     if state == "Failed":
-        raise req.fail(f"function {name} is in state Failed")
+        config = req.client("lambda").get_function_configuration(FunctionName=name)
+        reason = f"state Failed: {config.get('StateReason') or 'no reason given'}"
+        if not req.allow_failed_functions:
+            raise req.fail(f"function {name} is in {reason}")
+        req.warn(f"function {name} was created but this target cannot run it ({reason})")
 
 
 def create_layer_version(req: CreateRequest) -> Created:

@@ -1,0 +1,77 @@
+"""What the AWS target behind a running stack can do, found by trying it.
+
+Emulators differ: MiniStack runs Lambdas and enforces SigV4, IAM policies and role trust;
+LocalStack community on the host does none of these; LocalStack in Docker runs Lambdas;
+LocalStack Pro enforces IAM. Tests and the CLI ask these probes instead of trusting the
+target's name. Each probe returns None when the target can, else the reason it cannot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from devstack import calls, clients
+from devstack.clients import Target
+
+_LIST_ROUTE = ("GET", "/pets")  # public to every class, stores nothing
+
+
+def lambda_runs(outputs: Mapping[str, Any], target: Target) -> str | None:
+    """Does a call through API Gateway reach a running function and get its answer?
+
+    Signed with the deploy key: this call is meant to succeed (never a denial probe).
+    """
+    api = calls.Api(outputs["apiUrl"], outputs["region"], clients.ROOT_CREDENTIALS)
+    response = api.call(*_LIST_ROUTE)
+    if response.status_code == 200 and isinstance(_json(response), list):
+        return None
+    reason = f"{' '.join(_LIST_ROUTE)} through API Gateway answered {response.status_code}"
+    failed = _failed_functions(target)
+    if failed:
+        reason += f"; functions in state Failed: {failed}"
+    return reason
+
+
+def sigv4_enforced(outputs: Mapping[str, Any]) -> str | None:
+    """Is an unsigned call to an AWS_IAM method refused (403) before it reaches anything?"""
+    status = calls.Api(outputs["apiUrl"], outputs["region"]).call(*_LIST_ROUTE).status_code
+    if status == 403:
+        return None
+    return f"an unsigned {' '.join(_LIST_ROUTE)} (an AWS_IAM method) answered {status}, not 403"
+
+
+def trust_enforced(role_arn: str, foreign_token: str, target: Target) -> str | None:
+    """Does STS refuse a web identity the role's trust policy does not name?
+
+    foreign_token: a valid ID token of a user outside the role's class.
+    """
+    try:
+        calls.assume_role(role_arn, foreign_token, target=target, session_name="probe-trust")
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "AccessDenied":
+            return None
+        raise
+    return (f"STS AssumeRoleWithWebIdentity gave {role_arn} to a user its trust policy "
+            "does not admit: the target does not evaluate trust policies")
+
+
+def _json(response: Any) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _failed_functions(target: Target) -> dict[str, str]:
+    lam = clients.client("lambda", target=target)
+    failed = {}
+    for page in lam.get_paginator("list_functions").paginate():
+        for listed in page["Functions"]:
+            # ListFunctions leaves State out on some targets; the configuration has it.
+            fn = lam.get_function_configuration(FunctionName=listed["FunctionName"])
+            if fn.get("State") == "Failed":
+                failed[fn["FunctionName"]] = fn.get("StateReason", "")
+    return failed

@@ -1,0 +1,92 @@
+"""The IAM-relevant state of a DEPLOYED stack, read back from its AWS target.
+
+The offline matrices (iamsim.matrix) normally judge what the program synthesizes. On a
+target that stores IAM but never enforces it (LocalStack community), this module reads
+what was actually deployed instead (roles, their trust and inline policies, every other
+role, the API's methods) so the same engine judges the live documents: a deployed buyer
+policy that differs from the model fails there even though the target would never deny.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote
+
+from components.config import parse_settings
+from iamsim.synth import ClassRole, Document, OtherRole, Synthesized, UnsupportedProgram
+
+
+def _document(value: str | Mapping[str, Any]) -> Document:
+    # boto3 decodes IAM documents to dicts; some emulators hand back URL-encoded JSON text.
+    if isinstance(value, str):
+        return dict(json.loads(unquote(value)))
+    return dict(value)
+
+
+def _inline_policies(iam: Any, role_name: str) -> tuple[Document, ...]:
+    names = [n for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name)
+             for n in page["PolicyNames"]]
+    attached = [p["PolicyArn"] for page in
+                iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name)
+                for p in page["AttachedPolicies"]]
+    if attached:
+        raise UnsupportedProgram(f"role {role_name} has managed policies {attached}: only "
+                                 "inline policies are evaluated")
+    return tuple(_document(iam.get_role_policy(RoleName=role_name, PolicyName=n)["PolicyDocument"])
+                 for n in sorted(names))
+
+
+def _method_authorization(apigw: Any, api_id: str) -> dict[tuple[str, str], str]:
+    found: dict[tuple[str, str], str] = {}
+    for page in apigw.get_paginator("get_resources").paginate(restApiId=api_id,
+                                                              embed=["methods"]):
+        for resource in page["items"]:
+            for method in resource.get("resourceMethods") or {}:
+                answer = apigw.get_method(restApiId=api_id, resourceId=resource["id"],
+                                          httpMethod=method)
+                found[method, resource["path"]] = answer.get("authorizationType", "NONE")
+    return found
+
+
+def read_deployed(stack: str, config: Mapping[str, str], outputs: Mapping[str, Any],
+                  clients: Mapping[str, Any]) -> Synthesized:
+    """The deployed stack as iamsim.matrix.compute_offline_matrices takes it.
+
+    config: the stack's flat config as applied (for the intent: classes, issuer, client id).
+    outputs: the stack outputs (roles, restApiId, stage, region).
+    clients: boto3 clients for "iam", "apigateway" and "sts" on the target.
+    """
+    settings = parse_settings(stack, config)
+    iam = clients["iam"]
+    account = clients["sts"].get_caller_identity()["Account"]
+    class_arns: Mapping[str, str] = outputs["roles"]
+    roles = [r for page in iam.get_paginator("list_roles").paginate() for r in page["Roles"]]
+    by_arn = {r["Arn"]: r for r in roles}
+    class_roles = {}
+    for user_class, arn in class_arns.items():
+        if arn not in by_arn:
+            raise UnsupportedProgram(f"output roles.{user_class} = {arn} is not deployed")
+        name = by_arn[arn]["RoleName"]
+        # list_roles may omit the trust policy; get_role always carries it.
+        trust = iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"]
+        class_roles[user_class] = ClassRole(user_class, name, arn, _document(trust),
+                                            _inline_policies(iam, name))
+    other_roles = tuple(
+        OtherRole(r["RoleName"], r["Arn"],
+                  _document(iam.get_role(RoleName=r["RoleName"])["Role"]
+                            ["AssumeRolePolicyDocument"]))
+        for r in roles if r["Arn"] not in set(class_arns.values())
+    )
+    return Synthesized(
+        stack=stack,
+        settings=settings,
+        account=str(account),
+        region=str(outputs["region"]),
+        api_id=str(outputs["restApiId"]),
+        stage=str(outputs["stage"]),
+        class_roles=class_roles,
+        other_roles=other_roles,
+        method_authorization=_method_authorization(clients["apigateway"], outputs["restApiId"]),
+    )

@@ -1,0 +1,45 @@
+"""The LocalStack leg (`make test-localstack`): the program applied to LocalStack.
+
+Collected only when PETS_TARGET=localstack (the leg sets it) or AWS_ENDPOINT_URL names
+the user's own LocalStack: against MiniStack these checks are covered by tests/devstack.
+The stack is the session's `running_stack` (tests/conftest.py), started on LocalStack.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytest
+
+from devstack import apply, clients, paths
+from devstack.applier.results import ApplyResult
+
+if os.environ.get("PETS_TARGET") != "localstack" and not os.environ.get("AWS_ENDPOINT_URL"):
+    collect_ignore_glob = ["test_*.py"]
+
+
+class Deployed:
+    """The apply's record of what the program declared, and root clients to read it back."""
+
+    def __init__(self, running_stack: Any) -> None:
+        if running_stack.apply is None:
+            pytest.skip("a reused stack (PETS_USE_RUNNING_STACK=1) has no apply record")
+        self.result: ApplyResult = running_stack.apply
+        self.outputs: dict[str, Any] = dict(running_stack.outputs)
+        self.target = running_stack.target
+        self.idp = running_stack.idp
+
+    def client(self, service: str) -> Any:
+        # Reading back what was deployed: the deploy key, never for a call meant to be denied.
+        return clients.client(service, target=self.target)
+
+    def config(self) -> dict[str, str]:
+        """The stack config as applied (stack.up's overrides included)."""
+        return apply.load_config(paths.REPO, "local", {
+            "oidcIssuer": self.outputs["oidcIssuer"], "stsEndpoint": self.outputs["endpoint"]})
+
+
+@pytest.fixture(scope="session")
+def deployed(running_stack: Any) -> Deployed:
+    return Deployed(running_stack)
