@@ -120,6 +120,7 @@ def apply_function(
     stack: str = "local",
     config: Mapping[str, Any] | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    allow_failed_functions: bool = False,
 ) -> ApplyResult:
     """Apply a program given as a function (tests, small tools). Config keys without a
     namespace get the project's."""
@@ -133,6 +134,7 @@ def apply_function(
         program_dir=None,
         timeout=timeout,
         started=started,
+        allow_failed_functions=allow_failed_functions,
     )
 
 

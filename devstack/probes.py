@@ -26,12 +26,14 @@ def lambda_runs(outputs: Mapping[str, Any], target: Target) -> str | None:
     """
     api = calls.Api(outputs["apiUrl"], outputs["region"], clients.ROOT_CREDENTIALS)
     response = api.call(*_LIST_ROUTE)
-    if response.status_code == 200 and isinstance(_json(response), list):
+    if response.status_code == 200 and _json(response) is not None:  # the function's JSON
         return None
     reason = f"{' '.join(_LIST_ROUTE)} through API Gateway answered {response.status_code}"
     failed = _failed_functions(target)
     if failed:
-        reason += f"; functions in state Failed: {failed}"
+        reasons = sorted(set(failed.values()))
+        reason += (f"; {len(failed)} function(s) in state Failed, e.g. {min(failed)}: "
+                   f"{reasons[0]!r}")
     return reason
 
 

@@ -250,3 +250,17 @@ def test_stop_ends_the_emulator_and_its_lambda_workers(monkeypatch: pytest.Monke
     assert not (paths.TMP / name).exists()
     procs.check_port_free(port, "after stop")  # raises if anything still listens
     assert emulator.stop(name) is False
+
+
+def test_engine_is_chosen_by_argument_then_pets_target(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(emulator.TARGET_ENV, raising=False)
+    assert emulator.engine_named().name == "ministack"
+    monkeypatch.setenv(emulator.TARGET_ENV, "localstack")
+    assert emulator.engine_named().name == "localstack"
+    assert emulator.engine_named("ministack").name == "ministack"
+
+
+def test_unknown_engine_names_the_choices(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(emulator.TARGET_ENV, "moto")
+    with pytest.raises(DevstackError, match=r"unknown emulator 'moto'.*ministack, localstack"):
+        emulator.engine_named()

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -201,3 +202,32 @@ def test_missing_node_gives_an_actionable_error(
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no node, no npm
     with pytest.raises(DevstackError, match=r"needs Node\.js >= 20 with npm on PATH"):
         identity.ensure_node_modules()
+
+
+# --- https (what LocalStack and AWS require of an OIDC provider URL) -----------------------
+
+
+@pytest.fixture(scope="module")
+def tls_idp() -> Iterator[identity.Idp]:
+    name = private_name("idp-tls")
+    identity.stop(name)
+    provider = identity.start(procs.free_port(), name=name, client_id=TEST_CLIENT_ID,
+                              redirect_uris=TEST_REDIRECT_URIS, reuse=False, tls=True)
+    yield provider
+    identity.stop(name)
+
+
+def test_https_provider_names_an_https_issuer_and_logs_in(tls_idp: identity.Idp) -> None:
+    assert tls_idp.issuer.startswith("https://127.0.0.1:")
+    assert tls_idp.discovery()["issuer"] == tls_idp.issuer
+    claims = verify(identity.id_token("bob", idp=tls_idp), tls_idp)  # iss is the https one
+    assert claims["sub"] == "google-oauth2|bob"
+
+
+def test_https_provider_is_trusted_only_through_its_own_certificate(
+    tls_idp: identity.Idp,
+) -> None:
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(tls_idp.discovery_url, timeout=5, verify=True)  # the system's CAs only
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get(tls_idp.discovery_url.replace("https:", "http:"), timeout=5)

@@ -175,8 +175,9 @@ def create_website_configuration(req: CreateRequest) -> Created:
     endpoint = req.target.endpoint_url
     if endpoint:
         req.warn(
-            f"{req.type} '{req.name}': stored only; the emulator serves no website endpoint "
-            "(no index or error document): websiteEndpoint is the bucket's path-style URL"
+            f"{req.type} '{req.name}': stored; websiteEndpoint is the bucket's path-style URL "
+            "on the emulator (MiniStack serves no website endpoint, and an emulator's website "
+            "host names do not resolve here): no index or error document"
         )
         # Without a website endpoint the closest thing a browser can open is the bucket
         # path on the emulator's S3 endpoint (`<host:port>/<bucket>`, scheme-less like
