@@ -9,8 +9,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
-.PHONY: help up down test unit lint package site access deploy preview constraints clean
+.PHONY: help up down test unit lint package site access deploy preview constraints clean bench
 
 help:
 	@echo "make up       start the local stack (MiniStack + OIDC provider) and apply the program"
@@ -18,6 +19,7 @@ help:
 	@echo "make test     install what is missing and run every test"
 	@echo "make unit     the fast tests only (no emulator, no browser)"
 	@echo "make access   regenerate ACCESS.md from access.py"
+	@echo "make bench    time setup, make up, the matrix and API calls (bench/README.md)"
 	@echo "make deploy   pulumi up the STACK (default dev) on real AWS; needs the Pulumi CLI"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
@@ -47,6 +49,11 @@ up: package site
 
 down: $(VENV)/.installed
 	$(PY) -m devstack down
+
+# Figures, not tests: prints tables, writes bench/results.json (BENCH_ARGS: see --help).
+bench: package site
+	$(PY) -m devstack install
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 unit: package site
 	$(PY) -m pytest tests/unit tests/handlers $(PYTEST_ARGS)
