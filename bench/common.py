@@ -138,10 +138,17 @@ def tree_bytes(folder: Path) -> int:
     return total
 
 
+# Per section: wall seconds and the 1-minute load average at its end. On a shared machine
+# this says which figures were taken while something else ran.
+SECTIONS: list[Json] = []
+
+
 @contextlib.contextmanager
 def section(name: str) -> Iterator[None]:
     """Progress on stderr (the table goes to stdout at the end): a run takes minutes."""
     started = time.perf_counter()
     print(f"[bench] {name} ...", file=sys.stderr, flush=True)
     yield
-    print(f"[bench] {name}: {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
+    seconds, load = time.perf_counter() - started, os.getloadavg()[0]
+    SECTIONS.append({"section": name, "seconds": seconds, "load1_at_end": load})
+    print(f"[bench] {name}: {seconds:.1f} s (load {load:.1f})", file=sys.stderr, flush=True)

@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> Json:
     ministack = {"start": r["emulator"]["start"], "apply": r["apply"]["apply"],
                  "up": r["apply"]["up"]}
     r["localstack"] = localstack.measure(ministack, args.repeats)
+    r["sections"] = common.SECTIONS
     r["machine_end"] = common.machine()
     r["wall_seconds"] = time.perf_counter() - started
     return r
@@ -105,6 +106,9 @@ def report(r: Json) -> None:
     print(f"load average {' '.join(m['loadavg'])} at start, "
           f"{' '.join(r['machine_end']['loadavg'])} at end; other runnable processes at start "
           f"{r['runnable_others']:.1f}; whole run {r['wall_seconds']:.0f} s")
+    print("sections (s, 1-min load at end): " + ", ".join(
+        f"{x['section'].split(':')[0]} {x['seconds']:.0f} ({x['load1_at_end']:.1f})"
+        for x in r.get("sections", [])))
     print("cells: median [min-max] xN over repeated runs")
     _report_install(r["install"])
     _report_stack(r)
