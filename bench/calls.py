@@ -138,8 +138,9 @@ def warm_routes(local: stack.Stack, admin: Caller, buyer: Caller, n: int) -> Jso
     buyer.purchase(next(iter(_seed_pets(local, 1))))  # warm (JWKS already cached after it)
     result["POST /pets/purchase"] = _series(lambda: buyer.purchase(next(to_buy)), n)
     # The gateway's own share: a signed call IAM denies before any Lambda runs.
+    # A reference, not a route: fewer calls keep `make bench` within its 5 minutes.
     result["POST /pets/purchase as admin (403, no Lambda)"] = _series(
-        lambda: admin.purchase("no-such-pet"), n)
+        lambda: admin.purchase("no-such-pet"), max(n // 5, 1))
     return {"routes": result, "pets_in_table_for_list": pets_at_list}
 
 
@@ -172,8 +173,12 @@ def throughput(caller: Caller, clients_n: int, seconds: float) -> Json:
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
+    ok = sum(200 <= status < 300 for _, status, _ in results)
+    # The stage's throttle (Pulumi.<stack>.yaml `throttle`) answers 429 above its rate: those
+    # are counted apart, so calls/s is not inflated by cheap refusals.
     return {"clients": clients_n, "seconds": wall, "calls": len(results),
-            "calls_per_s": len(results) / wall, "latency": latency([s for s, _, _ in results]),
+            "calls_per_s": len(results) / wall, "ok_per_s": ok / wall,
+            "latency": latency([s for s, _, _ in results]),
             "statuses": dict(Counter(status for _, status, _ in results))}
 
 

@@ -200,8 +200,8 @@ def _report_requests(r: Json) -> None:
             ms(x["max"]), common.statuses(x["statuses"])) for name, x in w["routes"].items()])
     t = r["throughput"]
     table(f"   throughput: {t['clients']} concurrent clients, GET /pets back to back",
-          ("seconds", "calls", "calls/s", "p50 ms", "p95 ms", "p99 ms", "statuses"),
-          [(f"{t['seconds']:.1f}", t["calls"], f"{t['calls_per_s']:.1f}",
+          ("seconds", "calls", "calls/s", "2xx/s", "p50 ms", "p95 ms", "p99 ms", "statuses"),
+          [(f"{t['seconds']:.1f}", t["calls"], f"{t['calls_per_s']:.1f}", f"{t['ok_per_s']:.1f}",
             ms(t["latency"]["p50"]), ms(t["latency"]["p95"]), ms(t["latency"]["p99"]),
             common.statuses(t["statuses"]))])
 
