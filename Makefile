@@ -12,8 +12,9 @@ PYTEST_ARGS ?=
 # The emulator for up/test-localstack: ministack (default) or localstack.
 TARGET ?= ministack
 export PETS_TARGET := $(TARGET)
+BENCH_ARGS ?=
 
-.PHONY: help up down test test-ministack test-localstack unit lint package site access deploy preview constraints clean
+.PHONY: help up down test test-ministack test-localstack unit lint package site access deploy preview constraints clean bench
 
 help:
 	@echo "make up       start the local stack (MiniStack + OIDC provider) and apply the program"
@@ -23,6 +24,7 @@ help:
 	@echo "              the LocalStack leg (make test-ministack / make test-localstack alone)"
 	@echo "make unit     the fast tests only (no emulator, no browser)"
 	@echo "make access   regenerate ACCESS.md from access.py"
+	@echo "make bench    time setup, make up, the matrix and API calls (bench/README.md)"
 	@echo "make deploy   pulumi up the STACK (default dev) on real AWS; needs the Pulumi CLI"
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
@@ -52,6 +54,11 @@ up: package site
 
 down: $(VENV)/.installed
 	$(PY) -m devstack down
+
+# Figures, not tests: prints tables, writes bench/results.json (BENCH_ARGS: see --help).
+bench: package site
+	$(PY) -m devstack install
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 unit: package site
 	$(PY) -m pytest tests/unit tests/handlers $(PYTEST_ARGS)

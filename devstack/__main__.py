@@ -32,6 +32,7 @@ def _up(engine: str | None) -> None:
     for user in identity.users().values():
         classes = [c.name for c in access.USER_CLASSES if matrix.is_member(user.sub, c.members)]
         print(f"  {user.login:<8} {user.sub:<20} {', '.join(classes) or 'no class'}")
+    stack_seconds = time.monotonic() - started
     cannot = [reason for reason in (probes.sigv4_enforced(outputs),
                                     probes.lambda_runs(outputs, local.target)) if reason]
     if cannot:
@@ -39,9 +40,13 @@ def _up(engine: str | None) -> None:
         for reason in cannot:
             print(f"  - {reason}")
         print("  `python -m devstack matrix --offline` evaluates the program's policies instead.")
+        matrix_seconds = 0.0
     else:
-        _matrix()
-    print("\nStop everything with `make down`.")
+        matrix_seconds = _matrix()
+    # One line of where the time went; bench/lifecycle.py reads it from `make up`'s output.
+    print(f"\nReady in {time.monotonic() - started:.2f} s: stack up {stack_seconds:.2f} s, "
+          f"access matrix {matrix_seconds:.2f} s")
+    print("Stop everything with `make down`.")
 
 
 def _title(engine: str) -> str:
@@ -49,8 +54,11 @@ def _title(engine: str) -> str:
     return known.title if known else "your AWS_ENDPOINT_URL"
 
 
-def _matrix() -> None:
+def _matrix() -> float:
+    """Measure, print and check the access matrix; returns the seconds measuring took."""
+    started = time.monotonic()
     measured = matrix.measure(stack.load_outputs())
+    seconds = time.monotonic() - started
     print("\nAccess matrix measured on the running stack (HTTP status per signed call):")
     print(matrix.render(measured))
     expected = access.access_matrix()
@@ -60,6 +68,7 @@ def _matrix() -> None:
     if wrong:
         raise DevstackError(f"the measured matrix differs from access.py at: {', '.join(wrong)}")
     print("-> as access.py says (2xx where allowed, 403 elsewhere and unsigned)")
+    return seconds
 
 
 def _offline_matrix() -> int:

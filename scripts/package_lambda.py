@@ -7,11 +7,20 @@ Dependencies are wheels for the Lambda platform (CPython 3.12, manylinux
 x86_64), not for this machine, so a binary wheel like cryptography's is the
 one AWS will load. The layer is uploaded once per change of the pins, not once
 per function and code change. Usage: python scripts/package_lambda.py
+
+The modules a cold start imports (handlers, powertools, jwcrypto, cryptography, ...)
+ship byte-compiled for Python 3.12: a new Lambda environment (and every new MiniStack
+worker, which unpacks the package into a fresh folder) would otherwise compile them again
+on each cold start. They are compiled as unchecked-hash .pyc, valid whatever the files'
+mtimes after unzipping; the package is always rebuilt as a whole, so sources and byte
+code cannot drift apart. Without a working python3.12 the package is built without them.
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
+import os
 import shutil
 import subprocess
 import sys
@@ -40,7 +49,59 @@ def pip_install(target: Path, *requirements: str) -> None:
     )
 
 
-def build(out: Path) -> None:
+# Run by the Lambda's Python (3.12) with nothing but the package on sys.path: import what
+# a cold start imports, then byte-compile exactly those modules of the package.
+COMPILE_IMPORTED = """
+import importlib.util, os, py_compile, sys
+code, layer, runtime = sys.argv[1:4]
+sys.path[:0] = [layer, code, runtime]
+import app  # every function's handler module
+import id_tokens  # imported by the purchase function at its first call
+roots = (code + os.sep, layer + os.sep)
+count = 0
+for module in list(sys.modules.values()):
+    source = getattr(module, "__file__", None) or ""
+    if source.endswith(".py") and source.startswith(roots):
+        py_compile.compile(source, cfile=importlib.util.cache_from_source(source), doraise=True,
+                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+        count += 1
+print(count)
+"""
+
+
+def lambda_python() -> str | None:
+    """A working python3.12 (the Lambda runtime's version), or None."""
+    candidates = [os.environ.get("PETS_LAMBDA_PYTHON", ""), os.environ.get("PETS_PYTHON312", ""),
+                  shutil.which("python3.12") or "",  # may be a pyenv shim that fails: try it
+                  *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python3.12")))]
+    for candidate in filter(None, candidates):
+        probe = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2])"],
+                               capture_output=True, text=True)
+        if probe.returncode == 0 and probe.stdout.strip() == "(3, 12)":
+            return candidate
+    return None
+
+
+def compile_imported(staging: Path, runtime: Path) -> int:
+    """Byte-compile the package's modules a cold start imports; returns how many."""
+    python = lambda_python()
+    if python is None:
+        print("no working python3.12 found (set PETS_LAMBDA_PYTHON): the package ships "
+              "without byte code, so every cold start compiles its imports")
+        return 0
+    result = subprocess.run(
+        # -I -S: only the package and the runtime's boto3, as in the Lambda; -B: importing
+        # writes no byte code of its own (only py_compile's, explicitly).
+        [python, "-I", "-S", "-B", "-c", COMPILE_IMPORTED, str(staging / "code"),
+         str(staging / "layer" / "python"), str(runtime)],
+        capture_output=True, text=True, env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"byte-compiling the package failed:\n{result.stderr}")
+    return int(result.stdout.strip().splitlines()[-1])
+
+
+def build(out: Path, runtime: Path) -> None:
     staging = out.with_name(out.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     # Lambda puts a layer's python/ folder on sys.path.
@@ -51,6 +112,8 @@ def build(out: Path) -> None:
     (staging / "code").mkdir()
     for source in sorted(HANDLERS.glob("*.py")):
         shutil.copy2(source, staging / "code" / source.name)
+    compiled = compile_imported(staging, runtime)
+    print(f"byte-compiled {compiled} modules a cold start imports (python3.12, unchecked-hash)")
     shutil.rmtree(out, ignore_errors=True)
     staging.rename(out)  # a failed build never leaves a half package behind
 
@@ -61,9 +124,9 @@ def main() -> None:
     parser.add_argument("--runtime-out", type=Path, default=ROOT / "build" / "lambda-runtime",
                         help="where to put the runtime-provided libraries (boto3)")
     args = parser.parse_args()
-    build(args.out)
-    if not (args.runtime_out / "boto3").is_dir():
+    if not (args.runtime_out / "boto3").is_dir():  # first: the byte-compile step imports it
         pip_install(args.runtime_out, *RUNTIME_PROVIDED)
+    build(args.out, args.runtime_out)
     size = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file())
     print(f"Lambda package {args.out.relative_to(ROOT)}: {size / 2**20:.1f} MiB")
 

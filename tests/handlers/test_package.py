@@ -70,3 +70,30 @@ def test_package_holds_the_current_handler_sources():
         built = CODE / source.name
         assert built.read_bytes() == source.read_bytes(), (
             f"{built} is stale: run `make package`")
+
+
+BYTE_CODE_PROBE = """
+import importlib.util, pathlib, sys
+package = pathlib.Path(sys.argv[1])
+compiled = sorted(package.rglob("*.pyc"))
+for pyc in compiled:
+    data = pyc.read_bytes()
+    source = pyc.parent.parent / (pyc.name.split(".")[0] + ".py")
+    assert data[:4] == importlib.util.MAGIC_NUMBER, f"{pyc}: not Python 3.12 byte code"
+    # flags 0b01: hash-based, source not checked (mtimes change when the zip is unpacked)
+    assert int.from_bytes(data[4:8], "little") == 1, f"{pyc}: not unchecked-hash"
+    assert data[8:16] == importlib.util.source_hash(source.read_bytes()), f"{pyc}: stale"
+print(" ".join(str(p.relative_to(package)) for p in compiled))
+"""
+
+
+def test_package_ships_current_byte_code_for_what_a_cold_start_imports():
+    result = subprocess.run([lambda_python(), "-I", "-S", "-B", "-c", BYTE_CODE_PROBE,
+                             str(PACKAGE)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    compiled = set(result.stdout.split())
+    for module in ("code/__pycache__/app.cpython-312.pyc",
+                   "code/__pycache__/id_tokens.cpython-312.pyc",
+                   "layer/python/aws_lambda_powertools/__pycache__/__init__.cpython-312.pyc",
+                   "layer/python/jwcrypto/__pycache__/jwt.cpython-312.pyc"):
+        assert module in compiled, f"{module} missing: run `make package`"
