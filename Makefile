@@ -27,10 +27,11 @@ help:
 	@echo "make bench    time setup, make up, the matrix and API calls (bench/README.md)"
 	@echo "make deploy   pulumi up the STACK (default dev) on real AWS; needs the Pulumi CLI"
 
+# pip installs only uv (its pin from requirements-dev.txt); uv installs the rest.
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check \
-		-r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check "$$(grep '^uv==' requirements-dev.txt)"
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt -c constraints.txt
 	touch $@
 
 # The Lambda package: handlers + their dependencies built for python3.12 x86_64.
@@ -48,8 +49,8 @@ site/vendor/.built: site/package.json site/package-lock.json site/vendor.mjs
 
 site: site/vendor/.built
 
+# `devstack up` installs what it lacks itself (the emulator's venv, the IdP's npm packages).
 up: package site
-	$(PY) -m devstack install --target $(TARGET)
 	$(PY) -m devstack up --target $(TARGET)
 
 down: $(VENV)/.installed
@@ -57,7 +58,8 @@ down: $(VENV)/.installed
 
 # Figures, not tests: prints tables, writes bench/results.json (BENCH_ARGS: see --help).
 bench: package site
-	$(PY) -m devstack install
+	$(PY) -m devstack install --target ministack
+	$(PY) -m devstack install --target localstack
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 unit: package site

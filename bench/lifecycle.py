@@ -36,7 +36,8 @@ def emulator_starts(repeats: int) -> Json:
     starts, stops = [], []
     for _ in range(repeats):
         try:
-            seconds, _ = timed(lambda: emulator.start(name=PROBE_EMULATOR, reuse=False))
+            seconds, _ = timed(lambda: emulator.start(name=PROBE_EMULATOR, reuse=False,
+                                                      engine="ministack"))
             starts.append(seconds)
         finally:
             stops.append(timed(lambda: emulator.stop(PROBE_EMULATOR))[0])
@@ -78,7 +79,7 @@ def apply_samples(repeats: int) -> list[Json]:
     samples = []
     for _ in range(repeats):
         up_seconds, local = timed(lambda: stack.up(**APPLY_NAMES, idp_port=procs.free_port(),
-                                                   outputs_file=None))
+                                                   outputs_file=None, engine="ministack"))
         try:
             assert local.apply is not None
             sample = {"up": up_seconds, "apply": local.apply.seconds, **local.apply.phases,

@@ -45,7 +45,8 @@ def _commit() -> str:
 
 def on_main_stack(args: argparse.Namespace) -> Json:
     """Items 3 and 4 (and --extras) on one stack started for them."""
-    local = stack.up(**MAIN_NAMES, idp_port=procs.free_port(), outputs_file=None)
+    local = stack.up(**MAIN_NAMES, idp_port=procs.free_port(), outputs_file=None,
+                     engine="ministack")
     try:
         admin, buyer = calls.Caller(local, "admin"), calls.Caller(local, "buyer")
         out: Json = {}
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> Json:
     if args.skip_install:
         r["install"] = {"skipped": "--skip-install"}
     else:
-        with common.section("install: fresh .venv, pip cache cold then warm"):
+        with common.section("install: fresh .venv, uv cache cold then warm"):
             r["install"] = setup_cost.measure()
     with common.section(f"emulator start x{args.repeats}"):
         r["emulator"] = lifecycle.emulator_starts(args.repeats)
@@ -127,15 +128,14 @@ def _report_install(i: Json) -> None:
     for kind in ("cold", "warm"):
         x = i[kind]
         if "seconds" in x:
-            rows.append((f"pip cache {kind}", sec(x["seconds"]), sec(x["pip_seconds"]),
+            rows.append((f"uv cache {kind}", sec(x["seconds"]), sec(x["uv_seconds"]),
                          common.mb(x["venv_bytes"]), common.mb(x["cache_bytes"]), "1 run"))
         else:
-            rows.append((f"pip cache {kind}", "-", "-", "-", "-",
+            rows.append((f"uv cache {kind}", "-", "-", "-", "-",
                          x.get("skipped") or x.get("error", "")[:120]))
     table("1. setup: fresh .venv from requirements-dev.txt + constraints.txt",
-          ("install", "total s", "pip s", "venv MB", "cache MB", "note"), rows)
-    if i.get("pip_config"):
-        print(f"  pip sources here: {i['pip_config']}")
+          ("install", "total s", "uv s", "venv MB", "cache MB", "note"), rows)
+    print("  total: python -m venv + pip installs uv + uv installs the pins, as `make` does")
 
 
 def _report_stack(r: Json) -> None:

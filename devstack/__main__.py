@@ -33,8 +33,10 @@ def _up(engine: str | None) -> None:
         classes = [c.name for c in access.USER_CLASSES if matrix.is_member(user.sub, c.members)]
         print(f"  {user.login:<8} {user.sub:<20} {', '.join(classes) or 'no class'}")
     stack_seconds = time.monotonic() - started
-    cannot = [reason for reason in (probes.sigv4_enforced(outputs),
-                                    probes.lambda_runs(outputs, local.target)) if reason]
+    # An unsigned call is 3 ms; only a target that lets it through gets the (cold-start)
+    # Lambda probe, to say why no matrix can be measured there.
+    unsigned = probes.sigv4_enforced(outputs)
+    cannot = [r for r in (unsigned, unsigned and probes.lambda_runs(outputs, local.target)) if r]
     if cannot:
         print("\nAccess matrix not measured: this target cannot show it.")
         for reason in cannot:

@@ -19,7 +19,6 @@ import argparse
 import hashlib
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import requests
 
-from devstack import clients, paths, procs
+from devstack import clients, installer, paths, procs
 from devstack.clients import Target
 from devstack.procs import DevstackError
 
@@ -191,23 +190,17 @@ def _build_venv_if_stale(engine: Engine) -> Path:
             f"Install it or point {engine.python_env} at one."
         )
     shutil.rmtree(venv, ignore_errors=True)
-    _run([python, "-m", "venv", str(venv)], f"create the {engine.name} venv")
-    pip = [str(engine.python()), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    _run([*pip, "-r", str(engine.requirements)], f"install {engine.requirements.name}")
+    venv_python = installer.create_venv(python, venv)
+    installer.install(venv_python, "-r", str(engine.requirements),
+                      what=f"install {engine.requirements.name}")
     for package in engine.local_packages:
         # A copy, so the build leaves nothing (build/, *.egg-info) in the repository.
         staging = venv / "local-packages" / package.name
         shutil.copytree(package, staging, ignore=shutil.ignore_patterns("__pycache__"))
-        _run([*pip, "--no-deps", "--no-build-isolation", str(staging)],
-             f"install {package.relative_to(paths.REPO)}")
+        installer.install(venv_python, "--no-deps", "--no-build-isolation", str(staging),
+                          what=f"install {package.relative_to(paths.REPO)}")
     marker.write_text(digest + "\n")
     return engine.python()
-
-
-def _run(argv: Sequence[str], what: str) -> None:
-    result = subprocess.run(argv, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise DevstackError(f"failed to {what} ({' '.join(argv)}):\n{result.stdout}{result.stderr}")
 
 
 def _healthy(endpoint_url: str, health_path: str) -> bool:

@@ -7,7 +7,6 @@ import json
 import os
 import signal
 import socket
-import subprocess
 import sys
 import time
 import zipfile
@@ -17,7 +16,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from devstack import clients, emulator, paths, procs
+from devstack import clients, emulator, installer, paths, procs
 from devstack.clients import EXTERNAL_ENDPOINT_ENV, Target
 from devstack.procs import DevstackError, PortInUseError, StartupError
 from tests.devstack.conftest import private_name
@@ -105,18 +104,9 @@ def test_lambda_runs_on_the_emulator_venv_with_only_boto3(emulator_target: Targe
 
 
 def test_emulator_venv_holds_exactly_the_pinned_requirements() -> None:
-    frozen = subprocess.run(
-        [str(emulator.ensure_venv()), "-m", "pip", "freeze"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.split()
-    pinned = [
-        line.strip()
-        for line in paths.EMULATOR_REQUIREMENTS.read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    assert sorted(frozen, key=str.lower) == sorted(pinned, key=str.lower)
+    frozen = installer.pins(installer.freeze(emulator.ensure_venv("ministack")))
+    pinned = installer.pins(paths.EMULATOR_REQUIREMENTS.read_text().splitlines())
+    assert frozen == pinned
 
 
 def test_role_credentials_are_passed_and_enforced(emulator_target: Target) -> None:

@@ -1,0 +1,68 @@
+"""Building the harness's venvs with uv (pinned in requirements-dev.txt).
+
+uv sits beside the interpreter running devstack (.venv/bin/uv, installed by `make`). It
+creates a venv and installs a fully pinned requirements file in a few seconds where
+`python -m venv` + pip take about a minute, and its venvs carry no pip: an emulator's
+Lambda handlers see only what the pins list.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from devstack.procs import DevstackError
+
+
+def uv() -> str:
+    beside = Path(sys.executable).parent / "uv"
+    found = str(beside) if beside.is_file() else shutil.which("uv")
+    if not found:
+        raise DevstackError("uv not found beside this Python or on PATH: run `make` (it "
+                            "installs requirements-dev.txt, which pins uv)")
+    return found
+
+
+def _run(argv: Sequence[str], what: str) -> str:
+    result = subprocess.run(list(argv), capture_output=True, text=True)
+    if result.returncode != 0:
+        raise DevstackError(f"failed to {what} ({' '.join(argv)}):\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def create_venv(python: str, venv: Path) -> Path:
+    """A new venv at `venv` for interpreter `python`; returns the venv's python."""
+    _run([uv(), "venv", "--quiet", "--python", python, str(venv)], f"create the venv {venv}")
+    return venv / "bin" / "python"
+
+
+def install(venv_python: Path, *args: str, what: str) -> None:
+    """`uv pip install <args>` into the venv of `venv_python`."""
+    _run([uv(), "pip", "install", "--quiet", "--python", str(venv_python), *args], what)
+
+
+def freeze(venv_python: Path) -> list[str]:
+    """The venv's packages as `name==version` lines (local paths as `name @ file://...`)."""
+    out = _run([uv(), "pip", "freeze", "--python", str(venv_python)], "list the venv")
+    return [line for line in out.splitlines() if line.strip()]
+
+
+def pins(lines: Sequence[str]) -> dict[str, str]:
+    """{canonical name: version or `@ url`} from freeze or requirements lines, so pip's
+    and uv's spellings (`Hypercorn` / `hypercorn`, `a_b` / `a-b`) compare equal."""
+    found = {}
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        name, sep, version = line.partition("==")
+        if not sep:
+            name, _, version = line.partition(" @ ")
+            version = "@ " + version
+        found[canonicalize_name(name.strip())] = version.strip()
+    return found
