@@ -27,11 +27,13 @@ help:
 	@echo "make bench    time setup, make up, the matrix and API calls (bench/README.md)"
 	@echo "make deploy   pulumi up the STACK (default dev) on real AWS; needs the Pulumi CLI"
 
-# pip installs only uv (its pin from requirements-dev.txt); uv installs the rest.
+# pip installs only uv (its pin from requirements-dev.txt); uv installs the rest, compiled to
+# byte code as pip would (machines that set PYTHONDONTWRITEBYTECODE never cache it later).
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check "$$(grep '^uv==' requirements-dev.txt)"
-	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt -c constraints.txt
+	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) \
+		-r requirements-dev.txt -c constraints.txt
 	touch $@
 
 # The Lambda package: handlers + their dependencies built for python3.12 x86_64.

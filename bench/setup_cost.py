@@ -39,7 +39,8 @@ def _install(venv: Path, cache: Path) -> Json:
                     _uv_pin()], cwd=paths.REPO, env=env, check=True, capture_output=True)
     created = time.perf_counter()
     result = subprocess.run(
-        [str(venv / "bin" / "uv"), "pip", "install", "--quiet", "--python", python,
+        [str(venv / "bin" / "uv"), "pip", "install", "--quiet", "--compile-bytecode",
+         "--python", python,
          "-r", "requirements-dev.txt", "-c", "constraints.txt"],
         cwd=paths.REPO, env=env, capture_output=True, text=True)
     finished = time.perf_counter()

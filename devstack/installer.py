@@ -18,6 +18,9 @@ from packaging.utils import canonicalize_name
 
 from devstack.procs import DevstackError
 
+# Part of every emulator venv's digest: a change to how venvs are built rebuilds them.
+RECIPE = "uv venv; uv pip install --compile-bytecode -r <pins>; local packages --no-deps"
+
 
 def uv() -> str:
     beside = Path(sys.executable).parent / "uv"
@@ -43,7 +46,11 @@ def create_venv(python: str, venv: Path) -> Path:
 
 def install(venv_python: Path, *args: str, what: str) -> None:
     """`uv pip install <args>` into the venv of `venv_python`."""
-    _run([uv(), "pip", "install", "--quiet", "--python", str(venv_python), *args], what)
+    # Byte code compiled at install, as pip does: with PYTHONDONTWRITEBYTECODE set (as on
+    # these machines) nothing would ever cache it, and every emulator start and Lambda
+    # worker would compile its imports again.
+    _run([uv(), "pip", "install", "--quiet", "--compile-bytecode", "--python", str(venv_python),
+          *args], what)
 
 
 def freeze(venv_python: Path) -> list[str]:
