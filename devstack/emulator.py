@@ -53,6 +53,9 @@ class Engine:
     environment: Callable[[int, Path], dict[str, str]]
     # Local packages installed (--no-deps) after the pins, e.g. a provider plugin.
     local_packages: tuple[Path, ...] = ()
+    # Seconds a SIGTERM gets before SIGKILL. State is never kept, so a slow graceful
+    # shutdown buys nothing.
+    stop_timeout: float = 10.0
 
     def python(self) -> Path:
         return self.venv / "bin" / "python"
@@ -145,6 +148,8 @@ ENGINES: Mapping[str, Engine] = {
         health_path="/_localstack/health",
         environment=_localstack_env,
         local_packages=(paths.LOCALSTACK_EXT,),
+        # Its graceful shutdown takes 3-4 s (and can hang after a Lambda ran).
+        stop_timeout=1.0,
     ),
 }
 DEFAULT_ENGINE = "ministack"
@@ -276,11 +281,16 @@ def start(
                   pid=proc.pid, engine=chosen.name)
 
 
-def stop(name: str = clients.EMULATOR_NAME, timeout: float = 10.0) -> bool:
+def stop(name: str = clients.EMULATOR_NAME, timeout: float | None = None) -> bool:
     """Stop the emulator and all its Lambda workers; False if none was running.
 
+    timeout: seconds before SIGKILL; default the engine's stop_timeout.
     Never touches an AWS_ENDPOINT_URL endpoint: we did not start it.
     """
+    if timeout is None:
+        managed = procs.running(name)
+        engine = ENGINES.get(managed.info.get("engine", DEFAULT_ENGINE)) if managed else None
+        timeout = engine.stop_timeout if engine else 10.0
     stopped = procs.stop(name, timeout=timeout)
     shutil.rmtree(paths.TMP / name, ignore_errors=True)
     return stopped
