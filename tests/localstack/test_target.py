@@ -68,7 +68,10 @@ def test_apply_fails_on_a_function_the_target_cannot_run(deployed: Deployed) -> 
                                         allow_failed_functions=True)
         assert any(f"function {name}b was created but this target cannot run it" in w
                    for w in accepted.warnings), accepted.warnings
-    finally:  # the session's stack is shared with tests/integration: leave it as applied
+    finally:
+        # The session's stack is shared with tests/integration: undo what can be undone.
+        # LocalStack cannot delete a function in state Failed (InternalError "Unable to find
+        # version manager"), so the two functions stay; their roles go.
         for fn in (name, name + "b"):
             with contextlib.suppress(ClientError):
                 factory("lambda").delete_function(FunctionName=fn)
