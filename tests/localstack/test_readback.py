@@ -66,20 +66,17 @@ def _integration(d: Deployed, r: dict[str, Any]) -> list[str]:
     return found
 
 
-def _method_response(d: Deployed, r: dict[str, Any]) -> list[str]:
-    live = d.client("apigateway").get_method_response(
-        restApiId=r["restApi"], resourceId=r["resourceId"], httpMethod=r["httpMethod"],
-        statusCode=r["statusCode"])
-    return _differ("responseParameters", r.get("responseParameters") or {},
-                   live.get("responseParameters") or {})
+def _response_parameters(operation: str) -> Reader:
+    """A reader for a method's or an integration's response (same keys, same check)."""
 
+    def read(d: Deployed, r: dict[str, Any]) -> list[str]:
+        live = getattr(d.client("apigateway"), operation)(
+            restApiId=r["restApi"], resourceId=r["resourceId"], httpMethod=r["httpMethod"],
+            statusCode=r["statusCode"])
+        return _differ("responseParameters", r.get("responseParameters") or {},
+                       live.get("responseParameters") or {})
 
-def _integration_response(d: Deployed, r: dict[str, Any]) -> list[str]:
-    live = d.client("apigateway").get_integration_response(
-        restApiId=r["restApi"], resourceId=r["resourceId"], httpMethod=r["httpMethod"],
-        statusCode=r["statusCode"])
-    return _differ("responseParameters", r.get("responseParameters") or {},
-                   live.get("responseParameters") or {})
+    return read
 
 
 def _gateway_response(d: Deployed, r: dict[str, Any]) -> list[str]:
@@ -251,8 +248,9 @@ READERS: dict[str, Reader] = {
     "aws:apigateway/resource:Resource": _resource,
     "aws:apigateway/method:Method": _method,
     "aws:apigateway/integration:Integration": _integration,
-    "aws:apigateway/methodResponse:MethodResponse": _method_response,
-    "aws:apigateway/integrationResponse:IntegrationResponse": _integration_response,
+    "aws:apigateway/methodResponse:MethodResponse": _response_parameters("get_method_response"),
+    "aws:apigateway/integrationResponse:IntegrationResponse":
+        _response_parameters("get_integration_response"),
     "aws:apigateway/response:Response": _gateway_response,
     "aws:apigateway/deployment:Deployment": _deployment,
     "aws:apigateway/stage:Stage": _stage,
