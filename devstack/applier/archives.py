@@ -14,11 +14,14 @@ Zip entries get a fixed timestamp so the same files always give the same zip.
 
 Zipping a real handler package (~25 MB, 750 files) takes most of a second, and every
 function of the program ships the same package: `cached_zip_bytes` zips each distinct
-archive once per process (keyed by paths, sizes and mtimes, so an edited file re-zips).
+archive once per process (keyed by paths, sizes and mtimes, so an edited file re-zips), and
+keeps the zip on disk (.devstack/zip-cache) so the next process (`make up` again) reads it
+instead of zipping again (0.34 s for the layer here).
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import tarfile
@@ -29,6 +32,8 @@ from collections.abc import Hashable
 from pathlib import Path
 
 import pulumi
+
+from devstack import paths
 
 _FIXED_ZIP_TIME = (1990, 1, 1, 0, 0, 0)
 # Fastest deflate level: half the CPU of the default for a ~10% larger zip; the zip only
@@ -153,10 +158,15 @@ def fingerprint(item: pulumi.Asset | pulumi.Archive) -> Hashable:
 
 
 class ZipCache:
-    """Thread-safe: concurrent requests for one archive zip it once, the rest wait."""
+    """Thread-safe: concurrent requests for one archive zip it once, the rest wait.
 
-    def __init__(self, max_entries: int = 4) -> None:
+    disk: a folder that keeps the zips between processes, named by their fingerprint's
+    digest; the newest `max_entries` are kept.
+    """
+
+    def __init__(self, max_entries: int = 4, disk: Path | None = None) -> None:
         self._max_entries = max_entries
+        self._disk = disk
         self._lock = threading.Lock()
         self._entries: OrderedDict[Hashable, bytes] = OrderedDict()
         self._building: dict[Hashable, threading.Lock] = {}
@@ -170,7 +180,10 @@ class ZipCache:
                 if key in self._entries:
                     self._entries.move_to_end(key)
                     return self._entries[key]
-            data = zip_bytes(archive)
+            data = self._from_disk(key)
+            if data is None:
+                data = zip_bytes(archive)
+                self._to_disk(key, data)
             with self._lock:
                 self._entries[key] = data
                 while len(self._entries) > self._max_entries:
@@ -179,7 +192,29 @@ class ZipCache:
             return data
 
 
-_ZIP_CACHE = ZipCache()
+    def _file(self, key: Hashable) -> Path | None:
+        if self._disk is None or (isinstance(key, tuple) and key[:1] == ("other",)):
+            return None  # no disk, or a key that only means something in this process
+        return self._disk / (hashlib.sha256(repr(key).encode()).hexdigest() + ".zip")
+
+    def _from_disk(self, key: Hashable) -> bytes | None:
+        file = self._file(key)
+        return file.read_bytes() if file is not None and file.is_file() else None
+
+    def _to_disk(self, key: Hashable, data: bytes) -> None:
+        file = self._file(key)
+        if file is None:
+            return
+        file.parent.mkdir(parents=True, exist_ok=True)
+        partial = file.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        partial.write_bytes(data)
+        partial.replace(file)  # atomic: a reader never sees half a zip
+        kept = sorted(file.parent.glob("*.zip"), key=lambda f: f.stat().st_mtime, reverse=True)
+        for old in kept[self._max_entries:]:
+            old.unlink(missing_ok=True)
+
+
+_ZIP_CACHE = ZipCache(disk=paths.STATE / "zip-cache")
 
 
 def cached_zip_bytes(archive: pulumi.Archive) -> bytes:

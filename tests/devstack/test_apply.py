@@ -200,6 +200,24 @@ def test_zip_cache_rezips_when_a_file_changes(tmp_path: Path) -> None:
     assert b"changed" in zipfile.ZipFile(io.BytesIO(second)).read("lib/helper.py")
 
 
+def test_zip_cache_keeps_zips_on_disk_for_the_next_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = write_handler(tmp_path / "code")
+    disk = tmp_path / "zip-cache"
+    first = archives.ZipCache(disk=disk).zip(pulumi.FileArchive(str(folder)))
+    assert len(list(disk.glob("*.zip"))) == 1
+
+    def no_zipping(archive: pulumi.Archive) -> bytes:
+        raise AssertionError("zipped again although the disk cache holds this archive")
+
+    monkeypatch.setattr(archives, "zip_bytes", no_zipping)
+    assert archives.ZipCache(disk=disk).zip(pulumi.FileArchive(str(folder))) == first
+    (folder / "lib" / "helper.py").write_text(HELPER + "# changed\n")  # another fingerprint
+    with pytest.raises(AssertionError, match="zipped again"):
+        archives.ZipCache(disk=disk).zip(pulumi.FileArchive(str(folder)))
+
+
 # -- no emulator: what the mocks accept --------------------------------------------------
 
 
