@@ -199,7 +199,12 @@ class ZipCache:
 
     def _from_disk(self, key: Hashable) -> bytes | None:
         file = self._file(key)
-        return file.read_bytes() if file is not None and file.is_file() else None
+        if file is None:
+            return None
+        try:
+            return file.read_bytes()
+        except FileNotFoundError:  # never made, or pruned by another process just now
+            return None
 
     def _to_disk(self, key: Hashable, data: bytes) -> None:
         file = self._file(key)
@@ -209,8 +214,17 @@ class ZipCache:
         partial = file.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
         partial.write_bytes(data)
         partial.replace(file)  # atomic: a reader never sees half a zip
-        kept = sorted(file.parent.glob("*.zip"), key=lambda f: f.stat().st_mtime, reverse=True)
-        for old in kept[self._max_entries:]:
+        self._prune(file.parent)
+
+    def _prune(self, folder: Path) -> None:
+        """Keep the newest max_entries zips; other processes may prune at the same time."""
+        dated = []
+        for zipped in folder.glob("*.zip"):
+            try:
+                dated.append((zipped.stat().st_mtime, zipped))
+            except FileNotFoundError:
+                continue
+        for _, old in sorted(dated, reverse=True)[self._max_entries:]:
             old.unlink(missing_ok=True)
 
 
