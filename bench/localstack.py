@@ -15,7 +15,7 @@ import subprocess
 import time
 
 from bench.common import Json, spread
-from devstack import clients, emulator, paths, procs
+from devstack import clients, emulator, identity, paths, procs
 from devstack.apply import ApplyError, apply_program
 
 NAME = "bench-localstack"
@@ -44,7 +44,7 @@ def measure(ministack: Json, repeats: int) -> Json:
             try:
                 result = apply_program(
                     paths.REPO, "local", lambda s, t=target: clients.client(s, target=t),
-                    {"oidcIssuer": f"https://{procs.LOOPBACK}:9443",
+                    {"oidcIssuer": f"https://{procs.LOOPBACK}:{identity.DEFAULT_PORT}",
                      "stsEndpoint": target.endpoint_url},
                     allow_failed_functions=True)
             finally:

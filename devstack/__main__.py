@@ -35,8 +35,11 @@ def _up(engine: str | None) -> None:
     stack_seconds = time.monotonic() - started
     # An unsigned call is 3 ms; only a target that lets it through gets the (cold-start)
     # Lambda probe, to say why no matrix can be measured there.
-    unsigned = probes.sigv4_enforced(outputs)
-    cannot = [r for r in (unsigned, unsigned and probes.lambda_runs(outputs, local.target)) if r]
+    cannot: list[str] = []
+    if unenforced := probes.sigv4_enforced(outputs):
+        cannot = [unenforced]
+        if no_lambda := probes.lambda_runs(outputs, local.target):
+            cannot.append(no_lambda)
     if cannot:
         print("\nAccess matrix not measured: this target cannot show it.")
         for reason in cannot:

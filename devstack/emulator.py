@@ -195,14 +195,14 @@ def _build_venv_if_stale(engine: Engine) -> Path:
             f"Install it or point {engine.python_env} at one."
         )
     shutil.rmtree(venv, ignore_errors=True)
-    venv_python = installer.create_venv(python, venv)
-    installer.install(venv_python, "-r", str(engine.requirements),
+    new_python = installer.create_venv(python, venv)
+    installer.install(new_python, "-r", str(engine.requirements),
                       what=f"install {engine.requirements.name}")
     for package in engine.local_packages:
         # A copy, so the build leaves nothing (build/, *.egg-info) in the repository.
         staging = venv / "local-packages" / package.name
         shutil.copytree(package, staging, ignore=shutil.ignore_patterns("__pycache__"))
-        installer.install(venv_python, "--no-deps", "--no-build-isolation", str(staging),
+        installer.install(new_python, "--no-deps", "--no-build-isolation", str(staging),
                           what=f"install {package.relative_to(paths.REPO)}")
     marker.write_text(digest + "\n")
     return engine.python()

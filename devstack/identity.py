@@ -324,8 +324,7 @@ def start(
         "ca_file": ca_file,
     }
     proc = procs.spawn(name, [node, "server.mjs"], env=env, info=info, cwd=paths.IDP_SOURCE)
-    procs.wait_ready(name, proc, lambda: _discovery_ok(issuer, ca_file or True), timeout)
-    return Idp(
+    idp = Idp(
         issuer=issuer,
         port=port,
         client_id=client_id,
@@ -334,6 +333,8 @@ def start(
         pid=proc.pid,
         ca_file=ca_file,
     )
+    procs.wait_ready(name, proc, lambda: _discovery_ok(issuer, idp.verify), timeout)
+    return idp
 
 
 def stop(name: str = NAME, timeout: float = 5.0) -> bool:

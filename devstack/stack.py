@@ -78,8 +78,11 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = identity.N
     _require_built()
     down(emulator_name=emulator_name, idp_name=idp_name, outputs_file=outputs_file)
     target = emulator.start(name=emulator_name, reuse=False, engine=engine)
-    # MiniStack takes an http issuer; AWS and LocalStack register only https OIDC providers.
-    tls = target.engine != "ministack"
+    # MiniStack takes an http issuer and runs every function. AWS and LocalStack register
+    # only https OIDC providers, and LocalStack without Docker stores functions but cannot
+    # run them: the apply goes on and says so (what needs a running function is probed).
+    ministack = target.engine == "ministack"
+    tls = not ministack
     try:
         port = idp_port or int(os.environ.get(identity.PORT_ENV) or identity.DEFAULT_PORT)
         procs.check_port_free(port, "identity provider")
@@ -88,9 +91,7 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = identity.N
         result = apply_program(
             paths.REPO, STACK, lambda service: clients.client(service, target=target),
             {"oidcIssuer": issuer, "stsEndpoint": target.endpoint_url},
-            # LocalStack without Docker stores functions but cannot run them: the apply
-            # goes on and says so; what needs a running function is probed later.
-            allow_failed_functions=target.engine != "ministack",
+            allow_failed_functions=not ministack,
         )
         site = result.outputs["siteUrl"]
         idp = identity.start(port, name=idp_name, reuse=False, tls=tls,

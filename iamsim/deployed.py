@@ -25,6 +25,11 @@ def _document(value: str | Mapping[str, Any]) -> Document:
     return dict(value)
 
 
+def _trust_policy(iam: Any, role_name: str) -> Document:
+    # list_roles may omit the trust policy; get_role always carries it.
+    return _document(iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"])
+
+
 def _inline_policies(iam: Any, role_name: str) -> tuple[Document, ...]:
     names = [n for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name)
              for n in page["PolicyNames"]]
@@ -69,16 +74,11 @@ def read_deployed(stack: str, config: Mapping[str, str], outputs: Mapping[str, A
         if arn not in by_arn:
             raise UnsupportedProgram(f"output roles.{user_class} = {arn} is not deployed")
         name = by_arn[arn]["RoleName"]
-        # list_roles may omit the trust policy; get_role always carries it.
-        trust = iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"]
-        class_roles[user_class] = ClassRole(user_class, name, arn, _document(trust),
+        class_roles[user_class] = ClassRole(user_class, name, arn, _trust_policy(iam, name),
                                             _inline_policies(iam, name))
-    other_roles = tuple(
-        OtherRole(r["RoleName"], r["Arn"],
-                  _document(iam.get_role(RoleName=r["RoleName"])["Role"]
-                            ["AssumeRolePolicyDocument"]))
-        for r in roles if r["Arn"] not in set(class_arns.values())
-    )
+    class_role_arns = set(class_arns.values())
+    other_roles = tuple(OtherRole(r["RoleName"], r["Arn"], _trust_policy(iam, r["RoleName"]))
+                        for r in roles if r["Arn"] not in class_role_arns)
     return Synthesized(
         stack=stack,
         settings=settings,

@@ -93,8 +93,7 @@ def create_function(req: CreateRequest) -> Created:
     # The provider waits for Active before it reports the function created; dependents
     # (integrations, permissions) need only its name and ARN, so the wait is deferred to
     # the end of the apply, which still returns only with every function invocable.
-    state = fn.get("State")
-    req.defer(lambda: _wait_active(req, name, state))
+    req.defer(lambda: _wait_active(req, name, fn))
     reserved = req.get("reservedConcurrentExecutions", _NO_RESERVATION)
     if reserved != _NO_RESERVATION:
         lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=reserved)
@@ -127,15 +126,15 @@ def create_function(req: CreateRequest) -> Created:
     )
 
 
-def _wait_active(req: CreateRequest, name: str, state: str | None) -> None:
+def _wait_active(req: CreateRequest, name: str, config: dict[str, Any]) -> None:
+    """config: CreateFunction's answer; polled again while the function is Pending."""
     deadline = time.monotonic() + _ACTIVE_WAIT_SECONDS
-    while state == "Pending":
+    while config.get("State") == "Pending":
         if time.monotonic() > deadline:
             raise req.fail(f"function {name} still Pending after {_ACTIVE_WAIT_SECONDS:.0f} s")
         time.sleep(_POLL_SECONDS)
-        state = req.client("lambda").get_function_configuration(FunctionName=name).get("State")
-    if state == "Failed":
         config = req.client("lambda").get_function_configuration(FunctionName=name)
+    if config.get("State") == "Failed":
         reason = f"state Failed: {config.get('StateReason') or 'no reason given'}"
         if not req.allow_failed_functions:
             raise req.fail(f"function {name} is in {reason}")
