@@ -14,16 +14,27 @@ expectations and the integration suite's expected matrix.
   from claims of the OIDC ID token that IAM can condition on. A stack may
   override membership (Pulumi.<stack>.yaml, `pets:userClasses`), never the
   routes a class may call.
+- A class that may call a route which manages the shop (anything but reading
+  and buying) is recognised only by an explicit grant: exact subjects, or a
+  session tag the identity provider asserts from a grant. A `sub` pattern
+  covers every account of a connection, and anyone can sign up to one.
+- TOKEN_KINDS: the ID tokens anyone can obtain (a self-registered user, a
+  social login, a granted staff member, tokens for another client or from
+  another issuer), and which class each becomes under a stack's membership
+  (ACCESS.md's "who becomes which class"; the offline IAM engine checks it).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+# The session tag an identity provider sets from a grant (Auth0: a role, turned into the
+# token's https://aws.amazon.com/tags claim by auth0/post-login.js); its value is a class name.
+GRANT_TAG_KEY = "pets-class"
 _PATH = re.compile(r"^(/([A-Za-z0-9._-]+|\{[A-Za-z][A-Za-z0-9]*\}))+$")
 
 
@@ -37,6 +48,9 @@ class Route:
     table_actions: tuple[str, ...]  # DynamoDB actions its execution role gets
     public: bool = False
     summary: str = ""
+    # Changes the shop (anything but reading and buying). True unless a route says otherwise,
+    # so a new route needs an explicit grant until someone decides strangers may call it.
+    manages_shop: bool = True
 
     def __post_init__(self) -> None:
         if self.method not in _METHODS:
@@ -87,6 +101,28 @@ class Membership:
                 raise ValueError(f"sub pattern {pattern!r} would admit everyone")
         object.__setattr__(self, "session_tags", MappingProxyType(dict(self.session_tags)))
 
+    @property
+    def open_patterns(self) -> tuple[str, ...]:
+        """Sub patterns with a wildcard: they admit accounts nobody granted anything to."""
+        return tuple(p for p in self.sub_patterns if "*" in p or "?" in p)
+
+    def admits(self, claims: TokenClaims) -> bool:
+        """Whether STS would let a token with these claims assume the class's role.
+
+        Mirrors components/policies.trust_policy: every rule requires our issuer and client;
+        a token that carries session tags also needs sts:TagSession, which only the
+        session-tag rule grants, so such a token is judged by its tags alone.
+        """
+        if not (claims.own_issuer and claims.own_client):
+            return False
+        if claims.session_tags:
+            return bool(self.session_tags) and all(
+                claims.session_tags.get(k) == v for k, v in self.session_tags.items()
+            )
+        return claims.sub in self.subjects or any(
+            string_like(p, claims.sub) for p in self.sub_patterns
+        )
+
 
 @dataclass(frozen=True)
 class UserClass:
@@ -102,13 +138,50 @@ class UserClass:
             raise ValueError(f"user class {self.name!r}: use a lowercase word")
         if any(route.public for route in self.routes):
             raise ValueError(f"user class {self.name}: public routes need no grant")
+        if self.manages_shop and self.members.open_patterns:
+            managing = ", ".join(r.id for r in self.routes if r.manages_shop)
+            raise ValueError(
+                f"user class {self.name} may call {managing}, which manage the shop, so its "
+                f"members need an explicit grant; sub pattern(s) "
+                f"{', '.join(self.members.open_patterns)} admit every account of a connection, "
+                "and anyone can sign up to one (Auth0 gives every database user `auth0|...`). "
+                "Use subjects (exact subs) or sessionTags (a class claim the identity provider "
+                "asserts from a grant)"
+            )
+
+    @property
+    def manages_shop(self) -> bool:
+        return any(route.manages_shop for route in self.routes)
 
     def may_call(self, route: Route) -> bool:
         return route in self.routes
 
 
+@dataclass(frozen=True)
+class TokenClaims:
+    """An ID token, as far as an IAM trust policy can see it."""
+
+    label: str
+    sub: str
+    own_issuer: bool = True  # issued by the stack's OIDC provider
+    own_client: bool = True  # `aud` is the stack's client id
+    session_tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "session_tags", MappingProxyType(dict(self.session_tags)))
+
+
+def string_like(pattern: str, value: str) -> bool:
+    """IAM StringLike: case-sensitive, `*` any run of characters (also none), `?` one character.
+
+    Not fnmatch: fnmatch also treats `[...]` as a character class, IAM does not.
+    """
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, flags=re.DOTALL) is not None
+
+
 LIST_PETS = Route(
-    "GET", "/pets", "list_pets", ("dynamodb:Scan",), summary="list all pets"
+    "GET", "/pets", "list_pets", ("dynamodb:Scan",), summary="list all pets", manages_shop=False
 )
 ADD_PET = Route(
     "POST", "/pets", "add_pet", ("dynamodb:PutItem",), summary="add one pet"
@@ -126,6 +199,7 @@ PURCHASE_PET = Route(
     "purchase_pet",
     ("dynamodb:UpdateItem", "dynamodb:GetItem"),  # GetItem tells 404 from 409
     summary="buy one pet as the user of the X-Id-Token ID token",
+    manages_shop=False,  # strangers buying is the business
 )
 
 ROUTES: tuple[Route, ...] = (LIST_PETS, ADD_PET, REMOVE_PET, PURCHASE_PET)
@@ -145,8 +219,8 @@ SOCIAL_SUB_PATTERNS = (
 ADMIN = UserClass(
     "admin",
     routes=(LIST_PETS, ADD_PET, REMOVE_PET),  # not purchase: admins run the shop
-    members=Membership(sub_patterns=("auth0|*",)),
-    description="database-connection users manage the pets",
+    members=Membership(session_tags={GRANT_TAG_KEY: "admin"}),
+    description="staff granted the admin class by the identity provider manage the pets",
 )
 BUYER = UserClass(
     "buyer",
@@ -170,6 +244,39 @@ def access_matrix(
 ) -> dict[str, dict[str, bool]]:
     """{class: {route id: allowed}} for every class and every route."""
     return {c.name: {r.id: r.public or c.may_call(r) for r in routes} for c in classes}
+
+
+# Tokens anyone can obtain, besides a granted one (see token_kinds).
+SELF_REGISTERED = TokenClaims("self-registered database user", "auth0|6650f1e2c3a4b5d6e7f80912")
+SOCIAL_LOGIN = TokenClaims("social-login user", "google-oauth2|104857600123456789012")
+STAFF_SUB = "auth0|staff-member"  # a database user, as staff are, who holds a grant
+
+
+def granted_token(user_class: UserClass, **kwargs: bool) -> TokenClaims:
+    """A token of someone the identity provider granted this class (tags or a listed sub)."""
+    members = user_class.members
+    sub = members.subjects[0] if members.subjects and not members.session_tags else STAFF_SUB
+    return TokenClaims(f"{user_class.name} by grant", sub, session_tags=members.session_tags,
+                       **kwargs)
+
+
+def token_kinds(classes: tuple[UserClass, ...] = USER_CLASSES) -> tuple[TokenClaims, ...]:
+    """The tokens a review asks about: what a stranger can get, and a grant misused."""
+    granted = [c for c in classes if c.members.subjects or c.members.session_tags]
+    kinds = [SELF_REGISTERED, SOCIAL_LOGIN, *(granted_token(c) for c in granted)]
+    kinds.append(TokenClaims("token for another client", SOCIAL_LOGIN.sub, own_client=False))
+    kinds.append(TokenClaims("token from another issuer", SOCIAL_LOGIN.sub, own_issuer=False))
+    for c in granted:
+        kinds.append(replace(granted_token(c, own_client=False),
+                             label=f"{c.name} grant, wrong audience"))
+        kinds.append(replace(granted_token(c, own_issuer=False),
+                             label=f"{c.name} grant, another issuer"))
+    return tuple(kinds)
+
+
+def classes_of(claims: TokenClaims, classes: tuple[UserClass, ...] = USER_CLASSES) -> list[str]:
+    """The classes whose role a token may assume, by the membership rules."""
+    return [c.name for c in classes if c.members.admits(claims)]
 
 
 def _check_model() -> None:

@@ -32,8 +32,14 @@ _KNOWN_KEYS = frozenset(
         "lambdaPackage",
         "siteCdn",
         "stsEndpoint",
+        "auth0Tenant",
+        "idTokenLifetimeSeconds",
+        "refreshTokenLifetimeSeconds",
     }
 )
+# Seconds. Auth0 takes ID token lifetimes up to 30 days; a shop's login needs far less.
+_ID_TOKEN_LIFETIME = (20, 86400)
+_REFRESH_TOKEN_LIFETIME = (60, 30 * 86400)
 # CloudWatch Logs accepts only these retention periods.
 _RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
@@ -61,7 +67,9 @@ class Throttle:
 class Settings:
     stack: str
     oidc_issuer: str
-    oidc_client_id: str
+    # None when the stack manages its Auth0 tenant: the application's client id is then an
+    # output of the auth0.Client the program declares.
+    oidc_client_id: str | None
     user_classes: tuple[access.UserClass, ...]
     stage: str = "v1"
     oidc_thumbprints: tuple[str, ...] = ()
@@ -75,6 +83,11 @@ class Settings:
     site_cdn: bool = True
     # Where the browser calls STS; None: the region's public endpoint.
     sts_endpoint: str | None = None
+    # The Auth0 tenant's domain (`pets-example.eu.auth0.com`) when the program declares the
+    # identity provider's application, connection, roles and Action; None: configured by hand.
+    auth0_tenant: str | None = None
+    id_token_lifetime_seconds: int = 3600
+    refresh_token_lifetime_seconds: int = 8 * 3600
 
     @property
     def prefix(self) -> str:
@@ -174,11 +187,16 @@ def _user_classes(value: str | None) -> tuple[access.UserClass, ...]:
     if unknown:
         raise ConfigError(f"{key}: unknown user class(es) {sorted(unknown)}; the classes "
                           f"are {sorted(known)} (add classes in access.py, not in config)")
-    return tuple(
-        replace(c, members=_membership(f"{key}.{c.name}", overrides[c.name]))
-        if c.name in overrides else c
-        for c in access.USER_CLASSES
-    )
+    classes = []
+    for c in access.USER_CLASSES:
+        if c.name in overrides:
+            members = _membership(f"{key}.{c.name}", overrides[c.name])
+            try:
+                c = replace(c, members=members)
+            except ValueError as err:  # the model's own check: e.g. a managing class by pattern
+                raise ConfigError(f"{key}.{c.name}: {err}") from None
+        classes.append(c)
+    return tuple(classes)
 
 
 def _retention(value: str | None) -> int:
@@ -242,6 +260,38 @@ def _origin(value: str | None) -> str:
     return value.rstrip("/")
 
 
+def _seconds(name: str, value: str | None, default: int, bounds: tuple[int, int]) -> int:
+    if value is None:
+        return default
+    low, high = bounds
+    try:
+        seconds = int(value)
+    except ValueError:
+        seconds = -1
+    if not low <= seconds <= high:
+        raise ConfigError(f"{_key(name)}: {value!r} must be a whole number of seconds "
+                          f"from {low} to {high}")
+    return seconds
+
+
+_TENANT = re.compile(r"[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+")
+
+
+def _auth0_tenant(value: str | None, ours: Mapping[str, str]) -> str | None:
+    """A managed tenant fixes the issuer and the client: they must not be set by hand too."""
+    if value is None:
+        return None
+    key = _key("auth0Tenant")
+    if not _TENANT.fullmatch(value):
+        raise ConfigError(f"{key}: {value!r} must be the tenant's domain, e.g. "
+                          "pets-example.eu.auth0.com (no scheme, no path)")
+    both = [_key(k) for k in ("oidcIssuer", "oidcClientId") if ours.get(k) is not None]
+    if both:
+        raise ConfigError(f"{key} is set, so the issuer (https://{value}/) and the client id "
+                          f"come from the Auth0 resources the program declares: remove {both}")
+    return value
+
+
 def parse_settings(stack: str, raw: Mapping[str, str]) -> Settings:
     """Settings from raw config values keyed `pets:<name>` (objects as JSON text)."""
     ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
@@ -256,10 +306,18 @@ def parse_settings(stack: str, raw: Mapping[str, str]) -> Settings:
         )
         if not all(re.fullmatch(r"[0-9a-fA-F]{40}", t) for t in thumbprints):
             raise ConfigError(f"{_key('oidcThumbprints')}: each must be 40 hex digits (SHA-1)")
+    tenant = _auth0_tenant(ours.get("auth0Tenant"), ours)
     return Settings(
         stack=stack,
-        oidc_issuer=_issuer(ours.get("oidcIssuer")),
-        oidc_client_id=_client_id(ours.get("oidcClientId")),
+        oidc_issuer=f"https://{tenant}/" if tenant else _issuer(ours.get("oidcIssuer")),
+        oidc_client_id=None if tenant else _client_id(ours.get("oidcClientId")),
+        auth0_tenant=tenant,
+        id_token_lifetime_seconds=_seconds(
+            "idTokenLifetimeSeconds", ours.get("idTokenLifetimeSeconds"),
+            Settings.id_token_lifetime_seconds, _ID_TOKEN_LIFETIME),
+        refresh_token_lifetime_seconds=_seconds(
+            "refreshTokenLifetimeSeconds", ours.get("refreshTokenLifetimeSeconds"),
+            Settings.refresh_token_lifetime_seconds, _REFRESH_TOKEN_LIFETIME),
         oidc_thumbprints=thumbprints,
         stage=_stage(ours.get("stage")),
         user_classes=_user_classes(ours.get("userClasses")),
