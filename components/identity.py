@@ -21,7 +21,7 @@ class UserClassRoleArgs:
     role_name: str
     provider_arn: pulumi.Input[str]
     issuer: str
-    client_id: str
+    client_id: pulumi.Input[str]
     execution_arn: pulumi.Input[str]
     stage: str
 
@@ -41,9 +41,9 @@ class UserClassRole(pulumi.ComponentResource):
             name=args.role_name,
             description=f"pets {user_class.name}: {user_class.description}",
             max_session_duration=SESSION_SECONDS,
-            assume_role_policy=pulumi.Output.from_input(args.provider_arn).apply(
-                lambda arn: json.dumps(policies.trust_policy(
-                    arn, args.issuer, args.client_id, user_class.members
+            assume_role_policy=pulumi.Output.all(args.provider_arn, args.client_id).apply(
+                lambda v: json.dumps(policies.trust_policy(
+                    v[0], args.issuer, v[1], user_class.members
                 ))
             ),
             tags={"pets:userClass": user_class.name},
@@ -69,7 +69,7 @@ class UserClassRole(pulumi.ComponentResource):
 class UserIdentityArgs:
     name_prefix: str
     issuer: str
-    client_id: str
+    client_id: pulumi.Input[str]  # an output of the Auth0 application when it is managed
     user_classes: Sequence[access.UserClass]
     execution_arn: pulumi.Input[str]
     stage: str

@@ -74,7 +74,9 @@ def grant_role_name(prefix: str, user_class: access.UserClass) -> str:
     return f"{prefix}-{user_class.name}"
 
 
-def class_grants(prefix: str, user_classes: Sequence[access.UserClass]) -> dict[str, dict[str, str]]:
+def class_grants(
+    prefix: str, user_classes: Sequence[access.UserClass]
+) -> dict[str, dict[str, str]]:
     """{provider role name: session tags it grants}, for every class recognised by tags.
 
     The post-login Action (auth0/post-login.js, secret CLASS_GRANTS) turns a user's roles

@@ -18,7 +18,8 @@ from components.function import (
     lambda_package,
 )
 from components.identity import UserIdentity, UserIdentityArgs
-from components.site import PetsSite, PetsSiteArgs
+from components.oidc_client import ClientRegistration, class_grants, registration_for
+from components.site import PetsSite, PetsSiteArgs, SiteContentArgs
 from components.table import PetsTable, PetsTableArgs
 
 
@@ -30,6 +31,8 @@ class PetsApp:
     api: PetsApi
     identity: UserIdentity
     site: PetsSite
+    client_id: pulumi.Output[str]
+    registration: pulumi.Output[ClientRegistration]
 
     def outputs(self) -> dict[str, pulumi.Input[object]]:
         """What users and the local harness read from the stack."""
@@ -40,7 +43,10 @@ class PetsApp:
             "region": aws.get_region_output().region,
             "roles": {name: role.arn for name, role in self.identity.roles.items()},
             "oidcIssuer": self.settings.oidc_issuer,
-            "oidcClientId": self.settings.oidc_client_id,
+            "oidcClientId": self.client_id,
+            # What the identity provider must know about the site (the local one registers it).
+            "oidcClient": self.registration.apply(lambda r: r.to_output()),
+            "classGrants": class_grants(self.settings.prefix, self.settings.user_classes),
             "tableName": self.table.name,
             "siteUrl": self.site.url,
         }
@@ -48,6 +54,14 @@ class PetsApp:
 
 def build(settings: Settings) -> PetsApp:
     prefix = settings.prefix
+    # The site's URL first: the identity provider's registration and client id come from it.
+    site = PetsSite(f"{prefix}-site", PetsSiteArgs(name_prefix=prefix, cdn=settings.site_cdn))
+    registration = site.url.apply(lambda url: registration_for(
+        url,
+        id_token_lifetime_seconds=settings.id_token_lifetime_seconds,
+        refresh_token_lifetime_seconds=settings.refresh_token_lifetime_seconds,
+    ))
+    client_id = _client_id(settings, registration)
     table = PetsTable(prefix, PetsTableArgs(table_name=f"{prefix}-pets"))
     package = lambda_package(settings.lambda_package)
     dependencies = DependencyLayer(
@@ -56,7 +70,7 @@ def build(settings: Settings) -> PetsApp:
     environment = {
         "TABLE_NAME": table.name,
         "OIDC_ISSUER": settings.oidc_issuer,
-        "OIDC_CLIENT_ID": settings.oidc_client_id,
+        "OIDC_CLIENT_ID": client_id,
         "CORS_ALLOW_ORIGIN": settings.cors_allow_origin,
         "POWERTOOLS_SERVICE_NAME": "pets",
     }
@@ -96,26 +110,29 @@ def build(settings: Settings) -> PetsApp:
         UserIdentityArgs(
             name_prefix=prefix,
             issuer=settings.oidc_issuer,
-            client_id=settings.oidc_client_id,
+            client_id=client_id,
             user_classes=settings.user_classes,
             execution_arn=api.execution_arn,
             stage=settings.stage,
             thumbprints=settings.oidc_thumbprints,
         ),
     )
-    region = aws.get_region_output().region
-    site = PetsSite(
-        f"{prefix}-site",
-        PetsSiteArgs(
-            name_prefix=prefix,
-            region=region,
-            api_url=api.invoke_url,
-            issuer=settings.oidc_issuer,
-            client_id=settings.oidc_client_id,
-            user_classes=settings.user_classes,
-            role_arns={name: role.arn for name, role in identity.roles.items()},
-            sts_endpoint=settings.sts_endpoint,
-            cdn=settings.site_cdn,
-        ),
-    )
-    return PetsApp(settings, table, functions, api, identity, site)
+    site.publish(SiteContentArgs(
+        region=aws.get_region_output().region,
+        api_url=api.invoke_url,
+        issuer=settings.oidc_issuer,
+        client_id=client_id,
+        user_classes=settings.user_classes,
+        role_arns={name: role.arn for name, role in identity.roles.items()},
+        sts_endpoint=settings.sts_endpoint,
+    ))
+    return PetsApp(settings, table, functions, api, identity, site, client_id, registration)
+
+
+def _client_id(
+    settings: Settings, registration: pulumi.Output[ClientRegistration]
+) -> pulumi.Output[str]:
+    """The browser app's client id: the managed Auth0 application's, else the stack's config."""
+    if settings.oidc_client_id is not None:
+        return pulumi.Output.from_input(settings.oidc_client_id)
+    raise NotImplementedError("managed Auth0 tenant: wired in the next commit")

@@ -28,7 +28,7 @@ import pulumi
 import pulumi_aws as aws
 
 import access
-from components import policies
+from components import oidc_client, policies
 
 SITE_DIR = Path(__file__).resolve().parent.parent / "site"
 INDEX = "index.html"
@@ -129,14 +129,15 @@ def site_url(host: str, *, https: bool) -> str:
 def class_rules(user_classes: Sequence[access.UserClass]) -> dict[str, dict[str, list[str]]]:
     """What the app needs to know about each class, in the model's order.
 
-    subPatterns/subjects: the trust policy's sub rules, so the app can pick the
-    role to ask for (the trust policy is what enforces). routes: the route ids
+    subPatterns/subjects/sessionTags: the trust policy's rules, so the app can pick
+    the role to ask for (the trust policy is what enforces). routes: the route ids
     the class may call, so the app offers only those controls.
     """
     return {
         c.name: {
             "subPatterns": list(c.members.sub_patterns),
             "subjects": list(c.members.subjects),
+            "sessionTags": dict(c.members.session_tags),
             "routes": [r.id for r in c.routes],
         }
         for c in user_classes
@@ -152,6 +153,7 @@ def app_config(
     sts_endpoint: str,
     roles: Mapping[str, str],
     user_classes: Sequence[access.UserClass],
+    scope: str = oidc_client.SCOPE,
 ) -> dict[str, Any]:
     """The content of config.json (the browser app's only input besides the user)."""
     return {
@@ -159,6 +161,7 @@ def app_config(
         "apiUrl": api_url.rstrip("/"),
         "issuer": issuer,
         "clientId": client_id,
+        "scope": scope,
         "stsEndpoint": sts_endpoint,
         "roles": dict(roles),
         "classes": class_rules(user_classes),
@@ -167,19 +170,34 @@ def app_config(
 
 @dataclass
 class PetsSiteArgs:
+    """Where the app is hosted; known before anything the app talks to exists."""
+
     name_prefix: str  # the stack prefix; the bucket is `{name_prefix}-site-{accountId}`
-    region: pulumi.Input[str]
-    api_url: pulumi.Input[str]
-    issuer: str
-    client_id: str
-    user_classes: Sequence[access.UserClass]
-    role_arns: Mapping[str, pulumi.Input[str]]  # by class name
-    sts_endpoint: str | None = None  # None: the region's public endpoint
     cdn: bool = True
     site_dir: Path = field(default_factory=lambda: SITE_DIR)
 
 
+@dataclass
+class SiteContentArgs:
+    """What config.json tells the app: decided after the site's URL is known (the identity
+    provider's application registers that URL, and its client id goes into config.json)."""
+
+    region: pulumi.Input[str]
+    api_url: pulumi.Input[str]
+    issuer: str
+    client_id: pulumi.Input[str]  # an output of the Auth0 application when it is managed
+    user_classes: Sequence[access.UserClass]
+    role_arns: Mapping[str, pulumi.Input[str]]  # by class name
+    sts_endpoint: str | None = None  # None: the region's public endpoint
+
+
 class PetsSite(pulumi.ComponentResource):
+    """The hosting (bucket, website, CDN: the URL) in the constructor, the files in `publish`.
+
+    Two steps, so that nothing depends on itself: the URL feeds the identity provider's
+    registration, whose client id feeds config.json.
+    """
+
     bucket: aws.s3.Bucket
     website: aws.s3.BucketWebsiteConfiguration
     objects: dict[str, aws.s3.BucketObjectv2]  # by key, config.json included
@@ -188,10 +206,9 @@ class PetsSite(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PetsSiteArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("pets:index:PetsSite", name, None, opts)
+        self._name = name
         child = pulumi.ResourceOptions(parent=self)
-        files = site_files(args.site_dir)
-        if set(args.role_arns) != {c.name for c in args.user_classes}:
-            raise ValueError(f"{name}: need one role per user class, got {sorted(args.role_arns)}")
+        self._files = files = site_files(args.site_dir)
 
         account = aws.get_caller_identity_output()
         self.bucket = aws.s3.Bucket(
@@ -234,6 +251,19 @@ class PetsSite(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_access, ownership]),
         )
 
+        self.distribution = self._cdn(name, self.website.website_endpoint) if args.cdn else None
+        if self.distribution is not None:
+            self.url = self.distribution.domain_name.apply(lambda d: site_url(d, https=True))
+        else:
+            self.url = self.website.website_endpoint.apply(lambda e: site_url(e, https=False))
+        self.objects = {}
+
+    def publish(self, args: SiteContentArgs) -> None:
+        """Uploads the app's files and its generated config.json; call once, last."""
+        name, files, bucket = self._name, self._files, self.bucket.bucket
+        child = pulumi.ResourceOptions(parent=self)
+        if set(args.role_arns) != {c.name for c in args.user_classes}:
+            raise ValueError(f"{name}: need one role per user class, got {sorted(args.role_arns)}")
         self.objects = {
             f.key: aws.s3.BucketObjectv2(
                 f"{name}-file-{f.key}",
@@ -252,12 +282,13 @@ class PetsSite(pulumi.ComponentResource):
             region=args.region,
             api_url=args.api_url,
             sts=sts,
+            client_id=args.client_id,
             roles=pulumi.Output.all(**args.role_arns),
         ).apply(lambda v: json.dumps(app_config(
             region=v["region"],
             api_url=v["api_url"],
             issuer=args.issuer,
-            client_id=args.client_id,
+            client_id=v["client_id"],
             sts_endpoint=v["sts"],
             roles=v["roles"],
             user_classes=args.user_classes,
@@ -272,11 +303,6 @@ class PetsSite(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.distribution = self._cdn(name, self.website.website_endpoint) if args.cdn else None
-        if self.distribution is not None:
-            self.url = self.distribution.domain_name.apply(lambda d: site_url(d, https=True))
-        else:
-            self.url = self.website.website_endpoint.apply(lambda e: site_url(e, https=False))
         self.register_outputs({
             "bucketName": bucket,
             "websiteEndpoint": self.website.website_endpoint,

@@ -4,6 +4,8 @@ The expected tables are written out on purpose: deleting or adding a grant in
 access.py must fail here until someone changes this file too, in review.
 """
 
+import dataclasses
+
 import pytest
 
 import access
@@ -31,10 +33,69 @@ def test_no_route_is_public():
     assert [r.id for r in access.ROUTES if r.public] == []
 
 
-def test_membership_defaults_follow_auth0_connections():
-    assert access.ADMIN.members.sub_patterns == ("auth0|*",)
+def test_admins_are_recognised_by_a_grant_only():
+    assert access.ADMIN.members == access.Membership(session_tags={"pets-class": "admin"})
+
+
+def test_buyers_are_social_logins_and_not_database_users():
     assert "google-oauth2|*" in access.BUYER.members.sub_patterns
-    assert "auth0|*" not in access.BUYER.members.sub_patterns
+    patterns = access.BUYER.members.sub_patterns
+    assert not any(access.string_like(p, "auth0|someone") for p in patterns)
+
+
+def test_only_reading_and_buying_are_open_to_strangers():
+    open_routes = [r.id for r in access.ROUTES if not r.manages_shop]
+    assert open_routes == ["GET /pets", "POST /pets/purchase"]
+    assert access.ADMIN.manages_shop and not access.BUYER.manages_shop
+
+
+@pytest.mark.parametrize("pattern", ["auth0|*", "google-oauth2|*", "auth0|?lice"])
+def test_a_managing_class_refuses_a_pattern_strangers_can_meet(pattern):
+    with pytest.raises(ValueError, match="explicit grant"):
+        dataclasses.replace(access.ADMIN, members=access.Membership(sub_patterns=(pattern,)))
+
+
+def test_a_managing_class_accepts_exact_subjects_and_wildcard_free_patterns():
+    members = access.Membership(sub_patterns=("auth0|alice",), subjects=("auth0|bob",))
+    assert dataclasses.replace(access.ADMIN, members=members).members == members
+
+
+def test_a_new_route_manages_the_shop_until_it_says_otherwise():
+    assert access.Route("GET", "/orders", "list_orders", ()).manages_shop
+
+
+@pytest.mark.parametrize(
+    ("label", "classes"),
+    [
+        ("self-registered database user", []),
+        ("social-login user", ["buyer"]),
+        ("admin by grant", ["admin"]),
+        ("token for another client", []),
+        ("token from another issuer", []),
+        ("admin grant, wrong audience", []),
+        ("admin grant, another issuer", []),
+    ],
+)
+def test_who_becomes_which_class_by_default(label, classes):
+    kinds = {t.label: t for t in access.token_kinds()}
+    assert access.classes_of(kinds[label]) == classes
+
+
+def test_a_token_with_tags_is_judged_by_its_tags_alone():
+    """STS needs sts:TagSession for a token with tags; only the tag rule grants it."""
+    tagged = access.TokenClaims("x", "auth0|alice", session_tags={"team": "ops"})
+    members = access.Membership(subjects=("auth0|alice",))
+    assert not members.admits(tagged)
+    assert members.admits(dataclasses.replace(tagged, session_tags={}))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "value", "like"),
+    [("a*", "abc", True), ("a?c", "abc", True), ("a?c", "ac", False), ("[a]", "a", False),
+     ("[a]", "[a]", True), ("A*", "abc", False)],
+)
+def test_string_like_is_iam_not_fnmatch(pattern, value, like):
+    assert access.string_like(pattern, value) is like
 
 
 @pytest.mark.parametrize(

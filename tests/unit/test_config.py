@@ -18,7 +18,34 @@ def test_defaults_come_from_the_model():
     assert settings.prefix == "pets-dev"
     assert settings.stage == "v1"
     assert [c.name for c in settings.user_classes] == ["admin", "buyer"]
-    assert settings.user_classes[0].members.sub_patterns == ("auth0|*",)
+    assert dict(settings.user_classes[0].members.session_tags) == {"pets-class": "admin"}
+    assert settings.auth0_tenant is None
+    assert (settings.id_token_lifetime_seconds, settings.refresh_token_lifetime_seconds) == (
+        3600, 8 * 3600)
+
+
+def test_a_stack_cannot_make_strangers_admins():
+    """The seed's rule: every database user of the tenant would be an admin."""
+    with pytest.raises(ConfigError, match=r"pets:userClasses.admin: .*explicit grant.*auth0\|\*"):
+        parse(**{"pets:userClasses": json.dumps({"admin": {"subPatterns": ["auth0|*"]}})})
+
+
+def test_a_stack_may_grant_admins_by_subject():
+    settings = parse(**{"pets:userClasses": json.dumps({"admin": {"subjects": ["auth0|a1"]}})})
+    assert settings.user_classes[0].members.subjects == ("auth0|a1",)
+
+
+def test_a_managed_tenant_fixes_issuer_and_leaves_the_client_id_to_the_program():
+    settings = parse_settings("prod", {"pets:auth0Tenant": "pets-example.eu.auth0.com"})
+    assert settings.oidc_issuer == "https://pets-example.eu.auth0.com/"
+    assert settings.oidc_client_id is None
+
+
+@pytest.mark.parametrize("key", ["pets:oidcIssuer", "pets:oidcClientId"])
+def test_a_managed_tenant_refuses_a_hand_set_issuer_or_client(key):
+    raw = {"pets:auth0Tenant": "pets-example.eu.auth0.com", key: VALID[key]}
+    with pytest.raises(ConfigError, match=f"pets:auth0Tenant .*remove .*{key}"):
+        parse_settings("prod", raw)
 
 
 @pytest.mark.parametrize("key", ["pets:oidcIssuer", "pets:oidcClientId"])
@@ -85,8 +112,17 @@ def test_bad_membership_override_names_the_key(value, message):
         ("pets:manageApiGatewayAccount", "yes"),
         ("pets:oidcThumbprints", json.dumps(["abc"])),
         ("pets:userClasses", "{not json"),
+        ("pets:idTokenLifetimeSeconds", "19"),
+        ("pets:idTokenLifetimeSeconds", "an hour"),
+        ("pets:refreshTokenLifetimeSeconds", str(31 * 86400)),
     ],
 )
 def test_invalid_value_names_the_key(key, value):
     with pytest.raises(ConfigError, match=key):
         parse(**{key: value})
+
+
+@pytest.mark.parametrize("tenant", ["https://x.auth0.com/", "x", "X.auth0.com", "x.auth0.com/"])
+def test_auth0_tenant_must_be_a_domain(tenant):
+    with pytest.raises(ConfigError, match="pets:auth0Tenant"):
+        parse_settings("prod", {"pets:auth0Tenant": tenant})

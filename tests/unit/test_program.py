@@ -106,18 +106,27 @@ def test_admin_role_cannot_buy(program: ProgramRun):
     assert not any(r.endswith("/*") and "/pets/" not in r for r in resources), resources
 
 
-@pytest.mark.parametrize("user_class", access.USER_CLASSES, ids=lambda c: c.name)
-def test_class_role_trusts_only_tokens_for_our_client_and_class(program: ProgramRun, user_class):
-    role = program.named(f"pets-unit-{user_class.name}-role")
-    trust = role.json_input("assumeRolePolicy")
-    (statement,) = trust["Statement"]
+def test_buyer_role_trusts_only_social_logins_for_our_client(program: ProgramRun):
+    role = program.named("pets-unit-buyer-role")
+    (statement,) = role.json_input("assumeRolePolicy")["Statement"]
     assert statement["Principal"] == {"Federated": PROVIDER_ARN}, role.name
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity", role.name
     assert statement["Condition"] == {
         "StringEquals": {f"{KEY}:aud": CLIENT_ID},
-        "StringLike": {f"{KEY}:sub": list(user_class.members.sub_patterns)},
+        "StringLike": {f"{KEY}:sub": list(access.BUYER.members.sub_patterns)},
     }, role.name
-    assert role.inputs["name"] == f"pets-unit-{user_class.name}"
+    assert role.inputs["name"] == "pets-unit-buyer"
+
+
+def test_admin_role_trusts_only_the_grant_tag_for_our_client(program: ProgramRun):
+    role = program.named("pets-unit-admin-role")
+    (statement,) = role.json_input("assumeRolePolicy")["Statement"]
+    assert statement["Principal"] == {"Federated": PROVIDER_ARN}, role.name
+    assert statement["Action"] == ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"], role.name
+    assert statement["Condition"] == {
+        "StringEquals": {f"{KEY}:aud": CLIENT_ID, "aws:RequestTag/pets-class": "admin"},
+    }, role.name
+    assert role.inputs["name"] == "pets-unit-admin"
 
 
 def test_oidc_provider_is_the_configured_issuer_and_client(program: ProgramRun):
@@ -225,6 +234,16 @@ def test_stack_outputs(program: ProgramRun):
                   for c in access.USER_CLASSES},
         "oidcIssuer": ISSUER,
         "oidcClientId": CLIENT_ID,
+        "oidcClient": {
+            "redirectUris": [f"https://{CDN_DOMAIN}/index.html"],
+            "postLogoutRedirectUris": [f"https://{CDN_DOMAIN}/index.html"],
+            "webOrigins": [f"https://{CDN_DOMAIN}"],
+            "grantTypes": ["authorization_code", "refresh_token"],
+            "scope": "openid email profile offline_access",
+            "idTokenLifetimeSeconds": 3600,
+            "refreshTokenLifetimeSeconds": 8 * 3600,
+        },
+        "classGrants": {"pets-unit-admin": {"pets-class": "admin"}},
         "tableName": "pets-unit-pets",
     }
 

@@ -155,11 +155,13 @@ def test_config_json_names_api_issuer_roles_and_classes(run: ProgramRun):
         "apiUrl": stage.outputs["invokeUrl"],
         "issuer": ISSUER,
         "clientId": CLIENT_ID,
+        "scope": "openid email profile offline_access",
         "stsEndpoint": f"https://sts.{REGION}.amazonaws.com",
         "roles": roles,
         "classes": {
             c.name: {"subPatterns": list(c.members.sub_patterns),
                      "subjects": list(c.members.subjects),
+                     "sessionTags": dict(c.members.session_tags),
                      "routes": [r.id for r in c.routes]}
             for c in access.USER_CLASSES
         },
