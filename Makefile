@@ -14,7 +14,7 @@ TARGET ?= ministack
 export PETS_TARGET := $(TARGET)
 BENCH_ARGS ?=
 
-.PHONY: help up down test test-ministack test-localstack unit lint package site access deploy preview constraints clean bench
+.PHONY: help up down test test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench
 
 help:
 	@echo "make up       start the local stack (MiniStack + OIDC provider) and apply the program"
@@ -71,10 +71,14 @@ test: test-ministack test-localstack
 
 # Everything against MiniStack (the default emulator): unit, policy, harness, integration,
 # browser. The tests/localstack leg is left to test-localstack.
-test-ministack: package site
+test-ministack: package site test-node
 	$(PY) -m devstack install --browser --target ministack
 	$(PY) -m ruff check .
 	PETS_TARGET=ministack $(PY) -m pytest --durations=15 --ignore=tests/localstack $(PYTEST_ARGS)
+
+# The Auth0 post-login Action's logic (auth0/post-login.js), on Node's own test runner.
+test-node:
+	node --test auth0/
 
 # The same stack on LocalStack community (host mode): the whole apply, every resource read
 # back, CORS, and the integration suite, whose tests skip (with the probed reason) what

@@ -9,27 +9,33 @@
 
 const TAGS_CLAIM = 'https://aws.amazon.com/tags';
 
-class GrantConflict extends Error {}
+class GrantConflict extends Error {
+  constructor(message) {
+    super(message);
+    this.name = 'GrantConflict';
+  }
+}
 
 /**
  * The tags claim for a user holding `roleNames`, or null when no role grants anything.
  * Two roles that set one tag key to different values are a conflict: no class is guessed.
  */
 function classTags(roleNames, grants) {
-  const tags = {};
+  // A Map: a tag key such as `__proto__` would not become an own property of a plain object.
+  const tags = new Map();
   for (const role of roleNames ?? []) {
     if (!Object.hasOwn(grants, role)) continue;
     for (const [key, value] of Object.entries(grants[role])) {
-      if (Object.hasOwn(tags, key) && tags[key] !== value) {
-        throw new GrantConflict(`roles grant both ${key}=${tags[key]} and ${key}=${value}`);
+      if (tags.has(key) && tags.get(key) !== value) {
+        throw new GrantConflict(`roles grant both ${key}=${tags.get(key)} and ${key}=${value}`);
       }
-      tags[key] = value;
+      tags.set(key, value);
     }
   }
-  const keys = Object.keys(tags).sort();
-  if (keys.length === 0) return null;
+  if (tags.size === 0) return null;
+  const keys = [...tags.keys()].sort();
   // No transitive_tag_keys: role chaining must not carry a class grant into another role.
-  return { principal_tags: Object.fromEntries(keys.map((key) => [key, [tags[key]]])) };
+  return { principal_tags: Object.fromEntries(keys.map((key) => [key, [tags.get(key)]])) };
 }
 
 function parseGrants(text) {
@@ -39,10 +45,25 @@ function parseGrants(text) {
   } catch {
     throw new Error('the CLASS_GRANTS secret is not JSON');
   }
-  if (grants === null || typeof grants !== 'object' || Array.isArray(grants)) {
+  if (!isPlainObject(grants)) {
     throw new Error('the CLASS_GRANTS secret must map role names to tags');
   }
+  // A malformed grant would otherwise become odd tags (a string's characters, a number).
+  for (const [role, tags] of Object.entries(grants)) {
+    if (!isPlainObject(tags) || Object.keys(tags).length === 0) {
+      throw new Error(`the CLASS_GRANTS secret: ${role} must map tag names to values`);
+    }
+    for (const [key, value] of Object.entries(tags)) {
+      if (key === '' || typeof value !== 'string' || value === '') {
+        throw new Error(`the CLASS_GRANTS secret: ${role} must map tag names to non-empty strings`);
+      }
+    }
+  }
   return grants;
+}
+
+function isPlainObject(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 exports.onExecutePostLogin = async (event, api) => {
