@@ -249,28 +249,31 @@ def access_matrix(
 # Tokens anyone can obtain, besides a granted one (see token_kinds).
 SELF_REGISTERED = TokenClaims("self-registered database user", "auth0|6650f1e2c3a4b5d6e7f80912")
 SOCIAL_LOGIN = TokenClaims("social-login user", "google-oauth2|104857600123456789012")
-STAFF_SUB = "auth0|staff-member"  # a database user, as staff are, who holds a grant
+STAFF_SUB = "auth0|staff-member"
 
 
-def granted_token(user_class: UserClass, **kwargs: bool) -> TokenClaims:
-    """A token of someone the identity provider granted this class (tags or a listed sub)."""
+def granted_tokens(user_class: UserClass) -> tuple[TokenClaims, ...]:
+    """Tokens of people granted this class: one per kind of grant its membership has."""
     members = user_class.members
-    sub = members.subjects[0] if members.subjects and not members.session_tags else STAFF_SUB
-    return TokenClaims(f"{user_class.name} by grant", sub, session_tags=members.session_tags,
-                       **kwargs)
+    tokens = []
+    if members.subjects:
+        tokens.append(TokenClaims(f"{user_class.name} by listed subject", members.subjects[0]))
+    if members.session_tags:
+        # A database user, as staff are, whose identity provider asserts the grant.
+        tokens.append(TokenClaims(f"{user_class.name} by grant tag", STAFF_SUB,
+                                  session_tags=members.session_tags))
+    return tuple(tokens)
 
 
 def token_kinds(classes: tuple[UserClass, ...] = USER_CLASSES) -> tuple[TokenClaims, ...]:
     """The tokens a review asks about: what a stranger can get, and a grant misused."""
-    granted = [c for c in classes if c.members.subjects or c.members.session_tags]
-    kinds = [SELF_REGISTERED, SOCIAL_LOGIN, *(granted_token(c) for c in granted)]
+    granted = [t for c in classes for t in granted_tokens(c)]
+    kinds = [SELF_REGISTERED, SOCIAL_LOGIN, *granted]
     kinds.append(TokenClaims("token for another client", SOCIAL_LOGIN.sub, own_client=False))
     kinds.append(TokenClaims("token from another issuer", SOCIAL_LOGIN.sub, own_issuer=False))
-    for c in granted:
-        kinds.append(replace(granted_token(c, own_client=False),
-                             label=f"{c.name} grant, wrong audience"))
-        kinds.append(replace(granted_token(c, own_issuer=False),
-                             label=f"{c.name} grant, another issuer"))
+    for token in granted:
+        kinds.append(replace(token, label=f"{token.label}, wrong audience", own_client=False))
+        kinds.append(replace(token, label=f"{token.label}, another issuer", own_issuer=False))
     return tuple(kinds)
 
 

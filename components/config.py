@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -331,6 +332,34 @@ def parse_settings(stack: str, raw: Mapping[str, str]) -> Settings:
         site_cdn=_bool("siteCdn", ours.get("siteCdn"), Settings.site_cdn),
         sts_endpoint=_sts_endpoint(ours.get("stsEndpoint")),
     )
+
+
+def stack_file_config(path: Path) -> dict[str, str]:
+    """A `Pulumi.<stack>.yaml`'s `config:` as the flat string map the SDK runtime reads.
+
+    Structured values (userClasses, throttle) become JSON text, as the Pulumi CLI passes
+    them; keys without a namespace are the project's (`pets:`).
+    """
+    import yaml
+
+    raw = yaml.safe_load(path.read_text()) or {}
+    config: dict[str, str] = {}
+    for key, value in (raw.get("config") or {}).items():
+        name = key if ":" in key else f"{NAMESPACE}:{key}"
+        if isinstance(value, bool):
+            config[name] = "true" if value else "false"
+        elif isinstance(value, str):
+            config[name] = value
+        elif isinstance(value, int | float):
+            config[name] = str(value)
+        else:
+            config[name] = json.dumps(value)
+    return config
+
+
+def stack_names(root: Path) -> list[str]:
+    """The stacks with a `Pulumi.<stack>.yaml` in the project folder, sorted."""
+    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
 
 
 def load_settings() -> Settings:

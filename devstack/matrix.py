@@ -19,7 +19,6 @@ from typing import Any
 import access
 from devstack import calls, clients, identity
 from devstack.clients import Target
-from iamsim.identities import iam_string_like
 
 UNSIGNED = "(unsigned)"
 PROBE_TYPE = "matrix-probe"
@@ -28,7 +27,7 @@ PROBE_TYPE = "matrix-probe"
 def is_member(sub: str, members: access.Membership) -> bool:
     """Whether a sub matches a class's sub rules (session tags are not modelled here)."""
     return sub in members.subjects or any(
-        iam_string_like(pattern, sub) for pattern in members.sub_patterns
+        access.string_like(pattern, sub) for pattern in members.sub_patterns
     )
 
 

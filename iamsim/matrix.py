@@ -22,9 +22,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import access
+from access import TokenClaims
 from iamsim.builders import execute_api_arn, invoke_request, web_identity_requests
 from iamsim.engine import PACKAGE_DIR, SimRequest, SimResult, simulate
-from iamsim.identities import DEMO_IDENTITIES, DemoIdentity, expected_trust_matrix
+from iamsim.identities import DEMO_IDENTITIES, audience, expected_trust_matrix, issuer
 from iamsim.report import compare_matrices, format_table
 from iamsim.synth import Synthesized, UnsupportedProgram, load_stack_config, synthesize
 
@@ -94,7 +95,7 @@ class Violation:
 @dataclass
 class OfflineMatrices:
     synthesized: Synthesized
-    identities: tuple[DemoIdentity, ...]
+    identities: tuple[TokenClaims, ...]
     invoke: Matrix
     expected_invoke: Matrix
     trust: Matrix
@@ -137,7 +138,7 @@ class OfflineMatrices:
         lines = [
             f"Offline IAM matrices of stack {s.stack!r}: the program run under Pulumi mocks,"
             f" evaluated by @cloud-copilot/iam-simulate {engine_version()}",
-            f"  issuer {s.settings.oidc_issuer}, client id {s.settings.oidc_client_id},"
+            f"  issuer {s.settings.oidc_issuer}, client id {s.client_id},"
             f" stage {s.stage}; API {s.api_id} in {s.region}, account {s.account} (mock values)",
             f"  {self.requests} requests in one Node batch, {self.seconds * 1000:.0f} ms",
             "",
@@ -157,8 +158,8 @@ class OfflineMatrices:
             self.trust, corner="identity",
             title="sts:AssumeRoleWithWebIdentity against each class role's trust policy:",
         )
-        client_id = s.settings.oidc_client_id
-        lines += [f"  {i.label}: sub {i.sub}, aud {i.audience(client_id)}"
+        lines += [f"  {i.label}: sub {i.sub}, aud {audience(i, s.client_id)}"
+                  + ("" if i.own_issuer else f", issuer {issuer(i, s.settings.oidc_issuer)}")
                   + (f", tags {dict(i.session_tags)}" if i.session_tags else "")
                   for i in self.identities]
         lines.append(_verdict(self.trust_report(), "the membership rules"))
@@ -181,12 +182,12 @@ def engine_version() -> str:
     return manifest["dependencies"]["@cloud-copilot/iam-simulate"]
 
 
-def _assume(s: Synthesized, identity: DemoIdentity, role_arn: str, trust: Mapping[str, object],
+def _assume(s: Synthesized, identity: TokenClaims, role_arn: str, trust: Mapping[str, object],
             label: str) -> list[SimRequest]:
     """The request(s) STS evaluates when `identity`'s ID token asks for this role."""
     return web_identity_requests(
-        role_arn=role_arn, trust_policy=trust, issuer_url=s.settings.oidc_issuer,
-        sub=identity.sub, aud=identity.audience(s.settings.oidc_client_id),
+        role_arn=role_arn, trust_policy=trust, issuer_url=issuer(identity, s.settings.oidc_issuer),
+        sub=identity.sub, aud=audience(identity, s.client_id),
         session_tags=dict(identity.session_tags) or None, account=s.account, id=label,
     )
 
@@ -212,7 +213,7 @@ def _route_cells(
 
 
 def compute_offline_matrices(
-    s: Synthesized, identities: Sequence[DemoIdentity] = DEMO_IDENTITIES
+    s: Synthesized, identities: Sequence[TokenClaims] = DEMO_IDENTITIES
 ) -> OfflineMatrices:
     """Asks every question about `s` in one simulate() batch and assembles the matrices."""
     routes = access.ROUTES  # the columns; a stack may not override the routes
@@ -281,8 +282,7 @@ def compute_offline_matrices(
         invoke=invoke,
         expected_invoke=access.access_matrix(s.settings.user_classes, routes),
         trust=trust,
-        expected_trust=expected_trust_matrix(identities, s.settings.user_classes,
-                                             s.settings.oidc_client_id),
+        expected_trust=expected_trust_matrix(identities, s.settings.user_classes),
         forbidden=forbidden,
         forbidden_allowed=forbidden_allowed,
         other_roles_assumable=other_assumable,
@@ -299,7 +299,7 @@ def offline_matrices(
     *,
     overrides: Mapping[str, str] | None = None,
     config: Mapping[str, str] | None = None,
-    identities: Sequence[DemoIdentity] = DEMO_IDENTITIES,
+    identities: Sequence[TokenClaims] = DEMO_IDENTITIES,
 ) -> OfflineMatrices:
     """Entry point for `python -m iamsim matrix` and `python -m devstack matrix --offline`.
 

@@ -20,9 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from components.config import Settings, parse_settings
+from components.config import Settings, parse_settings, stack_file_config
 from devstack import synth
 from devstack.synth import Declared, ProgramRun, run_program
 
@@ -67,6 +65,7 @@ class Synthesized:
     region: str
     api_id: str
     stage: str  # the deployed Stage's stageName
+    client_id: str  # the audience the program's OIDC provider trusts (the stack output)
     class_roles: Mapping[str, ClassRole]  # by user class
     other_roles: tuple[OtherRole, ...]
     # (METHOD, path as in access.Route, e.g. "/pets/{petId}") -> "AWS_IAM" | "NONE" | ...
@@ -81,19 +80,7 @@ def load_stack_config(
     Structured values (userClasses, throttle) become JSON text, as the Pulumi CLI passes them.
     `overrides` (keys `pets:...`) win, e.g. devstack's issuer on another port.
     """
-    path = root / f"Pulumi.{stack}.yaml"
-    raw = yaml.safe_load(path.read_text()) or {}
-    config: dict[str, str] = {}
-    for key, value in (raw.get("config") or {}).items():
-        name = key if ":" in key else f"{PROJECT}:{key}"
-        if isinstance(value, bool):
-            config[name] = "true" if value else "false"
-        elif isinstance(value, str):
-            config[name] = value
-        elif isinstance(value, int | float):
-            config[name] = str(value)
-        else:
-            config[name] = json.dumps(value)
+    config = stack_file_config(root / f"Pulumi.{stack}.yaml")
     config.update(overrides or {})
     return config
 
@@ -138,10 +125,19 @@ def extract(run: ProgramRun, settings: Settings) -> Synthesized:
         region=synth.REGION,
         api_id=synth.API_ID,
         stage=stages[0].inputs["stageName"],
+        client_id=_client_id(run),
         class_roles=class_roles,
         other_roles=other_roles,
         method_authorization=_method_authorization(run),
     )
+
+
+def _client_id(run: ProgramRun) -> str:
+    """The one client id the program's OIDC provider trusts (a managed Auth0 app's: an output)."""
+    providers = run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    if len(providers) != 1 or len(providers[0].inputs.get("clientIdLists") or []) != 1:
+        raise UnsupportedProgram("expected one OIDC provider trusting one client id")
+    return str(providers[0].inputs["clientIdLists"][0])
 
 
 def _inline_policies(run: ProgramRun, role: Declared) -> tuple[Document, ...]:

@@ -15,11 +15,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import access
+from components.config import Settings, parse_settings, stack_file_config, stack_names
+from components.oidc_client import grant_role_name
 
 ALLOWED = "✔"
 DENIED = "✘"
 MATRIX_HEADING = "## Matrix"
+WHO_HEADING = "## Who becomes which class"
+NO_CLASS = "no class"
 STACK = "<stack>"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 # Names as the program derives them from the stack prefix `pets-<stack>`
@@ -122,13 +127,68 @@ def _routes(routes: Sequence[access.Route]) -> list[str]:
     return lines
 
 
+def stack_settings(root: Path = ROOT) -> list[Settings]:
+    """Every stack file's settings, parsed as `pulumi up` would (a bad one raises ConfigError)."""
+    return [parse_settings(stack, stack_file_config(root / f"Pulumi.{stack}.yaml"))
+            for stack in stack_names(root)]
+
+
+def _token_row(token: access.TokenClaims, classes: tuple[access.UserClass, ...]) -> str:
+    tags = ", ".join(f"`{k}={v}`" for k, v in sorted(token.session_tags.items())) or "none"
+    becomes = ", ".join(access.classes_of(token, classes)) or NO_CLASS
+    return (f"| {_cell(token.label)} | {_code(_cell(token.sub))} | "
+            f"{'ours' if token.own_client else 'another client'} | "
+            f"{'ours' if token.own_issuer else 'another issuer'} | {tags} | {becomes} |")
+
+
+def _rule_summary(members: access.Membership) -> str:
+    rules = [f"`sub` like {_code(_cell(p))}" for p in members.sub_patterns]
+    rules += [f"`sub` = {_code(_cell(s))}" for s in members.subjects]
+    rules += [f"session tag `{k}={v}`" for k, v in sorted(members.session_tags.items())]
+    return " or ".join(rules)
+
+
+def _who_becomes(stacks: Sequence[Settings]) -> list[str]:
+    lines = [
+        WHO_HEADING,
+        "",
+        "Per stack file, the ID tokens anyone can obtain (`access.token_kinds`) and the class "
+        "each becomes under that stack's membership rules. The offline IAM engine evaluates "
+        "the trust policies the program synthesizes for each stack and must agree "
+        "(tests/offline/test_who_becomes.py); a class that manages the shop is reachable only "
+        "by an explicit grant (access.py refuses a sub pattern for it).",
+        "",
+    ]
+    for settings in stacks:
+        classes = settings.user_classes
+        client = (_code(settings.oidc_client_id) if settings.oidc_client_id
+                  else "the managed Auth0 application's client id")
+        lines += [f"### Stack `{settings.stack}`", "",
+                  f"Issuer {_code(settings.oidc_issuer)}, client {client}"
+                  + (f"; Auth0 tenant {_code(settings.auth0_tenant)} managed by the program"
+                     if settings.auth0_tenant else "") + ".", ""]
+        for user_class in classes:
+            how = _rule_summary(user_class.members)
+            if settings.auth0_tenant and user_class.members.session_tags:
+                how += (f" (Auth0 role {_code(grant_role_name(settings.prefix, user_class))},"
+                        " asserted by the post-login Action)")
+            lines.append(f"- {user_class.name}: {how}")
+        lines += ["", "| ID token | `sub` | `aud` | issuer | session tags | Becomes |",
+                  "|---|---|---|---|---|---|"]
+        lines += [_token_row(t, classes) for t in access.token_kinds(classes)]
+        lines.append("")
+    return lines
+
+
 def render(
     classes: Sequence[access.UserClass] | None = None,
     routes: Sequence[access.Route] | None = None,
+    stacks: Sequence[Settings] | None = None,
 ) -> str:
     """The whole of ACCESS.md for a model (default: access.py as it is now)."""
     classes = access.USER_CLASSES if classes is None else classes
     routes = access.ROUTES if routes is None else routes
+    stacks = stack_settings() if stacks is None else stacks
     public = [r for r in routes if r.public]
     lines = [
         "# Access matrix of the pets API",
@@ -148,6 +208,7 @@ def render(
          "callers)") if public else "None: every route requires AWS_IAM.",
         "",
         *_classes(classes),
+        *_who_becomes(stacks),
         *_routes(routes),
     ]
     return "\n".join(lines)
@@ -195,6 +256,28 @@ def access_matrix_from_doc(path: str | Path) -> dict[str, dict[str, bool]]:
                                  f"{ALLOWED} nor {DENIED}")
             matrix[user_class][match["id"]] = cell == ALLOWED
     return matrix
+
+
+def who_becomes_from_doc(path: str | Path) -> dict[str, dict[str, list[str]]]:
+    """{stack: {ID token label: classes}} read from the checked-in ACCESS.md."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    try:
+        start = lines.index(WHO_HEADING)
+    except ValueError:
+        raise ValueError(f"{path}: no {WHO_HEADING!r} section") from None
+    tables: dict[str, dict[str, list[str]]] = {}
+    stack = None
+    for line in lines[start + 1:]:
+        if line.startswith("## "):
+            break
+        if match := re.fullmatch(r"### Stack `(?P<stack>[^`]+)`", line):
+            stack = match["stack"]
+            tables[stack] = {}
+        elif stack and line.startswith("| ") and not line.startswith("| ID token"):
+            cells = [c.replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+            label, becomes = cells[0].strip(), cells[-1].strip()
+            tables[stack][label] = [] if becomes == NO_CLASS else becomes.split(", ")
+    return tables
 
 
 def main() -> None:

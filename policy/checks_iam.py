@@ -230,6 +230,45 @@ def trust_policies(resource_type: str, props: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _open_to_strangers(statement: iam.Statement) -> bool:
+    """Whether someone nobody granted anything could satisfy this statement.
+
+    Only an exact `sub` (StringEquals, or StringLike without wildcards) or a session tag
+    (which only the identity provider sets, from a grant) singles people out; a sub
+    pattern such as `auth0|*` admits every account of a connection anyone can sign up to.
+    """
+    for operator, block in statement.condition.items():
+        if operator not in ("StringEquals", "StringLike") or not isinstance(block, Mapping):
+            continue
+        for key, values in block.items():
+            if not isinstance(key, str):
+                continue
+            singles_out = key.lower().endswith(":sub") or key.lower().startswith("aws:requesttag/")
+            exact = all(isinstance(v, str) and v and (
+                operator == "StringEquals" or not iam.has_wildcard(v)) for v in iam.as_list(values))
+            if singles_out and exact:
+                return False
+    return True
+
+
+def managing_class_trust(resource_type: str, props: dict[str, Any]) -> list[str]:
+    """Resource rule: a class that manages the shop is reachable by an explicit grant only."""
+    user_class = model.managing_class(props)
+    if user_class is None:
+        return []
+    try:
+        statements = iam.statements(iam.load(props.get("assumeRolePolicy"), "assumeRolePolicy"))
+    except iam.DocumentError:
+        return []  # iam-trust-oidc-conditions reports the broken document
+    return [
+        f"trust {s.label}: the {user_class.name} class manages the shop, and a self-registered "
+        "user satisfies this statement (no exact sub, no session tag): recognise its members "
+        "by an explicit grant, subjects or sessionTags in pets:userClasses (a sub pattern such "
+        "as auth0|* admits everyone who signs up)"
+        for s in statements if s.allow and _open_to_strangers(s)
+    ]
+
+
 def _service_principals(trust: Any) -> set[str]:
     try:
         statements = iam.statements(iam.load(trust, "assumeRolePolicy"))

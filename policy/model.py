@@ -7,6 +7,8 @@ the pack follow it.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 import access
 
@@ -60,3 +62,19 @@ def invoke_arn_problem(arn: str) -> str | None:
 
 def allowed_route_suffixes_text() -> str:
     return ", ".join(sorted(route_arn_suffixes()))
+
+
+def managing_class(role_props: Mapping[str, Any]) -> access.UserClass | None:
+    """The class a role serves if that class manages the shop, else None.
+
+    Known by the `pets:userClass` tag components/identity.py sets, or by the role's name
+    `pets-<stack>-<class>`, so removing the tag does not hide a role from the rule.
+    """
+    tags = role_props.get("tags") if isinstance(role_props.get("tags"), Mapping) else {}
+    name = role_props.get("name")
+    for user_class in access.USER_CLASSES:
+        tagged = tags.get("pets:userClass") == user_class.name
+        named = isinstance(name, str) and re.fullmatch(rf"pets-.+-{user_class.name}", name)
+        if (tagged or named) and user_class.manages_shop:
+            return user_class
+    return None

@@ -90,6 +90,13 @@ IAM_TRUST_OIDC_CONDITIONS = _resource_policy(
     "user-class condition (sub or session tag) in every Allow statement.",
     {checks_iam.ROLE}, checks_iam.trust_policies,
 )
+IAM_MANAGING_CLASS_NEEDS_GRANT = _resource_policy(
+    "iam-managing-class-needs-grant",
+    "The role of a class that manages the shop (access.py: any route but reading and buying) "
+    "is assumable only with an explicit grant: an exact sub or a session tag in every Allow "
+    "statement, never a sub pattern a self-registered user meets.",
+    {checks_iam.ROLE}, checks_iam.managing_class_trust,
+)
 LAMBDA_ROLES_LEAST_PRIVILEGE = _stack_policy(
     "lambda-roles-least-privilege",
     "Lambda execution roles list their actions (no wildcards) and use DynamoDB only on the "
@@ -119,6 +126,7 @@ RESOURCE_POLICIES: tuple[ResourceValidationPolicy, ...] = (
     IAM_NO_BROAD_INVOKE,
     IAM_MANAGED_POLICIES_ALLOWLISTED,
     IAM_TRUST_OIDC_CONDITIONS,
+    IAM_MANAGING_CLASS_NEEDS_GRANT,
     DYNAMODB_PITR_AND_SSE,
     S3_NO_PUBLIC_WRITE,
     S3_NO_PUBLIC_ACLS,

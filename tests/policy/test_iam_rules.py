@@ -364,3 +364,50 @@ def test_table_named_while_its_arn_is_unknown_in_preview(program: ProgramRun):
            policy=function_doc(["dynamodb:PutItem"], other))
     messages = [m for m, _ in lambda_messages(resources)]
     assert len(messages) == 1 and "table/other" in messages[0], messages
+
+
+# --- iam-managing-class-needs-grant -------------------------------------------------------
+
+def managing_messages(*statements: dict, name: str = "pets-unit-admin",
+                      tags: dict | None = None) -> list[str]:
+    props = {"name": name, "assumeRolePolicy": doc(*statements)}
+    if tags is not None:
+        props["tags"] = tags
+    return resource_violations(rules.IAM_MANAGING_CLASS_NEEDS_GRANT, ROLE, props)
+
+
+def test_the_seed_rule_for_admins_is_refused():
+    """Every Auth0 database user, self-registered ones too, would manage the shop."""
+    messages = managing_messages(oidc({"StringEquals": AUD, "StringLike": SUB}))
+    assert len(messages) == 1, messages
+    assert "admin class manages the shop" in messages[0]
+    assert "self-registered user satisfies this statement" in messages[0]
+
+
+def test_the_rule_finds_the_class_by_tag_when_the_name_hides_it():
+    messages = managing_messages(oidc({"StringEquals": AUD, "StringLike": SUB}),
+                                 name="shop-operators", tags={"pets:userClass": "admin"})
+    assert len(messages) == 1, messages
+
+
+@pytest.mark.parametrize("members", [
+    access.Membership(subjects=("auth0|alice",)),
+    access.Membership(session_tags={"pets-class": "admin"}),
+    access.Membership(subjects=("auth0|alice",), session_tags={"pets-class": "admin"}),
+    access.Membership(sub_patterns=("auth0|alice",)),  # no wildcard: one person
+])
+def test_admins_by_grant_pass(members):
+    trust = policies.trust_policy(PROVIDER, ISSUER, CLIENT_ID, members)
+    assert managing_messages(*trust["Statement"]) == []
+
+
+def test_one_open_statement_beside_a_grant_is_refused():
+    messages = managing_messages(
+        oidc({"StringEquals": {**AUD, "aws:RequestTag/pets-class": "admin"}}, Sid="Grant"),
+        oidc({"StringEquals": AUD, "StringLike": {f"{KEY}:sub": "auth0|?*"}}, Sid="Open"))
+    assert len(messages) == 1 and messages[0].startswith("trust statement 2 (Open)"), messages
+
+
+def test_a_class_that_only_reads_and_buys_may_use_patterns():
+    assert managing_messages(oidc({"StringEquals": AUD, "StringLike": SUB}),
+                             name="pets-unit-buyer", tags={"pets:userClass": "buyer"}) == []

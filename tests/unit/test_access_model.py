@@ -69,16 +69,25 @@ def test_a_new_route_manages_the_shop_until_it_says_otherwise():
     [
         ("self-registered database user", []),
         ("social-login user", ["buyer"]),
-        ("admin by grant", ["admin"]),
+        ("admin by grant tag", ["admin"]),
         ("token for another client", []),
         ("token from another issuer", []),
-        ("admin grant, wrong audience", []),
-        ("admin grant, another issuer", []),
+        ("admin by grant tag, wrong audience", []),
+        ("admin by grant tag, another issuer", []),
     ],
 )
 def test_who_becomes_which_class_by_default(label, classes):
     kinds = {t.label: t for t in access.token_kinds()}
+    assert len(kinds) == 7
     assert access.classes_of(kinds[label]) == classes
+
+
+def test_a_listed_subject_is_a_grant_of_its_own():
+    admin = dataclasses.replace(access.ADMIN, members=access.Membership(
+        subjects=("auth0|alice",), session_tags={"pets-class": "admin"}))
+    kinds = {t.label: t for t in access.token_kinds((admin, access.BUYER))}
+    assert access.classes_of(kinds["admin by listed subject"], (admin,)) == ["admin"]
+    assert access.classes_of(kinds["admin by listed subject, wrong audience"], (admin,)) == []
 
 
 def test_a_token_with_tags_is_judged_by_its_tags_alone():
