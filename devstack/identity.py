@@ -1,10 +1,11 @@
 """Local OpenID Connect identity provider for the dev stack, and ID tokens from it.
 
 The provider is npm `oidc-provider` (devstack/idp/server.mjs) on 127.0.0.1, issuer
-`http://127.0.0.1:<port>`, with one public client (code + PKCE S256) and the demo users
-of devstack/idp/users.json. Its RS256 signing key is generated here (jwcrypto) and handed
-to the provider, so `mint_token` can sign deliberately bad tokens with the very key the
-provider's JWKS publishes.
+`http://127.0.0.1:<port>`, with one public client (code + PKCE S256, refresh tokens that
+rotate) registered as the program declares it (stack outputs `oidcClient` and `classGrants`,
+see components/oidc_client.py), and the demo users of devstack/idp/users.json. Its RS256
+signing key is generated here (jwcrypto) and handed to the provider, so `mint_token` can
+sign deliberately bad tokens with the very key the provider's JWKS publishes.
 
     python -m devstack.identity start|stop|status|token <user>
 """
@@ -46,16 +47,32 @@ NAME = "idp"
 DEFAULT_PORT = 9443
 PORT_ENV = "PETS_IDP_PORT"
 DEFAULT_CLIENT_ID = "pets-local"
-# Registered when the caller names no redirect URI. The harness never follows it: the
-# headless login reads the code off the redirect's Location header.
+# Only `python -m devstack.identity start` (no stack) uses these; the stack registers what
+# the program declares. The harness never follows the redirect URI: the headless login reads
+# the code off the redirect's Location header.
 DEFAULT_REDIRECT_URI = "http://127.0.0.1/callback"
-DEFAULT_SCOPE = "openid email profile"
+STANDALONE_STACK = "local"
 MIN_NODE_MAJOR = 20
 _HTTP_TIMEOUT = 5.0
+
+# The stack output `oidcClient` (ClientRegistration.to_output()): what the provider registers.
+Registration = Mapping[str, Any]
+# The stack output `classGrants`: {identity provider role name: {tag key: value}}.
+ClassGrants = Mapping[str, Mapping[str, str]]
+_REGISTRATION_LISTS = ("redirectUris", "postLogoutRedirectUris", "webOrigins", "grantTypes")
+_REGISTRATION_SECONDS = ("idTokenLifetimeSeconds", "refreshTokenLifetimeSeconds")
 
 
 class LoginRefused(DevstackError):
     """The identity provider refused the login (e.g. an unknown demo user)."""
+
+
+class TokenRefused(DevstackError):
+    """The token endpoint refused a grant; `error` is its OAuth error code (invalid_grant...)."""
+
+    def __init__(self, status: int, error: str, description: str) -> None:
+        super().__init__(f"token endpoint answered {status} {error}: {description}")
+        self.status, self.error, self.description = status, error, description
 
 
 # --- users -------------------------------------------------------------------------------
@@ -68,6 +85,7 @@ class User:
     email: str
     email_verified: bool
     name: str
+    roles: tuple[str, ...]  # identity provider roles; classGrants says what each grants
 
 
 def users() -> dict[str, User]:
@@ -80,6 +98,7 @@ def users() -> dict[str, User]:
             email=u["email"],
             email_verified=u["email_verified"],
             name=u["name"],
+            roles=tuple(u["roles"]),
         )
         for login, u in table.items()
     }
@@ -104,6 +123,54 @@ def signing_key() -> jwk.JWK:
     return jwk.JWK(**json.loads(path.read_text())["keys"][0])
 
 
+# --- the registration ----------------------------------------------------------------------
+
+
+def checked_registration(registration: Registration) -> dict[str, Any]:
+    """The registration as plain JSON data, or a DevstackError naming what is wrong.
+
+    server.mjs checks it again; checking here names the problem before a process starts.
+    """
+    problems = [k for k in _REGISTRATION_LISTS if not isinstance(registration.get(k), list | tuple)
+                or not all(isinstance(v, str) and v for v in registration[k])]
+    problems += [k for k in _REGISTRATION_SECONDS
+                 if not isinstance(registration.get(k), int) or registration[k] <= 0]
+    if not isinstance(registration.get("scope"), str) or "openid" not in registration[
+            "scope"].split():
+        problems.append("scope")
+    if not problems and not registration["redirectUris"]:
+        problems.append("redirectUris (empty)")
+    if problems:
+        raise DevstackError(f"client registration: bad or missing {', '.join(problems)} "
+                            "(expected the stack output oidcClient)")
+    return {
+        **{k: list(registration[k]) for k in _REGISTRATION_LISTS},
+        "scope": registration["scope"],
+        **{k: int(registration[k]) for k in _REGISTRATION_SECONDS},
+    }
+
+
+def standalone_registration(
+    redirect_uris: Sequence[str] = (DEFAULT_REDIRECT_URI,),
+) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    """(registration, grants) for a provider started without a stack: the program's own
+    declaration (components.oidc_client) for these redirect URIs and the `local` stack."""
+    import access
+    from components import oidc_client
+    from components.config import NAMESPACE, Settings
+
+    first = oidc_client.registration_for(
+        redirect_uris[0],
+        id_token_lifetime_seconds=Settings.id_token_lifetime_seconds,
+        refresh_token_lifetime_seconds=Settings.refresh_token_lifetime_seconds,
+    ).to_output()
+    registration = {**first, "redirectUris": list(redirect_uris),
+                    "postLogoutRedirectUris": list(redirect_uris),
+                    "webOrigins": sorted({oidc_client.origin_of(u) for u in redirect_uris})}
+    grants = oidc_client.class_grants(f"{NAMESPACE}-{STANDALONE_STACK}", access.USER_CLASSES)
+    return registration, grants
+
+
 # --- the provider process ------------------------------------------------------------------
 
 
@@ -114,10 +181,15 @@ class Idp:
     issuer: str  # http(s)://127.0.0.1:<port>, no trailing slash
     port: int
     client_id: str
-    redirect_uris: tuple[str, ...]
+    registration: Mapping[str, Any]  # what it registered (checked_registration's shape)
+    class_grants: Mapping[str, Mapping[str, str]]
     started: bool  # True if the call that produced this started the process
     pid: int | None = None
     ca_file: str | None = None  # the self-signed certificate an https provider serves
+
+    @property
+    def redirect_uris(self) -> tuple[str, ...]:
+        return tuple(self.registration["redirectUris"])
 
     @property
     def verify(self) -> str | bool:
@@ -251,7 +323,8 @@ def _from_record(managed: procs.Managed, *, started: bool) -> Idp:
         issuer=info["issuer"],
         port=info["port"],
         client_id=info["client_id"],
-        redirect_uris=tuple(info["redirect_uris"]),
+        registration=info["registration"],
+        class_grants=info["class_grants"],
         started=started,
         pid=managed.pid,
         ca_file=info.get("ca_file"),
@@ -266,15 +339,20 @@ def running(name: str = NAME) -> Idp | None:
 def start(
     port: int | None = None,
     *,
+    registration: Registration,
+    class_grants: ClassGrants | None = None,
     client_id: str = DEFAULT_CLIENT_ID,
-    redirect_uris: Sequence[str] = (DEFAULT_REDIRECT_URI,),
-    post_logout_redirect_uris: Sequence[str] = (),
     name: str = NAME,
     reuse: bool = True,
     timeout: float = 20.0,
     tls: bool = False,
 ) -> Idp:
     """Start the identity provider on 127.0.0.1 and wait until discovery answers.
+
+    registration: the client registration the program declares (stack output `oidcClient`,
+    ClientRegistration.to_output()): redirect and post-logout URIs, web origins, grant types,
+    scope, ID and refresh token lifetimes. class_grants: the stack output `classGrants`;
+    a user's roles (users.json) become the ID token's session tags claim through them.
 
     tls: serve https with a self-signed certificate (tls_files()); real AWS and LocalStack
     accept only https OIDC provider URLs, MiniStack takes http.
@@ -283,16 +361,19 @@ def start(
     with the same client settings it is returned (started=False) when `reuse`; a running
     one with other settings is an error (stop it first), never silently reconfigured.
     """
-    redirect_uris = tuple(redirect_uris)
+    client = checked_registration(registration)
+    grants = {role: dict(tags) for role, tags in (class_grants or {}).items()}
     existing = running(name)
     if existing is not None:
-        same = (existing.client_id == client_id and existing.redirect_uris == redirect_uris
+        same = (existing.client_id == client_id and existing.registration == client
+                and existing.class_grants == grants
                 and existing.issuer.startswith("https:") == tls)
         if reuse and same and (port is None or port == existing.port):
             return existing
         raise DevstackError(
             f"identity provider {name} already runs at {existing.issuer} for client "
-            f"{existing.client_id} with redirect URIs {list(existing.redirect_uris)}; "
+            f"{existing.client_id} with redirect URIs {list(existing.redirect_uris)} "
+            f"(and maybe other lifetimes, grant types or grants than asked for); "
             "stop it first (python -m devstack.identity stop)"
         )
     if port is None:
@@ -307,8 +388,8 @@ def start(
         "HOME": os.environ.get("HOME", str(paths.STATE)),
         "IDP_PORT": str(port),
         "IDP_CLIENT_ID": client_id,
-        "IDP_REDIRECT_URIS": " ".join(redirect_uris),
-        "IDP_POST_LOGOUT_REDIRECT_URIS": " ".join(post_logout_redirect_uris),
+        "IDP_CLIENT": json.dumps(client),
+        "IDP_CLASS_GRANTS": json.dumps(grants),
         "IDP_JWKS_FILE": str(paths.IDP_PRIVATE_JWKS),
         "IDP_USERS_FILE": str(paths.USERS_FILE),
     }
@@ -320,7 +401,8 @@ def start(
         "issuer": issuer,
         "port": port,
         "client_id": client_id,
-        "redirect_uris": list(redirect_uris),
+        "registration": client,
+        "class_grants": grants,
         "ca_file": ca_file,
     }
     proc = procs.spawn(name, [node, "server.mjs"], env=env, info=info, cwd=paths.IDP_SOURCE)
@@ -328,7 +410,8 @@ def start(
         issuer=issuer,
         port=port,
         client_id=client_id,
-        redirect_uris=redirect_uris,
+        registration=client,
+        class_grants=grants,
         started=True,
         pid=proc.pid,
         ca_file=ca_file,
@@ -386,9 +469,11 @@ def login(
     idp: Idp | None = None,
     client_id: str | None = None,
     redirect_uri: str | None = None,
-    scope: str = DEFAULT_SCOPE,
+    scope: str | None = None,
 ) -> dict[str, Any]:
     """Log `user` in headlessly with authorization code + PKCE; return the token response.
+
+    scope: default the registered one (with offline_access: the answer has a refresh token).
 
     Drives the same HTTP exchange a browser would: authorize -> dev login form -> consent
     -> redirect carrying the code -> token endpoint (public client, code_verifier, no secret).
@@ -397,6 +482,7 @@ def login(
     idp = _require_idp(idp)
     client_id = client_id or idp.client_id
     redirect_uri = redirect_uri or idp.redirect_uris[0]
+    scope = scope or str(idp.registration["scope"])
     meta = idp.discovery()
     verifier = secrets.token_urlsafe(48)  # 64 chars, within RFC 7636's 43..128
     state, nonce = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
@@ -513,7 +599,7 @@ def id_token(
     idp: Idp | None = None,
     client_id: str | None = None,
     redirect_uri: str | None = None,
-    scope: str = DEFAULT_SCOPE,
+    scope: str | None = None,
 ) -> str:
     """A real ID token for demo user `user`, obtained through the provider's code + PKCE flow."""
     return str(
@@ -521,6 +607,51 @@ def id_token(
             "id_token"
         ]
     )
+
+
+def refresh(refresh_token: str, *, idp: Idp | None = None,
+            client_id: str | None = None) -> dict[str, Any]:
+    """The token endpoint's answer to a refresh_token grant (as the site's silent renew sends it).
+
+    Raises TokenRefused (with the OAuth error code) when the provider refuses the token.
+    """
+    idp = _require_idp(idp)
+    response = requests.post(
+        idp.discovery()["token_endpoint"],
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token,
+              "client_id": client_id or idp.client_id},
+        timeout=_HTTP_TIMEOUT,
+        verify=idp.verify,
+    )
+    return _token_answer(response)
+
+
+def revoke(token: str, *, idp: Idp | None = None, client_id: str | None = None,
+           kind: str = "refresh_token") -> None:
+    """Revoke a token at the revocation endpoint (RFC 7009), as the site's logout does.
+
+    kind: the token_type_hint (refresh_token or access_token)."""
+    idp = _require_idp(idp)
+    response = requests.post(
+        idp.discovery()["revocation_endpoint"],
+        data={"token": token, "token_type_hint": kind,
+              "client_id": client_id or idp.client_id},
+        timeout=_HTTP_TIMEOUT,
+        verify=idp.verify,
+    )
+    if response.status_code != 200:  # RFC 7009: 200 even for an unknown token
+        _token_answer(response)
+
+
+def _token_answer(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code != 200:
+        raise TokenRefused(response.status_code, str(body.get("error", "")),
+                           str(body.get("error_description", response.text[:200])))
+    return dict(body)
 
 
 # --- forged tokens (negative tests only) -------------------------------------------------
@@ -589,11 +720,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "start":
-            idp = start(
-                args.port,
-                client_id=args.client_id,
-                redirect_uris=tuple(args.redirect_uris or (DEFAULT_REDIRECT_URI,)),
-            )
+            registration, grants = standalone_registration(
+                tuple(args.redirect_uris or (DEFAULT_REDIRECT_URI,)))
+            idp = start(args.port, client_id=args.client_id, registration=registration,
+                        class_grants=grants)
             print(f"identity provider {idp.issuer} client {idp.client_id}")
         elif args.command == "stop":
             print("stopped" if stop() else "not running")

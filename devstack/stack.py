@@ -93,10 +93,16 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = identity.N
             {"oidcIssuer": issuer, "stsEndpoint": target.endpoint_url},
             allow_failed_functions=not ministack,
         )
-        site = result.outputs["siteUrl"]
+        declared = {k: result.outputs.get(k) for k in ("oidcClient", "classGrants")}
+        if None in declared.values():
+            raise DevstackError("the program exported no "
+                                f"{sorted(k for k, v in declared.items() if v is None)}: the "
+                                "identity provider registers only what the program declares")
+        # The registration and the grants are the program's, not the harness's.
         idp = identity.start(port, name=idp_name, reuse=False, tls=tls,
                              client_id=result.outputs["oidcClientId"],
-                             redirect_uris=(site,), post_logout_redirect_uris=(site,))
+                             registration=declared["oidcClient"],
+                             class_grants=declared["classGrants"])
     except BaseException:
         emulator.stop(emulator_name)
         raise
