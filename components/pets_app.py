@@ -9,6 +9,7 @@ import pulumi_aws as aws
 
 import access
 from components.api import PetsApi, PetsApiArgs, RouteTarget
+from components.auth0 import Auth0Tenant, Auth0TenantArgs
 from components.config import Settings
 from components.function import (
     DependencyLayer,
@@ -61,7 +62,17 @@ def build(settings: Settings) -> PetsApp:
         id_token_lifetime_seconds=settings.id_token_lifetime_seconds,
         refresh_token_lifetime_seconds=settings.refresh_token_lifetime_seconds,
     ))
-    client_id = _client_id(settings, registration)
+    auth0_tenant = None
+    if settings.auth0_tenant is not None:
+        auth0_tenant = Auth0Tenant(prefix, Auth0TenantArgs(
+            name_prefix=prefix,
+            tenant=settings.auth0_tenant,
+            registration=registration,
+            class_grants=class_grants(prefix, settings.user_classes),
+        ))
+        client_id = auth0_tenant.client_id
+    else:
+        client_id = pulumi.Output.from_input(settings.oidc_client_id)
     table = PetsTable(prefix, PetsTableArgs(table_name=f"{prefix}-pets"))
     package = lambda_package(settings.lambda_package)
     dependencies = DependencyLayer(
@@ -128,11 +139,3 @@ def build(settings: Settings) -> PetsApp:
     ))
     return PetsApp(settings, table, functions, api, identity, site, client_id, registration)
 
-
-def _client_id(
-    settings: Settings, registration: pulumi.Output[ClientRegistration]
-) -> pulumi.Output[str]:
-    """The browser app's client id: the managed Auth0 application's, else the stack's config."""
-    if settings.oidc_client_id is not None:
-        return pulumi.Output.from_input(settings.oidc_client_id)
-    raise NotImplementedError("managed Auth0 tenant: wired in the next commit")

@@ -22,6 +22,7 @@ REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 API_ID = "a1b2c3d4e5"
 CDN_DOMAIN = "d111111abcdef8.cloudfront.net"
+AUTH0_CLIENT_ID = "mockAuth0ClientId0123456789abcde"  # 32 characters, as Auth0's are
 
 
 @dataclass
@@ -92,6 +93,8 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
         host = inputs["url"].split("://", 1)[1]
         return {"arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{host}"}
+    if typ == "auth0:index/client:Client":
+        return {"clientId": AUTH0_CLIENT_ID}
     return {}
 
 

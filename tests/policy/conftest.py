@@ -21,8 +21,8 @@ FULL_CONFIG = {
     **BASE_CONFIG,
     "pets:manageApiGatewayAccount": "true",
     "pets:userClasses": json.dumps({
-        "admin": {"subPatterns": ["auth0|*"], "subjects": ["auth0|root"]},
-        "buyer": {"sessionTags": {"pets-class": "buyer"}},
+        "admin": {"subjects": ["auth0|root"], "sessionTags": {"pets-class": "admin"}},
+        "buyer": {"subPatterns": ["google-oauth2|*"], "sessionTags": {"pets-class": "buyer"}},
     }),
 }
 

@@ -57,7 +57,9 @@ def test_rendered_doc_says_what_reviewers_need():
     assert "`GET /health` (no signature needed" in text
     assert "liveness \\| probe" in text
     assert "- Role: `pets-<stack>-admin`" in text
-    assert "  - `sub` like `auth0|*` (StringLike `<issuer>:sub`)" in text
+    assert "  - `sub` like `google-oauth2|*` (StringLike `<issuer>:sub`)" in text
+    assert ("  - session tags `pets-class=admin` (StringEquals `aws:RequestTag/<key>`, from the "
+            "token's `https://aws.amazon.com/tags` claim; needs `sts:TagSession`)") in text
     assert ("| `DELETE /pets/{petId}` | remove one unsold pet | AWS_IAM | `remove_pet` "
             "| `pets-<stack>-remove-pet` | `pets-<stack>-remove-pet-fn` "
             "| `dynamodb:DeleteItem`, `dynamodb:GetItem` |") in text
@@ -96,3 +98,24 @@ def test_make_access_command_writes_the_doc():
                             capture_output=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout.decode("utf-8") == access_doc.render() + "\n"
+
+
+def test_who_becomes_which_class_is_documented_for_every_stack_file():
+    tables = access_doc.who_becomes_from_doc(DOC)
+    assert set(tables) >= {"dev", "local", "prod"}
+    for stack, table in tables.items():
+        assert table["self-registered database user"] == [], stack
+        assert table["social-login user"] == ["buyer"], stack
+        assert table["admin by grant tag"] == ["admin"], stack
+
+
+def test_who_becomes_reads_back_a_stack_that_admits_strangers(tmp_path):
+    """The seed's rule, if it ever got past the model, must show in the table."""
+    admin = access.UserClass("admin", routes=(access.LIST_PETS,),
+                             members=access.Membership(sub_patterns=("auth0|*",)))
+    settings = dataclasses.replace(access_doc.stack_settings()[0], stack="seed",
+                                   user_classes=(admin, access.BUYER))
+    path = tmp_path / "ACCESS.md"
+    path.write_text(access_doc.render(stacks=[settings]), encoding="utf-8")
+    table = access_doc.who_becomes_from_doc(path)["seed"]
+    assert table["self-registered database user"] == ["admin"]

@@ -405,7 +405,7 @@ def test_one_open_statement_beside_a_grant_is_refused():
     messages = managing_messages(
         oidc({"StringEquals": {**AUD, "aws:RequestTag/pets-class": "admin"}}, Sid="Grant"),
         oidc({"StringEquals": AUD, "StringLike": {f"{KEY}:sub": "auth0|?*"}}, Sid="Open"))
-    assert len(messages) == 1 and messages[0].startswith("trust statement 2 (Open)"), messages
+    assert len(messages) == 1 and messages[0].startswith("trust statement 1 (Open)"), messages
 
 
 def test_a_class_that_only_reads_and_buys_may_use_patterns():
