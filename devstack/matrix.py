@@ -4,10 +4,16 @@ For each class, a demo user of that class logs in at the local identity
 provider, assumes the class's role with the ID token, and calls each route
 with SigV4. Each call gets a fresh pet to act on, so an allowed call returns
 2xx and a refused one 403 — nothing in between.
+
+`measure_people` goes one step further back, person -> class -> route: every demo user
+logs in, asks STS for every class's role with their own ID token (the trust policy
+decides, as for a real user), and calls every route with whatever role they got.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -16,12 +22,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+from jwcrypto import jws
+
 import access
-from devstack import calls, clients, identity
+from components.config import parse_settings, stack_file_config
+from devstack import calls, clients, identity, paths
 from devstack.clients import Target
 
 UNSIGNED = "(unsigned)"
 PROBE_TYPE = "matrix-probe"
+TAGS_CLAIM = "https://aws.amazon.com/tags"
+NO_CREDENTIALS = "-"  # STS refused every class role: nothing to sign with
 
 
 def is_member(sub: str, members: access.Membership) -> bool:
@@ -172,17 +184,139 @@ def allowed(matrix: Matrix) -> dict[str, dict[str, bool]]:
     return result
 
 
-def render(matrix: Mapping[str, Mapping[str, Any]], cell: Callable[[Any], str] = str) -> str:
-    """A plain-text table: one row per caller, one column per route."""
+def render(matrix: Mapping[str, Mapping[str, Any]], cell: Callable[[Any], str] = str,
+           corner: str = "caller") -> str:
+    """A plain-text table: one row per caller, one column per route (or other key)."""
     routes = list(next(iter(matrix.values())).keys()) if matrix else []
-    width = max([len(label) for label in matrix] + [len("caller")])
-    columns = [max(len(r), 5) for r in routes]
+    width = max([len(label) for label in matrix] + [len(corner)])
+    columns = [max([len(r), 5] + [len(cell(row[r])) for row in matrix.values()]) for r in routes]
     lines = [
         "  ".join(
-            [f"{'caller':<{width}}", *(f"{r:<{w}}" for r, w in zip(routes, columns, strict=True))]
-        )
+            [f"{corner:<{width}}", *(f"{r:<{w}}" for r, w in zip(routes, columns, strict=True))]
+        ).rstrip()
     ]
     for label, row in matrix.items():
         cells = (f"{cell(row[r]):<{w}}" for r, w in zip(routes, columns, strict=True))
-        lines.append("  ".join([f"{label:<{width}}", *cells]))
+        lines.append("  ".join([f"{label:<{width}}", *cells]).rstrip())
     return "\n".join(lines)
+
+
+def token_claims(label: str, id_token: str) -> access.TokenClaims:
+    """What IAM can see of a real ID token: its sub and the session tags of its tags claim.
+
+    Read without verifying the signature: the token came from our own login just now.
+    """
+    token = jws.JWS()
+    token.deserialize(id_token)
+    claims = json.loads(token.objects["payload"])
+    principal_tags = (claims.get(TAGS_CLAIM) or {}).get("principal_tags") or {}
+    tags = {key: values[0] for key, values in principal_tags.items() if values}
+    return access.TokenClaims(label, claims["sub"], session_tags=tags)
+
+
+@dataclass(frozen=True)
+class Person:
+    """One demo user's row: who they are, which roles STS gave them, what each could call."""
+
+    login: str
+    claims: access.TokenClaims
+    classes: tuple[str, ...]  # the classes whose role STS granted this person's token
+    statuses: Mapping[str, Mapping[str, int]]  # class -> route id -> HTTP status
+
+
+def _granted(person: identity.User, token: str, outputs: Mapping[str, Any],
+             target: Target | None) -> dict[str, Mapping[str, Any]]:
+    """{class: credentials} for every class role STS gives this token."""
+    granted = {}
+    for user_class in access.USER_CLASSES:
+        try:
+            granted[user_class.name] = calls.assume_role(
+                outputs["roles"][user_class.name], token,
+                session_name=f"people-{person.login}", target=target)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "AccessDenied":
+                raise
+    return granted
+
+
+def measure_people(
+    outputs: Mapping[str, Any],
+    routes: Sequence[access.Route] = access.ROUTES,
+    *,
+    target: Target | None = None,
+    idp: identity.Idp | None = None,
+) -> list[Person]:
+    """Every demo user logs in, asks STS for every class role, and calls every route."""
+    people = list(identity.users().values())
+    with ThreadPoolExecutor(max_workers=max(len(people), 1)) as pool:
+        tokens = list(pool.map(lambda u: identity.id_token(u.login, idp=idp), people))
+        grants = list(pool.map(lambda ut: _granted(*ut, outputs, target), zip(people, tokens,
+                                                                            strict=True)))
+    callers = [Caller(f"{user.login}/{name}", api_of(outputs, credentials), token)
+               for user, token, granted in zip(people, tokens, grants, strict=True)
+               for name, credentials in granted.items()]
+    measured = measure(outputs, callers, routes, target=target)  # with the unsigned row
+    unsigned = measured[UNSIGNED]
+    rows = [Person(user.login, token_claims(user.login, token), tuple(granted),
+                   {name: measured[f"{user.login}/{name}"] for name in granted})
+            for user, token, granted in zip(people, tokens, grants, strict=True)]
+    rows.append(Person(UNSIGNED, access.TokenClaims(UNSIGNED, "-"), (), {"": unsigned}))
+    return rows
+
+
+def stack_classes(stack: str = "local") -> tuple[access.UserClass, ...]:
+    """The user classes with the stack file's membership (Pulumi.<stack>.yaml)."""
+    path = paths.REPO / f"Pulumi.{stack}.yaml"
+    return parse_settings(stack, stack_file_config(path)).user_classes
+
+
+def expected_classes(claims: access.TokenClaims, classes: tuple[access.UserClass, ...], *,
+                     tags_evaluated: bool) -> list[str]:
+    """The classes the membership rules give this token on a target that does (or, like
+    MiniStack's STS, does not) read the tags claim."""
+    if not tags_evaluated:
+        claims = dataclasses.replace(claims, session_tags={})
+    return access.classes_of(claims, classes)
+
+
+def people_problems(people: Sequence[Person], classes: tuple[access.UserClass, ...], *,
+                    tags_evaluated: bool) -> list[str]:
+    """Where the measured person -> class -> route table differs from access.py."""
+    problems = []
+    model = access.access_matrix()
+    for person in people:
+        if person.login == UNSIGNED:
+            wrong = [r for r, status in person.statuses[""].items() if status != 403]
+            problems += [f"an unsigned {r} answered {person.statuses[''][r]}" for r in wrong]
+            continue
+        want = expected_classes(person.claims, classes, tags_evaluated=tags_evaluated)
+        if list(person.classes) != want:
+            problems.append(f"{person.login} ({person.claims.sub}) got {list(person.classes)} "
+                            f"from STS; the membership rules say {want}")
+        for name, row in person.statuses.items():
+            for route_id, ok in allowed({name: row})[name].items():
+                if ok != model[name][route_id]:
+                    problems.append(f"{person.login} as {name}: {route_id} answered "
+                                    f"{row[route_id]}")
+    return problems
+
+
+def render_people(people: Sequence[Person], routes: Sequence[access.Route] = access.ROUTES
+                  ) -> str:
+    """person  sub  class  <route statuses>, one line per class a person got (or none)."""
+    table: dict[str, Mapping[str, str]] = {}
+    for person in people:
+        if person.login == UNSIGNED:
+            table[UNSIGNED] = {"sub": "", "class": "", **{r.id: str(s) for r, s in zip(
+                routes, person.statuses[""].values(), strict=True)}}
+            continue
+        if not person.classes:
+            table[person.login] = {"sub": person.claims.sub, "class": "none",
+                                   **{r.id: NO_CREDENTIALS for r in routes}}
+            continue
+        for name in person.classes:
+            label = person.login if name == person.classes[0] else ""
+            table[label or f"{person.login} ({name})"] = {
+                "sub": person.claims.sub, "class": name,
+                **{r.id: str(person.statuses[name][r.id]) for r in routes}}
+    return render(table, corner="person")

@@ -8,13 +8,15 @@ target's name. Each probe returns None when the target can, else the reason it c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from devstack import calls, clients
+import access
+from devstack import calls, clients, identity
 from devstack.clients import Target
+from devstack.matrix import TAGS_CLAIM
 
 _LIST_ROUTE = ("GET", "/pets")  # public to every class, stores nothing
 
@@ -77,3 +79,30 @@ def _failed_functions(target: Target) -> dict[str, str]:
             if fn.get("State") == "Failed":
                 failed[fn["FunctionName"]] = fn.get("StateReason", "")
     return failed
+
+
+def session_tags_evaluated(outputs: Mapping[str, Any], target: Target, idp: identity.Idp,
+                           classes: Sequence[access.UserClass]) -> str | None:
+    """Does STS read the session tags of a token's https://aws.amazon.com/tags claim?
+
+    A token for a sub no rule names, carrying exactly the tags a class's grant asks for, is
+    offered to that class's role: a target that evaluates the tags claim grants it (as AWS
+    does). None also when no class is recognised by tags: nothing to evaluate.
+    """
+    granted = [c for c in classes if c.members.session_tags]
+    if not granted:
+        return None
+    user_class = granted[0]
+    tags = {k: [v] for k, v in user_class.members.session_tags.items()}
+    token = identity.mint_token({"sub": "auth0|tag-probe", TAGS_CLAIM: {"principal_tags": tags}},
+                                idp=idp)
+    try:
+        calls.assume_role(outputs["roles"][user_class.name], token, target=target,
+                          session_name="probe-tags")
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "AccessDenied":
+            return (f"STS refused the {user_class.name} role to a token carrying its grant tags "
+                    f"{dict(user_class.members.session_tags)}: the target ignores the ID token's "
+                    f"{TAGS_CLAIM} claim")
+        raise
+    return None
