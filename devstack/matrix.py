@@ -44,8 +44,10 @@ def is_member(sub: str, members: access.Membership) -> bool:
 
 
 def demo_user_for(user_class: access.UserClass) -> identity.User:
+    """A demo user the local stack admits to this class by sub (what every target reads)."""
+    members = {c.name: c.members for c in stack_classes()}[user_class.name]
     for user in identity.users().values():
-        if is_member(user.sub, user_class.members):
+        if is_member(user.sub, members):
             return user
     raise LookupError(f"no demo user in devstack/idp/users.json belongs to {user_class.name}")
 
