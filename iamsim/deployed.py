@@ -86,6 +86,7 @@ def read_deployed(stack: str, config: Mapping[str, str], outputs: Mapping[str, A
         region=str(outputs["region"]),
         api_id=str(outputs["restApiId"]),
         stage=str(outputs["stage"]),
+        client_id=str(outputs["oidcClientId"]),
         class_roles=class_roles,
         other_roles=other_roles,
         method_authorization=_method_authorization(clients["apigateway"], outputs["restApiId"]),
