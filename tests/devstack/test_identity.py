@@ -1,24 +1,56 @@
-"""The local identity provider: discovery, real code + PKCE logins, refusals, minted tokens."""
+"""The local identity provider: the program's registration, real code + PKCE logins, grants,
+refresh tokens that rotate, revocation, refusals, minted tokens."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import json
+import os
+import secrets
+import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 import requests
 from jwcrypto import jwk, jws, jwt
 
-from devstack import identity, procs
+import access
+from components import oidc_client
+from devstack import identity, paths, procs
 from devstack.procs import DevstackError, PortInUseError
 from tests.devstack.conftest import TEST_CLIENT_ID, TEST_REDIRECT_URIS, private_name
 
 pytestmark = pytest.mark.integration
+
+TAGS_CLAIM = "https://aws.amazon.com/tags"
+# The program's declaration (components/oidc_client.py), for the test's redirect URIs.
+REGISTRATION = oidc_client.ClientRegistration(
+    redirect_uris=TEST_REDIRECT_URIS,
+    post_logout_redirect_uris=TEST_REDIRECT_URIS[:1],
+    web_origins=(oidc_client.origin_of(TEST_REDIRECT_URIS[0]),),
+    id_token_lifetime_seconds=600,
+    refresh_token_lifetime_seconds=3600,
+).to_output()
+GRANTS = oidc_client.class_grants("pets-local", access.USER_CLASSES)
+
+
+@pytest.fixture(scope="module")
+def idp() -> Iterator[identity.Idp]:
+    name = private_name("idp")
+    identity.stop(name)
+    provider = identity.start(procs.free_port(), name=name, client_id=TEST_CLIENT_ID,
+                              registration=REGISTRATION, class_grants=GRANTS, reuse=False)
+    yield provider
+    identity.stop(name)
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
 
 
 def verify(token: str, idp: identity.Idp, **expected: Any) -> dict[str, Any]:
@@ -68,7 +100,8 @@ def test_headless_login_returns_a_verifiable_id_token_for_alice(idp: identity.Id
 
 @pytest.mark.parametrize(
     ("user", "sub"),
-    [("bob", "google-oauth2|bob"), ("dave", "github|dave"), ("mallory", "samlp|mallory")],
+    [("bob", "google-oauth2|bob"), ("dave", "github|dave"), ("mallory", "samlp|mallory"),
+     ("eve", "auth0|eve")],
 )
 def test_each_demo_user_logs_in_with_their_fixed_sub(
     idp: identity.Idp, user: str, sub: str
@@ -84,7 +117,7 @@ def test_login_works_for_every_registered_redirect_uri(idp: identity.Idp) -> Non
     assert verify(tokens["id_token"], idp)["sub"] == "google-oauth2|bob"
 
 
-@pytest.mark.parametrize("user", ["eve", "auth0|alice", "Alice", "__proto__"])
+@pytest.mark.parametrize("user", ["nobody", "auth0|alice", "Alice", "__proto__"])
 def test_unknown_user_is_refused(idp: identity.Idp, user: str) -> None:
     with pytest.raises(identity.LoginRefused, match="Unknown demo user"):
         identity.id_token(user, idp=idp)
@@ -170,24 +203,71 @@ def test_token_signed_by_another_key_fails_verification(idp: identity.Idp) -> No
         jws.JWS.from_jose_token(bad).verify(served)
 
 
-def test_start_reuses_same_settings_and_refuses_others(idp: identity.Idp) -> None:
+@pytest.mark.parametrize("change", [
+    {"client_id": "other"},
+    {"registration": {**REGISTRATION, "idTokenLifetimeSeconds": 601}},
+    {"registration": {**REGISTRATION, "redirectUris": [TEST_REDIRECT_URIS[0]]}},
+    {"registration": {**REGISTRATION, "grantTypes": ["authorization_code"]}},
+    {"class_grants": {}},
+], ids=["client", "id-token-lifetime", "redirect-uris", "grant-types", "grants"])
+def test_start_reuses_same_settings_and_refuses_others(
+    idp: identity.Idp, change: dict[str, Any]
+) -> None:
     name = private_name("idp")
-    again = identity.start(name=name, client_id=TEST_CLIENT_ID, redirect_uris=TEST_REDIRECT_URIS)
+    same: dict[str, Any] = {"client_id": TEST_CLIENT_ID, "registration": REGISTRATION,
+                            "class_grants": GRANTS}
+    again = identity.start(name=name, **same)
     assert (again.issuer, again.pid, again.started) == (idp.issuer, idp.pid, False)
     with pytest.raises(DevstackError, match="already runs"):
-        identity.start(name=name, client_id="other", redirect_uris=TEST_REDIRECT_URIS)
+        identity.start(name=name, **(same | change))
+
+
+@pytest.mark.parametrize("broken", [
+    {k: v for k, v in REGISTRATION.items() if k != "scope"},
+    {**REGISTRATION, "redirectUris": []},
+    {**REGISTRATION, "idTokenLifetimeSeconds": 0},
+    {**REGISTRATION, "grantTypes": "authorization_code"},
+    {**REGISTRATION, "scope": "email profile"},
+], ids=["no-scope", "no-redirect-uri", "zero-lifetime", "grant-types-not-a-list", "no-openid"])
+def test_a_broken_registration_is_refused_before_anything_starts(
+    broken: dict[str, Any],
+) -> None:
+    name = private_name("idp-broken")
+    with pytest.raises(DevstackError, match="client registration: bad or missing"):
+        identity.start(procs.free_port(), name=name, registration=broken, reuse=False)
+    assert procs.running(name) is None
+
+
+def test_server_refuses_a_registration_it_is_not_given() -> None:
+    """server.mjs never falls back to defaults: without IDP_CLIENT it does not start."""
+    env = {"PATH": os.environ["PATH"], "IDP_PORT": str(procs.free_port()),
+           "IDP_JWKS_FILE": str(paths.IDP_PRIVATE_JWKS)}
+    identity.signing_key()
+    text_lifetime = json.dumps({**REGISTRATION, "refreshTokenLifetimeSeconds": "8h"})
+    for extra, message in [
+        ({}, "IDP_CLIENT is required"),
+        ({"IDP_CLIENT": text_lifetime},
+         "IDP_CLIENT.refreshTokenLifetimeSeconds must be a positive integer"),
+        ({"IDP_CLIENT": json.dumps(REGISTRATION), "IDP_CLASS_GRANTS": "[]"},
+         "must map role names to tags"),
+    ]:
+        done = subprocess.run(["node", "server.mjs"], cwd=paths.IDP_SOURCE, env=env | extra,
+                              capture_output=True, text=True, timeout=20)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert message in done.stderr
 
 
 def test_port_in_use_error_names_the_port(idp: identity.Idp) -> None:
     with pytest.raises(PortInUseError, match=rf"port {idp.port} on 127\.0\.0\.1"):
-        identity.start(idp.port, name=private_name("idp-busy"))
+        identity.start(idp.port, name=private_name("idp-busy"), registration=REGISTRATION)
     assert procs.running(private_name("idp-busy")) is None
 
 
 def test_stop_leaves_no_process() -> None:
     name = private_name("idp-stop")
     identity.stop(name)
-    started = identity.start(procs.free_port(), name=name, reuse=False)
+    started = identity.start(procs.free_port(), name=name, registration=REGISTRATION,
+                             reuse=False)
     assert started.pid is not None and procs.alive(started.pid)
     assert identity.stop(name) is True
     assert not procs.alive(started.pid)
@@ -212,7 +292,8 @@ def tls_idp() -> Iterator[identity.Idp]:
     name = private_name("idp-tls")
     identity.stop(name)
     provider = identity.start(procs.free_port(), name=name, client_id=TEST_CLIENT_ID,
-                              redirect_uris=TEST_REDIRECT_URIS, reuse=False, tls=True)
+                              registration=REGISTRATION, class_grants=GRANTS, reuse=False,
+                              tls=True)
     yield provider
     identity.stop(name)
 
@@ -231,3 +312,216 @@ def test_https_provider_is_trusted_only_through_its_own_certificate(
         requests.get(tls_idp.discovery_url, timeout=5, verify=True)  # the system's CAs only
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(tls_idp.discovery_url.replace("https:", "http:"), timeout=5)
+
+
+# --- the registration the program declares ---------------------------------------------------
+
+
+def test_discovery_offers_what_the_registration_declares(idp: identity.Idp) -> None:
+    meta = idp.discovery()
+    assert set(REGISTRATION["grantTypes"]) <= set(meta["grant_types_supported"])
+    assert set(REGISTRATION["scope"].split()) <= set(meta["scopes_supported"])
+    assert meta["revocation_endpoint"] == idp.issuer + "/token/revocation"
+    assert TAGS_CLAIM in meta["claims_supported"]
+    assert idp.registration == REGISTRATION and idp.class_grants == GRANTS
+    recorded = identity.running(private_name("idp"))  # the record keeps both
+    assert recorded is not None
+    assert (recorded.registration, recorded.class_grants) == (REGISTRATION, GRANTS)
+
+
+def test_id_token_lives_as_long_as_the_registration_says(idp: identity.Idp) -> None:
+    tokens = identity.login("dave", idp=idp)
+    claims = claims_of(tokens["id_token"])
+    assert claims["exp"] - claims["iat"] == REGISTRATION["idTokenLifetimeSeconds"]
+    assert set(tokens["scope"].split()) == set(REGISTRATION["scope"].split())
+    assert tokens["refresh_token"]  # offline_access with the refresh_token grant type
+
+
+def test_the_token_endpoint_answers_only_the_registered_web_origins(idp: identity.Idp) -> None:
+    token_endpoint = idp.discovery()["token_endpoint"]
+
+    def refresh_from(origin: str) -> requests.Response:
+        refresh_token = identity.login("bob", idp=idp)["refresh_token"]
+        return requests.post(token_endpoint, headers={"Origin": origin}, timeout=5, data={
+            "grant_type": "refresh_token", "refresh_token": refresh_token,
+            "client_id": idp.client_id})
+
+    ours = refresh_from(REGISTRATION["webOrigins"][0])
+    assert ours.status_code == 200, ours.text
+    assert ours.headers["Access-Control-Allow-Origin"] == REGISTRATION["webOrigins"][0]
+    other = refresh_from("http://127.0.0.1:8001")
+    assert other.status_code == 400 and "not allowed for client" in other.text
+    assert "Access-Control-Allow-Origin" not in other.headers
+
+
+# --- grants: the session tags claim, as the Auth0 Action asserts it ---------------------------
+
+
+def class_tags_of_the_action(roles: list[str], grants: dict[str, Any]) -> Any:
+    """auth0/post-login.js's own classTags, run by Node."""
+    script = ("const { classTags } = require(process.argv[1]);"
+              "console.log(JSON.stringify(classTags(JSON.parse(process.argv[2]),"
+              " JSON.parse(process.argv[3]))));")
+    done = subprocess.run(
+        ["node", "-e", script, str(paths.REPO / "auth0" / "post-login.js"), json.dumps(roles),
+         json.dumps(grants)], capture_output=True, text=True, check=True, timeout=20)
+    return json.loads(done.stdout)
+
+
+def test_demo_users_roles_are_the_programs_grant_names() -> None:
+    users = identity.users()
+    assert users["alice"].roles == (oidc_client.grant_role_name("pets-local", access.ADMIN),)
+    assert set(users["alice"].roles) <= set(GRANTS)
+    for nobody in ("bob", "dave", "mallory", "eve"):
+        assert not set(users[nobody].roles) & set(GRANTS), nobody
+    assert users["eve"].sub == "auth0|eve"  # a database user, as anyone who signs up is
+
+
+def test_alices_id_token_carries_her_grant_as_session_tags(idp: identity.Idp) -> None:
+    claims = verify(identity.id_token("alice", idp=idp), idp)
+    expected = {"principal_tags": {access.GRANT_TAG_KEY: ["admin"]}}
+    assert claims[TAGS_CLAIM] == expected
+    assert class_tags_of_the_action(list(identity.users()["alice"].roles), GRANTS) == expected
+
+
+@pytest.mark.parametrize("user", ["eve", "bob", "mallory"])
+def test_users_without_a_grant_get_no_tags_claim(idp: identity.Idp, user: str) -> None:
+    assert TAGS_CLAIM not in verify(identity.id_token(user, idp=idp), idp)
+
+
+# --- refresh tokens: rotation, reuse, revocation ---------------------------------------------
+
+
+def test_refresh_grant_renews_the_id_token_and_rotates(idp: identity.Idp) -> None:
+    first = identity.login("alice", idp=idp)
+    time.sleep(1.1)  # a later iat, so the renewed token is told apart by more than its jti
+    renewed = identity.refresh(first["refresh_token"], idp=idp)
+    old, new = claims_of(first["id_token"]), verify(renewed["id_token"], idp)
+    assert new["sub"] == old["sub"] and new["iat"] > old["iat"] and new["exp"] > old["exp"]
+    assert new[TAGS_CLAIM] == old[TAGS_CLAIM]  # the grant is asserted in every ID token
+    assert renewed["refresh_token"] != first["refresh_token"]
+    # The old one is spent; the new one works (once).
+    with pytest.raises(identity.TokenRefused) as refused:
+        identity.refresh(first["refresh_token"], idp=idp)
+    assert refused.value.error == "invalid_grant"
+
+
+def test_reusing_a_spent_refresh_token_revokes_its_successor(idp: identity.Idp) -> None:
+    """A spent token presented again means it leaked: the provider ends the whole grant."""
+    first = identity.login("bob", idp=idp)
+    second = identity.refresh(first["refresh_token"], idp=idp)
+    with pytest.raises(identity.TokenRefused, match="invalid_grant"):
+        identity.refresh(first["refresh_token"], idp=idp)
+    with pytest.raises(identity.TokenRefused, match="invalid_grant"):
+        identity.refresh(second["refresh_token"], idp=idp)
+
+
+def test_a_revoked_refresh_token_is_refused(idp: identity.Idp) -> None:
+    tokens = identity.login("bob", idp=idp)
+    kept = identity.login("bob", idp=idp)  # another login's token: not touched
+    identity.revoke(tokens["refresh_token"], idp=idp)
+    with pytest.raises(identity.TokenRefused) as refused:
+        identity.refresh(tokens["refresh_token"], idp=idp)
+    assert refused.value.error == "invalid_grant"
+    assert identity.refresh(kept["refresh_token"], idp=idp)["id_token"]
+
+
+def _authorize_in(session: requests.Session, idp: identity.Idp, **params: str) -> tuple[
+        requests.Response, str]:
+    """Starts a code + PKCE authorization in `session`; returns the answer and the verifier."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    response = session.get(idp.discovery()["authorization_endpoint"], allow_redirects=False,
+                           timeout=5, params={
+        "client_id": idp.client_id, "redirect_uri": idp.redirect_uris[0], "response_type": "code",
+        "scope": REGISTRATION["scope"], "state": "s1", "code_challenge": challenge.decode(),
+        "code_challenge_method": "S256", **params})
+    return response, verifier
+
+
+def _redeem(session: requests.Session, idp: identity.Idp, code: str,
+            verifier: str) -> dict[str, Any]:
+    return dict(session.post(idp.discovery()["token_endpoint"], timeout=5, data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": idp.redirect_uris[0],
+        "client_id": idp.client_id, "code_verifier": verifier}).json())
+
+
+def test_the_login_after_a_logout_still_gets_a_refresh_token(idp: identity.Idp) -> None:
+    """The site asks prompt=login after a logout; oidc-provider alone would then drop
+    offline_access (OIDC Core 11), Auth0 does not."""
+    session = requests.Session()
+    response, verifier = _authorize_in(session, idp, prompt="login")
+    code = identity._follow_to_code(session, response, "bob", idp.redirect_uris[0], "s1",
+                                    idp.issuer)
+    tokens = _redeem(session, idp, code, verifier)
+    assert "offline_access" in tokens["scope"].split()
+    assert tokens["refresh_token"]
+
+
+def test_a_second_login_in_the_same_idp_session_shows_no_page(idp: identity.Idp) -> None:
+    """Single sign-on: the grant covers the registered scope, so no consent page again."""
+    session = requests.Session()
+    response, _ = _authorize_in(session, idp)
+    identity._follow_to_code(session, response, "dave", idp.redirect_uris[0], "s1", idp.issuer)
+    response, verifier = _authorize_in(session, idp)
+    for _ in range(6):
+        assert response.is_redirect, f"a page at {response.url}: {response.text[:200]}"
+        location = urljoin(response.url, response.headers["Location"])
+        if location.startswith(idp.redirect_uris[0]):
+            break
+        response = session.get(location, allow_redirects=False, timeout=5)
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    tokens = _redeem(session, idp, code, verifier)
+    assert claims_of(tokens["id_token"])["sub"] == "github|dave" and tokens["refresh_token"]
+
+
+# --- other registrations: nothing is a harness default ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bare_idp() -> Iterator[identity.Idp]:
+    """A client registered without the refresh_token grant, another ID token lifetime and no
+    grants: what it issues follows that registration, not the one above."""
+    name = private_name("idp-bare")
+    identity.stop(name)
+    registration = {**REGISTRATION, "grantTypes": ["authorization_code"],
+                    "scope": "openid email profile", "idTokenLifetimeSeconds": 1234}
+    provider = identity.start(procs.free_port(), name=name, client_id=TEST_CLIENT_ID,
+                              registration=registration, class_grants={}, reuse=False)
+    yield provider
+    identity.stop(name)
+
+
+def test_another_registration_gets_its_own_lifetime_no_refresh_token_and_no_grant(
+    bare_idp: identity.Idp,
+) -> None:
+    tokens = identity.login("alice", idp=bare_idp, scope=REGISTRATION["scope"])
+    claims = verify(tokens["id_token"], bare_idp)
+    assert claims["exp"] - claims["iat"] == 1234
+    assert "refresh_token" not in tokens  # offline_access asked for, not registered
+    assert TAGS_CLAIM not in claims  # alice's role grants nothing where no grant is declared
+
+
+@pytest.fixture(scope="module")
+def short_idp() -> Iterator[identity.Idp]:
+    name = private_name("idp-short")
+    identity.stop(name)
+    registration = {**REGISTRATION, "idTokenLifetimeSeconds": 2, "refreshTokenLifetimeSeconds": 3}
+    provider = identity.start(procs.free_port(), name=name, client_id=TEST_CLIENT_ID,
+                              registration=registration, class_grants=GRANTS, reuse=False)
+    yield provider
+    identity.stop(name)
+
+
+def test_refresh_token_lifetime_is_absolute_rotation_does_not_extend_it(
+    short_idp: identity.Idp,
+) -> None:
+    start = time.monotonic()
+    first = identity.login("bob", idp=short_idp)
+    time.sleep(1.5)
+    renewed = identity.refresh(first["refresh_token"], idp=short_idp)  # ~1.5 s left, not 3
+    assert claims_of(renewed["id_token"])["exp"] - claims_of(renewed["id_token"])["iat"] == 2
+    time.sleep(max(0.0, 3.6 - (time.monotonic() - start)))
+    with pytest.raises(identity.TokenRefused) as refused:
+        identity.refresh(renewed["refresh_token"], idp=short_idp)
+    assert refused.value.error == "invalid_grant"
