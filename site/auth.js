@@ -1,10 +1,16 @@
 // OIDC login (authorization code + PKCE) with oidc-client-ts. Tokens live in sessionStorage
 // under one prefix, so logging out can remove every trace of the login from the tab.
+//
+// The login lasts beyond one ID token: before the ID token expires, the refresh token (scope
+// offline_access, rotated by the identity provider on every use) buys a new one. Logout
+// revokes the refresh token at the identity provider before forgetting the user.
 
 import { UserManager, WebStorageStateStore } from './vendor/oidc-client-ts.js';
 
 const PREFIX = 'pets.oidc.';
 const FORCE_LOGIN_KEY = 'pets.forceLogin';
+// Renew this long before the ID token expires, at most: a quarter of its life for short ones.
+export const RENEW_MARGIN_MS = 60 * 1000;
 
 /** The site's own page, whatever URL form it was opened with: the registered redirect URI. */
 export function redirectUri(location = window.location) {
@@ -19,13 +25,19 @@ export class Auth {
       client_id: config.clientId,
       redirect_uri: redirectUri(),
       response_type: 'code', // PKCE is on by default for the code flow
-      // email and name say who is logged in; the API records the buyer's email from the ID token.
-      scope: 'openid email profile',
+      // The registered scope (config.json, from the stack's client registration): email and
+      // name say who is logged in; offline_access asks for the refresh token.
+      scope: config.scope,
       userStore: store,
       stateStore: store,
-      // No silent renew: it needs an iframe page; an expired login asks to log in again.
+      // Not the library's renewal: it follows the access token's expiry, and STS takes the ID
+      // token, whose lifetime the identity provider sets on its own (Auth0: 1 h ID token,
+      // 24 h access token). keepRenewed() follows the ID token instead.
       automaticSilentRenew: false,
+      // Logout revokes the refresh token itself (logout() below), then forgets the user.
+      revokeTokenTypes: ['refresh_token'],
     });
+    this._timer = null;
   }
 
   /** Whether this page load is the IdP sending the user back (with a code or an error). */
@@ -45,11 +57,57 @@ export class Auth {
     }
   }
 
-  /** The logged-in user, or null when there is none or the ID token has expired. */
+  /**
+   * The logged-in user, or null when there is none. A stored login whose ID token expired
+   * (the tab slept, say) is renewed with its refresh token when it has one.
+   */
   async user() {
     const user = await this.manager.getUser();
-    if (!user || !user.id_token || idTokenExpiresAt(user) <= Date.now()) return null;
-    return user;
+    if (!user || !user.id_token) return null;
+    if (idTokenExpiresAt(user) > Date.now()) return user;
+    if (!user.refresh_token) return null;
+    try {
+      return await this.renew();
+    } catch {
+      return null; // refused (revoked, expired): an ordinary logged-out start
+    }
+  }
+
+  /** A new ID token (and a new refresh token) from the refresh token; no page is shown. */
+  async renew() {
+    const user = await this.manager.getUser();
+    if (!user?.refresh_token) throw new Error('this login has no refresh token');
+    // With a refresh token oidc-client-ts uses the refresh_token grant (no iframe).
+    const renewed = await this.manager.signinSilent();
+    if (!renewed?.id_token) throw new Error('the identity provider returned no ID token');
+    return renewed;
+  }
+
+  /**
+   * Renews the ID token before each expiry, for as long as the identity provider agrees.
+   * onRenewed(user) gets every renewed login; onFailed(error) a refused renewal (no retry:
+   * the login then ends when its ID token expires). Without a refresh token nothing renews.
+   */
+  keepRenewed(user, { onRenewed, onFailed }) {
+    this.stopRenewing();
+    if (!user.refresh_token) return;
+    this._timer = setTimeout(async () => {
+      this._timer = null;
+      let renewed;
+      try {
+        renewed = await this.renew();
+      } catch (error) {
+        onFailed(error);
+        return;
+      }
+      onRenewed(renewed);
+      this.keepRenewed(renewed, { onRenewed, onFailed });
+    }, renewDelayMs(user));
+  }
+
+  stopRenewing() {
+    clearTimeout(this._timer);
+    this._timer = null;
   }
 
   login() {
@@ -58,17 +116,39 @@ export class Auth {
     return this.manager.signinRedirect(forceLogin ? { prompt: 'login' } : {});
   }
 
-  /** Forgets the login in this tab: tokens, pending login state, everything under our prefix. */
+  /**
+   * Revokes the refresh token at the identity provider, then forgets the login in this tab:
+   * tokens, pending login state, everything under our prefix. The tab forgets even when the
+   * revocation fails; the error is rethrown so the user is told.
+   */
   async logout() {
+    this.stopRenewing();
+    let revocationError = null;
+    try {
+      await this.manager.revokeTokens();
+    } catch (error) {
+      revocationError = error;
+    }
     await this.manager.removeUser();
     for (const key of Object.keys(window.sessionStorage)) {
       if (key.startsWith(PREFIX)) window.sessionStorage.removeItem(key);
     }
     window.sessionStorage.setItem(FORCE_LOGIN_KEY, '1');
+    if (revocationError) {
+      throw new Error(`the identity provider did not revoke the session (${revocationError.message})`);
+    }
   }
 }
 
 /** The ID token's `exp` in ms (not the access token's: STS takes the ID token). */
 export function idTokenExpiresAt(user) {
   return (user.profile?.exp ?? 0) * 1000;
+}
+
+/** How long until the ID token should be renewed: RENEW_MARGIN_MS, or a quarter of its life. */
+export function renewDelayMs(user, now = Date.now()) {
+  const expiresAt = idTokenExpiresAt(user);
+  const issuedAt = (user.profile?.iat ?? 0) * 1000;
+  const margin = Math.min(RENEW_MARGIN_MS, Math.max(0, expiresAt - issuedAt) / 4);
+  return Math.max(0, expiresAt - margin - now);
 }

@@ -2,7 +2,7 @@
 
 export class ConfigError extends Error {}
 
-const REQUIRED_STRINGS = ['region', 'apiUrl', 'issuer', 'clientId', 'stsEndpoint'];
+const REQUIRED_STRINGS = ['region', 'apiUrl', 'issuer', 'clientId', 'scope', 'stsEndpoint'];
 
 /** Fetches and checks config.json; every problem becomes a ConfigError that says what is wrong. */
 export async function loadConfig(url = 'config.json') {
@@ -31,6 +31,10 @@ export function checkConfig(config, source = 'config.json') {
   }
   const missing = REQUIRED_STRINGS.filter((key) => typeof config[key] !== 'string' || !config[key]);
   if (missing.length) throw new ConfigError(`${source} lacks ${missing.join(', ')}`);
+  // The client's registered scope: a login without openid would bring no ID token for STS.
+  if (!config.scope.split(' ').includes('openid')) {
+    throw new ConfigError(`${source}: scope ${JSON.stringify(config.scope)} lacks openid`);
+  }
   for (const key of ['roles', 'classes']) {
     if (config[key] === null || typeof config[key] !== 'object') {
       throw new ConfigError(`${source} lacks ${key}`);

@@ -65,7 +65,7 @@ function describe(error, action) {
 }
 
 async function begin(user) {
-  const className = classFor(user.profile.sub, config.classes);
+  const className = classFor(user.profile, config.classes);
   showSession(user, className);
   if (!className) {
     showControls({});
@@ -84,7 +84,8 @@ async function begin(user) {
   const api = new PetsApi({
     apiUrl: config.apiUrl, region: config.region, credentials: () => session.credentials(),
   });
-  current = { user, className, session, api };
+  current = { user, className, session, api, expiryTimer: null };
+  auth.keepRenewed(user, { onRenewed: renewed, onFailed: renewalFailed });
   const may = (route) => mayCall(config.classes, className, route);
   showControls({ list: may(ROUTES.list), add: may(ROUTES.add), remove: may(ROUTES.remove),
                  buy: may(ROUTES.buy) });
@@ -97,6 +98,26 @@ async function begin(user) {
   } else {
     say(`Logged in as ${className}.`);
   }
+}
+
+/** The login was renewed: the purchase header and STS get the new ID token from now on. */
+function renewed(user) {
+  if (!current) return;
+  current.user = user;
+  current.session.useIdToken(user.id_token, idTokenExpiresAt(user))
+    .catch((error) => failed(error, 'renew your credentials'));
+}
+
+/** The identity provider refused to renew: the login ends when its ID token expires. */
+function renewalFailed(error) {
+  if (!current) return;
+  say(`Could not renew your login: ${error.message}. It ends when it expires; then log in again.`,
+    'error');
+  const session = current.session;
+  clearTimeout(current.expiryTimer);
+  current.expiryTimer = setTimeout(() => {
+    if (current?.session === session) failed(new LoginExpired(), 'stay logged in');
+  }, Math.max(0, idTokenExpiresAt(current.user) - Date.now()));
 }
 
 /** Runs an action with the controls disabled; any failure is said, never swallowed. */
@@ -184,6 +205,8 @@ async function login() {
 
 /** Forgets credentials and shows the logged-out page (tokens stay until logout()). */
 function endSession() {
+  auth.stopRenewing();
+  clearTimeout(current?.expiryTimer);
   current?.session.stop();
   current = null;
   loggedOut();

@@ -1,5 +1,5 @@
 // The role credentials of the logged-in user: held in memory only (never in storage), fetched
-// from STS on login and again shortly before they expire.
+// from STS on login, again whenever the login is renewed, and shortly before they expire.
 
 import { assumeRoleWithWebIdentity } from './sts.js';
 
@@ -55,6 +55,17 @@ export class RoleSession {
     this._timer = setTimeout(() => {
       this.refresh().catch((error) => this.onRefreshFailed?.(error));
     }, Math.max(delayMs, 30 * 1000));
+  }
+
+  /**
+   * The login was renewed: new credentials from STS with the new ID token, at once. Later
+   * refreshes must not present the old token, which STS refuses once it has expired.
+   */
+  useIdToken(idToken, idTokenExpiresAt) {
+    Object.assign(this, { idToken, idTokenExpiresAt });
+    // A refresh already under way carries the old token: let it finish, then ask again.
+    const underWay = this._pending ?? Promise.resolve();
+    return underWay.catch(() => {}).then(() => this.refresh());
   }
 
   /** Forget the credentials (log out). */

@@ -5,7 +5,8 @@ call must carry a SigV4 signature that botocore recomputes with the issued secre
 wrong signature is 403, as API Gateway answers); each class may call only its routes
 of access.py; purchases need the ID token in X-Id-Token. Lenient where only the real
 stack can judge: the ID token's signature is not checked (MiniStack's STS does not
-either) and the trust policy is approximated by the model's sub patterns.
+either) and the trust policy is the model's membership rule (access.Membership.admits) applied
+to the token's sub and its session tags claim.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -27,6 +27,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 import access
+
+TAGS_CLAIM = "https://aws.amazon.com/tags"
 
 REGION = "us-east-1"
 ACCOUNT = "000000000000"
@@ -104,9 +106,12 @@ class FakeAws:
             return _sts_error(400, "ValidationError", "bad RoleSessionName")
         by_arn = {role_arn(c.name): c for c in access.USER_CLASSES}
         user_class = by_arn.get(form["RoleArn"])
-        sub = _claims(form["WebIdentityToken"]).get("sub", "")
-        if user_class is None or not any(
-            fnmatchcase(sub, p) for p in user_class.members.sub_patterns
+        claims = _claims(form["WebIdentityToken"])
+        sub = claims.get("sub", "")
+        # Session tags as IAM reads them from the tags claim (one value per key).
+        tags = {k: v[0] for k, v in claims.get(TAGS_CLAIM, {}).get("principal_tags", {}).items()}
+        if user_class is None or not user_class.members.admits(
+            access.TokenClaims("browser", sub, session_tags=tags)
         ):
             return _sts_error(403, "AccessDenied",
                               "Not authorized to perform sts:AssumeRoleWithWebIdentity")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ import pytest
 from playwright.sync_api import expect
 
 import access
+from components import oidc_client
 from components.site import app_config
 from tests.e2e import flows
 from tests.e2e.conftest import Tab
@@ -28,9 +30,12 @@ from tests.e2e.site_server import SiteServer, serving
 
 pytestmark = pytest.mark.browser
 ISSUER_UNUSED = "http://127.0.0.1:9"  # a config whose IdP is never contacted
+# This suite's login has no refresh token (the program's registration without the
+# refresh_token grant): a login ends with its ID token. Renewal is test_sessions.py's.
+NO_REFRESH_SCOPE = "openid email profile"
 
 
-def fake_config(origin: str, issuer: str) -> dict[str, Any]:
+def fake_config(origin: str, issuer: str, scope: str = oidc_client.SCOPE) -> dict[str, Any]:
     """config.json as the stack writes it, pointing at the fake services."""
     return app_config(
         region=REGION,
@@ -40,7 +45,15 @@ def fake_config(origin: str, issuer: str) -> dict[str, Any]:
         sts_endpoint=origin,
         roles={c.name: role_arn(c.name) for c in access.USER_CLASSES},
         user_classes=access.USER_CLASSES,
+        scope=scope,
     )
+
+
+def registration_without_refresh(site_url: str) -> dict[str, Any]:
+    declared = oidc_client.registration_for(
+        site_url, id_token_lifetime_seconds=3600, refresh_token_lifetime_seconds=8 * 3600)
+    return replace(declared, grant_types=("authorization_code",),
+                   scope=NO_REFRESH_SCOPE).to_output()
 
 
 @pytest.fixture
@@ -81,6 +94,13 @@ def test_incomplete_config_is_a_visible_error(open_tab, static_site: SiteServer)
     tab = open_tab()
     tab.page.goto(static_site.url)
     flows.expect_status(tab, re.compile(r"config\.json lacks apiUrl, issuer, clientId"), error=True)
+
+
+def test_a_scope_without_openid_is_a_visible_error(open_tab, static_site: SiteServer):
+    static_site.config = {**static_site.config, "scope": "email offline_access"}
+    tab = open_tab()
+    tab.page.goto(static_site.url)
+    flows.expect_status(tab, 'config.json: scope "email offline_access" lacks openid', error=True)
 
 
 def test_a_module_that_fails_to_load_is_a_visible_error(open_tab, static_site: SiteServer):
@@ -126,18 +146,30 @@ def test_class_inference_follows_the_models_patterns(open_tab, static_site: Site
     flows.open_site(tab, static_site.url)
     result = run_module(tab, """
         const config = await (await fetch('config.json')).json();
-        const subs = ['auth0|alice', 'google-oauth2|bob', 'github|dave', 'samlp|mallory',
-                      'auth0', 'xauth0|eve', 'AUTH0|alice'];
-        return Object.fromEntries(subs.map((s) => [s, classes.classFor(s, config.classes)]));
+        const tags = (value) => (
+          { [classes.TAGS_CLAIM]: { principal_tags: { 'pets-class': value } } });
+        const tokens = {
+          'alice granted': { sub: 'auth0|alice', ...tags(['admin']) },
+          'alice without her grant': { sub: 'auth0|alice' },
+          'eve self-registered': { sub: 'auth0|eve' },
+          'a tag for another value': { sub: 'auth0|eve', ...tags(['buyer']) },
+          'a tag as a bare string': { sub: 'auth0|x', ...tags('admin') },
+          'bob': { sub: 'google-oauth2|bob' }, 'dave': { sub: 'github|dave' },
+          'mallory': { sub: 'samlp|mallory' }, 'no sub': {}, 'AUTH0|alice': { sub: 'AUTH0|alice' },
+        };
+        return Object.fromEntries(Object.entries(tokens)
+          .map(([label, claims]) => [label, classes.classFor(claims, config.classes)]));
     """)
-    assert result == {"auth0|alice": "admin", "google-oauth2|bob": "buyer",
-                      "github|dave": "buyer", "samlp|mallory": None, "auth0": None,
-                      "xauth0|eve": None, "AUTH0|alice": None}
+    assert result == {"alice granted": "admin", "alice without her grant": None,
+                      "eve self-registered": None, "a tag for another value": None,
+                      "a tag as a bare string": "admin", "bob": "buyer", "dave": "buyer",
+                      "mallory": None, "no sub": None, "AUTH0|alice": None}
     assert run_module(tab, """
         return [classes.stringLike('a?c*', 'abcdef'), classes.stringLike('a.c', 'abc'),
-                classes.stringLike('x|*', 'x|'), classes.classFor('auth0|42',
-                  {admin: {subjects: ['auth0|42'], subPatterns: []}})];
-    """) == [True, False, True, "admin"]
+                classes.stringLike('x|*', 'x|'), classes.classFor({ sub: 'auth0|42' },
+                  {admin: {subjects: ['auth0|42'], subPatterns: []}}),
+                classes.classFor({ sub: 'auth0|42' }, {admin: {sessionTags: {}}})];
+    """) == [True, False, True, "admin", None]
 
 
 def test_sts_answers_are_parsed(open_tab, static_site: SiteServer):
@@ -201,12 +233,14 @@ def fake_stack() -> Iterator[tuple[SiteServer, FakeAws, str]]:
     with serving(SiteServer(backend=fake)) as server:
         fake.origin = server.origin
         try:
-            idp = identity.start(procs.free_port(), redirect_uris=(server.url,),
-                                 name=name, reuse=False)
+            idp = identity.start(
+                procs.free_port(), registration=registration_without_refresh(server.url),
+                class_grants=oidc_client.class_grants("pets-local", access.USER_CLASSES),
+                name=name, reuse=False)
         except Exception as err:  # no node, no npm packages: the flow cannot run here
             pytest.skip(f"local identity provider unavailable: {err}")
         try:
-            server.config = fake_config(server.origin, idp.issuer)
+            server.config = fake_config(server.origin, idp.issuer, NO_REFRESH_SCOPE)
             yield server, fake, idp.issuer
         finally:
             identity.stop(name)
