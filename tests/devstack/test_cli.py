@@ -7,6 +7,7 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
 import requests
 from jwcrypto import jwk, jwt
 
@@ -37,17 +38,22 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, timeout=60)
 
 
-def test_token_command_prints_a_verifiable_id_token(running_stack: Any):
-    result = run_cli("token", "bob", "--idp-name", running_stack.idp_name)
+@pytest.mark.parametrize(("user", "sub", "email"), [
+    ("bob", "google-oauth2|bob", "bob@example.com"),
+    ("eve", "auth0|eve", "eve@example.com"),  # self-registered: a token, but no class
+])
+def test_token_command_prints_a_verifiable_id_token(running_stack: Any, user: str, sub: str,
+                                                    email: str):
+    result = run_cli("token", user, "--idp-name", running_stack.idp_name)
     assert result.returncode == 0, result.stderr
     keys = jwk.JWKSet.from_json(json.dumps(running_stack.idp.jwks()))
     token = jwt.JWT(jwt=result.stdout.strip(), key=keys, algs=["RS256"],
                     check_claims={"iss": running_stack.idp.issuer, "aud": "pets-local",
                                   "exp": None})
     claims = json.loads(token.claims)
-    assert (claims["sub"], claims["email"]) == ("google-oauth2|bob", "bob@example.com")
+    assert (claims["sub"], claims["email"]) == (sub, email)
 
 
 def test_token_command_refuses_unknown_users():
-    result = run_cli("token", "eve")
+    result = run_cli("token", "zed")
     assert result.returncode != 0 and "invalid choice" in result.stderr
