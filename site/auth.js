@@ -34,8 +34,6 @@ export class Auth {
       // token, whose lifetime the identity provider sets on its own (Auth0: 1 h ID token,
       // 24 h access token). keepRenewed() follows the ID token instead.
       automaticSilentRenew: false,
-      // Logout revokes the refresh token itself (logout() below), then forgets the user.
-      revokeTokenTypes: ['refresh_token'],
     });
     this._timer = null;
   }
@@ -110,6 +108,34 @@ export class Auth {
     this._timer = null;
   }
 
+  /**
+   * Asks the identity provider to revoke this login's refresh token (RFC 7009). Not
+   * oidc-client-ts's revokeTokens: it insists on a JSON answer, and RFC 7009 gives a
+   * revocation no body (oidc-provider answers 200 text/plain), so it took a done revocation
+   * for a failure.
+   */
+  async revokeRefreshToken() {
+    const user = await this.manager.getUser();
+    if (!user?.refresh_token) return;
+    const endpoint = await this.manager.metadataService.getRevocationEndpoint(false);
+    const body = new URLSearchParams({
+      token: user.refresh_token,
+      token_type_hint: 'refresh_token',
+      client_id: this.manager.settings.client_id,
+    });
+    const response = await fetch(endpoint, { method: 'POST', body });
+    if (!response.ok) {
+      let why = `HTTP ${response.status}`;
+      try {
+        const answer = await response.json();
+        why = [answer.error, answer.error_description].filter(Boolean).join(': ') || why;
+      } catch {
+        // No JSON error: the status says it.
+      }
+      throw new Error(`revocation refused (${why})`);
+    }
+  }
+
   login() {
     // After a logout, the IdP's own session would log the same person in again silently.
     const forceLogin = window.sessionStorage.getItem(FORCE_LOGIN_KEY) === '1';
@@ -125,7 +151,7 @@ export class Auth {
     this.stopRenewing();
     let revocationError = null;
     try {
-      await this.manager.revokeTokens();
+      await this.revokeRefreshToken();
     } catch (error) {
       revocationError = error;
     }

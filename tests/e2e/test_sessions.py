@@ -1,0 +1,174 @@
+"""Sessions that last: the browser app keeps a login alive across ID token expiries with its
+refresh token, renews its AWS credentials with each new ID token, and logout revokes the
+refresh token at the identity provider.
+
+On a private local stack of its own (emulator + the program applied with a 20 s ID token +
+an identity provider registering what that program declares), so the short lifetime never
+reaches the shared stack's other tests. Nothing is faked.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from devstack import calls, clients, emulator, identity, paths, procs
+from devstack.apply import apply_program
+from devstack.clients import Target
+from devstack.stack import STACK
+from tests.e2e import flows
+from tests.e2e.conftest import Tab
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+ID_TOKEN_SECONDS = 20  # the shortest the stack config accepts (components/config.py)
+USER_STORE_PREFIX = "pets.oidc.user:"  # site/auth.js PREFIX + oidc-client-ts's user key
+
+
+@dataclass(frozen=True)
+class ShortStack:
+    target: Target
+    idp: identity.Idp
+    outputs: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def short_stack(worker_id: str) -> Iterator[ShortStack]:
+    """The `local` stack applied with idTokenLifetimeSeconds=20 to an emulator of its own."""
+    if os.environ.get(clients.EXTERNAL_ENDPOINT_ENV):
+        pytest.skip("a private stack needs its own emulator; AWS_ENDPOINT_URL names another")
+    suffix = "" if worker_id == "master" else f"-{worker_id}"
+    emulator_name, idp_name = f"test-emulator-sessions{suffix}", f"test-idp-sessions{suffix}"
+    emulator.stop(emulator_name)
+    identity.stop(idp_name)
+    target = emulator.start(name=emulator_name, reuse=False, engine="ministack")
+    try:
+        port = procs.free_port()
+        issuer = f"http://{procs.LOOPBACK}:{port}"
+        result = apply_program(
+            paths.REPO, STACK, lambda service: clients.client(service, target=target),
+            {"oidcIssuer": issuer, "stsEndpoint": target.endpoint_url,
+             "idTokenLifetimeSeconds": str(ID_TOKEN_SECONDS)},
+        )
+        outputs = dict(result.outputs)
+        # What the program declared with that config, registered as it says.
+        assert outputs["oidcClient"]["idTokenLifetimeSeconds"] == ID_TOKEN_SECONDS
+        idp = identity.start(port, name=idp_name, reuse=False,
+                             client_id=outputs["oidcClientId"],
+                             registration=outputs["oidcClient"],
+                             class_grants=outputs["classGrants"])
+    except BaseException:
+        emulator.stop(emulator_name)
+        raise
+    try:
+        yield ShortStack(target, idp, outputs)
+    finally:
+        identity.stop(idp_name)
+        emulator.stop(emulator_name)
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    payload = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+
+
+def stored_user(tab: Tab) -> dict[str, Any]:
+    """The login oidc-client-ts keeps in sessionStorage (id_token, refresh_token, ...)."""
+    raw = tab.page.evaluate(
+        f"Object.entries(sessionStorage).filter(([k]) => k.startsWith('{USER_STORE_PREFIX}'))"
+        ".map(([, v]) => v)")
+    assert len(raw) == 1, f"expected one stored login, found {len(raw)}"
+    return dict(json.loads(raw[0]))
+
+
+def add_pet_as_admin(stack: ShortStack, pet_type: str) -> None:
+    token = identity.id_token("alice", idp=stack.idp)
+    credentials = calls.assume_role(stack.outputs["roles"]["admin"], token, target=stack.target)
+    api = calls.Api(stack.outputs["apiUrl"], stack.outputs["region"], credentials)
+    response = api.call("POST", "/pets", json={"type": pet_type, "price": 5})
+    assert response.status_code == 201, response.text
+
+
+def test_login_outlives_two_id_token_expiries_and_logout_revokes_it(
+    open_tab: Any, short_stack: ShortStack,
+) -> None:
+    site_url, issuer = short_stack.outputs["siteUrl"], short_stack.idp.issuer
+    sts_url = short_stack.target.endpoint_url.rstrip("/") + "/"
+    pet = f"Hamster {uuid.uuid4().hex[:6]}"
+    add_pet_as_admin(short_stack, pet)
+
+    tab = open_tab("bob")
+    # (time sent, ID token) of every STS call the page makes; every page the tab shows.
+    sts_calls: list[tuple[float, str]] = []
+    pages: list[str] = []
+
+    def on_request(request: Any) -> None:
+        body = request.post_data or ""
+        if request.method == "POST" and request.url == sts_url and "AssumeRole" in body:
+            form = dict(p.split("=", 1) for p in body.split("&"))
+            sts_calls.append((time.time(), form["WebIdentityToken"]))
+
+    tab.page.on("request", on_request)
+    tab.page.on("framenavigated",
+                lambda frame: pages.append(frame.url) if frame == tab.page.main_frame else None)
+
+    flows.login(tab, site_url, "bob", issuer)
+    flows.expect_status(tab, "Logged in as buyer.")
+    first = stored_user(tab)
+    assert first["refresh_token"], "the login brought no refresh token (scope offline_access?)"
+    assert claims_of(first["id_token"])["exp"] - claims_of(first["id_token"])["iat"] == (
+        ID_TOKEN_SECONDS)
+    pages_at_login = len(pages)
+    tab.shot("bob logged in")
+
+    # Two ID tokens expire: the login's own, and the one its first renewal brought.
+    deadline = time.time() + 3 * ID_TOKEN_SECONDS + 15
+    while time.time() < deadline:
+        tokens = list(dict.fromkeys(token for _, token in sts_calls))
+        if len(tokens) >= 3 and time.time() > claims_of(tokens[1])["exp"] + 1:
+            break
+        tab.page.wait_for_timeout(1000)
+    else:
+        raise AssertionError(f"{len(sts_calls)} STS calls in {3 * ID_TOKEN_SECONDS + 15} s: "
+                             "the login was not renewed twice")
+
+    # Never the login page again, and still logged in.
+    assert pages[pages_at_login:] == [], f"the tab went to {pages[pages_at_login:]}"
+    expect(tab.page.locator("#who")).to_contain_text("Bob Buyer (bob@example.com)")
+    expect(tab.page.get_by_role("button", name="Log out")).to_be_visible()
+    # Each renewal went to STS with the new ID token, unexpired when it was sent.
+    tokens = list(dict.fromkeys(token for _, token in sts_calls))
+    assert [claims_of(t)["sub"] for t in tokens] == ["google-oauth2|bob"] * len(tokens)
+    for sent, token in sts_calls:
+        assert claims_of(token)["exp"] > sent, "STS was sent an expired ID token"
+    renewed = stored_user(tab)
+    assert renewed["id_token"] == tokens[-1]
+    assert renewed["refresh_token"] != first["refresh_token"]  # rotated on every use
+
+    # Signed calls work after the second expiry; the purchase handler verifies the ID token
+    # the page sends (exp included), so the page must send the renewed one.
+    tab.page.get_by_role("button", name="Refresh list").click()
+    flows.expect_status(tab, "listed.")
+    flows.buy(tab, pet)
+    flows.expect_status(tab, f"You bought {pet} for 5.00.")
+    tab.shot("bob bought after two expiries")
+
+    # Logout revokes the refresh token at the identity provider.
+    last_refresh_token = stored_user(tab)["refresh_token"]
+    flows.logout(tab)
+    assert flows.oidc_storage_keys(tab) == []
+    with pytest.raises(identity.TokenRefused) as refused:
+        identity.refresh(last_refresh_token, idp=short_stack.idp)
+    assert refused.value.error == "invalid_grant"
+    site = urlsplit(site_url)
+    assert tab.errors_on(f"{site.scheme}://{site.netloc}", refusals_expected=True) == []
