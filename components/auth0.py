@@ -16,6 +16,7 @@ import pulumi
 import pulumi_auth0 as auth0
 
 import access
+from components.config import auth0_issuer
 from components.oidc_client import ClientRegistration
 
 POST_LOGIN_ACTION = Path(__file__).resolve().parent.parent / "auth0" / "post-login.js"
@@ -171,8 +172,7 @@ class Auth0Tenant(pulumi.ComponentResource):
             opts=child,
         )
 
-        # The issuer Auth0 puts in `iss` (with its trailing slash), what IAM must trust.
-        self.issuer = f"https://{args.tenant}/"
+        self.issuer = auth0_issuer(args.tenant)  # what IAM must trust
         self.client_id = self.client.client_id
         self.register_outputs({"issuer": self.issuer, "clientId": self.client_id})
 

@@ -278,6 +278,11 @@ def _seconds(name: str, value: str | None, default: int, bounds: tuple[int, int]
 _TENANT = re.compile(r"[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+")
 
 
+def auth0_issuer(tenant: str) -> str:
+    """The issuer Auth0 puts in `iss` for a tenant's domain (with its trailing slash)."""
+    return f"https://{tenant}/"
+
+
 def _auth0_tenant(value: str | None, ours: Mapping[str, str]) -> str | None:
     """A managed tenant fixes the issuer and the client: they must not be set by hand too."""
     if value is None:
@@ -288,7 +293,7 @@ def _auth0_tenant(value: str | None, ours: Mapping[str, str]) -> str | None:
                           "pets-example.eu.auth0.com (no scheme, no path)")
     both = [_key(k) for k in ("oidcIssuer", "oidcClientId") if ours.get(k) is not None]
     if both:
-        raise ConfigError(f"{key} is set, so the issuer (https://{value}/) and the client id "
+        raise ConfigError(f"{key} is set, so the issuer ({auth0_issuer(value)}) and the client id "
                           f"come from the Auth0 resources the program declares: remove {both}")
     return value
 
@@ -310,7 +315,7 @@ def parse_settings(stack: str, raw: Mapping[str, str]) -> Settings:
     tenant = _auth0_tenant(ours.get("auth0Tenant"), ours)
     return Settings(
         stack=stack,
-        oidc_issuer=f"https://{tenant}/" if tenant else _issuer(ours.get("oidcIssuer")),
+        oidc_issuer=auth0_issuer(tenant) if tenant else _issuer(ours.get("oidcIssuer")),
         oidc_client_id=None if tenant else _client_id(ours.get("oidcClientId")),
         auth0_tenant=tenant,
         id_token_lifetime_seconds=_seconds(
