@@ -109,7 +109,9 @@ def test_login_outlives_two_id_token_expiries_and_logout_revokes_it(
 
     tab = open_tab("bob")
     # (time sent, ID token) of every STS call the page makes; every page the tab shows.
+    # (time sent, ID token) of every purchase's X-Id-Token header.
     sts_calls: list[tuple[float, str]] = []
+    purchases: list[tuple[float, str]] = []
     pages: list[str] = []
 
     def on_request(request: Any) -> None:
@@ -117,6 +119,8 @@ def test_login_outlives_two_id_token_expiries_and_logout_revokes_it(
         if request.method == "POST" and request.url == sts_url and "AssumeRole" in body:
             form = dict(p.split("=", 1) for p in body.split("&"))
             sts_calls.append((time.time(), form["WebIdentityToken"]))
+        elif request.method == "POST" and request.url.endswith("/pets/purchase"):
+            purchases.append((time.time(), request.headers.get("x-id-token", "")))
 
     tab.page.on("request", on_request)
     tab.page.on("framenavigated",
@@ -155,13 +159,16 @@ def test_login_outlives_two_id_token_expiries_and_logout_revokes_it(
     assert renewed["id_token"] == tokens[-1]
     assert renewed["refresh_token"] != first["refresh_token"]  # rotated on every use
 
-    # Signed calls work after the second expiry; the purchase handler verifies the ID token
-    # the page sends (exp included), so the page must send the renewed one.
+    # Signed calls work after the second expiry, and the purchase names the buyer with the
+    # renewed ID token (the handler's exp check allows a minute of clock skew: not enough
+    # to tell a stale token from a fresh one here, so the header is checked as sent).
     tab.page.get_by_role("button", name="Refresh list").click()
     flows.expect_status(tab, "listed.")
     flows.buy(tab, pet)
     flows.expect_status(tab, f"You bought {pet} for 5.00.")
     tab.shot("bob bought after two expiries")
+    [(sent, header)] = purchases
+    assert header == stored_user(tab)["id_token"] and claims_of(header)["exp"] > sent
 
     # Logout revokes the refresh token at the identity provider.
     last_refresh_token = stored_user(tab)["refresh_token"]
