@@ -238,18 +238,27 @@ def test_a_broken_registration_is_refused_before_anything_starts(
     assert procs.running(name) is None
 
 
-def test_server_refuses_a_registration_it_is_not_given() -> None:
-    """server.mjs never falls back to defaults: without IDP_CLIENT it does not start."""
+def test_server_refuses_a_registration_it_is_not_given(tmp_path: Any) -> None:
+    """server.mjs never falls back to defaults: without IDP_CLIENT it does not start; nor
+    with grants that would give a user two values of one tag (no class is guessed)."""
     env = {"PATH": os.environ["PATH"], "IDP_PORT": str(procs.free_port()),
            "IDP_JWKS_FILE": str(paths.IDP_PRIVATE_JWKS)}
     identity.signing_key()
     text_lifetime = json.dumps({**REGISTRATION, "refreshTokenLifetimeSeconds": "8h"})
+    torn = tmp_path / "users.json"
+    torn.write_text(json.dumps({"users": {"zed": {
+        "sub": "auth0|zed", "email": "z@example.com", "email_verified": True, "name": "Zed",
+        "roles": ["r-admin", "r-buyer"]}}}))
+    conflicting = {"r-admin": {"pets-class": "admin"}, "r-buyer": {"pets-class": "buyer"}}
     for extra, message in [
         ({}, "IDP_CLIENT is required"),
         ({"IDP_CLIENT": text_lifetime},
          "IDP_CLIENT.refreshTokenLifetimeSeconds must be a positive integer"),
         ({"IDP_CLIENT": json.dumps(REGISTRATION), "IDP_CLASS_GRANTS": "[]"},
          "must map role names to tags"),
+        ({"IDP_CLIENT": json.dumps(REGISTRATION), "IDP_CLASS_GRANTS": json.dumps(conflicting),
+          "IDP_USERS_FILE": str(torn)},
+         "users.json zed: roles grant both pets-class=admin and pets-class=buyer"),
     ]:
         done = subprocess.run(["node", "server.mjs"], cwd=paths.IDP_SOURCE, env=env | extra,
                               capture_output=True, text=True, timeout=20)
