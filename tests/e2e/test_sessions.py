@@ -170,6 +170,22 @@ def test_login_outlives_two_id_token_expiries_and_logout_revokes_it(
     [(sent, header)] = purchases
     assert header == stored_user(tab)["id_token"] and claims_of(header)["exp"] > sent
 
+    # A tab that slept past its ID token's expiry: on load, the stored login is renewed with
+    # its refresh token instead of asking to log in.
+    slept = stored_user(tab)
+    tab.page.evaluate("""(prefix) => {
+        const [key, value] = Object.entries(sessionStorage).find(([k]) => k.startsWith(prefix));
+        const user = JSON.parse(value);
+        user.profile.exp = Math.floor(Date.now() / 1000) - 5;
+        sessionStorage.setItem(key, JSON.stringify(user));
+    }""", USER_STORE_PREFIX)
+    pages_before_reload = len(pages)
+    tab.page.reload()
+    flows.expect_status(tab, "Logged in as buyer.")
+    woke = stored_user(tab)
+    assert woke["refresh_token"] != slept["refresh_token"], "the stored login was not renewed"
+    assert all(not url.startswith(issuer) for url in pages[pages_before_reload:]), pages
+
     # Logout revokes the refresh token at the identity provider.
     last_refresh_token = stored_user(tab)["refresh_token"]
     flows.logout(tab)
