@@ -99,10 +99,26 @@ def add_pet_as_admin(stack: ShortStack, pet_type: str) -> None:
     assert response.status_code == 201, response.text
 
 
+def revoked_session(open_tab: Any, stack: ShortStack) -> tuple[Tab, list[str]]:
+    """dave logs in, then his refresh token is revoked at the identity provider (a leaked
+    token, staff leaving). Returns his tab and the warnings it logs from then on."""
+    tab = open_tab("dave")
+    flows.login(tab, stack.outputs["siteUrl"], "dave", stack.idp.issuer)
+    flows.expect_status(tab, "Logged in as buyer.")
+    warnings: list[str] = []
+    tab.page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    identity.revoke(stored_user(tab)["refresh_token"], idp=stack.idp)
+    return tab, warnings
+
+
 def test_login_outlives_two_id_token_expiries_and_logout_revokes_it(
     open_tab: Any, short_stack: ShortStack,
 ) -> None:
+    """bob stays logged in across two expiries; meanwhile (the waits overlap) dave, whose
+    refresh token was revoked, is logged out when his ID token expires."""
     site_url, issuer = short_stack.outputs["siteUrl"], short_stack.idp.issuer
+    dave, dave_warnings = revoked_session(open_tab, short_stack)
+    dave_expires = claims_of(stored_user(dave)["id_token"])["exp"]
     sts_url = short_stack.target.endpoint_url.rstrip("/") + "/"
     pet = f"Hamster {uuid.uuid4().hex[:6]}"
     add_pet_as_admin(short_stack, pet)
@@ -159,6 +175,16 @@ def test_login_outlives_two_id_token_expiries_and_logout_revokes_it(
     assert renewed["id_token"] == tokens[-1]
     assert renewed["refresh_token"] != first["refresh_token"]  # rotated on every use
 
+    # dave's revoked login: the renewal was refused, he was told, and once his ID token
+    # expired the session ended.
+    assert time.time() > dave_expires + 1
+    flows.expect_status(dave, "Could not stay logged in: your login has expired; log in again.",
+                        error=True)
+    expect(dave.page.get_by_role("button", name="Log in")).to_be_visible()
+    expect(dave.page.locator("#pets-section")).to_be_hidden()
+    assert any(w.startswith("Could not renew your login") for w in dave_warnings), dave_warnings
+    dave.shot("revoked login ended")
+
     # Signed calls work after the second expiry, and the purchase names the buyer with the
     # renewed ID token (the handler's exp check allows a minute of clock skew: not enough
     # to tell a stale token from a fresh one here, so the header is checked as sent).
@@ -195,3 +221,4 @@ def test_login_outlives_two_id_token_expiries_and_logout_revokes_it(
     assert refused.value.error == "invalid_grant"
     site = urlsplit(site_url)
     assert tab.errors_on(f"{site.scheme}://{site.netloc}", refusals_expected=True) == []
+
