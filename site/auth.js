@@ -36,6 +36,8 @@ export class Auth {
       automaticSilentRenew: false,
     });
     this._timer = null;
+    this._renewing = null; // the renewal under way, if any
+    this._generation = 0; // bumped by stopRenewing: a renewal of an older one is dropped
   }
 
   /** Whether this page load is the IdP sending the user back (with a code or an error). */
@@ -89,21 +91,27 @@ export class Auth {
   keepRenewed(user, { onRenewed, onFailed }) {
     this.stopRenewing();
     if (!user.refresh_token) return;
+    const generation = this._generation;
     this._timer = setTimeout(async () => {
       this._timer = null;
       let renewed;
+      this._renewing = this.renew();
       try {
-        renewed = await this.renew();
+        renewed = await this._renewing;
       } catch (error) {
-        onFailed(error);
+        if (generation === this._generation) onFailed(error);
         return;
+      } finally {
+        this._renewing = null;
       }
+      if (generation !== this._generation) return; // logged out meanwhile
       onRenewed(renewed);
       this.keepRenewed(renewed, { onRenewed, onFailed });
     }, renewDelayMs(user));
   }
 
   stopRenewing() {
+    this._generation += 1;
     clearTimeout(this._timer);
     this._timer = null;
   }
@@ -149,6 +157,9 @@ export class Auth {
    */
   async logout() {
     this.stopRenewing();
+    // A renewal under way would store a new login after we forget it, and its refresh token
+    // is the one to revoke: let it finish first.
+    await this._renewing?.catch(() => {});
     let revocationError = null;
     try {
       await this.revokeRefreshToken();
