@@ -534,3 +534,19 @@ def test_refresh_token_lifetime_is_absolute_rotation_does_not_extend_it(
     with pytest.raises(identity.TokenRefused) as refused:
         identity.refresh(renewed["refresh_token"], idp=short_idp)
     assert refused.value.error == "invalid_grant"
+
+
+@pytest.mark.parametrize(("uri", "registered"), [
+    (REGISTRATION["postLogoutRedirectUris"][0], True),
+    (TEST_REDIRECT_URIS[1], False),  # a redirect URI, but not registered for logout
+])
+def test_only_registered_post_logout_redirect_uris_are_accepted(
+    idp: identity.Idp, uri: str, registered: bool,
+) -> None:
+    response = requests.get(idp.discovery()["end_session_endpoint"], timeout=5, params={
+        "client_id": idp.client_id, "post_logout_redirect_uri": uri})
+    if registered:
+        assert response.status_code == 200 and "logout" in response.text.lower()
+    else:
+        assert response.status_code == 400
+        assert "post_logout_redirect_uri not registered" in response.text
