@@ -323,8 +323,10 @@ def _from_record(managed: procs.Managed, *, started: bool) -> Idp:
         issuer=info["issuer"],
         port=info["port"],
         client_id=info["client_id"],
-        registration=info["registration"],
-        class_grants=info["class_grants"],
+        # A record written before registrations were recorded: what it said, so that a
+        # start with a registration refuses it ("stop it first") instead of crashing.
+        registration=info.get("registration", {"redirectUris": info.get("redirect_uris", [])}),
+        class_grants=info.get("class_grants", {}),
         started=started,
         pid=managed.pid,
         ca_file=info.get("ca_file"),
