@@ -8,8 +8,8 @@ checkout's .devstack/: they run only when no `make up` stack of this checkout is
 
 from __future__ import annotations
 
+import json
 import os
-import re
 import subprocess
 import time
 from collections import defaultdict
@@ -24,8 +24,6 @@ from devstack.apply import ApplyResult
 PROBE_EMULATOR = "bench-probe-emulator"
 APPLY_NAMES = {"emulator_name": "bench-apply-emulator", "idp_name": "bench-apply-idp"}
 # `python -m devstack up` prints these (devstack/__main__.py).
-_APPLY_LINE = re.compile(r"resources in ([\d.]+) s \(apply\), ([\d.]+) s in all")
-_READY_LINE = re.compile(r"access matrix ([\d.]+) s")
 
 
 # --- emulator start ----------------------------------------------------------------------
@@ -153,11 +151,11 @@ def make_cycles(repeats: int) -> Json:
                 errors.append(f"make up exited {result.returncode}: {result.stderr[-800:]}")
                 continue
             ups.append(seconds)
-            if match := _APPLY_LINE.search(result.stdout):
-                applies.append(float(match.group(1)))
-                up_alls.append(float(match.group(2)))
-            if match := _READY_LINE.search(result.stdout):
-                matrices.append(float(match.group(1)))
+            # `devstack up` hands its timings over as data, not as lines to parse.
+            timings = json.loads(stack.TIMINGS_FILE.read_text())
+            applies.append(timings["apply"])
+            up_alls.append(timings["stackUp"])
+            matrices.append(timings["matrix"])
         finally:
             seconds, result = _run_make("down", env)
             if result.returncode == 0:

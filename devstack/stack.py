@@ -11,20 +11,22 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devstack import clients, emulator, identity, paths, procs
+from devstack import clients, emulator, identity, paths, procs, pulumi_engine
 from devstack.apply import ApplyResult, apply_program
 from devstack.clients import Target
 from devstack.procs import DevstackError
 
 STACK = "local"
 OUTPUTS_FILE = paths.STATE / "outputs.json"
+TIMINGS_FILE = paths.STATE / "up-timings.json"  # `devstack up`'s where-the-time-went, as data
 OUTPUT_KEYS = ("endpoint", "engine", "region", "apiUrl", "restApiId", "stage", "roles",
-               "oidcIssuer", "oidcClientId", "tableName", "siteUrl")
+               "oidcIssuer", "oidcClientId", "oidcClient", "classGrants", "tableName", "siteUrl")
+DEPLOYERS = ("apply", "pulumi")  # the local apply (default), or the real engine (Pulumi CLI)
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -33,7 +35,7 @@ class Stack:
     target: Target
     idp: identity.Idp
     outputs: dict[str, Any]
-    apply: ApplyResult | None  # None for a stack found running
+    apply: ApplyResult | None  # None for a stack found running, or deployed by the Pulumi CLI
     emulator_name: str = clients.EMULATOR_NAME
     idp_name: str = identity.NAME
     outputs_file: Path | None = OUTPUTS_FILE
@@ -69,12 +71,20 @@ def _require_built() -> None:
 
 def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = identity.NAME,
        idp_port: int | None = None, outputs_file: Path | None = OUTPUTS_FILE,
-       engine: str | None = None) -> Stack:
+       engine: str | None = None, config: Mapping[str, str] | None = None,
+       deployer: str = "apply") -> Stack:
     """Start the emulator and identity provider, apply the `local` stack, write outputs.
 
     engine: ministack or localstack (default $PETS_TARGET, else ministack); ignored when
     AWS_ENDPOINT_URL names the user's own emulator.
+    config: `pets:` settings over the stack file's (e.g. a short idTokenLifetimeSeconds).
+    deployer: "apply" (the local apply of the `local` stack) or "pulumi" (`pulumi up` of the
+    `localstack` stack with the Automation API; needs the Pulumi CLI).
     """
+    if deployer not in DEPLOYERS:
+        raise DevstackError(f"deployer {deployer!r}: use one of {', '.join(DEPLOYERS)}")
+    if deployer == "pulumi" and (reason := pulumi_engine.unavailable()):
+        raise DevstackError(f"--engine pulumi: {reason}")
     _require_built()
     down(emulator_name=emulator_name, idp_name=idp_name, outputs_file=outputs_file)
     target = emulator.start(name=emulator_name, reuse=False, engine=engine)
@@ -88,25 +98,30 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = identity.N
         procs.check_port_free(port, "identity provider")
         issuer = f"{'https' if tls else 'http'}://{procs.LOOPBACK}:{port}"
         # The identity provider is never contacted during the apply: its issuer is config.
-        result = apply_program(
-            paths.REPO, STACK, lambda service: clients.client(service, target=target),
-            {"oidcIssuer": issuer, "stsEndpoint": target.endpoint_url},
-            allow_failed_functions=not ministack,
-        )
-        declared = {k: result.outputs.get(k) for k in ("oidcClient", "classGrants")}
+        overrides = {"oidcIssuer": issuer, "stsEndpoint": target.endpoint_url, **(config or {})}
+        result = None
+        if deployer == "pulumi":
+            program_outputs = pulumi_engine.up(target.endpoint_url, overrides)
+        else:
+            result = apply_program(
+                paths.REPO, STACK, lambda service: clients.client(service, target=target),
+                overrides, allow_failed_functions=not ministack,
+            )
+            program_outputs = result.outputs
+        declared = {k: program_outputs.get(k) for k in ("oidcClient", "classGrants")}
         if None in declared.values():
             raise DevstackError("the program exported no "
                                 f"{sorted(k for k, v in declared.items() if v is None)}: the "
                                 "identity provider registers only what the program declares")
         # The registration and the grants are the program's, not the harness's.
         idp = identity.start(port, name=idp_name, reuse=False, tls=tls,
-                             client_id=result.outputs["oidcClientId"],
+                             client_id=program_outputs["oidcClientId"],
                              registration=declared["oidcClient"],
                              class_grants=declared["classGrants"])
     except BaseException:
         emulator.stop(emulator_name)
         raise
-    outputs = {"endpoint": target.endpoint_url, "engine": target.engine, **result.outputs}
+    outputs = {"endpoint": target.endpoint_url, "engine": target.engine, **program_outputs}
     missing = set(OUTPUT_KEYS) - set(outputs)
     if missing:
         raise DevstackError(f"the program exported no {sorted(missing)}")
@@ -126,6 +141,8 @@ def down(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = identity
         stopped.append("emulator")
     if outputs_file is not None:
         outputs_file.unlink(missing_ok=True)
+        if outputs_file == OUTPUTS_FILE:
+            TIMINGS_FILE.unlink(missing_ok=True)
     return stopped
 
 

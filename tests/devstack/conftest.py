@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from devstack import emulator, identity, procs
+from devstack import emulator, procs
 from devstack.clients import EXTERNAL_ENDPOINT_ENV, Target
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
@@ -33,18 +33,3 @@ def emulator_target() -> Iterator[Target]:
         target = emulator.start(procs.free_port(), name=name, reuse=False)
     yield target
     emulator.stop(name)
-
-
-@pytest.fixture(scope="session")
-def idp() -> Iterator[identity.Idp]:
-    name = private_name("idp")
-    identity.stop(name)
-    provider = identity.start(
-        procs.free_port(),
-        name=name,
-        client_id=TEST_CLIENT_ID,
-        redirect_uris=TEST_REDIRECT_URIS,
-        reuse=False,
-    )
-    yield provider
-    identity.stop(name)

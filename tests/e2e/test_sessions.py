@@ -22,10 +22,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from devstack import calls, clients, emulator, identity, paths, procs
-from devstack.apply import apply_program
+from devstack import calls, clients, identity, procs, stack
 from devstack.clients import Target
-from devstack.stack import STACK
 from tests.e2e import flows
 from tests.e2e.conftest import Tab
 
@@ -48,33 +46,16 @@ def short_stack(worker_id: str) -> Iterator[ShortStack]:
     if os.environ.get(clients.EXTERNAL_ENDPOINT_ENV):
         pytest.skip("a private stack needs its own emulator; AWS_ENDPOINT_URL names another")
     suffix = "" if worker_id == "master" else f"-{worker_id}"
-    emulator_name, idp_name = f"test-emulator-sessions{suffix}", f"test-idp-sessions{suffix}"
-    emulator.stop(emulator_name)
-    identity.stop(idp_name)
-    target = emulator.start(name=emulator_name, reuse=False, engine="ministack")
+    names = {"emulator_name": f"test-emulator-sessions{suffix}",
+             "idp_name": f"test-idp-sessions{suffix}"}
+    local = stack.up(**names, idp_port=procs.free_port(), outputs_file=None, engine="ministack",
+                     config={"idTokenLifetimeSeconds": str(ID_TOKEN_SECONDS)})
     try:
-        port = procs.free_port()
-        issuer = f"http://{procs.LOOPBACK}:{port}"
-        result = apply_program(
-            paths.REPO, STACK, lambda service: clients.client(service, target=target),
-            {"oidcIssuer": issuer, "stsEndpoint": target.endpoint_url,
-             "idTokenLifetimeSeconds": str(ID_TOKEN_SECONDS)},
-        )
-        outputs = dict(result.outputs)
         # What the program declared with that config, registered as it says.
-        assert outputs["oidcClient"]["idTokenLifetimeSeconds"] == ID_TOKEN_SECONDS
-        idp = identity.start(port, name=idp_name, reuse=False,
-                             client_id=outputs["oidcClientId"],
-                             registration=outputs["oidcClient"],
-                             class_grants=outputs["classGrants"])
-    except BaseException:
-        emulator.stop(emulator_name)
-        raise
-    try:
-        yield ShortStack(target, idp, outputs)
+        assert local.outputs["oidcClient"]["idTokenLifetimeSeconds"] == ID_TOKEN_SECONDS
+        yield ShortStack(local.target, local.idp, dict(local.outputs))
     finally:
-        identity.stop(idp_name)
-        emulator.stop(emulator_name)
+        stack.down(**names, outputs_file=None)
 
 
 def claims_of(token: str) -> dict[str, Any]:
