@@ -32,6 +32,12 @@ _KNOWN_KEYS = frozenset(
         "lambdaPackage",
         "siteCdn",
         "stsEndpoint",
+        # Production protections (issue 14).
+        "dataProtection",
+        "reservedConcurrency",
+        "waf",
+        "wafRateLimit",
+        "alarmEmail",
     }
 )
 # CloudWatch Logs accepts only these retention periods.
@@ -58,6 +64,24 @@ class Throttle:
 
 
 @dataclass(frozen=True)
+class Protections:
+    """What a production stack adds (issue 14); see README "What each switch costs".
+
+    data_protection: DynamoDB deletion protection and Pulumi `protect` on the table (off
+    only for throwaway stacks). reserved_concurrency: per route handler (access.Route.handler),
+    so one route cannot starve the others; a handler not listed shares the account's pool.
+    waf: a WAFv2 web ACL on the stage, with a per-IP rate limit (requests per 5 minutes).
+    alarm_email: subscribed to the alarms' SNS topic (confirm the e-mail AWS sends).
+    """
+
+    data_protection: bool = True
+    reserved_concurrency: Mapping[str, int] = field(default_factory=dict)
+    waf: bool = False
+    waf_rate_limit: int = 1000
+    alarm_email: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     stack: str
     oidc_issuer: str
@@ -75,6 +99,7 @@ class Settings:
     site_cdn: bool = True
     # Where the browser calls STS; None: the region's public endpoint.
     sts_endpoint: str | None = None
+    protections: Protections = field(default_factory=lambda: Protections())
 
     @property
     def prefix(self) -> str:
@@ -242,6 +267,63 @@ def _origin(value: str | None) -> str:
     return value.rstrip("/")
 
 
+# --- production protections (issue 14) ------------------------------------------------
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# WAF's floor for a rate-based rule's limit (requests per 5-minute window per IP).
+_WAF_MIN_RATE = 10
+
+
+def _reserved_concurrency(value: str | None) -> dict[str, int]:
+    if value is None:
+        return {}
+    key = _key("reservedConcurrency")
+    raw = _json("reservedConcurrency", value)
+    handlers = {r.handler for r in access.ROUTES}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{key}: expected a map of route handler to reserved executions")
+    unknown = set(raw) - handlers
+    if unknown:
+        raise ConfigError(f"{key}: unknown handler(s) {sorted(unknown)}; "
+                          f"the handlers are {sorted(handlers)}")
+    for name, count in raw.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ConfigError(f"{key}.{name}: expected a whole number >= 1 (0 would "
+                              "throttle every call)")
+    return dict(raw)
+
+
+def _positive_int(name: str, value: str | None, default: int, minimum: int) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        raise ConfigError(f"{_key(name)}: {value!r} must be a whole number >= {minimum}")
+    return number
+
+
+def _email(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not _EMAIL.fullmatch(value):
+        raise ConfigError(f"{_key('alarmEmail')}: {value!r} is not an e-mail address")
+    return value
+
+
+def _protections(ours: Mapping[str, str]) -> Protections:
+    return Protections(
+        data_protection=_bool("dataProtection", ours.get("dataProtection"), True),
+        reserved_concurrency=_reserved_concurrency(ours.get("reservedConcurrency")),
+        waf=_bool("waf", ours.get("waf"), False),
+        waf_rate_limit=_positive_int("wafRateLimit", ours.get("wafRateLimit"),
+                                     Protections.waf_rate_limit, _WAF_MIN_RATE),
+        alarm_email=_email(ours.get("alarmEmail")),
+    )
+
+
 def parse_settings(stack: str, raw: Mapping[str, str]) -> Settings:
     """Settings from raw config values keyed `pets:<name>` (objects as JSON text)."""
     ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
@@ -272,6 +354,7 @@ def parse_settings(stack: str, raw: Mapping[str, str]) -> Settings:
         lambda_package=ours.get("lambdaPackage") or Settings.lambda_package,
         site_cdn=_bool("siteCdn", ours.get("siteCdn"), Settings.site_cdn),
         sts_endpoint=_sts_endpoint(ours.get("stsEndpoint")),
+        protections=_protections(ours),
     )
 
 

@@ -8,7 +8,8 @@ import pulumi
 import pulumi_aws as aws
 
 import access
-from components.api import PetsApi, PetsApiArgs, RouteTarget
+from components.alarms import AlarmTarget, StackAlarms, StackAlarmsArgs
+from components.api import ApiInvoker, PetsApi, PetsApiArgs, RouteTarget
 from components.config import Settings
 from components.function import (
     DependencyLayer,
@@ -30,6 +31,7 @@ class PetsApp:
     api: PetsApi
     identity: UserIdentity
     site: PetsSite
+    alarms: StackAlarms
 
     def outputs(self) -> dict[str, pulumi.Input[object]]:
         """What users and the local harness read from the stack."""
@@ -48,7 +50,10 @@ class PetsApp:
 
 def build(settings: Settings) -> PetsApp:
     prefix = settings.prefix
-    table = PetsTable(prefix, PetsTableArgs(table_name=f"{prefix}-pets"))
+    table = PetsTable(prefix, PetsTableArgs(
+        table_name=f"{prefix}-pets",
+        deletion_protection=settings.protections.data_protection,
+    ))
     package = lambda_package(settings.lambda_package)
     dependencies = DependencyLayer(
         prefix, DependencyLayerArgs(f"{prefix}-dependencies", package.dependencies)
@@ -71,6 +76,7 @@ def build(settings: Settings) -> PetsApp:
                 table_arn=table.arn,
                 environment=environment,
                 log_retention_days=settings.log_retention_days,
+                reserved_concurrency=settings.protections.reserved_concurrency.get(route.handler),
             ),
         )
         for route in access.ROUTES
@@ -103,6 +109,24 @@ def build(settings: Settings) -> PetsApp:
             thumbprints=settings.oidc_thumbprints,
         ),
     )
+    api.publish({
+        c.name: ApiInvoker(identity.roles[c.name].arn, c.routes) for c in settings.user_classes
+    })
+    alarms = StackAlarms(
+        f"{prefix}-alarms",
+        StackAlarmsArgs(
+            name_prefix=prefix,
+            api_name=prefix,
+            stage=settings.stage,
+            functions={
+                route.id: AlarmTarget(route, functions[route.id].function.name)
+                for route in access.ROUTES
+            },
+            table_name=table.name,
+            alarm_email=settings.protections.alarm_email,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[api.stage]),
+    )
     region = aws.get_region_output().region
     site = PetsSite(
         f"{prefix}-site",
@@ -118,4 +142,4 @@ def build(settings: Settings) -> PetsApp:
             cdn=settings.site_cdn,
         ),
     )
-    return PetsApp(settings, table, functions, api, identity, site)
+    return PetsApp(settings, table, functions, api, identity, site, alarms)

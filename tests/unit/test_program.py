@@ -239,7 +239,8 @@ def test_children_are_parented_to_components(program: ProgramRun):
     assert components == {"pets:index:PetsTable", "pets:index:RouteFunction",
                           "pets:index:DependencyLayer",
                           "pets:index:PetsApi", "pets:index:UserIdentity",
-                          "pets:index:UserClassRole", "pets:index:PetsSite"}
+                          "pets:index:UserClassRole", "pets:index:PetsSite",
+                          "pets:index:StackAlarms"}
 
 
 def test_membership_override_reaches_the_trust_policy():
