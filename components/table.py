@@ -39,6 +39,8 @@ class PetsTable(pulumi.ComponentResource):
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
             deletion_protection_enabled=args.deletion_protection,
+            # Says why this table may be deleted; the policy pack accepts it unprotected.
+            tags=None if args.deletion_protection else {"DataProtection": "off"},
             opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection),
         )
         self.name = self.table.name

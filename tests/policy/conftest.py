@@ -20,6 +20,9 @@ BASE_CONFIG = {
 FULL_CONFIG = {
     **BASE_CONFIG,
     "pets:manageApiGatewayAccount": "true",
+    # Production options (issue 14).
+    "pets:alarmEmail": "oncall@example.com",
+    "pets:reservedConcurrency": json.dumps({"list_pets": 20, "purchase_pet": 10}),
     "pets:userClasses": json.dumps({
         "admin": {"subPatterns": ["auth0|*"], "subjects": ["auth0|root"]},
         "buyer": {"sessionTags": {"pets-class": "buyer"}},
@@ -35,6 +38,12 @@ def program() -> ProgramRun:
 @pytest.fixture(scope="package")
 def program_full() -> ProgramRun:
     return run_program(FULL_CONFIG)
+
+
+@pytest.fixture(scope="package")
+def throwaway() -> ProgramRun:
+    """A throwaway stack: the table's protections switched off."""
+    return run_program({**BASE_CONFIG, "pets:dataProtection": "false"})
 
 
 @pytest.fixture(scope="package", params=["base", "full"])
