@@ -60,7 +60,8 @@ class PetsApiArgs:
     stage: str
     routes: Sequence[access.Route]
     targets: Mapping[str, RouteTarget]  # by route id
-    cors_allow_origin: str = "*"
+    # The site's origin (an Output when wired from the CloudFront distribution), or `*`.
+    cors_allow_origin: pulumi.Input[str] = "*"
     log_retention_days: int = 30
     throttle: Throttle = field(default_factory=Throttle)
     manage_account_logging_role: bool = False
@@ -76,12 +77,14 @@ class ApiInvoker:
     routes: Sequence[access.Route]
 
 
-def _quoted(value: str) -> str:
+def _quoted(value: pulumi.Input[str]) -> pulumi.Input[str]:
     """API Gateway mapping values are literals only when single-quoted."""
-    return f"'{value}'"
+    if isinstance(value, str):
+        return f"'{value}'"
+    return pulumi.Output.from_input(value).apply(lambda v: f"'{v}'")
 
 
-def _cors_headers(origin: str, methods: str) -> dict[str, str]:
+def _cors_headers(origin: pulumi.Input[str], methods: str) -> dict[str, pulumi.Input[str]]:
     return {
         "Access-Control-Allow-Origin": origin,
         "Access-Control-Allow-Methods": methods,
@@ -114,7 +117,8 @@ def route_table_digest(args: PetsApiArgs) -> str:
     """Changes whenever the API's shape changes, to force a new deployment."""
     shape = {
         "routes": [(r.method, r.path, r.public, r.handler) for r in args.routes],
-        "cors": [args.cors_allow_origin, CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS],
+        # The origin may be an Output (the site's): the deployment's corsOrigin trigger.
+        "cors": [CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS],
         "errors": GATEWAY_ERROR_TEMPLATE,
     }
     return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()
@@ -259,6 +263,7 @@ class PetsApi(pulumi.ComponentResource):
                 "integrations": pulumi.Output.all(*integration_uris).apply(
                     lambda uris: hashlib.sha256("\n".join(uris).encode()).hexdigest()
                 ),
+                "corsOrigin": pulumi.Output.from_input(args.cors_allow_origin),
                 # API Gateway applies a changed resource policy only with a new deployment.
                 "resourcePolicy": policy.apply(
                     lambda doc: hashlib.sha256(doc.encode()).hexdigest()

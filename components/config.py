@@ -89,7 +89,8 @@ class Settings:
     user_classes: tuple[access.UserClass, ...]
     stage: str = "v1"
     oidc_thumbprints: tuple[str, ...] = ()
-    cors_allow_origin: str = "*"
+    # None: the site's own origin (CloudFront), wired by the program; `*` without CloudFront.
+    cors_allow_origin: str | None = None
     log_retention_days: int = 30
     throttle: Throttle = field(default_factory=Throttle)
     manage_api_gateway_account: bool = False
@@ -257,8 +258,10 @@ def _sts_endpoint(value: str | None) -> str | None:
     return value.rstrip("/")
 
 
-def _origin(value: str | None) -> str:
-    if value is None or value == "*":
+def _origin(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value == "*":
         return "*"
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path not in {"", "/"}:

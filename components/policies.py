@@ -205,3 +205,18 @@ def tracing_policy() -> Document:
                        "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
                        "Resource": "*"}],
     }
+
+
+def cloudfront_read_policy(bucket_arn: str, keys: Iterable[str], distribution_arn: str) -> Document:
+    """Only this CloudFront distribution (through its Origin Access Control) may read these
+    objects of the private site bucket."""
+    return {
+        "Version": VERSION,
+        "Statement": [{
+            "Sid": "CloudFrontReadsSiteFiles", "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "s3:GetObject",
+            "Resource": sorted(f"{bucket_arn}/{key}" for key in keys),
+            "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
+        }],
+    }
