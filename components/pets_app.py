@@ -25,6 +25,7 @@ from components.function import (
 from components.identity import UserIdentity, UserIdentityArgs
 from components.site import PetsSite, PetsSiteArgs, SiteHosting, SiteHostingArgs
 from components.table import PetsTable, PetsTableArgs
+from components.waf import ApiFirewall, ApiFirewallArgs
 
 
 @dataclass
@@ -37,6 +38,7 @@ class PetsApp:
     hosting: SiteHosting
     site: PetsSite
     alarms: StackAlarms
+    firewall: ApiFirewall | None
 
     def outputs(self) -> dict[str, pulumi.Input[object]]:
         """What users and the local harness read from the stack."""
@@ -174,6 +176,13 @@ def _build(
     api.publish({
         c.name: ApiInvoker(identity.roles[c.name].arn, c.routes) for c in settings.user_classes
     })
+    firewall = None
+    if settings.protections.waf:
+        firewall = ApiFirewall(f"{prefix}-waf", ApiFirewallArgs(
+            name_prefix=prefix,
+            stage_arn=api.stage.arn,
+            rate_limit=settings.protections.waf_rate_limit,
+        ))
     alarms = StackAlarms(
         f"{prefix}-alarms",
         StackAlarmsArgs(
@@ -203,4 +212,4 @@ def _build(
             url=hosting.url,
         ),
     )
-    return PetsApp(settings, table, functions, api, identity, hosting, site, alarms)
+    return PetsApp(settings, table, functions, api, identity, hosting, site, alarms, firewall)

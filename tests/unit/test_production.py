@@ -224,3 +224,31 @@ def test_alarm_email_subscribes_to_the_topic():
     (subscription,) = run.of_type("aws:sns/topicSubscription:TopicSubscription")
     assert (subscription.inputs["topic"], subscription.inputs["protocol"],
             subscription.inputs["endpoint"]) == (TOPIC_ARN, "email", "oncall@example.com")
+
+
+# --- 3. WAF ------------------------------------------------------------------------------
+
+
+def test_no_web_acl_unless_configured(program: ProgramRun):
+    assert program.of_type("aws:wafv2/webAcl:WebAcl") == []
+    assert program.of_type("aws:wafv2/webAclAssociation:WebAclAssociation") == []
+
+
+def test_web_acl_rate_limits_per_ip_and_uses_the_common_rule_set():
+    run = run_program({**BASE_CONFIG, "pets:waf": "true", "pets:wafRateLimit": "500"})
+    (acl,) = run.of_type("aws:wafv2/webAcl:WebAcl")
+    assert acl.inputs["scope"] == "REGIONAL"
+    assert acl.inputs["defaultAction"] == {"allow": {}}
+    rules = {r["name"]: r for r in acl.inputs["rules"]}
+    rate = rules["pets-unit-rate-per-ip"]
+    assert rate["action"] == {"block": {}}
+    assert rate["statement"]["rateBasedStatement"]["limit"] == 500
+    assert rate["statement"]["rateBasedStatement"]["aggregateKeyType"] == "IP"
+    common = rules["pets-unit-AWSManagedRulesCommonRuleSet"]
+    assert common["statement"]["managedRuleGroupStatement"] == {
+        "vendorName": "AWS", "name": "AWSManagedRulesCommonRuleSet"}
+    assert common["overrideAction"] == {"none": {}}
+    (association,) = run.of_type("aws:wafv2/webAclAssociation:WebAclAssociation")
+    stage = run.named("pets-unit-stage")
+    assert association.inputs["resourceArn"] == stage.outputs["arn"]
+    assert association.inputs["webAclArn"] == acl.outputs["arn"]
