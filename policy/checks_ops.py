@@ -208,3 +208,73 @@ def alarms(stack: Stack) -> list[tuple[str, str]]:
                 f"DynamoDB table {table.name} has no ThrottledRequests alarm (AWS/DynamoDB, "
                 "its TableName): add one notifying the alarm topic", table.urn))
     return violations
+
+
+# --- the site: private bucket behind CloudFront ------------------------------------------
+
+DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+_BLOCK_KEYS = (("blockPublicAcls", "block_public_acls"),
+               ("ignorePublicAcls", "ignore_public_acls"),
+               ("blockPublicPolicy", "block_public_policy"),
+               ("restrictPublicBuckets", "restrict_public_buckets"))
+
+
+def private_buckets(resource_type: str, props: dict[str, Any]) -> list[str]:
+    """Resource rule (S3.2/S3.8): Block Public Access fully on; no bucket policy statement
+    lets everyone in (the site is read by CloudFront through its Origin Access Control)."""
+    if resource_type == PUBLIC_ACCESS_BLOCK:
+        off = [arg for key, arg in _BLOCK_KEYS if require_known(props.get(key), key) is not True]
+        if not off:
+            return []
+        return [f"BucketPublicAccessBlock: set {', '.join(f'{a}=True' for a in off)}: the site "
+                "bucket is private, CloudFront reads it through its Origin Access Control"]
+    raw = props.get("policy")
+    if raw in (None, ""):
+        return []
+    try:
+        statements = iam.statements(iam.load(raw, "policy"))
+    except iam.DocumentError as err:
+        return [f"bucket policy is not a valid policy document ({err}): fix the JSON"]
+    return [f"bucket policy {s.label} allows everyone (Principal '*' or NotPrincipal): grant "
+            "s3:GetObject to cloudfront.amazonaws.com with AWS:SourceArn = the distribution "
+            "(components/policies.cloudfront_read_policy)"
+            for s in statements if s.allow
+            and (iam.is_everyone(s.principal) or s.not_principal is not None)]
+
+
+def distribution_origins(resource_type: str, props: dict[str, Any]) -> list[str]:
+    """Resource rule: a distribution reaches S3 only through an Origin Access Control (not a
+    public website endpoint or a legacy identity), has a default root object, and never
+    serves plain http."""
+    problems = []
+    name = props.get("comment") or "distribution"
+    for origin in props.get("origins") or []:
+        if is_unknown(origin) or not isinstance(origin, Mapping):
+            continue
+        domain = origin.get("domainName")
+        where = f"{name}: origin {origin.get('originId')!r}"
+        if isinstance(domain, str) and ".s3-website" in domain:
+            problems.append(f"{where} is an S3 website endpoint, which needs a public bucket: "
+                            "use the bucket's REST endpoint (bucket_regional_domain_name) with "
+                            "origin_access_control_id")
+        elif not origin.get("originAccessControlId"):
+            problems.append(f"{where} has no origin_access_control_id: CloudFront must sign "
+                            "its requests to the private bucket (aws.cloudfront."
+                            "OriginAccessControl, SigV4)")
+        s3 = origin.get("s3OriginConfig")
+        if isinstance(s3, Mapping) and s3.get("originAccessIdentity"):
+            problems.append(f"{where} uses a legacy origin access identity: use an Origin "
+                            "Access Control")
+    if not props.get("defaultRootObject"):
+        problems.append(f"{name}: set default_root_object='index.html'")
+    behaviors = [props.get("defaultCacheBehavior"), *(props.get("orderedCacheBehaviors") or [])]
+    for behavior in behaviors:
+        if isinstance(behavior, Mapping) and behavior.get("viewerProtocolPolicy") == "allow-all":
+            problems.append(f"{name}: viewer_protocol_policy 'allow-all' serves plain http: "
+                            "use 'redirect-to-https'")
+        if isinstance(behavior, Mapping) and not behavior.get("responseHeadersPolicyId"):
+            problems.append(f"{name}: a cache behavior has no response headers policy (CSP, "
+                            "HSTS, nosniff, frame-ancestors)")
+    return problems

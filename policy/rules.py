@@ -154,6 +154,19 @@ STACK_HAS_ALARMS = _stack_policy(
     checks_ops.alarms,
 )
 
+S3_PRIVATE_BUCKETS = _resource_policy(
+    "s3-private-buckets",
+    "Block Public Access fully on and no bucket policy statement for everyone (the site is read "
+    "by CloudFront through its Origin Access Control).",
+    {checks_ops.PUBLIC_ACCESS_BLOCK, checks_ops.BUCKET_POLICY}, checks_ops.private_buckets,
+)
+CLOUDFRONT_ORIGIN_ACCESS_CONTROL = _resource_policy(
+    "cloudfront-origin-access-control",
+    "CloudFront reaches S3 only through an Origin Access Control, has a default root object, "
+    "redirects http to https and adds a response headers policy.",
+    {checks_ops.DISTRIBUTION}, checks_ops.distribution_origins,
+)
+
 RESOURCE_POLICIES: tuple[ResourceValidationPolicy, ...] = (
     API_METHODS_USE_AWS_IAM,
     API_STAGE_ACCESS_LOGGING,
@@ -166,6 +179,8 @@ RESOURCE_POLICIES: tuple[ResourceValidationPolicy, ...] = (
     DYNAMODB_DELETION_PROTECTION,
     API_STAGE_XRAY_TRACING,
     LAMBDA_ACTIVE_TRACING,
+    S3_PRIVATE_BUCKETS,
+    CLOUDFRONT_ORIGIN_ACCESS_CONTROL,
 )
 STACK_POLICIES: tuple[StackValidationPolicy, ...] = (
     API_PUBLIC_METHODS_MATCH_MODEL,

@@ -22,6 +22,7 @@ FULL_CONFIG = {
     "pets:manageApiGatewayAccount": "true",
     # Production options (issue 14).
     "pets:alarmEmail": "oncall@example.com",
+    "pets:waf": "true",
     "pets:reservedConcurrency": json.dumps({"list_pets": 20, "purchase_pet": 10}),
     "pets:userClasses": json.dumps({
         "admin": {"subPatterns": ["auth0|*"], "subjects": ["auth0|root"]},
@@ -38,6 +39,12 @@ def program() -> ProgramRun:
 @pytest.fixture(scope="package")
 def program_full() -> ProgramRun:
     return run_program(FULL_CONFIG)
+
+
+@pytest.fixture(scope="package")
+def local_program() -> ProgramRun:
+    """Without CloudFront, as on the emulator: the site bucket is public-read."""
+    return run_program({**BASE_CONFIG, "pets:siteCdn": "false"})
 
 
 @pytest.fixture(scope="package")

@@ -196,3 +196,68 @@ def test_alarm_notifying_nobody_is_refused(program: ProgramRun):
     violations = stack_violations(rules.STACK_HAS_ALARMS, resources)
     assert [m for m, _ in violations] == [
         "alarm pets-unit-api-5xx-rate notifies no SNS topic: set alarm_actions=[topic.arn]"]
+
+
+# --- s3-private-buckets, cloudfront-origin-access-control ---------------------------------
+
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
+
+
+def test_programs_site_passes(program: ProgramRun):
+    for name, rule in (("pets-unit-site-policy", rules.S3_PRIVATE_BUCKETS),
+                       ("pets-unit-site-public-access", rules.S3_PRIVATE_BUCKETS),
+                       ("pets-unit-site-cdn", rules.CLOUDFRONT_ORIGIN_ACCESS_CONTROL)):
+        declared = program.named(name)
+        assert resource_violations(rule, declared.type, declared.inputs) == [], name
+
+
+def test_public_bucket_policy_is_refused(local_program: ProgramRun):
+    """The emulator stack's public-read policy (no CloudFront there) is what AWS must not get."""
+    declared = local_program.named("pets-unit-site-policy")
+    messages = resource_violations(rules.S3_PRIVATE_BUCKETS, BUCKET_POLICY, declared.inputs)
+    assert messages == [
+        "bucket policy statement 0 (PublicReadSiteFiles) allows everyone (Principal '*' or "
+        "NotPrincipal): grant s3:GetObject to cloudfront.amazonaws.com with AWS:SourceArn = the "
+        "distribution (components/policies.cloudfront_read_policy)"]
+    block = local_program.named("pets-unit-site-public-access")
+    messages = resource_violations(rules.S3_PRIVATE_BUCKETS, PUBLIC_ACCESS_BLOCK, block.inputs)
+    assert messages == ["BucketPublicAccessBlock: set block_public_policy=True, "
+                        "restrict_public_buckets=True: the site bucket is private, CloudFront "
+                        "reads it through its Origin Access Control"]
+
+
+def _distribution(program: ProgramRun, **changes) -> dict:
+    return {**program.named("pets-unit-site-cdn").inputs, **changes}
+
+
+def test_distribution_without_oac_is_refused(program: ProgramRun):
+    props = _distribution(program)
+    origin = {k: v for k, v in props["origins"][0].items() if k != "originAccessControlId"}
+    messages = resource_violations(rules.CLOUDFRONT_ORIGIN_ACCESS_CONTROL, DISTRIBUTION,
+                                   {**props, "origins": [origin]})
+    assert len(messages) == 1
+    assert "has no origin_access_control_id" in messages[0]
+
+
+def test_distribution_on_a_website_endpoint_is_refused(program: ProgramRun):
+    props = _distribution(program)
+    origin = {"originId": "site-website",
+              "domainName": "pets-unit-site-1.s3-website-eu-west-1.amazonaws.com",
+              "customOriginConfig": {"originProtocolPolicy": "http-only"}}
+    messages = resource_violations(rules.CLOUDFRONT_ORIGIN_ACCESS_CONTROL, DISTRIBUTION,
+                                   {**props, "origins": [origin]})
+    assert len(messages) == 1 and "S3 website endpoint" in messages[0]
+
+
+def test_distribution_without_root_object_or_headers_is_refused(program: ProgramRun):
+    props = _distribution(program, defaultRootObject="")
+    behavior = {**props["defaultCacheBehavior"], "viewerProtocolPolicy": "allow-all",
+                "responseHeadersPolicyId": None}
+    messages = resource_violations(rules.CLOUDFRONT_ORIGIN_ACCESS_CONTROL, DISTRIBUTION,
+                                   {**props, "defaultCacheBehavior": behavior})
+    assert len(messages) == 3
+    assert any("default_root_object" in m for m in messages)
+    assert any("allow-all" in m for m in messages)
+    assert any("response headers policy" in m for m in messages)
