@@ -252,3 +252,32 @@ def test_web_acl_rate_limits_per_ip_and_uses_the_common_rule_set():
     stage = run.named("pets-unit-stage")
     assert association.inputs["resourceArn"] == stage.outputs["arn"]
     assert association.inputs["webAclArn"] == acl.outputs["arn"]
+
+
+# --- settings ----------------------------------------------------------------------------
+
+VALID = {"pets:oidcIssuer": "https://tenant.auth0.com/", "pets:oidcClientId": "abc"}
+
+
+def test_protections_default_on_and_optional_extras_off():
+    from components.config import parse_settings
+    protections = parse_settings("dev", VALID).protections
+    assert (protections.data_protection, dict(protections.reserved_concurrency),
+            protections.waf, protections.alarm_email) == (True, {}, False, None)
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("pets:dataProtection", "maybe", "pets:dataProtection: expected true or false"),
+    ("pets:reservedConcurrency", '{"list_pet": 5}', "unknown handler(s) ['list_pet']"),
+    ("pets:reservedConcurrency", '{"list_pets": 0}', "pets:reservedConcurrency.list_pets"),
+    ("pets:reservedConcurrency", '{"list_pets": true}', "pets:reservedConcurrency.list_pets"),
+    ("pets:reservedConcurrency", "[5]", "expected a map of route handler"),
+    ("pets:waf", "yes", "pets:waf: expected true or false"),
+    ("pets:wafRateLimit", "9", "pets:wafRateLimit: '9' must be a whole number >= 10"),
+    ("pets:alarmEmail", "oncall", "pets:alarmEmail: 'oncall' is not an e-mail address"),
+])
+def test_bad_protection_setting_names_the_key(key, value, message):
+    from components.config import ConfigError, parse_settings
+    with pytest.raises(ConfigError) as caught:
+        parse_settings("dev", {**VALID, key: value})
+    assert message in str(caught.value)
