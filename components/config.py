@@ -38,6 +38,8 @@ _KNOWN_KEYS = frozenset(
         "waf",
         "wafRateLimit",
         "alarmEmail",
+        "siteDomain",
+        "siteCertificateArn",
     }
 )
 # CloudWatch Logs accepts only these retention periods.
@@ -79,6 +81,10 @@ class Protections:
     waf: bool = False
     waf_rate_limit: int = 1000
     alarm_email: str | None = None
+    # The site's own domain with an ACM certificate in us-east-1: CloudFront then requires
+    # TLSv1.2 (the default *.cloudfront.net certificate accepts TLSv1). Both or neither.
+    site_domain: str | None = None
+    site_certificate_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -316,8 +322,28 @@ def _email(value: str | None) -> str | None:
     return value
 
 
+_DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+_ACM_US_EAST_1 = re.compile(r"arn:aws:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}")
+
+
+def _site_domain(ours: Mapping[str, str]) -> tuple[str | None, str | None]:
+    domain, certificate = ours.get("siteDomain") or None, ours.get("siteCertificateArn") or None
+    if (domain is None) != (certificate is None):
+        raise ConfigError(f"{_key('siteDomain')} and {_key('siteCertificateArn')} go together: "
+                          "the domain's ACM certificate (us-east-1) is what CloudFront serves")
+    if domain is not None and not _DOMAIN.fullmatch(domain):
+        raise ConfigError(f"{_key('siteDomain')}: {domain!r} is not a lowercase domain name")
+    if certificate is not None and not _ACM_US_EAST_1.fullmatch(certificate):
+        raise ConfigError(f"{_key('siteCertificateArn')}: {certificate!r} must be an ACM "
+                          "certificate ARN in us-east-1 (CloudFront reads only that region)")
+    return domain, certificate
+
+
 def _protections(ours: Mapping[str, str]) -> Protections:
+    site_domain, site_certificate = _site_domain(ours)
     return Protections(
+        site_domain=site_domain,
+        site_certificate_arn=site_certificate,
         data_protection=_bool("dataProtection", ours.get("dataProtection"), True),
         reserved_concurrency=_reserved_concurrency(ours.get("reservedConcurrency")),
         waf=_bool("waf", ours.get("waf"), False),

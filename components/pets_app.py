@@ -157,6 +157,8 @@ def _build(
             sts_origin=sts_endpoint.apply(site_component.origin_of),
             issuer_origin=site_component.origin_of(settings.oidc_issuer),
             script_hashes=site_component.inline_script_hashes(index_html),
+            domain=settings.protections.site_domain,
+            certificate_arn=settings.protections.site_certificate_arn,
         ),
     )
     if resolve_cors_origin is not None:

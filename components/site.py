@@ -73,6 +73,8 @@ CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 # HSTS: two years, as hstspreload.org asks (not submitted for preload: a stack's domain is
 # the operator's choice).
 HSTS_MAX_AGE_SECONDS = 63072000
+# CloudFront's security policy with a custom certificate: TLSv1.2 and up, modern ciphers.
+MINIMUM_TLS = "TLSv1.2_2021"
 _INLINE_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.DOTALL)
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 
@@ -241,6 +243,9 @@ class SiteHostingArgs:
     sts_origin: pulumi.Input[str] = ""
     issuer_origin: str = ""
     script_hashes: Sequence[str] = ()
+    # The operator's domain and its ACM certificate (us-east-1); None: *.cloudfront.net.
+    domain: str | None = None
+    certificate_arn: str | None = None
 
 
 class SiteHosting(pulumi.ComponentResource):
@@ -295,8 +300,10 @@ class SiteHosting(pulumi.ComponentResource):
                 ),
                 opts=policy_after,
             )
-            self.url = self.distribution.domain_name.apply(lambda d: site_url(d, https=True))
-            self.origin = self.distribution.domain_name.apply(lambda d: f"https://{d}")
+            host = (pulumi.Output.from_input(args.domain) if args.domain
+                    else self.distribution.domain_name)
+            self.url = host.apply(lambda d: site_url(d, https=True))
+            self.origin = host.apply(lambda d: f"https://{d}")
         else:
             self.distribution = None
             self.website = aws.s3.BucketWebsiteConfiguration(
@@ -385,13 +392,24 @@ class SiteHosting(pulumi.ComponentResource):
                     restriction_type="none",
                 ),
             ),
-            # The default *.cloudfront.net certificate: CloudFront then accepts TLSv1 and up
-            # and ignores minimum_protocol_version; TLSv1.2_2021 needs the operator's own
-            # domain and ACM certificate (README, "Deploying to AWS").
-            viewer_certificate=aws.cloudfront.DistributionViewerCertificateArgs(
-                cloudfront_default_certificate=True,
-            ),
+            aliases=[args.domain] if args.domain else None,
+            viewer_certificate=self._certificate(args),
             opts=child,
+        )
+
+
+    @staticmethod
+    def _certificate(args: SiteHostingArgs) -> aws.cloudfront.DistributionViewerCertificateArgs:
+        """TLSv1.2 or later with the operator's certificate. The default *.cloudfront.net
+        certificate makes CloudFront accept TLSv1 and up and ignore a minimum version
+        (README, "Deploying to AWS")."""
+        if args.certificate_arn is None:
+            return aws.cloudfront.DistributionViewerCertificateArgs(
+                cloudfront_default_certificate=True)
+        return aws.cloudfront.DistributionViewerCertificateArgs(
+            acm_certificate_arn=args.certificate_arn,
+            ssl_support_method="sni-only",
+            minimum_protocol_version=MINIMUM_TLS,
         )
 
 

@@ -267,6 +267,13 @@ def distribution_origins(resource_type: str, props: dict[str, Any]) -> list[str]
         if isinstance(s3, Mapping) and s3.get("originAccessIdentity"):
             problems.append(f"{where} uses a legacy origin access identity: use an Origin "
                             "Access Control")
+    certificate = props.get("viewerCertificate")
+    if isinstance(certificate, Mapping) and not certificate.get("cloudfrontDefaultCertificate"):
+        version = certificate.get("minimumProtocolVersion")
+        if not is_unknown(version) and not (isinstance(version, str)
+                                            and version.startswith(("TLSv1.2", "TLSv1.3"))):
+            problems.append(f"{name}: minimum_protocol_version {version!r} admits TLS older "
+                            "than 1.2: use 'TLSv1.2_2021'")
     if not props.get("defaultRootObject"):
         problems.append(f"{name}: set default_root_object='index.html'")
     behaviors = [props.get("defaultCacheBehavior"), *(props.get("orderedCacheBehaviors") or [])]

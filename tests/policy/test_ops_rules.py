@@ -261,3 +261,14 @@ def test_distribution_without_root_object_or_headers_is_refused(program: Program
     assert any("default_root_object" in m for m in messages)
     assert any("allow-all" in m for m in messages)
     assert any("response headers policy" in m for m in messages)
+
+
+def test_distribution_with_old_tls_is_refused(program: ProgramRun):
+    certificate = {"acmCertificateArn": "arn:aws:acm:us-east-1:1:certificate/x",
+                   "sslSupportMethod": "sni-only", "minimumProtocolVersion": "TLSv1_2016"}
+    messages = resource_violations(rules.CLOUDFRONT_ORIGIN_ACCESS_CONTROL, DISTRIBUTION,
+                                   _distribution(program, viewerCertificate=certificate))
+    assert len(messages) == 1 and "TLSv1.2_2021" in messages[0]
+    certificate["minimumProtocolVersion"] = "TLSv1.2_2021"
+    assert resource_violations(rules.CLOUDFRONT_ORIGIN_ACCESS_CONTROL, DISTRIBUTION,
+                               _distribution(program, viewerCertificate=certificate)) == []

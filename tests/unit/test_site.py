@@ -393,3 +393,41 @@ def test_bucket_name_is_lowercased_but_never_mangled():
     assert site.bucket_name("pets-Dev", ACCOUNT) == f"pets-dev-site-{ACCOUNT}"
     with pytest.raises(ValueError, match="pets-dev_1-site"):
         site.bucket_name("pets-dev_1", ACCOUNT)
+
+
+# --- TLS with the operator's domain -----------------------------------------------------------
+
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-4000-8000-000000000000"
+
+
+def test_default_certificate_without_a_domain(run: ProgramRun):
+    (cdn,) = run.of_type("aws:cloudfront/distribution:Distribution")
+    assert cdn.inputs["viewerCertificate"] == {"cloudfrontDefaultCertificate": True}
+    assert "aliases" not in cdn.inputs or not cdn.inputs["aliases"]
+
+
+def test_own_domain_requires_tls12_and_becomes_the_cors_origin():
+    run = run_program({**BASE_CONFIG, "pets:siteDomain": "pets.example.com",
+                       "pets:siteCertificateArn": CERTIFICATE})
+    (cdn,) = run.of_type("aws:cloudfront/distribution:Distribution")
+    assert cdn.inputs["aliases"] == ["pets.example.com"]
+    assert cdn.inputs["viewerCertificate"] == {
+        "acmCertificateArn": CERTIFICATE, "sslSupportMethod": "sni-only",
+        "minimumProtocolVersion": "TLSv1.2_2021"}
+    assert run.outputs["siteUrl"] == "https://pets.example.com/index.html"
+    params = run.named("pets-unit-integration-response-options-pets").inputs[
+        "responseParameters"]
+    assert params["method.response.header.Access-Control-Allow-Origin"] == (
+        "'https://pets.example.com'")
+
+
+@pytest.mark.parametrize("raw", [
+    {"pets:siteDomain": "pets.example.com"},
+    {"pets:siteCertificateArn": CERTIFICATE},
+    {"pets:siteDomain": "Pets.Example.com", "pets:siteCertificateArn": CERTIFICATE},
+    {"pets:siteDomain": "pets.example.com",
+     "pets:siteCertificateArn": CERTIFICATE.replace("us-east-1", "eu-west-1")},
+])
+def test_bad_site_domain_settings_name_the_key(raw):
+    with pytest.raises(ConfigError, match=r"pets:site(Domain|CertificateArn)"):
+        parse_settings("dev", {**VALID, **raw})
