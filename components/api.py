@@ -25,9 +25,12 @@ CORS_ALLOW_HEADERS = (
     "Authorization,Content-Type,X-Amz-Date,X-Amz-Security-Token,X-Amz-Content-Sha256,X-Id-Token"
 )
 CORS_MAX_AGE_SECONDS = 600
-# One JSON line per request; caller and userArn say which role made the call.
+# One JSON line per request; caller and userArn say which role made the call, the two
+# request ids find it in API Gateway's execution logs and X-Ray, error.responseType says
+# which gateway response (ACCESS_DENIED, THROTTLED, ...) answered it.
 ACCESS_LOG_FORMAT = json.dumps({
     "requestId": "$context.requestId",
+    "extendedRequestId": "$context.extendedRequestId",
     "requestTime": "$context.requestTime",
     "sourceIp": "$context.identity.sourceIp",
     "caller": "$context.identity.caller",
@@ -36,7 +39,9 @@ ACCESS_LOG_FORMAT = json.dumps({
     "resourcePath": "$context.resourcePath",
     "status": "$context.status",
     "error": "$context.error.message",
+    "errorResponseType": "$context.error.responseType",
     "integrationLatency": "$context.integrationLatency",
+    "xrayTraceId": "$context.xrayTraceId",
 })
 GATEWAY_ERROR_TEMPLATE = '{"error": $context.error.messageString}'
 
@@ -55,18 +60,31 @@ class PetsApiArgs:
     stage: str
     routes: Sequence[access.Route]
     targets: Mapping[str, RouteTarget]  # by route id
-    cors_allow_origin: str = "*"
+    # The site's origin (an Output when wired from the CloudFront distribution), or `*`.
+    cors_allow_origin: pulumi.Input[str] = "*"
     log_retention_days: int = 30
     throttle: Throttle = field(default_factory=Throttle)
     manage_account_logging_role: bool = False
+    # X-Ray tracing on the stage (Security Hub APIGateway.3).
+    tracing: bool = True
 
 
-def _quoted(value: str) -> str:
+@dataclass
+class ApiInvoker:
+    """A class role the API's resource policy admits, and the routes it may call."""
+
+    role_arn: pulumi.Input[str]
+    routes: Sequence[access.Route]
+
+
+def _quoted(value: pulumi.Input[str]) -> pulumi.Input[str]:
     """API Gateway mapping values are literals only when single-quoted."""
-    return f"'{value}'"
+    if isinstance(value, str):
+        return f"'{value}'"
+    return pulumi.Output.from_input(value).apply(lambda v: f"'{v}'")
 
 
-def _cors_headers(origin: str, methods: str) -> dict[str, str]:
+def _cors_headers(origin: pulumi.Input[str], methods: str) -> dict[str, pulumi.Input[str]]:
     return {
         "Access-Control-Allow-Origin": origin,
         "Access-Control-Allow-Methods": methods,
@@ -99,7 +117,8 @@ def route_table_digest(args: PetsApiArgs) -> str:
     """Changes whenever the API's shape changes, to force a new deployment."""
     shape = {
         "routes": [(r.method, r.path, r.public, r.handler) for r in args.routes],
-        "cors": [args.cors_allow_origin, CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS],
+        # The origin may be an Output (the site's): the deployment's corsOrigin trigger.
+        "cors": [CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS],
         "errors": GATEWAY_ERROR_TEMPLATE,
     }
     return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()
@@ -205,6 +224,36 @@ class PetsApi(pulumi.ComponentResource):
             for kind in ("DEFAULT_4XX", "DEFAULT_5XX")
         ]
 
+        self._name = name
+        self._args = args
+        self._deploy_after = deploy_after
+        self._integration_uris = integration_uris
+        self.rest_api_id = api_id
+        self.execution_arn = self.rest_api.execution_arn
+
+    def publish(self, invokers: Mapping[str, ApiInvoker]) -> None:
+        """The resource policy, then the deployment and stage: called once the class roles
+        exist (their invoke policies need this API's execution ARN, so they are made
+        between the constructor and this call)."""
+        name, args = self._name, self._args
+        child = pulumi.ResourceOptions(parent=self)
+        api_id = self.rest_api.id
+        paths = sorted({r.path for r in args.routes})
+        policy = pulumi.Output.all(
+            self.rest_api.execution_arn, *(i.role_arn for i in invokers.values())
+        ).apply(lambda v: json.dumps(policies.api_resource_policy(
+            v[0], args.stage,
+            {n: (arn, i.routes) for (n, i), arn in zip(invokers.items(), v[1:], strict=True)},
+            paths,
+        ), sort_keys=True))
+        self.resource_policy = aws.apigateway.RestApiPolicy(
+            f"{name}-resource-policy",
+            rest_api_id=api_id,
+            policy=policy,
+            opts=child,
+        )
+        deploy_after = [*self._deploy_after, self.resource_policy]
+        integration_uris = self._integration_uris
         deployment = aws.apigateway.Deployment(
             f"{name}-deployment",
             rest_api=api_id,
@@ -213,6 +262,11 @@ class PetsApi(pulumi.ComponentResource):
                 "routes": route_table_digest(args),
                 "integrations": pulumi.Output.all(*integration_uris).apply(
                     lambda uris: hashlib.sha256("\n".join(uris).encode()).hexdigest()
+                ),
+                "corsOrigin": pulumi.Output.from_input(args.cors_allow_origin),
+                # API Gateway applies a changed resource policy only with a new deployment.
+                "resourcePolicy": policy.apply(
+                    lambda doc: hashlib.sha256(doc.encode()).hexdigest()
                 ),
             },
             opts=pulumi.ResourceOptions(parent=self, depends_on=deploy_after),
@@ -232,6 +286,7 @@ class PetsApi(pulumi.ComponentResource):
             rest_api=api_id,
             deployment=deployment.id,
             stage_name=args.stage,
+            xray_tracing_enabled=args.tracing,
             access_log_settings=aws.apigateway.StageAccessLogSettingsArgs(
                 destination_arn=self.access_log_group.arn,
                 format=ACCESS_LOG_FORMAT,
@@ -251,8 +306,6 @@ class PetsApi(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.rest_api_id = api_id
-        self.execution_arn = self.rest_api.execution_arn
         self.invoke_url = self.stage.invoke_url
         self.register_outputs({
             "restApiId": api_id,

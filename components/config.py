@@ -36,6 +36,14 @@ _KNOWN_KEYS = frozenset(
         "auth0Tenant",
         "idTokenLifetimeSeconds",
         "refreshTokenLifetimeSeconds",
+        # Production protections (issue 14).
+        "dataProtection",
+        "reservedConcurrency",
+        "waf",
+        "wafRateLimit",
+        "alarmEmail",
+        "siteDomain",
+        "siteCertificateArn",
     }
 )
 # Seconds. Auth0 takes ID token lifetimes up to 30 days; a shop's login needs far less.
@@ -65,6 +73,28 @@ class Throttle:
 
 
 @dataclass(frozen=True)
+class Protections:
+    """What a production stack adds (issue 14); see README "What each switch costs".
+
+    data_protection: DynamoDB deletion protection and Pulumi `protect` on the table (off
+    only for throwaway stacks). reserved_concurrency: per route handler (access.Route.handler),
+    so one route cannot starve the others; a handler not listed shares the account's pool.
+    waf: a WAFv2 web ACL on the stage, with a per-IP rate limit (requests per 5 minutes).
+    alarm_email: subscribed to the alarms' SNS topic (confirm the e-mail AWS sends).
+    """
+
+    data_protection: bool = True
+    reserved_concurrency: Mapping[str, int] = field(default_factory=dict)
+    waf: bool = False
+    waf_rate_limit: int = 1000
+    alarm_email: str | None = None
+    # The site's own domain with an ACM certificate in us-east-1: CloudFront then requires
+    # TLSv1.2 (the default *.cloudfront.net certificate accepts TLSv1). Both or neither.
+    site_domain: str | None = None
+    site_certificate_arn: str | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     stack: str
     oidc_issuer: str
@@ -74,7 +104,8 @@ class Settings:
     user_classes: tuple[access.UserClass, ...]
     stage: str = "v1"
     oidc_thumbprints: tuple[str, ...] = ()
-    cors_allow_origin: str = "*"
+    # None: the site's own origin (CloudFront), wired by the program; `*` without CloudFront.
+    cors_allow_origin: str | None = None
     log_retention_days: int = 30
     throttle: Throttle = field(default_factory=Throttle)
     manage_api_gateway_account: bool = False
@@ -89,6 +120,7 @@ class Settings:
     auth0_tenant: str | None = None
     id_token_lifetime_seconds: int = 3600
     refresh_token_lifetime_seconds: int = 8 * 3600
+    protections: Protections = field(default_factory=lambda: Protections())
 
     @property
     def prefix(self) -> str:
@@ -251,8 +283,10 @@ def _sts_endpoint(value: str | None) -> str | None:
     return value.rstrip("/")
 
 
-def _origin(value: str | None) -> str:
-    if value is None or value == "*":
+def _origin(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value == "*":
         return "*"
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path not in {"", "/"}:
@@ -298,6 +332,83 @@ def _auth0_tenant(value: str | None, ours: Mapping[str, str]) -> str | None:
     return value
 
 
+# --- production protections (issue 14) ------------------------------------------------
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# WAF's floor for a rate-based rule's limit (requests per 5-minute window per IP).
+_WAF_MIN_RATE = 10
+
+
+def _reserved_concurrency(value: str | None) -> dict[str, int]:
+    if value is None:
+        return {}
+    key = _key("reservedConcurrency")
+    raw = _json("reservedConcurrency", value)
+    handlers = {r.handler for r in access.ROUTES}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{key}: expected a map of route handler to reserved executions")
+    unknown = set(raw) - handlers
+    if unknown:
+        raise ConfigError(f"{key}: unknown handler(s) {sorted(unknown)}; "
+                          f"the handlers are {sorted(handlers)}")
+    for name, count in raw.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ConfigError(f"{key}.{name}: expected a whole number >= 1 (0 would "
+                              "throttle every call)")
+    return dict(raw)
+
+
+def _positive_int(name: str, value: str | None, default: int, minimum: int) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        raise ConfigError(f"{_key(name)}: {value!r} must be a whole number >= {minimum}")
+    return number
+
+
+def _email(value: str | None) -> str | None:
+    if not value:
+        return None
+    if not _EMAIL.fullmatch(value):
+        raise ConfigError(f"{_key('alarmEmail')}: {value!r} is not an e-mail address")
+    return value
+
+
+_DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+_ACM_US_EAST_1 = re.compile(r"arn:aws:acm:us-east-1:\d{12}:certificate/[0-9a-f-]{36}")
+
+
+def _site_domain(ours: Mapping[str, str]) -> tuple[str | None, str | None]:
+    domain, certificate = ours.get("siteDomain") or None, ours.get("siteCertificateArn") or None
+    if (domain is None) != (certificate is None):
+        raise ConfigError(f"{_key('siteDomain')} and {_key('siteCertificateArn')} go together: "
+                          "the domain's ACM certificate (us-east-1) is what CloudFront serves")
+    if domain is not None and not _DOMAIN.fullmatch(domain):
+        raise ConfigError(f"{_key('siteDomain')}: {domain!r} is not a lowercase domain name")
+    if certificate is not None and not _ACM_US_EAST_1.fullmatch(certificate):
+        raise ConfigError(f"{_key('siteCertificateArn')}: {certificate!r} must be an ACM "
+                          "certificate ARN in us-east-1 (CloudFront reads only that region)")
+    return domain, certificate
+
+
+def _protections(ours: Mapping[str, str]) -> Protections:
+    site_domain, site_certificate = _site_domain(ours)
+    return Protections(
+        site_domain=site_domain,
+        site_certificate_arn=site_certificate,
+        data_protection=_bool("dataProtection", ours.get("dataProtection"), True),
+        reserved_concurrency=_reserved_concurrency(ours.get("reservedConcurrency")),
+        waf=_bool("waf", ours.get("waf"), False),
+        waf_rate_limit=_positive_int("wafRateLimit", ours.get("wafRateLimit"),
+                                     Protections.waf_rate_limit, _WAF_MIN_RATE),
+        alarm_email=_email(ours.get("alarmEmail")),
+    )
+
+
 def parse_settings(stack: str, raw: Mapping[str, str]) -> Settings:
     """Settings from raw config values keyed `pets:<name>` (objects as JSON text)."""
     ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
@@ -336,6 +447,7 @@ def parse_settings(stack: str, raw: Mapping[str, str]) -> Settings:
         lambda_package=ours.get("lambdaPackage") or Settings.lambda_package,
         site_cdn=_bool("siteCdn", ours.get("siteCdn"), Settings.site_cdn),
         sts_endpoint=_sts_endpoint(ours.get("stsEndpoint")),
+        protections=_protections(ours),
     )
 
 

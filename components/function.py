@@ -79,6 +79,12 @@ class RouteFunctionArgs:
     log_retention_days: int = 30
     timeout_seconds: int = 10
     memory_mb: int = 256
+    # X-Ray Active tracing: Lambda records each invocation's segment (init, invocation,
+    # overhead) itself; the handlers import no tracing SDK (README: cold start figures).
+    tracing: bool = True
+    # Executions reserved for this function (None: it shares the account's pool): one
+    # route's burst cannot starve the others, nor this one use them all.
+    reserved_concurrency: int | None = None
 
 
 class RouteFunction(pulumi.ComponentResource):
@@ -122,6 +128,15 @@ class RouteFunction(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        role_policies: list[pulumi.Resource] = [role_policy]
+        if args.tracing:
+            role_policies.append(aws.iam.RolePolicy(
+                f"{name}-tracing-policy",
+                name="xray-traces",
+                role=self.role.id,
+                policy=json.dumps(policies.tracing_policy()),
+                opts=child,
+            ))
         self.function = aws.lambda_.Function(
             f"{name}-function",
             name=args.function_name,
@@ -134,9 +149,15 @@ class RouteFunction(pulumi.ComponentResource):
             timeout=args.timeout_seconds,
             memory_size=args.memory_mb,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(args.environment)),
-            # The policy must exist before the first invocation, the log group
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(
+                mode="Active" if args.tracing else "PassThrough"
+            ),
+            reserved_concurrent_executions=(
+                -1 if args.reserved_concurrency is None else args.reserved_concurrency
+            ),
+            # The policies must exist before the first invocation, the log group
             # before Lambda would create one without retention.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy, self.log_group]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*role_policies, self.log_group]),
         )
         self.register_outputs({
             "functionName": self.function.name,

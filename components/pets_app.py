@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 import access
-from components.api import PetsApi, PetsApiArgs, RouteTarget
+from components import site as site_component
+from components.alarms import AlarmTarget, StackAlarms, StackAlarmsArgs
+from components.api import ApiInvoker, PetsApi, PetsApiArgs, RouteTarget
 from components.auth0 import Auth0Tenant, Auth0TenantArgs
 from components.config import Settings
 from components.function import (
     DependencyLayer,
     DependencyLayerArgs,
+    LambdaPackage,
     RouteFunction,
     RouteFunctionArgs,
     lambda_package,
 )
 from components.identity import UserIdentity, UserIdentityArgs
 from components.oidc_client import ClientRegistration, class_grants, registration_for
-from components.site import PetsSite, PetsSiteArgs, SiteContentArgs
+from components.site import PetsSite, PetsSiteArgs, SiteHosting, SiteHostingArgs
 from components.table import PetsTable, PetsTableArgs
+from components.waf import ApiFirewall, ApiFirewallArgs
 
 
 @dataclass
@@ -31,7 +37,11 @@ class PetsApp:
     functions: dict[str, RouteFunction]  # by route id
     api: PetsApi
     identity: UserIdentity
+    hosting: SiteHosting
     site: PetsSite
+    alarms: StackAlarms
+    firewall: ApiFirewall | None
+    auth0: Auth0Tenant | None
     client_id: pulumi.Output[str]
     registration: pulumi.Output[ClientRegistration]
 
@@ -53,28 +63,69 @@ class PetsApp:
         }
 
 
+def _failed(error: BaseException) -> pulumi.Output[str]:
+    """An Output that fails with `error`: what waits on it fails instead of waiting forever."""
+    future: asyncio.Future[str] = asyncio.get_event_loop().create_future()
+    future.set_exception(error)
+    return pulumi.Output.from_input(future)
+
+
+Defer = Callable[[], tuple[pulumi.Output[str], Callable[[pulumi.Input[str]], None]]]
+
+
 def build(settings: Settings) -> PetsApp:
-    prefix = settings.prefix
-    # The site's URL first: the identity provider's registration and client id come from it.
-    site = PetsSite(f"{prefix}-site", PetsSiteArgs(name_prefix=prefix, cdn=settings.site_cdn))
-    registration = site.url.apply(lambda url: registration_for(
-        url,
-        id_token_lifetime_seconds=settings.id_token_lifetime_seconds,
-        refresh_token_lifetime_seconds=settings.refresh_token_lifetime_seconds,
-    ))
-    auth0_tenant = None
-    if settings.auth0_tenant is not None:
-        auth0_tenant = Auth0Tenant(prefix, Auth0TenantArgs(
-            name_prefix=prefix,
-            tenant=settings.auth0_tenant,
-            registration=registration,
-            class_grants=class_grants(prefix, settings.user_classes),
-        ))
-        client_id = auth0_tenant.client_id
-    else:
-        client_id = pulumi.Output.from_input(settings.oidc_client_id)
-    table = PetsTable(prefix, PetsTableArgs(table_name=f"{prefix}-pets"))
+    # What can fail on the operator's input fails before anything is registered.
     package = lambda_package(settings.lambda_package)
+    site_files = site_component.site_files()
+    index_html = (site_component.SITE_DIR / site_component.INDEX).read_text()
+    # Values known only once the site's hosting exists, which itself needs the API's id for
+    # its CSP: the API's CORS origin, and a managed Auth0 application's client id (its
+    # callbacks are the site's URL). Every one still unresolved when the program raises is
+    # failed with that error, so nothing waiting on it hangs.
+    pending: list[Callable[[pulumi.Input[str]], None]] = []
+
+    def defer() -> tuple[pulumi.Output[str], Callable[[pulumi.Input[str]], None]]:
+        output, resolve = pulumi.deferred_output()
+
+        def resolve_once(value: pulumi.Input[str]) -> None:
+            pending.remove(resolve_once)
+            resolve(pulumi.Output.from_input(value))
+
+        pending.append(resolve_once)
+        return output, resolve_once
+
+    try:
+        return _build(settings, package, site_files, index_html, defer)
+    except BaseException as error:
+        for resolve in list(pending):
+            resolve(_failed(error))
+        raise
+
+
+def _build(
+    settings: Settings,
+    package: LambdaPackage,
+    site_files: list[site_component.SiteFile],
+    index_html: str,
+    defer: Defer,
+) -> PetsApp:
+    resolve_cors_origin = resolve_client_id = None
+    cors_origin: pulumi.Input[str]
+    if settings.cors_allow_origin is not None or not settings.site_cdn:
+        cors_origin = settings.cors_allow_origin or "*"
+    else:
+        cors_origin, resolve_cors_origin = defer()
+    client_id: pulumi.Output[str]
+    if settings.oidc_client_id is not None:
+        client_id = pulumi.Output.from_input(settings.oidc_client_id)
+    else:
+        client_id, resolve_client_id = defer()
+    prefix = settings.prefix
+    region = aws.get_region_output().region
+    table = PetsTable(prefix, PetsTableArgs(
+        table_name=f"{prefix}-pets",
+        deletion_protection=settings.protections.data_protection,
+    ))
     dependencies = DependencyLayer(
         prefix, DependencyLayerArgs(f"{prefix}-dependencies", package.dependencies)
     )
@@ -82,7 +133,7 @@ def build(settings: Settings) -> PetsApp:
         "TABLE_NAME": table.name,
         "OIDC_ISSUER": settings.oidc_issuer,
         "OIDC_CLIENT_ID": client_id,
-        "CORS_ALLOW_ORIGIN": settings.cors_allow_origin,
+        "CORS_ALLOW_ORIGIN": cors_origin,
         "POWERTOOLS_SERVICE_NAME": "pets",
     }
     functions = {
@@ -96,6 +147,7 @@ def build(settings: Settings) -> PetsApp:
                 table_arn=table.arn,
                 environment=environment,
                 log_retention_days=settings.log_retention_days,
+                reserved_concurrency=settings.protections.reserved_concurrency.get(route.handler),
             ),
         )
         for route in access.ROUTES
@@ -110,12 +162,49 @@ def build(settings: Settings) -> PetsApp:
                 route_id: RouteTarget(fn.function.invoke_arn, fn.function.name)
                 for route_id, fn in functions.items()
             },
-            cors_allow_origin=settings.cors_allow_origin,
+            cors_allow_origin=cors_origin,
             log_retention_days=settings.log_retention_days,
             throttle=settings.throttle,
             manage_account_logging_role=settings.manage_api_gateway_account,
         ),
     )
+    sts_endpoint = (pulumi.Output.from_input(settings.sts_endpoint) if settings.sts_endpoint
+                    else region.apply(site_component.default_sts_endpoint))
+    hosting = SiteHosting(
+        f"{prefix}-site",
+        SiteHostingArgs(
+            name_prefix=prefix,
+            region=region,
+            keys=[f.key for f in site_files] + [site_component.CONFIG_KEY],
+            cdn=settings.site_cdn,
+            api_origin=pulumi.Output.all(api.rest_api_id, region).apply(
+                lambda v: site_component.api_origin(v[0], v[1])),
+            sts_origin=sts_endpoint.apply(site_component.origin_of),
+            issuer_origin=site_component.origin_of(settings.oidc_issuer),
+            script_hashes=site_component.inline_script_hashes(index_html),
+            domain=settings.protections.site_domain,
+            certificate_arn=settings.protections.site_certificate_arn,
+        ),
+    )
+    if resolve_cors_origin is not None:
+        resolve_cors_origin(hosting.origin)
+    registration = hosting.url.apply(lambda url: registration_for(
+        url,
+        id_token_lifetime_seconds=settings.id_token_lifetime_seconds,
+        refresh_token_lifetime_seconds=settings.refresh_token_lifetime_seconds,
+    ))
+    auth0_tenant = None
+    if settings.auth0_tenant is not None:
+        auth0_tenant = Auth0Tenant(prefix, Auth0TenantArgs(
+            name_prefix=prefix,
+            tenant=settings.auth0_tenant,
+            registration=registration,
+            class_grants=class_grants(prefix, settings.user_classes),
+        ))
+    if resolve_client_id is not None:
+        if auth0_tenant is None:
+            raise ValueError("no client id: set pets:oidcClientId or pets:auth0Tenant")
+        resolve_client_id(auth0_tenant.client_id)
     identity = UserIdentity(
         prefix,
         UserIdentityArgs(
@@ -128,14 +217,44 @@ def build(settings: Settings) -> PetsApp:
             thumbprints=settings.oidc_thumbprints,
         ),
     )
-    site.publish(SiteContentArgs(
-        region=aws.get_region_output().region,
-        api_url=api.invoke_url,
-        issuer=settings.oidc_issuer,
-        client_id=client_id,
-        user_classes=settings.user_classes,
-        role_arns={name: role.arn for name, role in identity.roles.items()},
-        sts_endpoint=settings.sts_endpoint,
-    ))
-    return PetsApp(settings, table, functions, api, identity, site, client_id, registration)
-
+    api.publish({
+        c.name: ApiInvoker(identity.roles[c.name].arn, c.routes) for c in settings.user_classes
+    })
+    firewall = None
+    if settings.protections.waf:
+        firewall = ApiFirewall(f"{prefix}-waf", ApiFirewallArgs(
+            name_prefix=prefix,
+            stage_arn=api.stage.arn,
+            rate_limit=settings.protections.waf_rate_limit,
+        ))
+    alarms = StackAlarms(
+        f"{prefix}-alarms",
+        StackAlarmsArgs(
+            name_prefix=prefix,
+            api_name=prefix,
+            stage=settings.stage,
+            functions={
+                route.id: AlarmTarget(route, functions[route.id].function.name)
+                for route in access.ROUTES
+            },
+            table_name=table.name,
+            alarm_email=settings.protections.alarm_email,
+        ),
+        opts=pulumi.ResourceOptions(depends_on=[api.stage]),
+    )
+    site = PetsSite(
+        f"{prefix}-site",
+        PetsSiteArgs(
+            bucket=hosting.bucket.bucket,
+            region=region,
+            api_url=api.invoke_url,
+            issuer=settings.oidc_issuer,
+            client_id=client_id,
+            user_classes=settings.user_classes,
+            role_arns={name: role.arn for name, role in identity.roles.items()},
+            sts_endpoint=sts_endpoint,
+            url=hosting.url,
+        ),
+    )
+    return PetsApp(settings, table, functions, api, identity, hosting, site, alarms, firewall,
+                   auth0_tenant, client_id, registration)

@@ -7,7 +7,7 @@ documents.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -115,5 +115,108 @@ def public_read_policy(bucket_arn: str, keys: Iterable[str]) -> Document:
             "Sid": "PublicReadSiteFiles", "Effect": "Allow", "Principal": "*",
             "Action": "s3:GetObject",
             "Resource": sorted(f"{bucket_arn}/{key}" for key in keys),
+        }],
+    }
+
+
+# --- production protections (issue 14) --------------------------------------------------
+
+
+def assumed_role_arn_pattern(role_arn: str) -> str:
+    """`arn:aws:iam::1:role/name` -> `arn:aws:sts::1:assumed-role/name/*` (its sessions).
+
+    AWS gives `aws:PrincipalArn` of a role session as the role's ARN; some evaluators (the
+    emulator) give the session's ARN. A condition listing both holds under either.
+    """
+    prefix, _, name = role_arn.partition(":role/")
+    if not name:
+        raise ValueError(f"{role_arn!r} is not a role ARN")
+    partition_and_account = prefix.split(":iam::", 1)
+    return (f"{partition_and_account[0]}:sts::{partition_and_account[1]}:assumed-role/"
+            f"{name.rsplit('/', 1)[-1]}/*")
+
+
+def _arn_path(path: str) -> str:
+    """`/pets/{petId}` -> `pets/*`, as in `access.Route.arn_suffix`."""
+    return "/".join("*" if s.startswith("{") else s for s in path.strip("/").split("/"))
+
+
+def api_resource_policy(
+    execution_arn: str,
+    stage: str,
+    grants: Mapping[str, tuple[str, Iterable[access.Route]]],
+    preflight_paths: Iterable[str],
+) -> Document:
+    """The REST API's own policy: a second wall behind the class roles' invoke policies.
+
+    grants: class name -> (its role's ARN, the routes it may call).
+    - one Allow per class: its role may invoke exactly its routes (the same ARNs as
+      `invoke_policy`, so the resource policy grants nothing the model does not);
+    - browsers' CORS preflights are unsigned: anyone may invoke OPTIONS on these paths
+      (answered by API Gateway's MOCK integration, no backend behind it);
+    - Deny every other principal every method but OPTIONS;
+    - Deny each class's role every route the model does not give it: a role policy widened
+      by mistake still cannot reach another class's routes.
+    """
+    if not grants:
+        raise ValueError("an API resource policy needs at least one class role")
+    base = f"{execution_arn}/{stage}"
+    preflights = sorted(f"{base}/OPTIONS/{_arn_path(path)}" for path in set(preflight_paths))
+    action = "execute-api:Invoke"
+    roles = sorted({arn for arn, _ in grants.values()})
+    principals = sorted({*roles, *(assumed_role_arn_pattern(a) for a in roles)})
+    statements: list[Document] = []
+    for name in sorted(grants):
+        role_arn, routes = grants[name]
+        arns = sorted(route_arn(execution_arn, stage, r) for r in routes)
+        if not arns:
+            continue
+        statements.append({
+            "Sid": f"Invoke{name.capitalize()}Routes", "Effect": "Allow",
+            "Principal": {"AWS": role_arn}, "Action": action, "Resource": arns,
+        })
+    if preflights:
+        statements.append({
+            "Sid": "CorsPreflights", "Effect": "Allow", "Principal": "*", "Action": action,
+            "Resource": preflights,
+        })
+    statements.append({
+        "Sid": "DenyOtherPrincipals", "Effect": "Deny", "Principal": "*", "Action": action,
+        "NotResource": preflights or [f"{base}/OPTIONS/*"],
+        "Condition": {"ArnNotLike": {"aws:PrincipalArn": principals}},
+    })
+    for name in sorted(grants):
+        role_arn, routes = grants[name]
+        allowed = sorted(route_arn(execution_arn, stage, r) for r in routes)
+        statements.append({
+            "Sid": f"Deny{name.capitalize()}OtherRoutes", "Effect": "Deny", "Principal": "*",
+            "Action": action, "NotResource": sorted({*allowed, *preflights}),
+            "Condition": {"ArnLike": {"aws:PrincipalArn": sorted(
+                {role_arn, assumed_role_arn_pattern(role_arn)})}},
+        })
+    return {"Version": VERSION, "Statement": statements}
+
+
+def tracing_policy() -> Document:
+    """A function's traces to X-Ray (Active tracing). X-Ray has no resource-level scoping."""
+    return {
+        "Version": VERSION,
+        "Statement": [{"Sid": "XRayTraces", "Effect": "Allow",
+                       "Action": ["xray:PutTelemetryRecords", "xray:PutTraceSegments"],
+                       "Resource": "*"}],
+    }
+
+
+def cloudfront_read_policy(bucket_arn: str, keys: Iterable[str], distribution_arn: str) -> Document:
+    """Only this CloudFront distribution (through its Origin Access Control) may read these
+    objects of the private site bucket."""
+    return {
+        "Version": VERSION,
+        "Statement": [{
+            "Sid": "CloudFrontReadsSiteFiles", "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "s3:GetObject",
+            "Resource": sorted(f"{bucket_arn}/{key}" for key in keys),
+            "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
         }],
     }

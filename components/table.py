@@ -11,10 +11,18 @@ import pulumi_aws as aws
 @dataclass
 class PetsTableArgs:
     table_name: str  # physical name, derived from the stack prefix
+    # DynamoDB deletion protection and Pulumi `protect`: a `pulumi destroy`, or a rename that
+    # replaces the table, stops instead of deleting every pet. Off only for throwaway stacks.
+    deletion_protection: bool = True
 
 
 class PetsTable(pulumi.ComponentResource):
-    """On-demand DynamoDB table with point-in-time recovery and KMS encryption."""
+    """On-demand DynamoDB table with point-in-time recovery and KMS encryption.
+
+    With deletion protection, DynamoDB refuses DeleteTable and Pulumi refuses to delete
+    (or replace) the resource; turning it off takes an update first (`pets:dataProtection:
+    false`, `pulumi up`), then the destroy.
+    """
 
     table: aws.dynamodb.Table
     name: pulumi.Output[str]
@@ -30,7 +38,10 @@ class PetsTable(pulumi.ComponentResource):
             attributes=[aws.dynamodb.TableAttributeArgs(name="petId", type="S")],
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
-            opts=pulumi.ResourceOptions(parent=self),
+            deletion_protection_enabled=args.deletion_protection,
+            # Says why this table may be deleted; the policy pack accepts it unprotected.
+            tags=None if args.deletion_protection else {"DataProtection": "off"},
+            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection),
         )
         self.name = self.table.name
         self.arn = self.table.arn

@@ -31,6 +31,8 @@ class Declared:
     name: str
     inputs: dict[str, Any]
     outputs: dict[str, Any]
+    # Resource options the provider never sees, recorded by a stack transformation.
+    protect: bool = False
 
     def json_input(self, key: str) -> Any:
         """A policy input parsed: assert on structure, never on substrings."""
@@ -77,9 +79,6 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     if typ == "aws:apigateway/restApi:RestApi":
         return {"id": API_ID, "rootResourceId": "rootres",
                 "executionArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}"}
-    if typ == "aws:apigateway/stage:Stage":
-        return {"invokeUrl": (f"https://{API_ID}.execute-api.{REGION}.amazonaws.com/"
-                              f"{inputs['stageName']}")}
     if typ == "aws:s3/bucket:Bucket":
         return {"id": inputs["bucket"], "arn": f"arn:aws:s3:::{inputs['bucket']}",
                 "bucketRegionalDomainName": f"{inputs['bucket']}.s3.{REGION}.amazonaws.com"}
@@ -90,6 +89,23 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     if typ == "aws:cloudfront/distribution:Distribution":
         return {"domainName": CDN_DOMAIN,
                 "arn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/E1234ABCD"}
+    if typ == "aws:sns/topic:Topic":
+        arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:{physical}"
+        return {"id": arn, "arn": arn}
+    if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+        return {"arn": f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{physical}"}
+    if typ == "aws:apigateway/stage:Stage":
+        return {"invokeUrl": (f"https://{API_ID}.execute-api.{REGION}.amazonaws.com/"
+                              f"{inputs['stageName']}"),
+                "arn": f"arn:aws:apigateway:{REGION}::/restapis/{API_ID}/stages/"
+                       f"{inputs['stageName']}"}
+    if typ == "aws:wafv2/webAcl:WebAcl":
+        return {"arn": f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/{physical}/"
+                       "a1b2c3d4-0000-0000-0000-000000000000"}
+    if typ == "aws:cloudfront/originAccessControl:OriginAccessControl":
+        return {"id": "E2OACEXAMPLE"}
+    if typ == "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy":
+        return {"id": "a1b2c3d4-rhp0-0000-0000-000000000000"}
     if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
         host = inputs["url"].split("://", 1)[1]
         return {"arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{host}"}
@@ -122,11 +138,23 @@ def run_program(config: dict[str, str], stack: str = "unit") -> ProgramRun:
     pulumi.runtime.set_all_config(config)
     outputs: dict[str, Any] = {}
 
+    protected: set[tuple[str, str]] = set()
+
+    def record_options(
+        args: pulumi.ResourceTransformationArgs,
+    ) -> pulumi.ResourceTransformationResult | None:
+        if args.opts is not None and args.opts.protect:
+            protected.add((args.type_, args.name))
+        return None
+
     @pulumi.runtime.test
     def program() -> pulumi.Output:
+        pulumi.runtime.register_stack_transformation(record_options)
         app = build(load_settings())
         exported = app.outputs()
         return pulumi.Output.all(**exported).apply(outputs.update)
 
     program()
+    for declared in mocks.declared:
+        declared.protect = (declared.type, declared.name) in protected
     return ProgramRun(mocks.declared, outputs)

@@ -100,12 +100,18 @@ def invoke_grants(resource_type: str, props: dict[str, Any]) -> list[str]:
             problems += _no_tricks(label, statement)
             if not statement.allow:
                 continue
+            preflights_only = bool(statement.resources) and all(
+                model.is_preflight_arn(r) for r in statement.resources)
             if resource_type in API_POLICY_INPUTS and (
                 iam.is_everyone(statement.principal) or statement.not_principal is not None
             ):
+                if iam.is_everyone(statement.principal) and preflights_only and all(
+                        a.lower() == INVOKE.lower() for a in statement.actions):
+                    continue  # unsigned CORS preflights, answered by MOCK integrations
                 problems.append(f"API resource {label} {statement.label} allows everyone "
                                 "(Principal '*' or NotPrincipal): grant invoke through the user "
-                                "classes' roles (access.py), not the API's resource policy")
+                                "classes' roles (access.py), not the API's resource policy; "
+                                "only OPTIONS preflights of the model's paths may be public")
             for action in statement.actions:
                 if iam.has_wildcard(action) and iam.action_matches(action, INVOKE):
                     problems.append(

@@ -33,6 +33,20 @@ def route_arn_suffixes() -> frozenset[str]:
     return frozenset(r.arn_suffix for r in access.ROUTES)
 
 
+def preflight_arn_suffixes() -> frozenset[str]:
+    """`OPTIONS/pets`, `OPTIONS/pets/*`: the CORS preflights of the model's paths."""
+    return frozenset("OPTIONS/" + r.arn_suffix.split("/", 1)[1] for r in access.ROUTES)
+
+
+def is_preflight_arn(arn: str) -> bool:
+    """An execute-api ARN naming exactly one of the model's preflights, nothing wider."""
+    match = _INVOKE_ARN.match(arn)
+    if match is None or any(not match[p] or "*" in match[p] or "?" in match[p]
+                            for p in ("region", "account", "api", "stage")):
+        return False
+    return match["route"] in preflight_arn_suffixes()
+
+
 def invoke_arn_problem(arn: str) -> str | None:
     """Why an execute-api:Invoke resource is broader than a model route, or None.
 

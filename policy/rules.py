@@ -24,7 +24,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policy import checks_api, checks_data, checks_iam
+from policy import checks_api, checks_data, checks_iam, checks_ops
 from policy.props import plain
 from policy.stack import METHOD, Stack
 
@@ -120,6 +120,60 @@ S3_NO_PUBLIC_ACLS = _resource_policy(
     checks_data.ACL_TYPES, checks_data.public_acls,
 )
 
+# --- production protections (issue 14) ------------------------------------------------
+
+
+def _table_protection_validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != checks_ops.TABLE:
+        return
+    protect = bool(args.opts.protect) if args.opts is not None else False
+    for message in checks_ops.table_deletion_protection(plain(args.props), protect):
+        report(message, None)
+
+
+DYNAMODB_DELETION_PROTECTION = ResourceValidationPolicy(
+    name="dynamodb-deletion-protection",
+    description="DynamoDB tables have deletion protection and Pulumi's protect option, unless "
+    "tagged DataProtection=off (a throwaway stack, pets:dataProtection false).",
+    validate=_table_protection_validate,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+API_RESOURCE_POLICY = _stack_policy(
+    "api-resource-policy",
+    "Every REST API has a resource policy with an explicit Deny of execute-api:Invoke for "
+    "principals it does not name, and allows everyone nothing but the model's preflights.",
+    checks_ops.api_resource_policies,
+)
+API_STAGE_XRAY_TRACING = _resource_policy(
+    "api-stage-xray-tracing",
+    "Every API stage has X-Ray tracing enabled.",
+    {checks_ops.STAGE}, checks_ops.stage_tracing,
+)
+LAMBDA_ACTIVE_TRACING = _resource_policy(
+    "lambda-active-tracing",
+    "Every Lambda function uses Active X-Ray tracing.",
+    {checks_ops.FUNCTION}, checks_ops.function_tracing,
+)
+STACK_HAS_ALARMS = _stack_policy(
+    "stack-has-alarms",
+    "Alarms notifying an SNS topic watch each stage (5XX, 4XX, latency), each function "
+    "(Errors, Throttles) and each table (ThrottledRequests).",
+    checks_ops.alarms,
+)
+
+S3_PRIVATE_BUCKETS = _resource_policy(
+    "s3-private-buckets",
+    "Block Public Access fully on and no bucket policy statement for everyone (the site is read "
+    "by CloudFront through its Origin Access Control).",
+    {checks_ops.PUBLIC_ACCESS_BLOCK, checks_ops.BUCKET_POLICY}, checks_ops.private_buckets,
+)
+CLOUDFRONT_ORIGIN_ACCESS_CONTROL = _resource_policy(
+    "cloudfront-origin-access-control",
+    "CloudFront reaches S3 only through an Origin Access Control, has a default root object, "
+    "redirects http to https and adds a response headers policy.",
+    {checks_ops.DISTRIBUTION}, checks_ops.distribution_origins,
+)
+
 RESOURCE_POLICIES: tuple[ResourceValidationPolicy, ...] = (
     API_METHODS_USE_AWS_IAM,
     API_STAGE_ACCESS_LOGGING,
@@ -130,10 +184,17 @@ RESOURCE_POLICIES: tuple[ResourceValidationPolicy, ...] = (
     DYNAMODB_PITR_AND_SSE,
     S3_NO_PUBLIC_WRITE,
     S3_NO_PUBLIC_ACLS,
+    DYNAMODB_DELETION_PROTECTION,
+    API_STAGE_XRAY_TRACING,
+    LAMBDA_ACTIVE_TRACING,
+    S3_PRIVATE_BUCKETS,
+    CLOUDFRONT_ORIGIN_ACCESS_CONTROL,
 )
 STACK_POLICIES: tuple[StackValidationPolicy, ...] = (
     API_PUBLIC_METHODS_MATCH_MODEL,
     LAMBDA_ROLES_LEAST_PRIVILEGE,
+    API_RESOURCE_POLICY,
+    STACK_HAS_ALARMS,
 )
 POLICIES: tuple[ResourceValidationPolicy | StackValidationPolicy, ...] = (
     *RESOURCE_POLICIES, *STACK_POLICIES,

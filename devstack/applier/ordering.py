@@ -21,6 +21,8 @@ DEPLOYED_PARTS = {
     "aws:apigateway/methodResponse:MethodResponse": "restApi",
     "aws:apigateway/integrationResponse:IntegrationResponse": "restApi",
     "aws:apigateway/response:Response": "restApiId",
+    # API Gateway applies a resource policy with the next deployment.
+    "aws:apigateway/restApiPolicy:RestApiPolicy": "restApiId",
 }
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from devstack.applier.kinds import ResourceKind
-from devstack.applier.services import apigateway, dynamodb, iam, lambda_, logs, s3
+from devstack.applier.services import apigateway, dynamodb, iam, lambda_, logs, monitoring, s3
 
 KINDS: dict[str, ResourceKind] = {
     kind.resource_type: kind
-    for module in (dynamodb, iam, logs, lambda_, apigateway, s3)
+    for module in (dynamodb, iam, logs, lambda_, apigateway, s3, monitoring)
     for kind in module.KINDS
 }
 
 # boto3 clients the handlers use; the target makes them all up front.
-SERVICES = ("apigateway", "dynamodb", "iam", "lambda", "logs", "s3", "sts")
+SERVICES = ("apigateway", "cloudwatch", "dynamodb", "iam", "lambda", "logs", "s3", "sns", "sts")

@@ -44,7 +44,7 @@ def test_the_cli_says_what_to_do_without_a_traceback():
 
 def test_the_endpoints_it_overrides_are_the_stack_files():
     assert pulumi_engine.endpoint_services() == ["apigateway", "cloudwatch", "dynamodb", "iam",
-                                                 "lambda", "logs", "s3", "sts"]
+                                                 "lambda", "logs", "s3", "sns", "sts"]
 
 
 @pytest.fixture

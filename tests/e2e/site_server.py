@@ -30,6 +30,8 @@ class SiteServer:
     backend: Backend | None = None
     hidden: frozenset[str] = frozenset()  # keys answered 404, to test a broken deployment
     port: int = 0
+    # Added to every answer for a site file, as CloudFront's response headers policy does.
+    headers: dict[str, str] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)  # "METHOD path", for assertions
 
     @property
@@ -65,6 +67,8 @@ def _handler(server: SiteServer) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             server.requests.append(f"{self.command} {self.path}")
             answer = server._file(self.path) if self.command in ("GET", "HEAD") else None
+            if answer is not None:
+                answer = (answer[0], {**answer[1], **server.headers}, answer[2])
             if answer is None and server.backend is not None:
                 answer = server.backend(self.command, self.path, dict(self.headers), body)
             status, headers, payload = answer or (404, {"Content-Type": "text/plain"}, b"")

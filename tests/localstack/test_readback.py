@@ -43,6 +43,13 @@ def _rest_api(d: Deployed, r: dict[str, Any]) -> list[str]:
                       api["endpointConfiguration"]["types"]))
 
 
+def _rest_api_policy(d: Deployed, r: dict[str, Any]) -> list[str]:
+    live = d.client("apigateway").get_rest_api(restApiId=r["restApiId"]).get("policy") or ""
+    # AWS returns the document JSON-escaped (`{\\"Version\\":...`); unescape before parsing.
+    text = live if live.lstrip().startswith('{"') else json.loads(f'"{live}"')
+    return _differ("resource policy", _doc(r["policy"]), _doc(text))
+
+
 def _resource(d: Deployed, r: dict[str, Any]) -> list[str]:
     live = d.client("apigateway").get_resource(restApiId=r["restApi"], resourceId=r["id"])
     return (_differ("pathPart", r["pathPart"], live["pathPart"])
@@ -100,6 +107,10 @@ def _stage(d: Deployed, r: dict[str, Any]) -> list[str]:
     if logs:
         found += _differ("access log destination", logs["destinationArn"],
                          live.get("accessLogSettings", {}).get("destinationArn"))
+        found += _differ("access log format", _doc(logs["format"]),
+                         _doc(live.get("accessLogSettings", {}).get("format")))
+    found += _differ("X-Ray tracing", bool(r.get("xrayTracingEnabled")),
+                     bool(live.get("tracingEnabled")))
     return found
 
 
@@ -152,6 +163,8 @@ def _table(d: Deployed, r: dict[str, Any]) -> list[str]:
                             for a in table["AttributeDefinitions"]))
     found += _differ("billing mode", r["billingMode"],
                      table.get("BillingModeSummary", {}).get("BillingMode"))
+    found += _differ("deletion protection", bool(r.get("deletionProtectionEnabled")),
+                     bool(table.get("DeletionProtectionEnabled")))
     pitr = ddb.describe_continuous_backups(TableName=r["name"])["ContinuousBackupsDescription"]
     status = pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
     wanted = "ENABLED" if (r.get("pointInTimeRecovery") or {}).get("enabled") else "DISABLED"
@@ -169,6 +182,12 @@ def _function(d: Deployed, r: dict[str, Any]) -> list[str]:
                      live.get("Environment", {}).get("Variables", {}))
     found += _differ("layers", list(r.get("layers") or []),
                      [layer["Arn"] for layer in live.get("Layers", [])])
+    found += _differ("tracing mode", (r.get("tracingConfig") or {}).get("mode", "PassThrough"),
+                     live.get("TracingConfig", {}).get("Mode", "PassThrough"))
+    reserved = d.client("lambda").get_function_concurrency(FunctionName=r["name"]).get(
+        "ReservedConcurrentExecutions")
+    declared = _number(r.get("reservedConcurrentExecutions"))
+    found += _differ("reserved concurrency", None if declared == -1 else declared, reserved)
     return found
 
 
@@ -197,6 +216,45 @@ def _log_group(d: Deployed, r: dict[str, Any]) -> list[str]:
         return ["log group not found"]
     return _differ("retentionInDays", _number(r.get("retentionInDays")),
                    _number(live[0].get("retentionInDays")))
+
+
+# --- alarms ---------------------------------------------------------------------------------
+
+
+def _topic(d: Deployed, r: dict[str, Any]) -> list[str]:
+    attributes = d.client("sns").get_topic_attributes(TopicArn=r["id"])["Attributes"]
+    return (_differ("arn", r["arn"], attributes.get("TopicArn"))
+            + _differ("display name", r.get("displayName") or "",
+                      attributes.get("DisplayName", "")))
+
+
+def _subscription(d: Deployed, r: dict[str, Any]) -> list[str]:
+    subscriptions = d.client("sns").list_subscriptions_by_topic(TopicArn=r["topic"])
+    found = [(s["Protocol"], s["Endpoint"]) for s in subscriptions["Subscriptions"]]
+    return _differ("subscription", [(r["protocol"], r["endpoint"])], found)
+
+
+def _alarm(d: Deployed, r: dict[str, Any]) -> list[str]:
+    alarms = d.client("cloudwatch").describe_alarms(AlarmNames=[r["name"]])["MetricAlarms"]
+    if len(alarms) != 1:
+        return [f"{len(alarms)} alarms named {r['name']}"]
+    (live,) = alarms
+    found = []
+    for key, aws_key in (("alarmDescription", "AlarmDescription"),
+                         ("comparisonOperator", "ComparisonOperator"),
+                         ("metricName", "MetricName"), ("namespace", "Namespace"),
+                         ("statistic", "Statistic"), ("extendedStatistic", "ExtendedStatistic"),
+                         ("treatMissingData", "TreatMissingData")):
+        found += _differ(key, r.get(key), live.get(aws_key))
+    found += _differ("threshold", float(r["threshold"]), float(live["Threshold"]))
+    found += _differ("evaluationPeriods", _number(r["evaluationPeriods"]),
+                     _number(live["EvaluationPeriods"]))
+    found += _differ("alarm actions", r["alarmActions"], live.get("AlarmActions"))
+    found += _differ("dimensions", r.get("dimensions") or {},
+                     {x["Name"]: x["Value"] for x in live.get("Dimensions", [])})
+    found += _differ("metric query ids", sorted(q["id"] for q in r.get("metricQueries") or []),
+                     sorted(q["Id"] for q in live.get("Metrics", [])))
+    return found
 
 
 # --- S3 -------------------------------------------------------------------------------------
@@ -245,6 +303,7 @@ def _object(d: Deployed, r: dict[str, Any]) -> list[str]:
 
 READERS: dict[str, Reader] = {
     "aws:apigateway/restApi:RestApi": _rest_api,
+    "aws:apigateway/restApiPolicy:RestApiPolicy": _rest_api_policy,
     "aws:apigateway/resource:Resource": _resource,
     "aws:apigateway/method:Method": _method,
     "aws:apigateway/integration:Integration": _integration,
@@ -263,6 +322,9 @@ READERS: dict[str, Reader] = {
     "aws:lambda/layerVersion:LayerVersion": _layer,
     "aws:lambda/permission:Permission": _permission,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
+    "aws:sns/topic:Topic": _topic,
+    "aws:sns/topicSubscription:TopicSubscription": _subscription,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _public_access_block,
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _ownership,

@@ -20,6 +20,10 @@ BASE_CONFIG = {
 FULL_CONFIG = {
     **BASE_CONFIG,
     "pets:manageApiGatewayAccount": "true",
+    # Production options (issue 14).
+    "pets:alarmEmail": "oncall@example.com",
+    "pets:waf": "true",
+    "pets:reservedConcurrency": json.dumps({"list_pets": 20, "purchase_pet": 10}),
     "pets:userClasses": json.dumps({
         "admin": {"subjects": ["auth0|root"], "sessionTags": {"pets-class": "admin"}},
         "buyer": {"subPatterns": ["google-oauth2|*"], "sessionTags": {"pets-class": "buyer"}},
@@ -35,6 +39,18 @@ def program() -> ProgramRun:
 @pytest.fixture(scope="package")
 def program_full() -> ProgramRun:
     return run_program(FULL_CONFIG)
+
+
+@pytest.fixture(scope="package")
+def local_program() -> ProgramRun:
+    """Without CloudFront, as on the emulator: the site bucket is public-read."""
+    return run_program({**BASE_CONFIG, "pets:siteCdn": "false"})
+
+
+@pytest.fixture(scope="package")
+def throwaway() -> ProgramRun:
+    """A throwaway stack: the table's protections switched off."""
+    return run_program({**BASE_CONFIG, "pets:dataProtection": "false"})
 
 
 @pytest.fixture(scope="package", params=["base", "full"])

@@ -33,8 +33,8 @@ def urn(resource_type: str, name: str) -> str:
     return f"urn:pulumi:{STACK}::pets::{resource_type}::{name}"
 
 
-def _options() -> PolicyResourceOptions:
-    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+def _options(protect: bool = False) -> PolicyResourceOptions:
+    return PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
 
 
 class Report:
@@ -53,12 +53,14 @@ class Report:
 
 def resource_violations(
     policy: ResourceValidationPolicy, resource_type: str, props: Mapping[str, Any],
-    name: str = "crafted",
+    name: str = "crafted", *, protect: bool = False,
 ) -> list[str]:
-    """Runs one resource policy on one resource's inputs; the messages it reported."""
+    """Runs one resource policy on one resource's inputs; the messages it reported.
+
+    protect: the resource's `protect` option, which rules see in args.opts."""
     report = Report()
     args = ResourceValidationArgs(resource_type, unknown_checking_proxy(dict(props)),
-                                  urn(resource_type, name), name, _options(), None)
+                                  urn(resource_type, name), name, _options(protect), None)
     policy.validate(args, report)
     return report.messages
 
@@ -156,7 +158,8 @@ def policy_resources(declared: list[Declared], *, preview: bool = False) -> list
             props = {k: (UNKNOWN_STRING_VALUE if k in computed
                          else _unknown_where_computed(v, produced)) for k, v in props.items()}
         resources[d.name] = PolicyResource(
-            d.type, unknown_checking_proxy(props), urn(d.type, d.name), d.name, _options(),
+            d.type, unknown_checking_proxy(props), urn(d.type, d.name), d.name,
+            _options(d.protect),
             None, None, [], {})
     for d in declared:
         resource = resources[d.name]

@@ -107,6 +107,22 @@ def test_stack_rule_traces_paths_through_dependencies_in_preview(analyzer):
                  {"resourceId": [pets], "restApi": [api]}),
     ])
     diagnostics = list(analyzer.AnalyzeStack(request, timeout=30).diagnostics)
+    # The crafted API also lacks a resource policy (api-resource-policy says so); this test
+    # is about the path traced through the dependencies.
+    diagnostics = [d for d in diagnostics if d.urn != api]
     assert [(d.policyName, d.enforcementLevel, d.urn) for d in diagnostics] == [
         ("api-public-methods-match-model", proto.MANDATORY, method)]
     assert "(GET /pets) uses authorization 'NONE'" in diagnostics[0].message
+
+
+@pytest.mark.parametrize("protect", [True, False])
+def test_table_protect_option_reaches_the_pack(analyzer, protect):
+    """The engine sends `protect` in the request's options; the pack reads it there."""
+    props = {"name": "pets-x-pets", "deletionProtectionEnabled": True,
+             "pointInTimeRecovery": {"enabled": True}, "serverSideEncryption": {"enabled": True}}
+    request = proto.AnalyzeRequest(
+        type="aws:dynamodb/table:Table", name="t", urn=urn("aws:dynamodb/table:Table", "t"),
+        properties=struct(props), options=proto.AnalyzerResourceOptions(protect=protect))
+    diagnostics = list(analyzer.Analyze(request, timeout=30).diagnostics)
+    names = [d.policyName for d in diagnostics]
+    assert names == ([] if protect else ["dynamodb-deletion-protection"])

@@ -42,6 +42,9 @@ def test_program_declares_what_the_rules_check(any_program: ProgramRun):
         "aws:apigateway/integration:Integration", "aws:apigateway/stage:Stage",
         "aws:apigateway/restApi:RestApi", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
         "aws:dynamodb/table:Table",
+        # issue 14's rules
+        "aws:apigateway/restApiPolicy:RestApiPolicy", "aws:lambda/function:Function",
+        "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:sns/topic:Topic",
     }
     assert expected <= types, f"missing: {sorted(expected - types)}"
     if (ROOT / "components" / "site.py").exists():
@@ -65,7 +68,8 @@ def test_full_stack_has_attachment_and_every_membership_kind(program_full: Progr
 def test_resource_policy_passes_program(policy, any_program: ProgramRun):
     found = {
         d.name: messages for d in _provider_resources(any_program)
-        if (messages := resource_violations(policy, d.type, d.inputs, d.name))
+        if (messages := resource_violations(policy, d.type, d.inputs, d.name,
+                                            protect=d.protect))
     }
     assert not found, f"{policy.name} refuses the program's own resources: {found}"
 
@@ -83,6 +87,8 @@ def test_stack_policy_passes_program(policy, preview, any_program: ProgramRun):
 _DECIDE_IN_PREVIEW = {
     rules.API_METHODS_USE_AWS_IAM.name, rules.API_STAGE_ACCESS_LOGGING.name,
     rules.DYNAMODB_PITR_AND_SSE.name, rules.S3_NO_PUBLIC_ACLS.name,
+    rules.DYNAMODB_DELETION_PROTECTION.name, rules.API_STAGE_XRAY_TRACING.name,
+    rules.LAMBDA_ACTIVE_TRACING.name,
 }
 
 
@@ -97,7 +103,8 @@ def test_literal_rules_decide_in_preview(policy, any_program: ProgramRun):
         "the preview emulation left every input known")
     for d in declared:
         try:
-            messages = resource_violations(policy, d.type, previewed[d.name], d.name)
+            messages = resource_violations(policy, d.type, previewed[d.name], d.name,
+                                           protect=d.protect)
         except UnknownValueError as err:
             pytest.fail(f"{policy.name} cannot decide {d.name} in preview: {err.message}")
         assert not messages, (d.name, messages)

@@ -71,7 +71,9 @@ def test_preflight_answers_cors_without_auth(program: ProgramRun, path, verbs):
     assert integration.inputs["type"] == "MOCK", integration.name
     headers = response.inputs["responseParameters"]
     assert headers["method.response.header.Access-Control-Allow-Methods"] == f"'{verbs}'"
-    assert headers["method.response.header.Access-Control-Allow-Origin"] == "'*'"
+    # Wired from the site's CloudFront origin (no corsAllowOrigin in the config).
+    assert headers["method.response.header.Access-Control-Allow-Origin"] == (
+        f"'https://{CDN_DOMAIN}'")
     assert "X-Id-Token" in headers["method.response.header.Access-Control-Allow-Headers"]
 
 
@@ -80,7 +82,8 @@ def test_gateway_errors_are_json_with_cors(program: ProgramRun, kind):
     response = program.named(f"pets-unit-gateway-{kind.lower().replace('_', '-')}")
     assert response.inputs["responseType"] == kind
     params = response.inputs["responseParameters"]
-    assert params["gatewayresponse.header.Access-Control-Allow-Origin"] == "'*'", response.name
+    assert params["gatewayresponse.header.Access-Control-Allow-Origin"] == (
+        f"'https://{CDN_DOMAIN}'"), response.name
     assert response.inputs["responseTemplates"]["application/json"] == (
         '{"error": $context.error.messageString}'
     )
@@ -258,7 +261,8 @@ def test_children_are_parented_to_components(program: ProgramRun):
     assert components == {"pets:index:PetsTable", "pets:index:RouteFunction",
                           "pets:index:DependencyLayer",
                           "pets:index:PetsApi", "pets:index:UserIdentity",
-                          "pets:index:UserClassRole", "pets:index:PetsSite"}
+                          "pets:index:UserClassRole", "pets:index:PetsSite",
+                          "pets:index:StackAlarms", "pets:index:SiteHosting"}
 
 
 def test_membership_override_reaches_the_trust_policy():
@@ -305,9 +309,8 @@ def test_deployment_is_replaced_when_the_route_table_changes():
     base = PetsApiArgs(api_name="a", stage="v1", routes=access.ROUTES, targets={})
     fewer = replace(base, routes=access.ROUTES[:-1])
     public = replace(base, routes=(replace(access.LIST_PETS, public=True), *access.ROUTES[1:]))
-    other_origin = replace(base, cors_allow_origin="https://pets.example.com")
-    digests = {route_table_digest(a) for a in (base, fewer, public, other_origin)}
-    assert len(digests) == 4
+    digests = {route_table_digest(a) for a in (base, fewer, public)}
+    assert len(digests) == 3
     assert route_table_digest(replace(base)) == route_table_digest(base)
 
 

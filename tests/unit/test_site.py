@@ -41,6 +41,12 @@ def run() -> ProgramRun:
     return run_program(BASE_CONFIG)
 
 
+@pytest.fixture(scope="module")
+def local_run() -> ProgramRun:
+    """Without CloudFront (the emulator): the bucket serves the site itself."""
+    return run_program({**BASE_CONFIG, "pets:siteCdn": "false"})
+
+
 def app_files() -> set[str]:
     """Walks site/ independently of the component: every file but npm tooling and dotfiles
     (a build stamp such as vendor/.built)."""
@@ -69,8 +75,8 @@ def test_bucket_is_named_from_stack_prefix_and_account(run: ProgramRun):
     assert run.named("pets-unit-site-bucket").inputs["bucket"] == BUCKET
 
 
-def test_bucket_policy_allows_only_public_get_of_the_site_keys(run: ProgramRun):
-    policy = run.named("pets-unit-site-policy")
+def test_bucket_policy_allows_only_public_get_of_the_site_keys(local_run: ProgramRun):
+    policy = local_run.named("pets-unit-site-policy")
     assert policy.inputs["bucket"] == BUCKET
     document = policy.json_input("policy")
     (statement,) = document["Statement"]
@@ -84,15 +90,17 @@ def test_bucket_policy_allows_only_public_get_of_the_site_keys(run: ProgramRun):
     assert not any("*" in r for r in statement["Resource"]), "no wildcard keys"
 
 
-def test_bucket_policy_covers_exactly_the_uploaded_objects(run: ProgramRun):
-    document = run.named("pets-unit-site-policy").json_input("policy")
+@pytest.mark.parametrize("cdn", [True, False], ids=["cdn", "no-cdn"])
+def test_bucket_policy_covers_exactly_the_uploaded_objects(run, local_run, cdn):
+    chosen = run if cdn else local_run
+    document = chosen.named("pets-unit-site-policy").json_input("policy")
     assert set(document["Statement"][0]["Resource"]) == {
-        f"{BUCKET_ARN}/{key}" for key in objects(run)
+        f"{BUCKET_ARN}/{key}" for key in objects(chosen)
     }
 
 
-def test_public_access_block_keeps_acls_blocked(run: ProgramRun):
-    block = run.named("pets-unit-site-public-access").inputs
+def test_public_access_block_keeps_acls_blocked(local_run: ProgramRun):
+    block = local_run.named("pets-unit-site-public-access").inputs
     assert block["bucket"] == BUCKET
     assert block["blockPublicAcls"] is True
     assert block["ignorePublicAcls"] is True
@@ -108,8 +116,8 @@ def test_acls_are_disabled(run: ProgramRun):
     assert not any("acl" in d.inputs for d in run.of_type(OBJECT)), "objects must not set ACLs"
 
 
-def test_website_serves_index_html(run: ProgramRun):
-    website = run.named("pets-unit-site-website").inputs
+def test_website_serves_index_html(local_run: ProgramRun):
+    website = local_run.named("pets-unit-site-website").inputs
     assert website["bucket"] == BUCKET
     assert website["indexDocument"] == {"suffix": "index.html"}
 
@@ -190,24 +198,118 @@ def test_sts_endpoint_and_membership_come_from_stack_config():
 # --- https in front ---------------------------------------------------------------------
 
 
-def test_cloudfront_serves_the_website_over_https_by_default(run: ProgramRun):
+def test_cloudfront_reads_the_private_bucket_through_origin_access_control(run: ProgramRun):
     (cdn,) = run.of_type("aws:cloudfront/distribution:Distribution")
     (origin,) = cdn.inputs["origins"]
-    assert origin["domainName"] == WEBSITE_ENDPOINT
-    # A website endpoint speaks only http.
-    assert origin["customOriginConfig"]["originProtocolPolicy"] == "http-only"
+    # The S3 REST endpoint (not the website endpoint, which cannot be private).
+    assert origin["domainName"] == f"{BUCKET}.s3.{REGION}.amazonaws.com"
+    assert "customOriginConfig" not in origin
+    (oac,) = run.of_type("aws:cloudfront/originAccessControl:OriginAccessControl")
+    assert origin["originAccessControlId"] == oac.outputs["id"]
+    assert (oac.inputs["originAccessControlOriginType"], oac.inputs["signingBehavior"],
+            oac.inputs["signingProtocol"]) == ("s3", "always", "sigv4")
     behavior = cdn.inputs["defaultCacheBehavior"]
     assert behavior["targetOriginId"] == origin["originId"]
     assert behavior["viewerProtocolPolicy"] == "redirect-to-https"
     assert behavior["allowedMethods"] == ["GET", "HEAD"]
     assert cdn.inputs["defaultRootObject"] == "index.html"
     assert run.outputs["siteUrl"] == f"https://{CDN_DOMAIN}/index.html"
+    assert run.of_type("aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration") == []
 
 
-def test_no_cloudfront_when_configured_off():
-    run = run_program({**BASE_CONFIG, "pets:siteCdn": "false"})
-    assert run.of_type("aws:cloudfront/distribution:Distribution") == []
-    assert run.outputs["siteUrl"] == f"http://{WEBSITE_ENDPOINT}/index.html"
+def test_bucket_is_private_with_cloudfront(run: ProgramRun):
+    block = run.named("pets-unit-site-public-access").inputs
+    assert {k: block[k] for k in ("blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy",
+                                  "restrictPublicBuckets")} == dict.fromkeys(
+        ("blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets"),
+        True)
+    (statement,) = run.named("pets-unit-site-policy").json_input("policy")["Statement"]
+    (cdn,) = run.of_type("aws:cloudfront/distribution:Distribution")
+    assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert statement["Action"] == "s3:GetObject"
+    assert statement["Condition"] == {"StringEquals": {"AWS:SourceArn": cdn.outputs["arn"]}}
+
+
+def _headers(run: ProgramRun) -> dict:
+    (policy,) = run.of_type("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")
+    (cdn,) = run.of_type("aws:cloudfront/distribution:Distribution")
+    assert cdn.inputs["defaultCacheBehavior"]["responseHeadersPolicyId"] == policy.outputs["id"]
+    return policy.inputs["securityHeadersConfig"]
+
+
+def _csp(run: ProgramRun) -> dict[str, list[str]]:
+    text = _headers(run)["contentSecurityPolicy"]["contentSecurityPolicy"]
+    return {d.split()[0]: d.split()[1:] for d in text.split("; ")}
+
+
+def test_content_security_policy_admits_only_site_api_sts_and_issuer(run: ProgramRun):
+    csp = _csp(run)
+    assert csp["default-src"] == ["'none'"]
+    assert set(csp["connect-src"]) == {
+        "'self'", f"https://{API_ID}.execute-api.{REGION}.amazonaws.com",
+        f"https://sts.{REGION}.amazonaws.com", "https://pets-test.eu.auth0.com"}
+    assert csp["frame-ancestors"] == ["'none'"]
+    assert csp["style-src"] == ["'self'"]
+    assert _headers(run)["contentSecurityPolicy"]["override"] is True
+
+
+def test_no_inline_script_but_the_import_map_by_hash(run: ProgramRun):
+    import base64
+    import hashlib
+    import re
+    scripts = _csp(run)["script-src"]
+    assert "'unsafe-inline'" not in scripts
+    html = (SITE_DIR / "index.html").read_text()
+    bodies = re.findall(r'<script type="importmap">(.*?)</script>', html, re.DOTALL)
+    assert len(bodies) == 1
+    digest = base64.b64encode(hashlib.sha256(bodies[0].encode()).digest()).decode()
+    assert sorted(scripts) == sorted(["'self'", f"'sha256-{digest}'"])
+
+
+def test_hsts_nosniff_and_no_framing(run: ProgramRun):
+    headers = _headers(run)
+    hsts = headers["strictTransportSecurity"]
+    assert hsts["accessControlMaxAgeSec"] >= 31536000 and hsts["includeSubdomains"] is True
+    assert headers["contentTypeOptions"] == {"override": True}
+    assert headers["frameOptions"] == {"frameOption": "DENY", "override": True}
+
+
+def test_api_cors_origin_is_the_sites_origin(run: ProgramRun):
+    origin = f"https://{CDN_DOMAIN}"
+    for name in ("pets-unit-integration-response-options-pets", ):
+        params = run.named(name).inputs["responseParameters"]
+        assert params["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
+    for route in access.ROUTES:
+        fn = run.named(f"pets-unit-{route.handler.replace('_', '-')}-function")
+        assert fn.inputs["environment"]["variables"]["CORS_ALLOW_ORIGIN"] == origin
+    assert run.named("pets-unit-deployment").inputs["triggers"]["corsOrigin"] == origin
+
+
+def test_configured_cors_origin_wins():
+    run = run_program({**BASE_CONFIG, "pets:corsAllowOrigin": "https://pets.example.com"})
+    params = run.named("pets-unit-integration-response-options-pets").inputs[
+        "responseParameters"]
+    assert params["method.response.header.Access-Control-Allow-Origin"] == (
+        "'https://pets.example.com'")
+
+
+def test_a_failure_after_the_origin_is_promised_fails_instead_of_hanging(monkeypatch):
+    import components.pets_app as pets_app
+
+    def broken(*args, **kwargs):
+        raise ValueError("hosting broke")
+
+    monkeypatch.setattr(pets_app, "SiteHosting", broken)
+    with pytest.raises(ValueError, match="hosting broke"):
+        run_program(BASE_CONFIG)
+
+
+def test_no_cloudfront_when_configured_off(local_run: ProgramRun):
+    assert local_run.of_type("aws:cloudfront/distribution:Distribution") == []
+    assert local_run.outputs["siteUrl"] == f"http://{WEBSITE_ENDPOINT}/index.html"
+    params = local_run.named("pets-unit-integration-response-options-pets").inputs[
+        "responseParameters"]
+    assert params["method.response.header.Access-Control-Allow-Origin"] == "'*'"
 
 
 def test_site_url_for_the_emulator_is_path_style():
@@ -293,3 +395,41 @@ def test_bucket_name_is_lowercased_but_never_mangled():
     assert site.bucket_name("pets-Dev", ACCOUNT) == f"pets-dev-site-{ACCOUNT}"
     with pytest.raises(ValueError, match="pets-dev_1-site"):
         site.bucket_name("pets-dev_1", ACCOUNT)
+
+
+# --- TLS with the operator's domain -----------------------------------------------------------
+
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-4000-8000-000000000000"
+
+
+def test_default_certificate_without_a_domain(run: ProgramRun):
+    (cdn,) = run.of_type("aws:cloudfront/distribution:Distribution")
+    assert cdn.inputs["viewerCertificate"] == {"cloudfrontDefaultCertificate": True}
+    assert "aliases" not in cdn.inputs or not cdn.inputs["aliases"]
+
+
+def test_own_domain_requires_tls12_and_becomes_the_cors_origin():
+    run = run_program({**BASE_CONFIG, "pets:siteDomain": "pets.example.com",
+                       "pets:siteCertificateArn": CERTIFICATE})
+    (cdn,) = run.of_type("aws:cloudfront/distribution:Distribution")
+    assert cdn.inputs["aliases"] == ["pets.example.com"]
+    assert cdn.inputs["viewerCertificate"] == {
+        "acmCertificateArn": CERTIFICATE, "sslSupportMethod": "sni-only",
+        "minimumProtocolVersion": "TLSv1.2_2021"}
+    assert run.outputs["siteUrl"] == "https://pets.example.com/index.html"
+    params = run.named("pets-unit-integration-response-options-pets").inputs[
+        "responseParameters"]
+    assert params["method.response.header.Access-Control-Allow-Origin"] == (
+        "'https://pets.example.com'")
+
+
+@pytest.mark.parametrize("raw", [
+    {"pets:siteDomain": "pets.example.com"},
+    {"pets:siteCertificateArn": CERTIFICATE},
+    {"pets:siteDomain": "Pets.Example.com", "pets:siteCertificateArn": CERTIFICATE},
+    {"pets:siteDomain": "pets.example.com",
+     "pets:siteCertificateArn": CERTIFICATE.replace("us-east-1", "eu-west-1")},
+])
+def test_bad_site_domain_settings_name_the_key(raw):
+    with pytest.raises(ConfigError, match=r"pets:site(Domain|CertificateArn)"):
+        parse_settings("dev", {**VALID, **raw})

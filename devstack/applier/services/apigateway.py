@@ -401,7 +401,25 @@ def create_account(req: CreateRequest) -> Created:
     )
 
 
+def create_rest_api_policy(req: CreateRequest) -> Created:
+    """The provider's RestApiPolicy: UpdateRestApi replacing /policy (id = the API's id)."""
+    apigw = req.client("apigateway")
+    api_id = req.require("restApiId")
+    policy = req.require("policy")
+    apigw.update_rest_api(
+        restApiId=api_id, patchOperations=[{"op": "replace", "path": "/policy", "value": policy}]
+    )
+    return Created(api_id, {})
+
+
 KINDS = [
+    ResourceKind(
+        resource_type="aws:apigateway/restApiPolicy:RestApiPolicy",
+        create=create_rest_api_policy,
+        inputs=frozenset({"restApiId", "policy"}),
+        note="MiniStack evaluates the policy: for unsigned calls to NONE methods, and combined "
+        "with the caller's identity policies for AWS_IAM methods (a Deny in either wins)",
+    ),
     ResourceKind(
         resource_type="aws:apigateway/restApi:RestApi",
         create=create_rest_api,

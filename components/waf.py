@@ -1,0 +1,89 @@
+"""An optional WAFv2 web ACL in front of the API stage (Security Hub APIGateway.4).
+
+Two rules: a rate-based block per client IP, then AWS's managed common rule set (OWASP-style
+bad inputs). Everything else is allowed: the API's own AWS_IAM and resource policy decide
+who may call what. Each rule's metrics go to CloudWatch under the rule's name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
+RATE_RULE_PRIORITY = 0
+COMMON_RULE_PRIORITY = 1
+
+
+@dataclass
+class ApiFirewallArgs:
+    name_prefix: str
+    stage_arn: pulumi.Input[str]  # arn:aws:apigateway:<region>::/restapis/<id>/stages/<stage>
+    rate_limit: int = 1000  # requests per client IP in any 5-minute window
+
+
+def _visibility(metric: str) -> aws.wafv2.WebAclVisibilityConfigArgs:
+    return aws.wafv2.WebAclVisibilityConfigArgs(
+        cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True)
+
+
+def _rule_visibility(metric: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
+    return aws.wafv2.WebAclRuleVisibilityConfigArgs(
+        cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True)
+
+
+class ApiFirewall(pulumi.ComponentResource):
+    web_acl: aws.wafv2.WebAcl
+    association: aws.wafv2.WebAclAssociation
+
+    def __init__(
+        self, name: str, args: ApiFirewallArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("pets:index:ApiFirewall", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        prefix = args.name_prefix
+        self.web_acl = aws.wafv2.WebAcl(
+            f"{name}-acl",
+            name=f"{prefix}-api",
+            description=f"{prefix}: per-IP rate limit and AWS common rule set for the API",
+            scope="REGIONAL",
+            default_action=aws.wafv2.WebAclDefaultActionArgs(
+                allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
+            rules=[
+                aws.wafv2.WebAclRuleArgs(
+                    name=f"{prefix}-rate-per-ip",
+                    priority=RATE_RULE_PRIORITY,
+                    action=aws.wafv2.WebAclRuleActionArgs(
+                        block=aws.wafv2.WebAclRuleActionBlockArgs()),
+                    statement=aws.wafv2.WebAclRuleStatementArgs(
+                        rate_based_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementArgs(
+                            limit=args.rate_limit,
+                            aggregate_key_type="IP",
+                            evaluation_window_sec=300,
+                        )),
+                    visibility_config=_rule_visibility(f"{prefix}-rate-per-ip"),
+                ),
+                aws.wafv2.WebAclRuleArgs(
+                    name=f"{prefix}-{COMMON_RULE_SET}",
+                    priority=COMMON_RULE_PRIORITY,
+                    override_action=aws.wafv2.WebAclRuleOverrideActionArgs(
+                        none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()),
+                    statement=aws.wafv2.WebAclRuleStatementArgs(
+                        managed_rule_group_statement=aws.wafv2.
+                        WebAclRuleStatementManagedRuleGroupStatementArgs(
+                            vendor_name="AWS", name=COMMON_RULE_SET)),
+                    visibility_config=_rule_visibility(f"{prefix}-{COMMON_RULE_SET}"),
+                ),
+            ],
+            visibility_config=_visibility(f"{prefix}-api"),
+            opts=child,
+        )
+        self.association = aws.wafv2.WebAclAssociation(
+            f"{name}-association",
+            resource_arn=args.stage_arn,
+            web_acl_arn=self.web_acl.arn,
+            opts=child,
+        )
+        self.register_outputs({"webAclArn": self.web_acl.arn})

@@ -1,0 +1,76 @@
+"""The Content-Security-Policy CloudFront adds (components/site.py), applied by Chromium to the
+real app: the whole login, add and buy flow runs under it, with the real local identity
+provider and tests/e2e/fake_aws.py as STS and the API. A policy without the import map's hash
+breaks the page, so the test can tell a policy that admits the app from one that does not.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from components import site
+from tests.e2e import flows
+from tests.e2e.fake_aws import FakeAws
+from tests.e2e.site_server import SiteServer, serving
+from tests.e2e.test_site_offline import fake_config
+
+pytestmark = pytest.mark.browser
+
+
+def csp_for(server: SiteServer, issuer: str, *, with_hashes: bool = True) -> str:
+    html = (site.SITE_DIR / site.INDEX).read_text()
+    return site.content_security_policy(
+        api_origin=server.origin, sts_origin=server.origin,
+        issuer_origin=site.origin_of(issuer),
+        script_hashes=site.inline_script_hashes(html) if with_hashes else ())
+
+
+@pytest.fixture(scope="module")
+def csp_stack() -> Iterator[tuple[SiteServer, FakeAws, str]]:
+    identity = pytest.importorskip("devstack.identity")
+    from devstack import procs
+
+    name = f"idp-site-csp-{os.getpid()}"
+    fake = FakeAws()
+    with serving(SiteServer(backend=fake)) as server:
+        fake.origin = server.origin
+        try:
+            idp = identity.start(procs.free_port(), redirect_uris=(server.url,),
+                                 name=name, reuse=False)
+        except Exception as err:  # no node, no npm packages: the flow cannot run here
+            pytest.skip(f"local identity provider unavailable: {err}")
+        try:
+            server.config = fake_config(server.origin, idp.issuer)
+            yield server, fake, idp.issuer
+        finally:
+            identity.stop(name)
+
+
+def test_the_whole_flow_runs_under_the_sites_csp(open_tab, csp_stack):
+    server, fake, issuer = csp_stack
+    server.headers = {"Content-Security-Policy": csp_for(server, issuer)}
+    try:
+        run = flows.admin_and_buyers(open_tab, server.url, issuer, "csp")
+    finally:
+        server.headers = {}
+    assert "buyer POST /pets/purchase -> 409" in fake.calls
+    for tab in (run.alice, run.bob, run.dave):
+        errors = tab.errors_on(server.origin, refusals_expected=True)
+        assert not [e for e in errors if "Content Security Policy" in e], errors
+        assert errors == [], tab.artifacts.name
+
+
+def test_a_csp_without_the_import_map_hash_breaks_the_page(open_tab, csp_stack):
+    server, _, issuer = csp_stack
+    server.headers = {"Content-Security-Policy": csp_for(server, issuer, with_hashes=False)}
+    try:
+        tab = open_tab()
+        tab.page.goto(server.url)
+        tab.page.wait_for_timeout(1500)
+        errors = tab.errors_on(server.origin, refusals_expected=True)
+    finally:
+        server.headers = {}
+    assert any("Content Security Policy" in e for e in errors), errors
