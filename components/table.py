@@ -7,10 +7,17 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from handlers import pages
+
 
 @dataclass
 class PetsTableArgs:
     table_name: str  # physical name, derived from the stack prefix
+
+
+def _list_index_attributes() -> list[aws.dynamodb.TableAttributeArgs]:
+    return [aws.dynamodb.TableAttributeArgs(name=pages.PARTITION_ATTRIBUTE, type="S"),
+            aws.dynamodb.TableAttributeArgs(name=pages.ORDER_ATTRIBUTE, type="S")]
 
 
 class PetsTable(pulumi.ComponentResource):
@@ -27,7 +34,15 @@ class PetsTable(pulumi.ComponentResource):
             name=args.table_name,
             billing_mode="PAY_PER_REQUEST",
             hash_key="petId",
-            attributes=[aws.dynamodb.TableAttributeArgs(name="petId", type="S")],
+            attributes=[aws.dynamodb.TableAttributeArgs(name="petId", type="S"),
+                        *_list_index_attributes()],
+            # GET /pets pages through this index (one Query per page); why: handlers/pages.py.
+            global_secondary_indexes=[aws.dynamodb.TableGlobalSecondaryIndexArgs(
+                name=pages.INDEX_NAME,
+                hash_key=pages.PARTITION_ATTRIBUTE,
+                range_key=pages.ORDER_ATTRIBUTE,
+                projection_type="ALL",
+            )],
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
             opts=pulumi.ResourceOptions(parent=self),

@@ -13,6 +13,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 import boto3
+import pages
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.api_gateway import content_types
@@ -65,7 +66,16 @@ def _caller() -> str | None:
 
 @app.get("/pets")
 def list_pets() -> Response:
-    return _json(200, {"pets": store().list()})
+    event = app.current_event
+    # Every value of a repeated parameter, so `limit=1&limit=500` is refused, not guessed at.
+    params = event.multi_value_query_string_parameters or {
+        k: [v] for k, v in (event.query_string_parameters or {}).items()}
+    request = validation.page_request(params)
+    pets, last = store().page(request.limit, request.after)
+    body: dict[str, Any] = {"pets": pets}
+    if last is not None:
+        body["nextCursor"] = pages.encode(last)
+    return _json(200, body)
 
 
 @app.post("/pets")
