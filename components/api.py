@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 import access
-from components import policies
+from components import api_models, policies
 from components.config import Throttle
 
 # What the browser app sends: SigV4 headers and the user's ID token.
@@ -101,6 +101,7 @@ def route_table_digest(args: PetsApiArgs) -> str:
         "routes": [(r.method, r.path, r.public, r.handler) for r in args.routes],
         "cors": [args.cors_allow_origin, CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS],
         "errors": GATEWAY_ERROR_TEMPLATE,
+        "models": api_models.models_digest(args.routes),
     }
     return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()
 
@@ -141,7 +142,8 @@ class PetsApi(pulumi.ComponentResource):
             resources[path] = resource.id
 
         self.methods = {}
-        deploy_after: list[pulumi.Resource] = []
+        validation = api_models.request_validation(name, self.rest_api, args.routes, child)
+        deploy_after: list[pulumi.Resource] = [*validation.resources]
         integration_uris: list[pulumi.Input[str]] = []
         for route in args.routes:
             target = args.targets[route.id]
@@ -157,6 +159,7 @@ class PetsApi(pulumi.ComponentResource):
                 http_method=route.method,
                 authorization="NONE" if route.public else "AWS_IAM",
                 request_parameters=path_params or None,
+                **validation.method_args(route),
                 opts=child,
             )
             integration = aws.apigateway.Integration(
@@ -204,6 +207,10 @@ class PetsApi(pulumi.ComponentResource):
             )
             for kind in ("DEFAULT_4XX", "DEFAULT_5XX")
         ]
+        if validation.validator is not None:
+            deploy_after.append(api_models.bad_body_response(
+                name, self.rest_api, _cors_headers(args.cors_allow_origin, _verbs(args.routes)),
+                child))
 
         deployment = aws.apigateway.Deployment(
             f"{name}-deployment",

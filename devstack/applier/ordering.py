@@ -21,6 +21,8 @@ DEPLOYED_PARTS = {
     "aws:apigateway/methodResponse:MethodResponse": "restApi",
     "aws:apigateway/integrationResponse:IntegrationResponse": "restApi",
     "aws:apigateway/response:Response": "restApiId",
+    "aws:apigateway/model:Model": "restApi",
+    "aws:apigateway/requestValidator:RequestValidator": "restApi",
 }
 
 

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from devstack.applier.kinds import ResourceKind
-from devstack.applier.services import apigateway, dynamodb, iam, lambda_, logs, s3
+from devstack.applier.services import (
+    apigateway,
+    apigateway_validation,
+    dynamodb,
+    iam,
+    lambda_,
+    logs,
+    s3,
+)
 
 KINDS: dict[str, ResourceKind] = {
     kind.resource_type: kind
-    for module in (dynamodb, iam, logs, lambda_, apigateway, s3)
+    for module in (dynamodb, iam, logs, lambda_, apigateway, apigateway_validation, s3)
     for kind in module.KINDS
 }
 

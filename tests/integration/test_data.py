@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
 
 import pytest
 
@@ -19,9 +20,16 @@ def patient(session: Session) -> Session:
 
 
 def listed(session: Session) -> dict[str, dict]:
-    response = session.api.call("GET", "/pets")
-    assert response.status_code == 200, response.text
-    return {p["petId"]: p for p in response.json()["pets"]}
+    """Every pet, page by page (GET /pets answers at most 100 at a time)."""
+    pets, query = {}, {"limit": "100"}
+    while True:
+        response = session.api.call("GET", f"/pets?{urlencode(query)}")
+        assert response.status_code == 200, response.text
+        page = response.json()
+        pets |= {p["petId"]: p for p in page["pets"]}
+        if not page.get("nextCursor"):
+            return pets
+        query = {"limit": "100", "cursor": page["nextCursor"]}
 
 
 def test_added_pet_is_listed(admin: Session, buyer: Session):
