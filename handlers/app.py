@@ -13,13 +13,13 @@ import os
 from typing import TYPE_CHECKING, Any
 
 import boto3
-import pages
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.api_gateway import content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+import pages
 import validation
 from errors import ApiError, InvalidToken, IssuerUnavailable, NotFound, Unauthorized
 from pet_store import PetStore

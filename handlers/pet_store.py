@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import pages
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
+import pages
 from errors import Conflict, NotFound
 
 if TYPE_CHECKING:

@@ -17,7 +17,6 @@ from typing import Any
 
 import pages
 import shapes
-
 from errors import BadRequest
 
 MAX_BODY_BYTES = shapes.MAX_BODY_BYTES

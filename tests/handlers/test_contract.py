@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import shapes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openapi_schema_validator import OAS30Validator
 
 import access
+import shapes
 import validation
 from errors import BadRequest
 from tests.handlers.test_app import RSA_KEY, add, call, sign, wired  # noqa: F401 (the fixture)

@@ -8,10 +8,10 @@ import random
 import string
 from typing import Any
 
-import pages
 import pytest
 
 import app
+import pages
 from tests.handlers.test_app import Context, add, event, wired  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.usefixtures("wired")
