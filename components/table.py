@@ -39,8 +39,12 @@ class PetsTable(pulumi.ComponentResource):
             # GET /pets pages through this index (one Query per page); why: handlers/pages.py.
             global_secondary_indexes=[aws.dynamodb.TableGlobalSecondaryIndexArgs(
                 name=pages.INDEX_NAME,
-                hash_key=pages.PARTITION_ATTRIBUTE,
-                range_key=pages.ORDER_ATTRIBUTE,
+                key_schemas=[
+                    aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+                        attribute_name=pages.PARTITION_ATTRIBUTE, key_type="HASH"),
+                    aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+                        attribute_name=pages.ORDER_ATTRIBUTE, key_type="RANGE"),
+                ],
                 projection_type="ALL",
             )],
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),

@@ -210,8 +210,9 @@ def test_table_is_on_demand_with_pitr_and_encryption(program: ProgramRun):
                                           {"name": "listOrder", "type": "S"}]
     # GET /pets pages through one sorted index instead of scanning the table.
     assert table.inputs["globalSecondaryIndexes"] == [{
-        "name": "by-created", "hashKey": "listPartition", "rangeKey": "listOrder",
-        "projectionType": "ALL"}]
+        "name": "by-created", "projectionType": "ALL",
+        "keySchemas": [{"attributeName": "listPartition", "keyType": "HASH"},
+                       {"attributeName": "listOrder", "keyType": "RANGE"}]}]
     assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
     assert table.inputs["serverSideEncryption"] == {"enabled": True}
 
