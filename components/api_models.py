@@ -25,8 +25,7 @@ from handlers import shapes
 CONTENT_TYPE = "application/json"
 # Static text: $context.error.validationErrorString would say which rule failed, but it
 # carries unescaped quotes (breaking the JSON) and MiniStack does not render it.
-BAD_BODY_MESSAGE = ("invalid request body: it does not match the route's schema "
-                    "(openapi.json, components.schemas)")
+BAD_BODY_MESSAGE = "invalid request body: it does not match the route's schema (openapi.json)"
 BAD_BODY_TEMPLATE = json.dumps({"error": BAD_BODY_MESSAGE})
 
 
