@@ -15,6 +15,11 @@ always "pet"), sorted by `listOrder` = `<createdAt>#<petId>`, projecting every a
   add; the "available only" question could later get its own sparse index.
 - ALL projection: a page needs every attribute; KEYS_ONLY would add a BatchGetItem per page.
 
+- A GSI is eventually consistent (no ConsistentRead): on DynamoDB a pet just added may be
+  missing from a list for a moment; MiniStack shows it at once.
+- A table from before the index needs `scripts/backfill_list_index.py` once: the index holds
+  only items with both attributes.
+
 Cursor: base64url (no padding) of the last listed pet's `listOrder`. It names a position
 in the one list every caller sees (no caller has a position of their own), so integrity
 means strict validation: anything but a canonical encoding of `<timestamp>#<uuid>` in

@@ -168,3 +168,17 @@ def test_limit_or_cursor_given_twice_is_400():
 def test_a_real_cursor_decodes_to_its_position():
     order = "2026-12-01T18:30:00.123Z#0b4c1f7e-59a3-4f43-9d4c-3f7d7c0e2a11"
     assert pages.decode(pages.encode(order)) == order
+
+
+def test_pets_from_before_the_index_are_listed_after_the_backfill(table):
+    """A table deployed before pages holds pets without the index attributes."""
+    from scripts.backfill_list_index import backfill
+
+    new = add()
+    table.put_item(Item={"petId": "0b4c1f7e-59a3-4f43-9d4c-3f7d7c0e2a11", "type": "cat",
+                         "price": 5, "createdAt": "2026-01-01T00:00:00.000Z"})
+    assert [p["petId"] for p in walk(10)] == [new["petId"]]  # invisible to the index
+    assert backfill(table) == 1
+    assert backfill(table) == 0  # idempotent
+    assert [p["petId"] for p in walk(10)] == ["0b4c1f7e-59a3-4f43-9d4c-3f7d7c0e2a11",
+                                              new["petId"]]
