@@ -41,6 +41,10 @@ pytestmark = pytest.mark.usefixtures("lambda_runs", "enforced")
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = schemathesis.openapi.from_path(ROOT / "openapi.json")
+# The signature is SigV4's (the auth below), never a generated Authorization value: else
+# negative mode spends most cases dropping it, which only shows that an unsigned call is
+# 403 (tests/integration/test_authentication.py shows that), and never reaches validation.
+SCHEMA.config.generation.update(with_security_parameters=False)
 DOCUMENT = json.loads((ROOT / "openapi.json").read_text(encoding="utf-8"))
 COUNTS_FILE = ROOT / "test-artifacts" / "schemathesis-counts.json"
 CASES_PER_MODE = 150  # per route and mode: 300 per route as an allowed class
@@ -61,11 +65,6 @@ class SigV4(requests.auth.AuthBase):
         self._region = region
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        # To OpenAPI the scheme is an apiKey header: a generated Authorization value is
-        # replaced by the signature, and a case that leaves it out (negative mode) goes
-        # unsigned, so the gateway's refusal of an unsigned call is fuzzed too.
-        if not any(k.lower() == "authorization" for k in request.headers):
-            return request
         headers = {k: v for k, v in request.headers.items()
                    if k.lower() not in _UNSIGNED and k.lower() != "authorization"
                    and not k.lower().startswith("x-amz-")}
@@ -103,6 +102,14 @@ def _decimal_places(case: Any) -> Any:
     return case
 
 
+def _emulator_can_authorize(case: Any) -> bool:
+    """MiniStack 1.5.33 matches IAM's `*` with a regex `.*` without DOTALL
+    (ministack/core/iam_evaluator.py), so a newline in a path parameter falls outside
+    `DELETE/pets/*` and an allowed role is denied (AWS's `*` matches any character, as
+    access.string_like does). Such paths are left out rather than their 403 accepted."""
+    return not any("\n" in str(v) for v in (case.path_parameters or {}).values())
+
+
 def fuzz(route_id: str, session: Session, base_url: str, region: str, *, cases: int,
          mode: GenerationMode, check: Callable[[Any, Any], None], counts: Counter,
          label: str, headers: dict[str, str] | None = None, **fixed: Any) -> None:
@@ -110,6 +117,7 @@ def fuzz(route_id: str, session: Session, base_url: str, region: str, *, cases: 
     strategy = _operation(route_id).as_strategy(generation_mode=mode, headers=headers, **fixed)
     if mode is GenerationMode.POSITIVE:
         strategy = strategy.map(_decimal_places)
+    strategy = strategy.filter(_emulator_can_authorize)
 
     @settings(max_examples=cases, deadline=None, database=None,
               phases=[Phase.explicit, Phase.generate, Phase.shrink],
