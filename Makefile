@@ -14,7 +14,7 @@ TARGET ?= ministack
 export PETS_TARGET := $(TARGET)
 BENCH_ARGS ?=
 
-.PHONY: help up down test test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench
+.PHONY: help up down test test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench openapi
 
 help:
 	@echo "make up       start the local stack (MiniStack + OIDC provider) and apply the program"
@@ -24,6 +24,7 @@ help:
 	@echo "              the LocalStack leg (make test-ministack / make test-localstack alone)"
 	@echo "make unit     the fast tests only (no emulator, no browser)"
 	@echo "make access   regenerate ACCESS.md from access.py"
+	@echo "make openapi  regenerate openapi.json from access.py and handlers/shapes.py"
 	@echo "make bench    time setup, make up, the matrix and API calls (bench/README.md)"
 	@echo "make deploy   pulumi up the STACK (default dev) on real AWS; needs the Pulumi CLI"
 
@@ -94,6 +95,10 @@ lint: $(VENV)/.installed
 
 access: $(VENV)/.installed
 	$(PY) -m policy.access_doc > ACCESS.md
+
+# The API's contract (OpenAPI 3.0) from access.py and handlers/shapes.py.
+openapi: $(VENV)/.installed
+	$(PY) -m policy.openapi_doc > openapi.json
 
 # Real AWS: needs the Pulumi CLI (not installable on the sandbox machines).
 preview deploy: package site

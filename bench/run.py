@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:  # `python bench/run.py` puts bench/, not the repo
     sys.path.insert(0, str(ROOT))
 
 import access  # noqa: E402
-from bench import calls, common, extras, lifecycle, localstack, setup_cost  # noqa: E402
+from bench import calls, common, extras, lifecycle, localstack, pages, setup_cost  # noqa: E402
 from bench.common import Json, med_range, ms, sec, table  # noqa: E402
 from devstack import procs, stack  # noqa: E402
 
@@ -59,6 +59,9 @@ def on_main_stack(args: argparse.Namespace) -> Json:
         if args.extras:
             with common.section("extras: package, bursts, memory"):
                 out["extras"] = extras.measure(local, MAIN_NAMES["emulator_name"], buyer)
+        # Last: it fills the table with 10,000 pets.
+        with common.section("pages: GET /pets at 100 and 10,000 pets"):
+            out["pages"] = pages.measure(local, buyer, args.repeats)
         return out
     finally:
         stack.down(**MAIN_NAMES, outputs_file=None)
@@ -116,6 +119,8 @@ def report(r: Json) -> None:
     _report_proof(r)
     _report_requests(r)
     _report_localstack(r)
+    if "pages" in r:
+        pages.report(r["pages"])
     if "extras" in r:
         extras.report(r["extras"])
 

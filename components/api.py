@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 import access
-from components import policies
+from components import api_models, policies
 from components.config import Throttle
 
 # What the browser app sends: SigV4 headers and the user's ID token.
@@ -120,6 +120,7 @@ def route_table_digest(args: PetsApiArgs) -> str:
         # The origin may be an Output (the site's): the deployment's corsOrigin trigger.
         "cors": [CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS],
         "errors": GATEWAY_ERROR_TEMPLATE,
+        "models": api_models.models_digest(args.routes),
     }
     return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()
 
@@ -160,7 +161,8 @@ class PetsApi(pulumi.ComponentResource):
             resources[path] = resource.id
 
         self.methods = {}
-        deploy_after: list[pulumi.Resource] = []
+        validation = api_models.request_validation(name, self.rest_api, args.routes, child)
+        deploy_after: list[pulumi.Resource] = [*validation.resources]
         integration_uris: list[pulumi.Input[str]] = []
         for route in args.routes:
             target = args.targets[route.id]
@@ -176,6 +178,7 @@ class PetsApi(pulumi.ComponentResource):
                 http_method=route.method,
                 authorization="NONE" if route.public else "AWS_IAM",
                 request_parameters=path_params or None,
+                **validation.method_args(route),
                 opts=child,
             )
             integration = aws.apigateway.Integration(
@@ -207,22 +210,24 @@ class PetsApi(pulumi.ComponentResource):
             verbs = _verbs([r for r in args.routes if r.path == path])
             deploy_after += self._preflight(name, args, resources[path], path, verbs)
 
+        gateway_cors = {
+            f"gatewayresponse.header.{header}": _quoted(value)
+            for header, value in _cors_headers(args.cors_allow_origin, _verbs(args.routes)).items()
+        }
         deploy_after += [
             aws.apigateway.Response(
                 f"{name}-gateway-{kind.lower().replace('_', '-')}",
                 rest_api_id=api_id,
                 response_type=kind,
-                response_parameters={
-                    f"gatewayresponse.header.{header}": _quoted(value)
-                    for header, value in _cors_headers(
-                        args.cors_allow_origin, _verbs(args.routes)
-                    ).items()
-                },
+                response_parameters=gateway_cors,
                 response_templates={"application/json": GATEWAY_ERROR_TEMPLATE},
                 opts=child,
             )
             for kind in ("DEFAULT_4XX", "DEFAULT_5XX")
         ]
+        if validation.validator is not None:
+            deploy_after.append(
+                api_models.bad_body_response(name, self.rest_api, gateway_cors, child))
 
         self._name = name
         self._args = args

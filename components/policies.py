@@ -12,9 +12,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import access
+from handlers import pages
 
 Document = dict[str, Any]
 VERSION = "2012-10-17"
+# DynamoDB actions that read an index: granted on the list index's ARN, not the table's.
+INDEX_ACTIONS = frozenset({"dynamodb:Query"})
 
 
 def oidc_key_prefix(issuer: str) -> str:
@@ -94,11 +97,16 @@ def service_trust_policy(service: str) -> Document:
 
 def function_policy(table_arn: str, table_actions: Iterable[str], log_group_arn: str) -> Document:
     """A route function's execution role: its table actions on the table, its own logs."""
-    actions = sorted(set(table_actions))
+    actions = sorted(set(table_actions) - INDEX_ACTIONS)
     statements: list[Document] = []
     if actions:
         statements.append({"Sid": "PetsTable", "Effect": "Allow", "Action": actions,
                            "Resource": table_arn})
+    index_actions = sorted(set(table_actions) & INDEX_ACTIONS)
+    if index_actions:
+        # Queries read the list index only (handlers/pages.py), never the table's own keys.
+        statements.append({"Sid": "PetsListIndex", "Effect": "Allow", "Action": index_actions,
+                           "Resource": f"{table_arn}/index/{pages.INDEX_NAME}"})
     statements.append({
         "Sid": "OwnLogs", "Effect": "Allow",
         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],

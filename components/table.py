@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from handlers import pages
+
 
 @dataclass
 class PetsTableArgs:
@@ -14,6 +16,11 @@ class PetsTableArgs:
     # DynamoDB deletion protection and Pulumi `protect`: a `pulumi destroy`, or a rename that
     # replaces the table, stops instead of deleting every pet. Off only for throwaway stacks.
     deletion_protection: bool = True
+
+
+def _list_index_attributes() -> list[aws.dynamodb.TableAttributeArgs]:
+    return [aws.dynamodb.TableAttributeArgs(name=pages.PARTITION_ATTRIBUTE, type="S"),
+            aws.dynamodb.TableAttributeArgs(name=pages.ORDER_ATTRIBUTE, type="S")]
 
 
 class PetsTable(pulumi.ComponentResource):
@@ -35,7 +42,19 @@ class PetsTable(pulumi.ComponentResource):
             name=args.table_name,
             billing_mode="PAY_PER_REQUEST",
             hash_key="petId",
-            attributes=[aws.dynamodb.TableAttributeArgs(name="petId", type="S")],
+            attributes=[aws.dynamodb.TableAttributeArgs(name="petId", type="S"),
+                        *_list_index_attributes()],
+            # GET /pets pages through this index (one Query per page); why: handlers/pages.py.
+            global_secondary_indexes=[aws.dynamodb.TableGlobalSecondaryIndexArgs(
+                name=pages.INDEX_NAME,
+                key_schemas=[
+                    aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+                        attribute_name=pages.PARTITION_ATTRIBUTE, key_type="HASH"),
+                    aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+                        attribute_name=pages.ORDER_ATTRIBUTE, key_type="RANGE"),
+                ],
+                projection_type="ALL",
+            )],
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
             deletion_protection_enabled=args.deletion_protection,

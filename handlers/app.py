@@ -19,6 +19,7 @@ from aws_lambda_powertools.event_handler.api_gateway import content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+import pages
 import validation
 from errors import ApiError, InvalidToken, IssuerUnavailable, NotFound, Unauthorized
 from pet_store import PetStore
@@ -65,7 +66,16 @@ def _caller() -> str | None:
 
 @app.get("/pets")
 def list_pets() -> Response:
-    return _json(200, {"pets": store().list()})
+    event = app.current_event
+    # Every value of a repeated parameter, so `limit=1&limit=500` is refused, not guessed at.
+    params = event.multi_value_query_string_parameters or {
+        k: [v] for k, v in (event.query_string_parameters or {}).items()}
+    request = validation.page_request(params)
+    pets, last = store().page(request.limit, request.after)
+    body: dict[str, Any] = {"pets": pets}
+    if last is not None:
+        body["nextCursor"] = pages.encode(last)
+    return _json(200, body)
 
 
 @app.post("/pets")

@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
+import pages
 from errors import Conflict, NotFound
 
 if TYPE_CHECKING:
@@ -28,8 +30,8 @@ def _now() -> str:
 
 
 def to_json(item: dict[str, Any]) -> Pet:
-    """A table item as the API returns it (numbers as JSON numbers)."""
-    pet = dict(item)
+    """A table item as the API returns it (numbers as JSON numbers, no index keys)."""
+    pet = {k: v for k, v in item.items() if k not in pages.INDEX_ATTRIBUTES}
     price = pet.get("price")
     if isinstance(price, Decimal):
         pet["price"] = int(price) if price == price.to_integral_value() else float(price)
@@ -44,21 +46,32 @@ class PetStore:
     def __init__(self, table: Any):  # a boto3 DynamoDB Table resource
         self._table = table
 
-    def list(self) -> list[Pet]:
+    def page(self, limit: int, after: str | None = None) -> tuple[list[Pet], str | None]:
+        """Up to `limit` pets after the position `after` (a listOrder), oldest first, and
+        the position to continue from, None on the last page (see pages.py)."""
+        condition = Key(pages.PARTITION_ATTRIBUTE).eq(pages.PARTITION_VALUE)
+        if after is not None:
+            condition &= Key(pages.ORDER_ATTRIBUTE).gt(after)
         items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {"ConsistentRead": True}
-        while True:
-            page = self._table.scan(**kwargs)
-            items += page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
+        kwargs: dict[str, Any] = {"IndexName": pages.INDEX_NAME,
+                                  "KeyConditionExpression": condition}
+        # One more than asked tells whether another page follows, so the last page
+        # never points to an empty one. Query stops at 1 MB: read on until enough.
+        while len(items) <= limit:
+            response = self._table.query(Limit=limit + 1 - len(items), **kwargs)
+            items += response.get("Items", [])
+            if "LastEvaluatedKey" not in response:
                 break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        items.sort(key=lambda i: (i.get("createdAt", ""), i["petId"]))
-        return [to_json(i) for i in items]
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        more = len(items) > limit
+        items = items[:limit]
+        return [to_json(i) for i in items], items[-1][pages.ORDER_ATTRIBUTE] if more else None
 
     def add(self, new: NewPet) -> Pet:
-        item = {"petId": str(uuid.uuid4()), "type": new.type, "price": new.price,
-                "createdAt": _now()}
+        pet_id, created_at = str(uuid.uuid4()), _now()
+        item = {"petId": pet_id, "type": new.type, "price": new.price, "createdAt": created_at,
+                pages.PARTITION_ATTRIBUTE: pages.PARTITION_VALUE,
+                pages.ORDER_ATTRIBUTE: pages.order_key(created_at, pet_id)}
         # A fresh UUID never collides; the condition makes that a checked fact.
         self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(petId)")
         return to_json(item)

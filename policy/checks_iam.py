@@ -58,6 +58,7 @@ _AWS_MANAGED = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(?P<name>.+)$")
 _LAMBDA = "lambda.amazonaws.com"
 _TABLE_ARN = re.compile(
     r"arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table/(?P<name>[A-Za-z0-9_.-]+)"
+    r"(/index/(?P<index>[A-Za-z0-9_.-]+))?"
 )
 
 
@@ -305,6 +306,10 @@ def _lambda_documents(stack: Stack, role: Any) -> Iterator[tuple[str, Any, str]]
 def _table_arn_problem(stack: Stack, arn: str) -> str | None:
     tables = stack.of_type(TABLE)
     known = {stack.props(t).get("arn") for t in tables}
+    # A table's own global secondary indexes are part of it (Query on `<arn>/index/<name>`).
+    known |= {f"{stack.props(t).get('arn')}/index/{index.get('name')}" for t in tables
+              for index in stack.props(t).get("globalSecondaryIndexes") or []
+              if isinstance(index, dict)}
     if arn in known:
         return None
     names = {stack.props(t).get("name") for t in tables}

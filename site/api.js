@@ -18,8 +18,16 @@ export class PetsApi {
     this.credentials = credentials;
   }
 
+  /** Every pet, following GET /pets's pages (at most 100 pets each) to the last. */
   async list() {
-    return (await this._call('GET', '/pets')).pets;
+    const pets = [];
+    let page = { nextCursor: '' };
+    while (page.nextCursor !== undefined && page.nextCursor !== null) {
+      const cursor = page.nextCursor ? `&cursor=${encodeURIComponent(page.nextCursor)}` : '';
+      page = await this._call('GET', `/pets?limit=100${cursor}`);
+      pets.push(...page.pets);
+    }
+    return pets;
   }
 
   add(type, price) {

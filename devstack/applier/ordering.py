@@ -23,6 +23,8 @@ DEPLOYED_PARTS = {
     "aws:apigateway/response:Response": "restApiId",
     # API Gateway applies a resource policy with the next deployment.
     "aws:apigateway/restApiPolicy:RestApiPolicy": "restApiId",
+    "aws:apigateway/model:Model": "restApi",
+    "aws:apigateway/requestValidator:RequestValidator": "restApi",
 }
 
 

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from devstack.applier.kinds import ResourceKind
-from devstack.applier.services import apigateway, dynamodb, iam, lambda_, logs, monitoring, s3
+from devstack.applier.services import (
+    apigateway,
+    apigateway_validation,
+    dynamodb,
+    iam,
+    lambda_,
+    logs,
+    monitoring,
+    s3,
+)
 
 KINDS: dict[str, ResourceKind] = {
     kind.resource_type: kind
-    for module in (dynamodb, iam, logs, lambda_, apigateway, s3, monitoring)
+    for module in (dynamodb, iam, logs, lambda_, apigateway, apigateway_validation, s3,
+                   monitoring)
     for kind in module.KINDS
 }
 

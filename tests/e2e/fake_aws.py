@@ -27,6 +27,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 import access
+from components.api_models import BAD_BODY_MESSAGE
 
 TAGS_CLAIM = "https://aws.amazon.com/tags"
 
@@ -190,7 +191,7 @@ class FakeAws:
             data = json.loads(body or b"{}")
             price = data.get("price")
             if not isinstance(price, int | float) or isinstance(price, bool) or price <= 0:
-                return 400, {"error": "price must be greater than 0"}
+                return 400, {"error": BAD_BODY_MESSAGE}  # as API Gateway's validator answers
             pet = {"petId": str(uuid.uuid4()), "type": data.get("type"), "price": price,
                    "createdAt": datetime.now(UTC).isoformat()}
             self.pets[pet["petId"]] = pet

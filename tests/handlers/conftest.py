@@ -14,12 +14,14 @@ HANDLERS = Path(__file__).resolve().parents[2] / "handlers"
 if str(HANDLERS) not in sys.path:
     sys.path.insert(0, str(HANDLERS))
 
+import pages  # noqa: E402 (handlers/ is on sys.path only from here)
+
 TABLE = "pets-test-pets"
 
 
 @pytest.fixture
 def table(monkeypatch) -> Iterator:
-    """A moto DynamoDB table shaped like the program's (one item per pet)."""
+    """A moto DynamoDB table shaped like the program's (one item per pet, the list index)."""
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -28,7 +30,14 @@ def table(monkeypatch) -> Iterator:
         created = resource.create_table(
             TableName=TABLE,
             KeySchema=[{"AttributeName": "petId", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "petId", "AttributeType": "S"}],
+            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"}
+                                  for a in ("petId", *pages.INDEX_ATTRIBUTES)],
+            GlobalSecondaryIndexes=[{
+                "IndexName": pages.INDEX_NAME,
+                "KeySchema": [{"AttributeName": pages.PARTITION_ATTRIBUTE, "KeyType": "HASH"},
+                              {"AttributeName": pages.ORDER_ATTRIBUTE, "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }],
             BillingMode="PAY_PER_REQUEST",
         )
         yield created

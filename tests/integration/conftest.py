@@ -153,3 +153,13 @@ def claims_of(token: str) -> dict[str, Any]:
     """The payload of a JWT, unverified (to know what the test sent)."""
     payload = token.split(".")[1]
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+@pytest.fixture(scope="session")
+def gateway_validates(admin: Session) -> bool:
+    """Whether the target's API Gateway refuses a malformed body itself (request validator
+    and model), found by trying: a body that is no JSON object, sent as the admin."""
+    from components.api_models import BAD_BODY_MESSAGE
+
+    response = admin.api.call("POST", "/pets", data="[]")
+    return response.status_code == 400 and response.json() == {"error": BAD_BODY_MESSAGE}

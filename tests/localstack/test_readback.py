@@ -59,7 +59,26 @@ def _resource(d: Deployed, r: dict[str, Any]) -> list[str]:
 def _method(d: Deployed, r: dict[str, Any]) -> list[str]:
     live = d.client("apigateway").get_method(restApiId=r["restApi"], resourceId=r["resourceId"],
                                              httpMethod=r["httpMethod"])
-    return _differ("authorizationType", r["authorization"], live["authorizationType"])
+    return (_differ("authorizationType", r["authorization"], live["authorizationType"])
+            + _differ("requestValidatorId", r.get("requestValidatorId"),
+                      live.get("requestValidatorId"))
+            + _differ("requestModels", r.get("requestModels") or {},
+                      live.get("requestModels") or {}))
+
+
+def _model(d: Deployed, r: dict[str, Any]) -> list[str]:
+    live = d.client("apigateway").get_model(restApiId=r["restApi"], modelName=r["name"])
+    return (_differ("contentType", r["contentType"], live.get("contentType"))
+            + _differ("schema", json.loads(r["schema"]), json.loads(live.get("schema") or "{}")))
+
+
+def _request_validator(d: Deployed, r: dict[str, Any]) -> list[str]:
+    live = d.client("apigateway").get_request_validator(restApiId=r["restApi"],
+                                                        requestValidatorId=r["id"])
+    return (_differ("validateRequestBody", bool(r.get("validateRequestBody")),
+                    live.get("validateRequestBody", False))
+            + _differ("validateRequestParameters", bool(r.get("validateRequestParameters")),
+                      live.get("validateRequestParameters", False)))
 
 
 def _integration(d: Deployed, r: dict[str, Any]) -> list[str]:
@@ -165,6 +184,11 @@ def _table(d: Deployed, r: dict[str, Any]) -> list[str]:
                      table.get("BillingModeSummary", {}).get("BillingMode"))
     found += _differ("deletion protection", bool(r.get("deletionProtectionEnabled")),
                      bool(table.get("DeletionProtectionEnabled")))
+    found += _differ("global secondary indexes",
+                     [(i["name"], [(k["attributeName"], k["keyType"]) for k in i["keySchemas"]])
+                      for i in r.get("globalSecondaryIndexes") or []],
+                     [(i["IndexName"], [(k["AttributeName"], k["KeyType"]) for k in i["KeySchema"]])
+                      for i in table.get("GlobalSecondaryIndexes") or []])
     pitr = ddb.describe_continuous_backups(TableName=r["name"])["ContinuousBackupsDescription"]
     status = pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
     wanted = "ENABLED" if (r.get("pointInTimeRecovery") or {}).get("enabled") else "DISABLED"
@@ -311,6 +335,8 @@ READERS: dict[str, Reader] = {
     "aws:apigateway/integrationResponse:IntegrationResponse":
         _response_parameters("get_integration_response"),
     "aws:apigateway/response:Response": _gateway_response,
+    "aws:apigateway/model:Model": _model,
+    "aws:apigateway/requestValidator:RequestValidator": _request_validator,
     "aws:apigateway/deployment:Deployment": _deployment,
     "aws:apigateway/stage:Stage": _stage,
     "aws:apigateway/methodSettings:MethodSettings": _method_settings,

@@ -311,6 +311,14 @@ def test_dynamodb_beyond_the_table_is_refused(program: ProgramRun, resource, exp
         assert "is not the ARN of a table of this stack (tables: pets-unit-pets)" in messages[0]
 
 
+def test_dynamodb_on_the_tables_own_index_is_allowed(program: ProgramRun):
+    """GET /pets queries the table's declared list index; that is still the table."""
+    resources = policy_resources(program.declared)
+    mutate(resources, "pets-unit-add-pet-policy",
+           policy=function_doc(["dynamodb:Query"], f"{TABLE_ARN}/index/by-created"))
+    assert lambda_messages(resources) == []
+
+
 def test_function_role_inline_policy_is_checked(program: ProgramRun):
     resources = policy_resources(program.declared)
     role = by_name(resources, "pets-unit-purchase-pet-role")

@@ -143,7 +143,10 @@ def test_function_role_is_scoped_to_the_table_and_its_logs(program: ProgramRun, 
     name = function_name(route)
     policy = program.named(f"{name}-policy").json_input("policy")
     table, logs = policy["Statement"]
-    assert table["Resource"] == TABLE_ARN, f"{name}-policy table statement"
+    # Queries go to the list index only (handlers/pages.py), every other action to the table.
+    index = access.route_by_id("GET /pets") == route
+    assert table["Resource"] == (f"{TABLE_ARN}/index/by-created" if index else TABLE_ARN), (
+        f"{name}-policy table statement")
     assert set(table["Action"]) == set(route.table_actions), f"{name}-policy actions"
     assert logs["Resource"] == (
         f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{name}:*"
@@ -205,7 +208,14 @@ def test_table_is_on_demand_with_pitr_and_encryption(program: ProgramRun):
     table = program.named("pets-unit-table")
     assert table.inputs["billingMode"] == "PAY_PER_REQUEST"
     assert table.inputs["hashKey"] == "petId"
-    assert table.inputs["attributes"] == [{"name": "petId", "type": "S"}]
+    assert table.inputs["attributes"] == [{"name": "petId", "type": "S"},
+                                          {"name": "listPartition", "type": "S"},
+                                          {"name": "listOrder", "type": "S"}]
+    # GET /pets pages through one sorted index instead of scanning the table.
+    assert table.inputs["globalSecondaryIndexes"] == [{
+        "name": "by-created", "projectionType": "ALL",
+        "keySchemas": [{"attributeName": "listPartition", "keyType": "HASH"},
+                       {"attributeName": "listOrder", "keyType": "RANGE"}]}]
     assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
     assert table.inputs["serverSideEncryption"] == {"enabled": True}
 

@@ -1,0 +1,164 @@
+"""openapi.json is what access.py and handlers/shapes.py say, and a valid OpenAPI 3 document."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openapi_schema_validator import OAS30Validator
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+import access
+from handlers import shapes
+from policy import openapi_doc
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "openapi.json"
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return json.loads(DOC.read_text(encoding="utf-8"))
+
+
+def test_openapi_json_is_up_to_date():
+    expected = openapi_doc.dumps(openapi_doc.render())
+    actual = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+    if actual != expected:
+        diff = "".join(difflib.unified_diff(
+            actual.splitlines(keepends=True), expected.splitlines(keepends=True),
+            "openapi.json (checked in)", "openapi.json (from access.py, handlers/shapes.py)", n=1))
+        pytest.fail("openapi.json is out of date: run `make openapi`, review the diff and "
+                    "commit it with the change.\n" + diff, pytrace=False)
+
+
+def test_make_openapi_command_writes_the_doc():
+    result = subprocess.run([sys.executable, "-m", "policy.openapi_doc"], cwd=ROOT,
+                            env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"},
+                            capture_output=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.decode("utf-8") == DOC.read_text(encoding="utf-8")
+
+
+def test_document_is_valid_openapi(document):
+    validate(document)
+
+
+def test_the_validator_would_notice_a_broken_document(document):
+    broken = json.loads(json.dumps(document))
+    broken["paths"]["/pets"]["get"]["parameters"][0]["in"] = "cookiejar"
+    with pytest.raises(OpenAPIValidationError):
+        validate(broken)
+
+
+def test_every_route_is_there_and_nothing_else(document):
+    operations = {f"{method.upper()} {path}" for path, item in document["paths"].items()
+                  for method in item}
+    assert operations == {r.id for r in access.ROUTES}
+
+
+def operation(document: dict[str, Any], route: access.Route) -> dict[str, Any]:
+    return document["paths"][route.path][route.method.lower()]
+
+
+def test_list_takes_limit_and_cursor(document):
+    params = {p["name"]: p for p in operation(document, access.LIST_PETS)["parameters"]}
+    assert params["limit"]["in"] == "query" and params["cursor"]["in"] == "query"
+    assert params["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 100,
+                                         "default": 50}
+    assert not params["limit"]["required"] and not params["cursor"]["required"]
+    page = document["components"]["schemas"]["PetPage"]
+    assert page["required"] == ["pets"] and "nextCursor" in page["properties"]
+
+
+def test_sigv4_scheme_and_classes_per_route(document):
+    scheme = document["components"]["securitySchemes"][openapi_doc.SECURITY_SCHEME]
+    assert scheme["x-amazon-apigateway-authtype"] == "awsSigv4"
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
+    matrix = access.access_matrix()
+    for route in access.ROUTES:
+        op = operation(document, route)
+        assert op["security"] == [{openapi_doc.SECURITY_SCHEME: []}], route.id
+        assert op[openapi_doc.CLASSES_KEY] == [c for c in matrix if matrix[c][route.id]]
+        assert op[openapi_doc.DENIED_KEY] == [c for c in matrix if not matrix[c][route.id]]
+        assert "403" in op["responses"] and "500" in op["responses"], route.id
+
+
+def test_classes_follow_the_model():
+    """A changed grant changes the document: buyer loses the list, a public route is open."""
+    health = access.Route("GET", "/health", "health", (), public=True, summary="liveness")
+    buyer = dataclasses.replace(access.BUYER, routes=(access.PURCHASE_PET,))
+    shape = shapes.RouteShape(summary="liveness", responses={200: ("Error", "ok")})
+    routes = (*access.ROUTES, health)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(shapes.ROUTE_SHAPES, health.id, shape)  # type: ignore[index]
+        doc = openapi_doc.render(routes, (access.ADMIN, buyer))
+    assert doc["paths"]["/pets"]["get"][openapi_doc.CLASSES_KEY] == ["admin"]
+    assert doc["paths"]["/pets"]["get"][openapi_doc.DENIED_KEY] == ["buyer"]
+    assert doc["paths"]["/health"]["get"]["security"] == []
+    assert doc["paths"]["/health"]["get"][openapi_doc.CLASSES_KEY] == ["admin", "buyer"]
+    assert "403" not in doc["paths"]["/health"]["get"]["responses"]
+
+
+def test_a_route_without_a_shape_is_refused():
+    extra = access.Route("GET", "/owners", "list_owners", (), summary="owners")
+    with pytest.raises(ValueError, match=r"no shape for \['GET /owners'\]"):
+        openapi_doc.render((*access.ROUTES, extra))
+
+
+def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    return document["components"]["schemas"][ref.rsplit("/", 1)[1]] if ref else schema
+
+
+def _examples(document: dict[str, Any]):
+    for name, schema in document["components"]["schemas"].items():
+        yield f"schema {name}", schema, schema["example"]
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            where = f"{method.upper()} {path}"
+            media = op.get("requestBody", {}).get("content", {}).get("application/json")
+            if media:
+                yield f"{where} request", _resolve(document, media["schema"]), media["example"]
+            for status, response in op["responses"].items():
+                media = response["content"]["application/json"]
+                yield (f"{where} {status}", _resolve(document, media["schema"]),
+                       media["example"])
+            for param in op.get("parameters", []):
+                if "example" in param:
+                    yield f"{where} {param['name']}", param["schema"], param["example"]
+
+
+def test_every_example_matches_its_schema(document):
+    errors = [r["content"]["application/json"]["example"]["error"]
+              for item in document["paths"].values() for op in item.values()
+              for status, r in op["responses"].items() if status != "200" and status != "201"]
+    assert len(set(errors)) >= 10, "errors share a placeholder example"
+    checked = 0
+    for where, schema, example in _examples(document):
+        errors = list(OAS30Validator(schema).iter_errors(example))
+        assert not errors, f"{where}: {errors[0].message}"
+        checked += 1
+    assert checked >= 20
+
+
+def test_an_example_that_breaks_its_schema_would_be_noticed(document):
+    pet = document["components"]["schemas"]["Pet"]
+    assert not OAS30Validator(pet).is_valid({**pet["example"], "price": "249.99"})
+    assert not OAS30Validator(pet).is_valid({**pet["example"], "listOrder": "x"})
+
+
+def test_every_body_route_has_a_gateway_validator(document):
+    validators = document["x-amazon-apigateway-request-validators"]
+    for route in access.ROUTES:
+        op = operation(document, route)
+        if "requestBody" in op:
+            assert validators[op["x-amazon-apigateway-request-validator"]][
+                "validateRequestBody"] is True, route.id
