@@ -11,7 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from components import site
+import access
+from components import oidc_client, site
 from tests.e2e import flows
 from tests.e2e.fake_aws import FakeAws
 from tests.e2e.site_server import SiteServer, serving
@@ -38,9 +39,16 @@ def csp_stack() -> Iterator[tuple[SiteServer, FakeAws, str]]:
     with serving(SiteServer(backend=fake)) as server:
         fake.origin = server.origin
         try:
-            idp = identity.start(procs.free_port(), redirect_uris=(server.url,),
-                                 name=name, reuse=False)
-        except Exception as err:  # no node, no npm packages: the flow cannot run here
+            # Registered as the program declares the site's client (refresh tokens included,
+            # so renewal and revocation run under the policy too).
+            registration = oidc_client.registration_for(
+                server.url, id_token_lifetime_seconds=3600,
+                refresh_token_lifetime_seconds=8 * 3600).to_output()
+            idp = identity.start(
+                procs.free_port(), registration=registration,
+                class_grants=oidc_client.class_grants("pets-local", access.USER_CLASSES),
+                name=name, reuse=False)
+        except procs.DevstackError as err:  # no node, no npm packages: the flow cannot run here
             pytest.skip(f"local identity provider unavailable: {err}")
         try:
             server.config = fake_config(server.origin, idp.issuer)

@@ -107,7 +107,12 @@ def _emulator_can_authorize(case: Any) -> bool:
     (ministack/core/iam_evaluator.py), so a newline in a path parameter falls outside
     `DELETE/pets/*` and an allowed role is denied (AWS's `*` matches any character, as
     access.string_like does). Such paths are left out rather than their 403 accepted."""
-    return not any("\n" in str(v) for v in (case.path_parameters or {}).values())
+    return not any("\n" in _text(v) for v in (case.path_parameters or {}).values())
+
+
+def _text(value: Any) -> str:
+    """A generated parameter as sent: negative cases may be bytes, whose str() is a repr."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def fuzz(route_id: str, session: Session, base_url: str, region: str, *, cases: int,
