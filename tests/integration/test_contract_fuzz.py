@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -24,7 +25,7 @@ import schemathesis
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, reject, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -130,6 +131,11 @@ def fuzz(route_id: str, session: Session, base_url: str, region: str, *, cases: 
     @given(case=strategy)
     def run(case: Any) -> None:
         response = case.call(base_url=base_url, auth=auth, timeout=60)
+        if "%0A" in urlsplit(response.request.url).path.upper():
+            # A newline got through after all (the generator spells parameters more ways than
+            # the filter sees): what was sent decides. Counted, never checked.
+            counts[f"{route_id} | {label} | {mode.value} | left out: newline in path"] += 1
+            reject()
         counts[f"{route_id} | {label} | {mode.value} | {response.status_code}"] += 1
         check(case, response)
 
