@@ -134,7 +134,7 @@ def fuzz(route_id: str, session: Session, base_url: str, region: str, *, cases: 
         if "%0A" in urlsplit(response.request.url).path.upper():
             # A newline got through after all (the generator spells parameters more ways than
             # the filter sees): what was sent decides. Counted, never checked.
-            counts[f"{route_id} | {label} | {mode.value} | left out: newline in path"] += 1
+            counts[f"left out, newline in path | {route_id} | {label} | {mode.value}"] += 1
             reject()
         counts[f"{route_id} | {label} | {mode.value} | {response.status_code}"] += 1
         check(case, response)
