@@ -35,6 +35,8 @@ _METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 # The session tag an identity provider sets from a grant (Auth0: a role, turned into the
 # token's https://aws.amazon.com/tags claim by auth0/post-login.js); its value is a class name.
 GRANT_TAG_KEY = "pets-class"
+# The ID token claim whose principal_tags STS turns into session tags (aws:RequestTag/<key>).
+TAGS_CLAIM = "https://aws.amazon.com/tags"
 _PATH = re.compile(r"^(/([A-Za-z0-9._-]+|\{[A-Za-z][A-Za-z0-9]*\}))+$")
 
 

@@ -16,6 +16,7 @@ import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 
 from devstack import clients
 from devstack.clients import Target
@@ -39,6 +40,18 @@ def assume_role(
         DurationSeconds=duration_seconds,
     )
     return response["Credentials"]
+
+
+def assume_role_unless_refused(role_arn: str, id_token: str, **kwargs: Any
+                               ) -> dict[str, Any] | None:
+    """Session credentials, or None when STS refuses the token (AccessDenied); any other
+    error is raised."""
+    try:
+        return assume_role(role_arn, id_token, **kwargs)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "AccessDenied":
+            return None
+        raise
 
 
 @dataclass

@@ -13,7 +13,6 @@ decides, as for a real user), and calls every route with whatever role they got.
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -22,9 +21,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-from jwcrypto import jws
-
 import access
 from components.config import parse_settings, stack_file_config
 from devstack import calls, clients, identity, paths
@@ -32,7 +28,6 @@ from devstack.clients import Target
 
 UNSIGNED = "(unsigned)"
 PROBE_TYPE = "matrix-probe"
-TAGS_CLAIM = "https://aws.amazon.com/tags"
 NO_CREDENTIALS = "-"  # STS refused every class role: nothing to sign with
 
 
@@ -208,10 +203,8 @@ def token_claims(label: str, id_token: str) -> access.TokenClaims:
 
     Read without verifying the signature: the token came from our own login just now.
     """
-    token = jws.JWS()
-    token.deserialize(id_token)
-    claims = json.loads(token.objects["payload"])
-    principal_tags = (claims.get(TAGS_CLAIM) or {}).get("principal_tags") or {}
+    claims = identity.unverified_claims(id_token)
+    principal_tags = (claims.get(access.TAGS_CLAIM) or {}).get("principal_tags") or {}
     tags = {key: values[0] for key, values in principal_tags.items() if values}
     return access.TokenClaims(label, claims["sub"], session_tags=tags)
 
@@ -231,13 +224,11 @@ def _granted(person: identity.User, token: str, outputs: Mapping[str, Any],
     """{class: credentials} for every class role STS gives this token."""
     granted = {}
     for user_class in access.USER_CLASSES:
-        try:
-            granted[user_class.name] = calls.assume_role(
-                outputs["roles"][user_class.name], token,
-                session_name=f"people-{person.login}", target=target)
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "AccessDenied":
-                raise
+        credentials = calls.assume_role_unless_refused(
+            outputs["roles"][user_class.name], token,
+            session_name=f"people-{person.login}", target=target)
+        if credentials is not None:
+            granted[user_class.name] = credentials
     return granted
 
 

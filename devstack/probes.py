@@ -11,12 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 import access
 from devstack import calls, clients, identity
 from devstack.clients import Target
-from devstack.matrix import TAGS_CLAIM
 
 _LIST_ROUTE = ("GET", "/pets")  # public to every class, stores nothing
 
@@ -52,12 +49,9 @@ def trust_enforced(role_arn: str, foreign_token: str, target: Target) -> str | N
 
     foreign_token: a valid ID token of a user outside the role's class.
     """
-    try:
-        calls.assume_role(role_arn, foreign_token, target=target, session_name="probe-trust")
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "AccessDenied":
-            return None
-        raise
+    if calls.assume_role_unless_refused(role_arn, foreign_token, target=target,
+                                        session_name="probe-trust") is None:
+        return None
     return (f"STS AssumeRoleWithWebIdentity gave {role_arn} to a user its trust policy "
             "does not admit: the target does not evaluate trust policies")
 
@@ -94,15 +88,11 @@ def session_tags_evaluated(outputs: Mapping[str, Any], target: Target, idp: iden
         return None
     user_class = granted[0]
     tags = {k: [v] for k, v in user_class.members.session_tags.items()}
-    token = identity.mint_token({"sub": "auth0|tag-probe", TAGS_CLAIM: {"principal_tags": tags}},
-                                idp=idp)
-    try:
-        calls.assume_role(outputs["roles"][user_class.name], token, target=target,
-                          session_name="probe-tags")
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "AccessDenied":
-            return (f"STS refused the {user_class.name} role to a token carrying its grant tags "
-                    f"{dict(user_class.members.session_tags)}: the target ignores the ID token's "
-                    f"{TAGS_CLAIM} claim")
-        raise
-    return None
+    token = identity.mint_token(
+        {"sub": "auth0|tag-probe", access.TAGS_CLAIM: {"principal_tags": tags}}, idp=idp)
+    if calls.assume_role_unless_refused(outputs["roles"][user_class.name], token, target=target,
+                                        session_name="probe-tags") is not None:
+        return None
+    return (f"STS refused the {user_class.name} role to a token carrying its grant tags "
+            f"{dict(user_class.members.session_tags)}: the target ignores the ID token's "
+            f"{access.TAGS_CLAIM} claim")

@@ -19,14 +19,15 @@ import requests
 from jwcrypto import jwk, jws, jwt
 
 import access
+from access import TAGS_CLAIM
 from components import oidc_client
 from devstack import identity, paths, procs
+from devstack.identity import unverified_claims as claims_of
 from devstack.procs import DevstackError, PortInUseError
 from tests.devstack.conftest import TEST_CLIENT_ID, TEST_REDIRECT_URIS, private_name
 
 pytestmark = pytest.mark.integration
 
-TAGS_CLAIM = "https://aws.amazon.com/tags"
 # The program's declaration (components/oidc_client.py), for the test's redirect URIs.
 REGISTRATION = oidc_client.ClientRegistration(
     redirect_uris=TEST_REDIRECT_URIS,
@@ -48,9 +49,6 @@ def idp() -> Iterator[identity.Idp]:
     identity.stop(name)
 
 
-def claims_of(token: str) -> dict[str, Any]:
-    payload = token.split(".")[1]
-    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
 
 
 def verify(token: str, idp: identity.Idp, **expected: Any) -> dict[str, Any]:

@@ -11,7 +11,6 @@ to the token's sub and its session tags claim.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import secrets
@@ -28,8 +27,7 @@ from botocore.credentials import Credentials
 
 import access
 from components.api_models import BAD_BODY_MESSAGE
-
-TAGS_CLAIM = "https://aws.amazon.com/tags"
+from devstack.identity import unverified_claims
 
 REGION = "us-east-1"
 ACCOUNT = "000000000000"
@@ -46,9 +44,6 @@ def role_arn(class_name: str) -> str:
     return f"arn:aws:iam::{ACCOUNT}:role/pets-fake-{class_name}"
 
 
-def _claims(token: str) -> dict[str, Any]:
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
 def _json(status: int, body: Any) -> Answer:
@@ -107,10 +102,11 @@ class FakeAws:
             return _sts_error(400, "ValidationError", "bad RoleSessionName")
         by_arn = {role_arn(c.name): c for c in access.USER_CLASSES}
         user_class = by_arn.get(form["RoleArn"])
-        claims = _claims(form["WebIdentityToken"])
+        claims = unverified_claims(form["WebIdentityToken"])
         sub = claims.get("sub", "")
         # Session tags as IAM reads them from the tags claim (one value per key).
-        tags = {k: v[0] for k, v in claims.get(TAGS_CLAIM, {}).get("principal_tags", {}).items()}
+        principal_tags = claims.get(access.TAGS_CLAIM, {}).get("principal_tags", {})
+        tags = {k: v[0] for k, v in principal_tags.items()}
         if user_class is None or not user_class.members.admits(
             access.TokenClaims("browser", sub, session_tags=tags)
         ):
@@ -211,7 +207,7 @@ class FakeAws:
             return 404, {"error": "no such pet"}
         if "soldTo" in pet:
             return 409, {"error": "pet already sold"}
-        claims = _claims(token)
+        claims = unverified_claims(token)
         pet.update(soldTo=claims.get("email") or claims["sub"], buyerSub=claims["sub"],
                    soldAt=datetime.now(UTC).isoformat())
         return 200, pet

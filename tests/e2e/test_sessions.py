@@ -9,7 +9,6 @@ reaches the shared stack's other tests. Nothing is faked.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import time
@@ -24,6 +23,7 @@ from playwright.sync_api import expect
 
 from devstack import calls, clients, identity, procs, stack
 from devstack.clients import Target
+from devstack.identity import unverified_claims as claims_of
 from tests.e2e import flows
 from tests.e2e.conftest import Tab
 
@@ -58,9 +58,6 @@ def short_stack(worker_id: str) -> Iterator[ShortStack]:
         stack.down(**names, outputs_file=None)
 
 
-def claims_of(token: str) -> dict[str, Any]:
-    payload = token.split(".")[1]
-    return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
 
 
 def stored_user(tab: Tab) -> dict[str, Any]:

@@ -79,7 +79,7 @@ def test_a_grant_tag_alone_makes_an_admin(local: Local, tags_unread: str | None)
     """Where the target reads the tags claim: a token for a sub nobody listed, with the tag."""
     if tags_unread:
         pytest.skip(f"{tags_unread}; tests/offline/test_who_becomes.py proves tag grants")
-    granted = local.mint({"sub": "auth0|staff-x", matrix.TAGS_CLAIM: GRANT})
+    granted = local.mint({"sub": "auth0|staff-x", access.TAGS_CLAIM: GRANT})
     assert local.assume("admin", granted, session_name="it-tag")["AccessKeyId"]
     with pytest.raises(ClientError):
         local.assume("admin", local.mint({"sub": "auth0|staff-x"}), session_name="it-tag")
