@@ -25,11 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from devstack import paths
+from harness_core.errors import HarnessError
 
 LOOPBACK = "127.0.0.1"
 
 
-class DevstackError(RuntimeError):
+class DevstackError(HarnessError):
     """A dev-stack service could not be started, reached or stopped; the message says why."""
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from harness_core.errors import HarnessError
+
 Decision = Literal["Allowed", "ImplicitlyDenied", "ExplicitlyDenied"]
 ResourceMode = Literal["literal", "pattern"]
 ContextValue = str | Sequence[str]
@@ -30,11 +32,11 @@ MIN_NODE_MAJOR = 20  # simulate.mjs uses top-level await and synchronous import.
 _DECISIONS: frozenset[str] = frozenset({"Allowed", "ImplicitlyDenied", "ExplicitlyDenied"})
 
 
-class EngineUnavailable(RuntimeError):
+class EngineUnavailable(HarnessError):
     """Node/npm or the pinned npm packages are missing and cannot be installed."""
 
 
-class SimulationError(RuntimeError):
+class SimulationError(HarnessError):
     """At least one request could not be evaluated; `errors` holds the per-request reports."""
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:

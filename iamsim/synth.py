@@ -2,7 +2,7 @@
 
 The offline matrices must judge the policies the program SYNTHESIZES, not access.py: a bug in
 components/ (wrong ARN, wrong stage, a widened grant, a trust condition lost) only shows up there.
-So this module runs the real program (devstack/synth.run_program, preview=False) and
+So this module runs the real program (harness_core/recorder.record_program, preview=False) and
 extracts, from the recorded resource inputs only:
 - each user-class role (from the stack output `roles`, as the live harness picks them), its name,
   its trust policy (`assumeRolePolicy`) and every inline policy attached to it;
@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from components.config import Settings, parse_settings, stack_file_config
-from devstack import synth
-from devstack.synth import Declared, ProgramRun, run_program
+from harness_core import recorder
+from harness_core.errors import HarnessError
+from harness_core.recorder import Declared, ProgramRun, record_program
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "pets"
@@ -35,7 +36,7 @@ _ATTACHMENTS = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
                 "aws:iam/policyAttachment:PolicyAttachment")
 
 
-class UnsupportedProgram(RuntimeError):
+class UnsupportedProgram(HarnessError):
     """The program declares something the offline check cannot evaluate faithfully."""
 
 
@@ -88,7 +89,7 @@ def load_stack_config(
 def synthesize(config: Mapping[str, str], stack: str = "local") -> Synthesized:
     """Runs the program under mocks with this config and extracts what the matrices need."""
     settings = parse_settings(stack, config)  # the intent; raises ConfigError with the key
-    run = run_program(dict(config), stack)
+    run = record_program(dict(config), stack)
     return extract(run, settings)
 
 
@@ -121,9 +122,9 @@ def extract(run: ProgramRun, settings: Settings) -> Synthesized:
     return Synthesized(
         stack=settings.stack,
         settings=settings,
-        account=synth.ACCOUNT,
-        region=synth.REGION,
-        api_id=synth.API_ID,
+        account=recorder.ACCOUNT,
+        region=recorder.REGION,
+        api_id=recorder.API_ID,
         stage=stages[0].inputs["stageName"],
         client_id=_client_id(run),
         class_roles=class_roles,
@@ -164,7 +165,7 @@ def _method_authorization(run: ProgramRun) -> dict[tuple[str, str], str]:
     [api] = run.of_type("aws:apigateway/restApi:RestApi")
     parents: dict[str, tuple[str, str]] = {}  # resource id -> (parent id, path part)
     for resource in run.of_type("aws:apigateway/resource:Resource"):
-        # The id the mock runtime handed back (synth.RecordingMocks.new_resource).
+        # The id the mock runtime handed back (recorder.RecordingMocks.new_resource).
         resource_id = resource.outputs.get("id") or f"{resource.name}-id"
         parents[resource_id] = (resource.inputs["parentId"], resource.inputs["pathPart"])
 

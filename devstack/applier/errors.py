@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from harness_core.errors import HarnessError
+
 if TYPE_CHECKING:
     from devstack.applier.results import CreatedResource
 
 
-class ApplyError(Exception):
+class ApplyError(HarnessError):
     """Base class. `resources` holds what was created before the failure (for cleanup
     and diagnosis); the apply does not roll back, as `pulumi up` does not either."""
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from devstack.synth import ProgramRun, run_program
+from harness_core.recorder import ProgramRun, record_program
 
 ISSUER = "https://pets-test.eu.auth0.com/"
 CLIENT_ID = "test-client-id"
@@ -33,24 +33,24 @@ FULL_CONFIG = {
 
 @pytest.fixture(scope="package")
 def program() -> ProgramRun:
-    return run_program(BASE_CONFIG)
+    return record_program(BASE_CONFIG)
 
 
 @pytest.fixture(scope="package")
 def program_full() -> ProgramRun:
-    return run_program(FULL_CONFIG)
+    return record_program(FULL_CONFIG)
 
 
 @pytest.fixture(scope="package")
 def local_program() -> ProgramRun:
     """Without CloudFront, as on the emulator: the site bucket is public-read."""
-    return run_program({**BASE_CONFIG, "pets:siteCdn": "false"})
+    return record_program({**BASE_CONFIG, "pets:siteCdn": "false"})
 
 
 @pytest.fixture(scope="package")
 def throwaway() -> ProgramRun:
     """A throwaway stack: the table's protections switched off."""
-    return run_program({**BASE_CONFIG, "pets:dataProtection": "false"})
+    return record_program({**BASE_CONFIG, "pets:dataProtection": "false"})
 
 
 @pytest.fixture(scope="package", params=["base", "full"])

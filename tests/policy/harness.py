@@ -24,7 +24,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
-from devstack.synth import Declared
+from harness_core.recorder import Declared
 
 STACK = "unit"
 
@@ -85,7 +85,7 @@ def policy_resource(
 
 
 def resource_id(declared: Declared) -> str:
-    """The id the mocks returned (devstack/synth.RecordingMocks)."""
+    """The id the mocks returned (harness_core/recorder.RecordingMocks)."""
     return declared.outputs.get("id", f"{declared.name}-id")
 
 

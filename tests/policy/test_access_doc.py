@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import access
-from devstack.synth import ProgramRun
+from harness_core.recorder import ProgramRun
 from policy import access_doc
 
 ROOT = Path(__file__).resolve().parents[2]

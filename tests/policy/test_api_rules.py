@@ -6,7 +6,7 @@ import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 import access
-from devstack.synth import ProgramRun
+from harness_core.recorder import ProgramRun
 from policy import rules
 from tests.policy.harness import (
     by_name,

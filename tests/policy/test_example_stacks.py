@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from devstack.applier.stack_config import stack_config
-from devstack.synth import ProgramRun, run_program
+from harness_core.recorder import ProgramRun, record_program
 from policy import rules
 from tests.policy.harness import policy_resources, resource_violations, stack_violations
 
@@ -18,7 +18,7 @@ EXAMPLES = ("dev", "prod")
 
 @pytest.fixture(scope="module", params=EXAMPLES)
 def example(request) -> tuple[str, ProgramRun]:
-    return request.param, run_program(stack_config(ROOT, request.param), stack=request.param)
+    return request.param, record_program(stack_config(ROOT, request.param), stack=request.param)
 
 
 def test_every_rule_accepts_the_example(example):
@@ -49,7 +49,7 @@ def test_example_declares_the_protections(example):
 
 
 def test_prod_turns_on_waf_and_the_alarm_email():
-    run = run_program(stack_config(ROOT, "prod"), stack="prod")
+    run = record_program(stack_config(ROOT, "prod"), stack="prod")
     assert len(run.of_type("aws:wafv2/webAcl:WebAcl")) == 1
     (subscription,) = run.of_type("aws:sns/topicSubscription:TopicSubscription")
     assert subscription.inputs["protocol"] == "email"

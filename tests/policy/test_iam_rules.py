@@ -9,7 +9,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 import access
 from components import policies
-from devstack.synth import ACCOUNT, API_ID, REGION, ProgramRun
+from harness_core.recorder import ACCOUNT, API_ID, REGION, ProgramRun
 from policy import rules
 from tests.policy.conftest import CLIENT_ID, ISSUER, KEY
 from tests.policy.harness import (

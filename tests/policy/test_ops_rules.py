@@ -11,7 +11,7 @@ import json
 import pytest
 
 import access
-from devstack.synth import ProgramRun
+from harness_core.recorder import ProgramRun
 from policy import rules
 from tests.policy.harness import (
     mutate,

@@ -9,7 +9,7 @@ import pytest
 from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
-from devstack.synth import Declared, ProgramRun
+from harness_core.recorder import Declared, ProgramRun
 from policy import rules
 from tests.policy.harness import (
     policy_resources,

@@ -1,6 +1,6 @@
 import pytest
 
-from devstack.synth import ProgramRun, run_program
+from harness_core.recorder import ProgramRun, record_program
 
 ISSUER = "https://pets-test.eu.auth0.com/"
 CLIENT_ID = "test-client-id"
@@ -14,4 +14,4 @@ BASE_CONFIG = {
 @pytest.fixture(scope="package")
 def program() -> ProgramRun:
     """The program as `pulumi up` would run it for a stack with BASE_CONFIG."""
-    return run_program(BASE_CONFIG)
+    return record_program(BASE_CONFIG)

@@ -10,8 +10,8 @@ from jsonschema import Draft4Validator
 
 import access
 from components import api_models
-from devstack.synth import CDN_DOMAIN, ProgramRun
 from handlers import shapes
+from harness_core.recorder import CDN_DOMAIN, ProgramRun
 
 DOC = json.loads((Path(__file__).resolve().parents[2] / "openapi.json").read_text())
 BODY_ROUTES = [r for r in access.ROUTES if shapes.ROUTE_SHAPES[r.id].body]

@@ -18,7 +18,7 @@ import pytest
 import access
 from components.auth0 import Auth0Tenant, Auth0TenantArgs
 from components.oidc_client import ClientRegistration, class_grants, registration_for
-from devstack.synth import CDN_DOMAIN, Declared, RecordingMocks
+from harness_core.recorder import CDN_DOMAIN, Declared, RecordingMocks
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "pets-unit"

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from components.config import parse_settings, stack_file_config
-from devstack.synth import run_program
+from harness_core.recorder import record_program
 
 STACK_FILE = Path(__file__).resolve().parents[2] / "Pulumi.localstack.yaml"
 # The endpoint a resource type's API calls go to, where it is not the type's module.
@@ -23,7 +23,7 @@ _INVOKED = {"sts"}  # aws.get_caller_identity
 
 def services_the_program_uses() -> set[str]:
     """The AWS services the program's resources for this stack file are created through."""
-    run = run_program(stack_file_config(STACK_FILE), stack="localstack")
+    run = record_program(stack_file_config(STACK_FILE), stack="localstack")
     return _INVOKED | {_SERVICE_OF_TYPE.get(d.type, d.type.split(":")[1].split("/")[0])
                        for d in run.declared if d.type.startswith("aws:")}
 

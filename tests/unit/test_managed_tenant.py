@@ -13,7 +13,7 @@ import json
 import pytest
 
 import access
-from devstack.synth import AUTH0_CLIENT_ID, CDN_DOMAIN, ProgramRun, run_program
+from harness_core.recorder import AUTH0_CLIENT_ID, CDN_DOMAIN, ProgramRun, record_program
 
 TENANT = "pets-test.eu.auth0.com"
 KEY = f"{TENANT}/"
@@ -22,7 +22,7 @@ SITE_URL = f"https://{CDN_DOMAIN}/index.html"
 
 @pytest.fixture(scope="module")
 def run() -> ProgramRun:
-    return run_program({"pets:auth0Tenant": TENANT, "pets:stage": "v1",
+    return record_program({"pets:auth0Tenant": TENANT, "pets:stage": "v1",
                         "pets:idTokenLifetimeSeconds": "900"}, stack="managed")
 
 

@@ -14,7 +14,7 @@ import pytest
 import access
 from components import alarms, policies
 from components.api import ACCESS_LOG_FORMAT
-from devstack.synth import ACCOUNT, API_ID, REGION, ProgramRun, run_program
+from harness_core.recorder import ACCOUNT, API_ID, REGION, ProgramRun, record_program
 from tests.unit.conftest import BASE_CONFIG
 
 EXECUTION_ARN = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}"
@@ -34,7 +34,7 @@ def role_arn(user_class: str) -> str:
 
 @pytest.fixture(scope="module")
 def throwaway() -> ProgramRun:
-    return run_program({**BASE_CONFIG, "pets:dataProtection": "false"})
+    return record_program({**BASE_CONFIG, "pets:dataProtection": "false"})
 
 
 # --- 2. data ---------------------------------------------------------------------------
@@ -145,7 +145,7 @@ def test_no_reserved_concurrency_unless_configured(program: ProgramRun, route):
 
 def test_reserved_concurrency_per_function_from_config():
     wanted = {"list_pets": 20, "add_pet": 3, "remove_pet": 2, "purchase_pet": 15}
-    run = run_program({**BASE_CONFIG, "pets:reservedConcurrency": json.dumps(wanted)})
+    run = record_program({**BASE_CONFIG, "pets:reservedConcurrency": json.dumps(wanted)})
     got = {r.handler: run.named(f"{function_name(r)}-function").inputs[
         "reservedConcurrentExecutions"] for r in access.ROUTES}
     assert got == wanted
@@ -220,7 +220,7 @@ def test_no_email_subscription_unless_configured(program: ProgramRun):
 
 
 def test_alarm_email_subscribes_to_the_topic():
-    run = run_program({**BASE_CONFIG, "pets:alarmEmail": "oncall@example.com"})
+    run = record_program({**BASE_CONFIG, "pets:alarmEmail": "oncall@example.com"})
     (subscription,) = run.of_type("aws:sns/topicSubscription:TopicSubscription")
     assert (subscription.inputs["topic"], subscription.inputs["protocol"],
             subscription.inputs["endpoint"]) == (TOPIC_ARN, "email", "oncall@example.com")
@@ -235,7 +235,7 @@ def test_no_web_acl_unless_configured(program: ProgramRun):
 
 
 def test_web_acl_rate_limits_per_ip_and_uses_the_common_rule_set():
-    run = run_program({**BASE_CONFIG, "pets:waf": "true", "pets:wafRateLimit": "500"})
+    run = record_program({**BASE_CONFIG, "pets:waf": "true", "pets:wafRateLimit": "500"})
     (acl,) = run.of_type("aws:wafv2/webAcl:WebAcl")
     assert acl.inputs["scope"] == "REGIONAL"
     assert acl.inputs["defaultAction"] == {"allow": {}}

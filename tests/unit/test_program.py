@@ -11,7 +11,7 @@ import pytest
 import access
 from components import policies
 from components.function import HANDLER, RUNTIME
-from devstack.synth import ACCOUNT, API_ID, CDN_DOMAIN, REGION, ProgramRun, run_program
+from harness_core.recorder import ACCOUNT, API_ID, CDN_DOMAIN, REGION, ProgramRun, record_program
 from tests.unit.conftest import BASE_CONFIG, CLIENT_ID, ISSUER
 
 EXECUTION_ARN = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}"
@@ -186,7 +186,7 @@ def test_dependency_layer_is_built_for_the_function_runtime(program: ProgramRun)
 
 def test_missing_package_fails_with_the_command_to_run(tmp_path):
     with pytest.raises(Exception, match="make package"):
-        run_program({**BASE_CONFIG, "pets:lambdaPackage": str(tmp_path)})
+        record_program({**BASE_CONFIG, "pets:lambdaPackage": str(tmp_path)})
 
 
 @pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
@@ -276,7 +276,7 @@ def test_children_are_parented_to_components(program: ProgramRun):
 
 
 def test_membership_override_reaches_the_trust_policy():
-    run = run_program({**BASE_CONFIG, "pets:userClasses":
+    run = record_program({**BASE_CONFIG, "pets:userClasses":
                        '{"admin": {"subjects": ["auth0|42"], "sessionTags": {"team": "shop"}}}'})
     trust = run.named("pets-unit-admin-role").json_input("assumeRolePolicy")
     by_sid = {s["Sid"]: s for s in trust["Statement"]}
@@ -292,7 +292,7 @@ def test_membership_override_reaches_the_trust_policy():
 
 
 def test_account_logging_role_when_asked():
-    run = run_program({**BASE_CONFIG, "pets:manageApiGatewayAccount": "true"})
+    run = record_program({**BASE_CONFIG, "pets:manageApiGatewayAccount": "true"})
     (account,) = run.of_type("aws:apigateway/account:Account")
     role = run.named("pets-unit-cloudwatch-role")
     assert account.inputs["cloudwatchRoleArn"] == role.outputs["arn"]
@@ -300,7 +300,7 @@ def test_account_logging_role_when_asked():
 
 def test_invalid_config_fails_before_any_resource():
     with pytest.raises(Exception, match="pets:oidcClientId"):
-        run_program({"pets:oidcIssuer": ISSUER})
+        record_program({"pets:oidcIssuer": ISSUER})
 
 
 def test_policy_functions_match_the_declared_policies(program: ProgramRun):

@@ -16,13 +16,13 @@ import pytest
 import access
 from components import site
 from components.config import ConfigError, parse_settings
-from devstack.synth import (
+from harness_core.recorder import (
     ACCOUNT,
     API_ID,
     CDN_DOMAIN,
     REGION,
     ProgramRun,
-    run_program,
+    record_program,
 )
 from tests.unit.conftest import BASE_CONFIG, CLIENT_ID, ISSUER
 
@@ -38,13 +38,13 @@ OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
 
 @pytest.fixture(scope="module")
 def run() -> ProgramRun:
-    return run_program(BASE_CONFIG)
+    return record_program(BASE_CONFIG)
 
 
 @pytest.fixture(scope="module")
 def local_run() -> ProgramRun:
     """Without CloudFront (the emulator): the bucket serves the site itself."""
-    return run_program({**BASE_CONFIG, "pets:siteCdn": "false"})
+    return record_program({**BASE_CONFIG, "pets:siteCdn": "false"})
 
 
 def app_files() -> set[str]:
@@ -184,7 +184,7 @@ def test_config_json_is_json_not_cached(run: ProgramRun):
 
 
 def test_sts_endpoint_and_membership_come_from_stack_config():
-    run = run_program({
+    run = record_program({
         **BASE_CONFIG,
         "pets:stsEndpoint": "http://127.0.0.1:4566",
         "pets:userClasses": '{"admin": {"subjects": ["auth0|42"]}}',
@@ -286,7 +286,7 @@ def test_api_cors_origin_is_the_sites_origin(run: ProgramRun):
 
 
 def test_configured_cors_origin_wins():
-    run = run_program({**BASE_CONFIG, "pets:corsAllowOrigin": "https://pets.example.com"})
+    run = record_program({**BASE_CONFIG, "pets:corsAllowOrigin": "https://pets.example.com"})
     params = run.named("pets-unit-integration-response-options-pets").inputs[
         "responseParameters"]
     assert params["method.response.header.Access-Control-Allow-Origin"] == (
@@ -301,7 +301,7 @@ def test_a_failure_after_the_origin_is_promised_fails_instead_of_hanging(monkeyp
 
     monkeypatch.setattr(pets_app, "SiteHosting", broken)
     with pytest.raises(ValueError, match="hosting broke"):
-        run_program(BASE_CONFIG)
+        record_program(BASE_CONFIG)
 
 
 def test_no_cloudfront_when_configured_off(local_run: ProgramRun):
@@ -409,7 +409,7 @@ def test_default_certificate_without_a_domain(run: ProgramRun):
 
 
 def test_own_domain_requires_tls12_and_becomes_the_cors_origin():
-    run = run_program({**BASE_CONFIG, "pets:siteDomain": "pets.example.com",
+    run = record_program({**BASE_CONFIG, "pets:siteDomain": "pets.example.com",
                        "pets:siteCertificateArn": CERTIFICATE})
     (cdn,) = run.of_type("aws:cloudfront/distribution:Distribution")
     assert cdn.inputs["aliases"] == ["pets.example.com"]

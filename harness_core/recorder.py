@@ -128,7 +128,7 @@ class ProgramRun:
         return matches[0]
 
 
-def run_program(config: dict[str, str], stack: str = "unit") -> ProgramRun:
+def record_program(config: dict[str, str], stack: str = "unit") -> ProgramRun:
     """Runs the program like `pulumi up` would (preview=False) and waits for it."""
     from components.config import load_settings
     from components.pets_app import build
