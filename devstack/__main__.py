@@ -8,9 +8,10 @@ import sys
 import time
 from collections.abc import Sequence
 
-from devstack import clients, emulator, identity, matrix, probes, stack
-from devstack.apply import ApplyError
+from components.config import ConfigError, stack_names
+from devstack import clients, emulator, identity, matrix, paths, probes, stack
 from devstack.procs import DevstackError
+from harness_core.errors import HarnessError
 
 
 def _up(engine: str | None, deployer: str) -> None:
@@ -96,12 +97,23 @@ def _matrix() -> float:
     return seconds
 
 
-def _offline_matrix() -> int:
+def _offline_matrix(stack_name: str, overrides: Sequence[tuple[str, str]]) -> int:
     from iamsim.matrix import offline_matrices
 
-    result = offline_matrices(stack.STACK)
+    result = offline_matrices(stack_name, overrides=dict(overrides))
     print(result.render())
-    return 0 if result.ok else 1
+    if problems := result.problems():
+        print(f"\nFAIL: {len(problems)} problem(s); see above.")
+        return 1
+    print("\nOK: the offline matrices agree with the model.")
+    return 0
+
+
+def _override(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key if ":" in key else f"pets:{key}", value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -122,6 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     offline = sub.add_parser("matrix", help="measure the access matrix on the running stack")
     offline.add_argument("--offline", action="store_true",
                          help="evaluate the program's policies offline instead (iam-simulate)")
+    offline.add_argument("--stack", default=stack.STACK, choices=stack_names(paths.REPO),
+                         help="with --offline: the Pulumi.<stack>.yaml to evaluate")
+    offline.add_argument("--set", dest="overrides", type=_override, action="append", default=[],
+                         metavar="KEY=VALUE", help="with --offline: override a config value")
     install = sub.add_parser("install", help="install the emulator, npm packages (and Chromium)")
     install.add_argument("--browser", action="store_true", help="also Debian's chromium")
     install.add_argument("--target", choices=sorted(emulator.ENGINES), default=None,
@@ -140,13 +156,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(identity.id_token(args.user, idp=idp))
         elif args.command == "matrix":
             if args.offline:
-                return _offline_matrix()
+                return _offline_matrix(args.stack, args.overrides)
             _matrix()
         else:
             stack.install(browser=args.browser, engine=args.target)
-    except (DevstackError, ApplyError) as err:
+    except (HarnessError, ConfigError) as err:
+        # The one place a harness failure is reported: its message says what to do.
         print(f"error: {err}", file=sys.stderr)
-        return 1
+        return 2
     return 0
 
 

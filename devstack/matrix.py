@@ -132,7 +132,7 @@ def call_route(caller: Caller, route: access.Route, pets: PetFixtures) -> int:
     return response.status_code
 
 
-Matrix = dict[str, dict[str, int]]
+StatusMatrix = dict[str, dict[str, int]]
 
 
 def measure(
@@ -143,7 +143,7 @@ def measure(
     target: Target | None = None,
     idp: identity.Idp | None = None,
     include_unsigned: bool = True,
-) -> Matrix:
+) -> StatusMatrix:
     """{row label: {route id: status}} measured against the running stack."""
     if callers is None:
         # Each class's login and STS call at once: they wait on the IdP and STS, not the CPU.
@@ -170,7 +170,7 @@ def measure(
         pets.clean()
 
 
-def allowed(matrix: Matrix) -> dict[str, dict[str, bool]]:
+def allowed(matrix: StatusMatrix) -> dict[str, dict[str, bool]]:
     """Statuses as allowed (2xx) or not; anything but 2xx and 403 is an error."""
     result: dict[str, dict[str, bool]] = {}
     for label, row in matrix.items():

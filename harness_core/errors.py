@@ -1,6 +1,6 @@
 """The one base of every harness failure.
 
-The CLIs (`python -m devstack`, `python -m iamsim`) catch HarnessError in one place and
+The CLI (`python -m devstack`) catches HarnessError in one place (its `main`) and
 print its message, which says what failed and what to do, without a traceback.
 """
 

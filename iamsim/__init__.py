@@ -1,44 +1,11 @@
-"""Second, offline IAM engine for the pets access matrix (npm @cloud-copilot/iam-simulate).
+"""The offline IAM engine: @cloud-copilot/iam-simulate asked about what the program deploys.
 
-Call `simulate([...])` with every question of a matrix at once: it runs one Node process per batch.
-The offline matrices of the Pulumi program are in iamsim.matrix (`offline_matrices()`; not imported
-here, as it loads the program and Pulumi); `compare_matrices` compares any two engines' matrices.
+engine.py    the bridge to Node: one process per batch of SimRequests (`simulate`)
+builders.py  requests of the two shapes asked about: execute-api Invoke, STS web identity
+synth.py     the program recorded under mocks -> its roles, policies and methods
+matrix.py    the offline Invoke and trust matrices, compared with access.py (`offline_matrices`)
+deployed.py  the same matrices from policies read back from a running emulator
+report.py    matrix tables and the comparison of two engines' matrices
+
+The CLI is `python -m devstack matrix --offline`. iamsim imports harness_core and the product only.
 """
-
-from iamsim.builders import (
-    execute_api_arn,
-    invoke_request,
-    oidc_provider_arn,
-    oidc_provider_path,
-    web_identity_allowed,
-    web_identity_requests,
-)
-from iamsim.engine import (
-    Decision,
-    EngineUnavailable,
-    SimRequest,
-    SimResult,
-    SimulationError,
-    ensure_installed,
-    simulate,
-    simulate_raw,
-)
-from iamsim.report import compare_matrices
-
-__all__ = [
-    "Decision",
-    "EngineUnavailable",
-    "SimRequest",
-    "SimResult",
-    "SimulationError",
-    "compare_matrices",
-    "ensure_installed",
-    "execute_api_arn",
-    "invoke_request",
-    "oidc_provider_arn",
-    "oidc_provider_path",
-    "simulate",
-    "simulate_raw",
-    "web_identity_allowed",
-    "web_identity_requests",
-]

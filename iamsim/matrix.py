@@ -26,13 +26,12 @@ from access import TokenClaims
 from iamsim.builders import execute_api_arn, invoke_request, web_identity_requests
 from iamsim.engine import PACKAGE_DIR, SimRequest, SimResult, simulate
 from iamsim.identities import DEMO_IDENTITIES, audience, expected_trust_matrix, issuer
-from iamsim.report import compare_matrices, format_table
+from iamsim.report import AllowMatrix, compare_matrices, format_table
 from iamsim.synth import Synthesized, UnsupportedProgram, load_stack_config, synthesize
 
 SAMPLE_PATH_VALUE = "abc123"  # what a caller puts where a route has {petId}
 SESSION_NAME = "offline-matrix"
 OTHER_ACCOUNT = "111111111111"
-Matrix = dict[str, dict[str, bool]]
 
 
 def concrete_path(path: str) -> str:
@@ -96,10 +95,10 @@ class Violation:
 class OfflineMatrices:
     synthesized: Synthesized
     identities: tuple[TokenClaims, ...]
-    invoke: Matrix
-    expected_invoke: Matrix
-    trust: Matrix
-    expected_trust: Matrix
+    invoke: AllowMatrix
+    expected_invoke: AllowMatrix
+    trust: AllowMatrix
+    expected_trust: AllowMatrix
     forbidden: list[ForbiddenArn]
     forbidden_allowed: list[Violation]
     other_roles_assumable: list[Violation]
@@ -133,7 +132,7 @@ class OfflineMatrices:
         return not self.problems()
 
     def render(self) -> str:
-        """The readable report `python -m iamsim matrix` prints."""
+        """The readable report `python -m devstack matrix --offline` prints."""
         s = self.synthesized
         lines = [
             f"Offline IAM matrices of stack {s.stack!r}: the program run under Pulumi mocks,"
@@ -254,7 +253,7 @@ def compute_offline_matrices(
         # (with session tags, sts:TagSession too).
         return all(results[str(r.id)].allowed for r in group)
 
-    invoke: Matrix = {
+    invoke: AllowMatrix = {
         name: {route.id: fixed_cells[route.id] if route.id in fixed_cells
                else results[f"invoke {name} {route.id}"].allowed for route in routes}
         for name in s.class_roles
@@ -264,7 +263,7 @@ def compute_offline_matrices(
         for name in s.class_roles for bad in forbidden
         if (result := results[f"forbidden {name} {bad.label}"]).allowed
     ]
-    trust: Matrix = {i.label: {name: granted(trust_groups[i.label, name])
+    trust: AllowMatrix = {i.label: {name: granted(trust_groups[i.label, name])
                                for name in s.class_roles} for i in identities}
     other_assumable = [
         Violation(role, f"{label} assuming non-class role {role}", results[str(group[0].id)])
@@ -301,7 +300,7 @@ def offline_matrices(
     config: Mapping[str, str] | None = None,
     identities: Sequence[TokenClaims] = DEMO_IDENTITIES,
 ) -> OfflineMatrices:
-    """Entry point for `python -m iamsim matrix` and `python -m devstack matrix --offline`.
+    """Entry point for `python -m devstack matrix --offline`.
 
     config: the full flat config (default: Pulumi.<stack>.yaml plus `overrides`, keys `pets:...`).
     """

@@ -6,9 +6,9 @@ or {identity: {user class: may assume}}. Keys are printed as given.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
-Matrix = Mapping[str, Mapping[str, bool]]
+AllowMatrix = dict[str, dict[str, bool]]
 
 ALLOW, DENY, ABSENT = "allow", "deny", "-"
 MARK = "!"  # suffix of a cell the two matrices disagree on
@@ -20,7 +20,7 @@ def _cell(value: bool | None) -> str:
     return ABSENT if value is None else ALLOW if value else DENY
 
 
-def _keys(*matrices: Matrix) -> tuple[list[str], list[str]]:
+def _keys(*matrices: AllowMatrix) -> tuple[list[str], list[str]]:
     """Row and column keys of all matrices, in first-seen order."""
     rows: dict[str, None] = {}
     cols: dict[str, None] = {}
@@ -39,7 +39,7 @@ def _lines_by(rows: Sequence[str], cols: Sequence[str]) -> tuple[bool, list[str]
 
 
 def format_table(
-    matrix: Matrix,
+    matrix: AllowMatrix,
     *,
     title: str = "",
     corner: str = "",
@@ -81,8 +81,8 @@ def side_by_side(left: list[str], right: list[str]) -> list[str]:
 
 
 def compare_matrices(
-    expected: Matrix,
-    measured: Matrix,
+    expected: AllowMatrix,
+    measured: AllowMatrix,
     engines: tuple[str, str] = ("offline", "emulator"),
     *,
     corner: str = "",

@@ -78,8 +78,8 @@ def test_measured_matrix_equals_access_md(measured: dict[str, dict[str, int]]):
 
 def test_emulator_and_offline_engine_agree(measured: dict[str, dict[str, int]]):
     """Two independent IAM engines (MiniStack's, iam-simulate's) must say the same."""
-    from iamsim import compare_matrices
     from iamsim.matrix import offline_matrices
+    from iamsim.report import compare_matrices
 
     offline = offline_matrices("local").invoke
     live = {c.name: matrix.allowed(measured)[c.name] for c in access.USER_CLASSES}

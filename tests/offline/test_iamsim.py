@@ -14,11 +14,8 @@ from typing import Any
 
 import pytest
 
-import iamsim
-from iamsim import (
-    SimRequest,
-    SimResult,
-    SimulationError,
+from iamsim import engine as engine_module
+from iamsim.builders import (
     execute_api_arn,
     invoke_request,
     oidc_provider_arn,
@@ -26,7 +23,7 @@ from iamsim import (
     web_identity_allowed,
     web_identity_requests,
 )
-from iamsim import engine as engine_module
+from iamsim.engine import SimRequest, SimResult, SimulationError, ensure_installed, simulate
 
 ACCOUNT = "000000000000"
 API = "a1b2c3d4e5"
@@ -162,7 +159,7 @@ def invoke_results() -> dict[str, SimResult]:
         )
         for case_id, (policy, resource, _) in INVOKE_CASES.items()
     ]
-    return by_id(iamsim.simulate(requests))
+    return by_id(simulate(requests))
 
 
 @pytest.mark.parametrize("case_id", list(INVOKE_CASES))
@@ -189,7 +186,7 @@ def test_explicit_deny_is_reported_as_such() -> None:
             {"Effect": "Deny", "Action": "execute-api:Invoke", "Resource": arn("DELETE", "/pets/*")}
         ],
     }
-    results = iamsim.simulate(
+    results = simulate(
         [
             invoke_request(
                 principal=ADMIN_SESSION,
@@ -211,7 +208,7 @@ def test_explicit_deny_is_reported_as_such() -> None:
 
 def test_pattern_mode_uses_library_wildcard_semantics() -> None:
     # Same ARN as "* as method" above: as a pattern it asks "is ANY method on /pets allowed".
-    results = iamsim.simulate(
+    results = simulate(
         [
             invoke_request(
                 principal=ADMIN_SESSION,
@@ -251,7 +248,7 @@ def test_star_resources_without_method_are_refused_not_answered(resource: str) -
         resource_account=ACCOUNT,
     )
     with pytest.raises(SimulationError, match=r"no\.resource\.types"):
-        iamsim.simulate([request])
+        simulate([request])
 
 
 # --------------------------------------------------------------------------- trust policies
@@ -316,7 +313,7 @@ def trust_results(
     issuer: str = request.param
     cases = trust_cases(issuer)
     flat = [req for reqs, _ in cases.values() for req in reqs]
-    results = iter(iamsim.simulate(flat))
+    results = iter(simulate(flat))
     return issuer, {
         case_id: ([next(results) for _ in reqs], expected)
         for case_id, (reqs, expected) in cases.items()
@@ -339,7 +336,7 @@ def test_trust_matrix(
 
 
 def test_denied_trust_explains_the_failing_condition() -> None:
-    [result] = iamsim.simulate(
+    [result] = simulate(
         _assume(ISSUERS[1], ADMIN_ROLE, admin_trust(ISSUERS[1]), "auth0|alice", "other-client")
     )
     assert result.decision == "ImplicitlyDenied"
@@ -357,7 +354,7 @@ def test_other_provider_is_not_trusted() -> None:
     reqs = _assume(other, ADMIN_ROLE, trust, "auth0|alice", CLIENT_ID) + _assume(
         ISSUERS[0], ADMIN_ROLE, trust, "auth0|alice", CLIENT_ID
     )
-    results = iamsim.simulate(reqs)
+    results = simulate(reqs)
     assert [r.decision for r in results] == ["ImplicitlyDenied", "Allowed"]
     assert results[0].explain["resource"]["statements"][0]["principalMatch"] == "NoMatch"  # type: ignore[index]
 
@@ -366,7 +363,7 @@ def test_key_prefix_without_trailing_slash_never_matches_and_is_flagged() -> Non
     issuer = "https://tenant.auth0.com/"
     wrong = trust_policy("https://tenant.auth0.com", ["auth0|*"])  # keys "tenant.auth0.com:aud"
     wrong["Statement"][0]["Principal"]["Federated"] = oidc_provider_arn(issuer, account=ACCOUNT)
-    results = iamsim.simulate(
+    results = simulate(
         _assume(issuer, ADMIN_ROLE, wrong, "auth0|alice", CLIENT_ID)
         + _assume(issuer, ADMIN_ROLE, admin_trust(issuer), "auth0|alice", CLIENT_ID)
     )
@@ -379,7 +376,7 @@ def test_well_known_issuer_goes_through_validated_path() -> None:
     # accounts.google.com:* keys are in the library's action data, so runSimulation keeps them.
     issuer = "https://accounts.google.com"
     trust = trust_policy(issuer, ["1234*"])
-    results = iamsim.simulate(
+    results = simulate(
         _assume(issuer, ADMIN_ROLE, trust, "12345", CLIENT_ID)
         + _assume(issuer, ADMIN_ROLE, trust, "999", CLIENT_ID)
     )
@@ -430,7 +427,7 @@ def test_session_tag_condition(
     issuer: str, tags: dict[str, str] | None, allow_tag_session: bool, expected: list[bool]
 ) -> None:
     trust = tagged_trust(issuer, allow_tag_session=allow_tag_session)
-    results = iamsim.simulate(
+    results = simulate(
         _assume(issuer, ADMIN_ROLE, trust, "auth0|alice", CLIENT_ID, session_tags=tags)
     )
     assert [r.allowed for r in results] == expected, "\n".join(r.describe() for r in results)
@@ -536,7 +533,7 @@ def test_unevaluable_requests_raise(request_: SimRequest, error: str) -> None:
         id="control",
     )
     with pytest.raises(SimulationError) as info:
-        iamsim.simulate([control, request_])
+        simulate([control, request_])
     assert [(e["id"], e["error"]) for e in info.value.errors] == [(request_.id, error)]
 
 
@@ -546,7 +543,7 @@ def test_unevaluable_requests_raise(request_: SimRequest, error: str) -> None:
 def test_one_node_process_per_batch_of_100(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    iamsim.ensure_installed()  # keep a possible `npm ci` out of the count and the timing
+    ensure_installed()  # keep a possible `npm ci` out of the count and the timing
     calls: list[list[str]] = []
     real_run = subprocess.run
 
@@ -576,7 +573,7 @@ def test_one_node_process_per_batch_of_100(
     assert len(requests) == 100
 
     start = time.perf_counter()
-    results = iamsim.simulate(requests)
+    results = simulate(requests)
     elapsed = time.perf_counter() - start
 
     assert [r.id for r in results] == [r.id for r in requests]
@@ -590,5 +587,5 @@ def test_one_node_process_per_batch_of_100(
 
 def test_missing_node_gives_an_actionable_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine_module.shutil, "which", lambda name: None)
-    with pytest.raises(iamsim.EngineUnavailable, match=r"Node\.js >= 20"):
-        iamsim.simulate([SimRequest(action="execute-api:Invoke", resource="x", principal="y")])
+    with pytest.raises(engine_module.EngineUnavailable, match=r"Node\.js >= 20"):
+        simulate([SimRequest(action="execute-api:Invoke", resource="x", principal="y")])

@@ -16,7 +16,7 @@ import pytest
 
 import access
 from components import policies
-from iamsim.__main__ import main
+from devstack.__main__ import main
 from iamsim.identities import DEMO_IDENTITIES, expected_trust_matrix
 from iamsim.matrix import OfflineMatrices, concrete_path, offline_matrices
 from iamsim.report import compare_matrices
@@ -112,7 +112,7 @@ def test_the_real_program_has_no_problems(offline: OfflineMatrices) -> None:
 
 
 def test_cli_prints_the_local_stack_matrices(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["matrix"]) == 0
+    assert main(["matrix", "--offline", "--stack", "local"]) == 0
     out = capsys.readouterr().out
     assert "stage local" in out and "issuer http://127.0.0.1:9443" in out
     assert "DELETE /pets/{petId}  allow   deny" in out
@@ -235,14 +235,15 @@ def test_cli_exits_non_zero_on_a_broken_program(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _patch(monkeypatch, "invoke_policy", drop_admin_delete)
-    assert main(["matrix"]) == 1
+    assert main(["matrix", "--offline", "--stack", "local"]) == 1
     out = capsys.readouterr().out
     assert "(admin, DELETE /pets/{petId}): model says allow, offline says deny" in out
     assert "FAIL: 1 problem(s)" in out
 
 
 def test_cli_refuses_a_bad_override(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["matrix", "--set", "oidcIssuer=http://example.com"]) == 2
+    argv = ["matrix", "--offline", "--stack", "local", "--set", "oidcIssuer=http://example.com"]
+    assert main(argv) == 2
     assert "pets:oidcIssuer" in capsys.readouterr().err
 
 
