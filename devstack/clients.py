@@ -1,4 +1,4 @@
-"""The one place that makes boto3 clients for the dev stack's AWS target.
+"""The one place that makes boto3 clients for the dev stack's AWS target (localstack-client).
 
 Deploy-time callers get the emulator's root key (`test`/`test`). Callers that must be
 subject to IAM (every call that is meant to be denied) pass real role credentials, e.g.
@@ -15,8 +15,9 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-import boto3
+import localstack_client.session
 from botocore import UNSIGNED
 from botocore.config import Config
 
@@ -72,20 +73,8 @@ def client(
     SecretAccessKey and optionally SessionToken (the shape STS returns).
     target: defaults to current_target() (AWS_ENDPOINT_URL, else the running emulator).
     """
-    target = target or current_target()
     creds = credentials if credentials is not None else ROOT_CREDENTIALS
-    # Keys, region and endpoint are always explicit, so the user's ~/.aws profile or AWS_*
-    # credentials never take part.
-    with _session_lock:  # making clients from one Session is not thread-safe; using them is
-        return _session().client(
-            service,
-            region_name=target.region,
-            endpoint_url=target.endpoint_url,
-            aws_access_key_id=creds["AccessKeyId"],
-            aws_secret_access_key=creds["SecretAccessKey"],
-            aws_session_token=creds.get("SessionToken"),
-            config=_config(max_attempts),
-        )
+    return _edge_client(service, target, _config(max_attempts), creds)
 
 
 def unsigned_client(service: str, *, target: Target | None = None) -> Any:
@@ -93,22 +82,34 @@ def unsigned_client(service: str, *, target: Target | None = None) -> Any:
 
     Parameter validation is left to the service: tests send what a browser could send.
     """
-    target = target or current_target()
     config = Config(signature_version=UNSIGNED, parameter_validation=False,
                     retries={"mode": "standard", "max_attempts": 1})
-    with _session_lock:
-        return _session().client(service, region_name=target.region,
-                                 endpoint_url=target.endpoint_url, config=config)
+    return _edge_client(service, target, config, None)  # no keys: nothing is signed
 
 
-_session_lock = threading.Lock()
+def _edge_client(service: str, target: Target | None, config: Config,
+                 credentials: Mapping[str, Any] | None) -> Any:
+    """localstack-client's boto3 client for the target's edge endpoint (MiniStack and
+    LocalStack both serve every service on one port). Keys, region and endpoint are always
+    explicit, so the user's ~/.aws profile or AWS_* credentials never take part."""
+    target = target or current_target()
+    keys = {} if credentials is None else {
+        "aws_access_key_id": credentials["AccessKeyId"],
+        "aws_secret_access_key": credentials["SecretAccessKey"]}
+    session = localstack_client.session.Session(
+        **keys, region_name=target.region, localstack_host=urlsplit(target.endpoint_url).netloc)
+    token = None if credentials is None else credentials.get("SessionToken")
+    with _client_lock:  # boto3's default session makes clients one thread at a time
+        made = session.client(service, config=config, aws_session_token=token)
+    if made.meta.endpoint_url.rstrip("/") != target.endpoint_url:
+        # localstack-client puts AWS_ENDPOINT_URL before the host it is given.
+        raise procs.DevstackError(
+            f"{service} client would call {made.meta.endpoint_url}, not {target.endpoint_url}: "
+            f"unset {EXTERNAL_ENDPOINT_ENV} or point it at the emulator you mean")
+    return made
 
 
-@functools.cache
-def _session() -> boto3.session.Session:
-    # One Session per process: its loaders cache the service models, so a client costs
-    # ~5 ms instead of ~50 ms for a fresh Session (tests make many per-user clients).
-    return boto3.session.Session()
+_client_lock = threading.Lock()
 
 
 def current_target() -> Target:
