@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 import access
+from components.naming import function_name
 
 PERIOD_SECONDS = 300
 # A share of requests (API Gateway's 5XXError/4XXError averaged over Count is that share).
@@ -117,7 +118,7 @@ class StackAlarms(pulumi.ComponentResource):
         for target in args.functions.values():
             function = target.function_name
             route = f"{target.route.method} {target.route.path}"
-            stem = f"{prefix}-{target.route.handler.replace('_', '-')}"
+            stem = function_name(prefix, target.route)
             self._alarm(
                 f"{stem}-errors", args,
                 description=(

@@ -16,8 +16,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import access
+from components.naming import PROJECT, stack_prefix
 
-NAMESPACE = "pets"
+NAMESPACE = PROJECT  # config keys are `pets:<key>`
 
 _KNOWN_KEYS = frozenset(
     {
@@ -125,7 +126,7 @@ class Settings:
     @property
     def prefix(self) -> str:
         """Every resource name derives from this."""
-        return f"{NAMESPACE}-{self.stack}"
+        return stack_prefix(self.stack)
 
 
 def _key(name: str) -> str:

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 import access
 from components import policies
+from components.naming import execution_role_name
 
 RUNTIME = "python3.12"
 HANDLER = "app.handler"  # handlers/app.py: one resolver serves every route
@@ -113,7 +114,7 @@ class RouteFunction(pulumi.ComponentResource):
         )
         self.role = aws.iam.Role(
             f"{name}-role",
-            name=f"{args.function_name}-fn",
+            name=execution_role_name(args.function_name),
             assume_role_policy=json.dumps(policies.service_trust_policy("lambda.amazonaws.com")),
             opts=child,
         )

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 
 import access
 from components import policies
+from components.naming import class_role_name
 
 SESSION_SECONDS = 3600  # the browser refreshes credentials before they expire
 
@@ -99,7 +100,7 @@ class UserIdentity(pulumi.ComponentResource):
                 f"{name}-{user_class.name}",
                 UserClassRoleArgs(
                     user_class=user_class,
-                    role_name=f"{args.name_prefix}-{user_class.name}",
+                    role_name=class_role_name(args.name_prefix, user_class),
                     provider_arn=self.provider.arn,
                     issuer=args.issuer,
                     client_id=args.client_id,

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import access
+from components.naming import class_role_name
 
 # A browser app cannot keep a secret: code + PKCE, then refresh tokens that rotate on use.
 GRANT_TYPES = ("authorization_code", "refresh_token")
@@ -71,7 +72,7 @@ def registration_for(
 
 def grant_role_name(prefix: str, user_class: access.UserClass) -> str:
     """The identity provider's role (Auth0: a tenant role) that grants a class."""
-    return f"{prefix}-{user_class.name}"
+    return class_role_name(prefix, user_class)  # the same name as the IAM role it leads to
 
 
 def class_grants(

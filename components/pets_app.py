@@ -24,6 +24,7 @@ from components.function import (
     lambda_package,
 )
 from components.identity import UserIdentity, UserIdentityArgs
+from components.naming import function_name
 from components.oidc_client import ClientRegistration, class_grants, registration_for
 from components.site import PetsSite, PetsSiteArgs, SiteHosting, SiteHostingArgs
 from components.table import PetsTable, PetsTableArgs
@@ -138,10 +139,10 @@ def _build(
     }
     functions = {
         route.id: RouteFunction(
-            f"{prefix}-{route.handler.replace('_', '-')}",
+            function_name(prefix, route),
             RouteFunctionArgs(
                 route=route,
-                function_name=f"{prefix}-{route.handler.replace('_', '-')}",
+                function_name=function_name(prefix, route),
                 code=package.code,
                 layers=[dependencies.arn],
                 table_arn=table.arn,

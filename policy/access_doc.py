@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import access
+from components import naming
 from components.config import Settings, parse_settings, stack_file_config, stack_names
 from components.oidc_client import grant_role_name
 
@@ -27,19 +28,18 @@ STACK = "<stack>"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-# Names as the program derives them from the stack prefix `pets-<stack>`
-# (components/pets_app.py, components/function.py, components/identity.py);
-# tests/policy/test_access_doc.py checks them against a program run.
+# The names the program gives, for a stack or for the placeholder `<stack>`
+# (components/naming.py); tests/policy/test_access_doc.py checks them against a program run.
 def role_name(user_class: access.UserClass, stack: str = STACK) -> str:
-    return f"pets-{stack}-{user_class.name}"
+    return naming.class_role_name(naming.stack_prefix(stack), user_class)
 
 
 def function_name(route: access.Route, stack: str = STACK) -> str:
-    return f"pets-{stack}-{route.handler.replace('_', '-')}"
+    return naming.function_name(naming.stack_prefix(stack), route)
 
 
 def execution_role_name(route: access.Route, stack: str = STACK) -> str:
-    return f"{function_name(route, stack)}-fn"
+    return naming.execution_role_name(function_name(route, stack))
 
 
 def table_name(stack: str = STACK) -> str:

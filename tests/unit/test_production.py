@@ -12,7 +12,7 @@ import json
 import pytest
 
 import access
-from components import alarms, policies
+from components import alarms, naming, policies
 from components.api import ACCESS_LOG_FORMAT
 from harness_core.recorder import ACCOUNT, API_ID, REGION, ProgramRun, record_program
 from tests.unit.conftest import BASE_CONFIG
@@ -25,7 +25,7 @@ PREFLIGHTS = {f"{EXECUTION_ARN}/v1/OPTIONS/{r.arn_suffix.split('/', 1)[1]}"
 
 
 def function_name(route: access.Route) -> str:
-    return f"pets-unit-{route.handler.replace('_', '-')}"
+    return naming.function_name("pets-unit", route)
 
 
 def role_arn(user_class: str) -> str:

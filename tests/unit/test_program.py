@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 import access
-from components import policies
+from components import naming, policies
 from components.function import HANDLER, RUNTIME
 from harness_core.recorder import ACCOUNT, API_ID, CDN_DOMAIN, REGION, ProgramRun, record_program
 from tests.unit.conftest import BASE_CONFIG, CLIENT_ID, ISSUER
@@ -25,7 +25,7 @@ def slug(route: access.Route) -> str:
 
 
 def function_name(route: access.Route) -> str:
-    return f"pets-unit-{route.handler.replace('_', '-')}"
+    return naming.function_name("pets-unit", route)
 
 
 def expected_arns(routes) -> set[str]:

@@ -1,0 +1,28 @@
+"""Resource names. Every physical name derives from the stack's prefix, `pets-<stack>`, here
+and nowhere else: the components name resources with these functions, and ACCESS.md, the
+harness and the tests find resources by them."""
+
+from __future__ import annotations
+
+import access
+
+PROJECT = "pets"  # Pulumi.yaml's name: the prefix's first word and the config namespace
+
+
+def stack_prefix(stack: str) -> str:
+    return f"{PROJECT}-{stack}"
+
+
+def function_name(prefix: str, route: access.Route) -> str:
+    """`pets-local-list-pets` for GET /pets (its handler is list_pets)."""
+    return f"{prefix}-{route.handler.replace('_', '-')}"
+
+
+def execution_role_name(function: str) -> str:
+    """The role a function runs as: its own, named after it."""
+    return f"{function}-fn"
+
+
+def class_role_name(prefix: str, user_class: access.UserClass) -> str:
+    """The IAM role a class's members assume, `pets-local-admin`: it says its class."""
+    return f"{prefix}-{user_class.name}"
