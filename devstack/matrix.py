@@ -31,18 +31,12 @@ PROBE_TYPE = "matrix-probe"
 NO_CREDENTIALS = "-"  # STS refused every class role: nothing to sign with
 
 
-def is_member(sub: str, members: access.Membership) -> bool:
-    """Whether a sub matches a class's sub rules (session tags are not modelled here)."""
-    return sub in members.subjects or any(
-        access.string_like(pattern, sub) for pattern in members.sub_patterns
-    )
-
-
 def demo_user_for(user_class: access.UserClass) -> identity.User:
     """A demo user the local stack admits to this class by sub (what every target reads)."""
     members = {c.name: c.members for c in stack_classes()}[user_class.name]
     for user in identity.users().values():
-        if is_member(user.sub, members):
+        # By sub alone, as every target's STS reads it (MiniStack ignores the tags claim).
+        if members.admits(access.TokenClaims(user.login, user.sub)):
             return user
     raise LookupError(f"no demo user in devstack/idp/users.json belongs to {user_class.name}")
 
