@@ -26,7 +26,6 @@ from harness_core.errors import HarnessError
 from harness_core.recorder import Declared, ProgramRun, record_program
 
 ROOT = Path(__file__).resolve().parent.parent
-PROJECT = "pets"
 Document = dict[str, Any]
 
 _ROLE = "aws:iam/role:Role"
