@@ -20,6 +20,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import access
 from bench.calls import callers
 from bench.common import Json, med_range, spread, table, timed
 from components import policies
@@ -99,7 +100,7 @@ def measure(local: stack.Stack, repeats: int) -> Json:
     lam = clients.client("lambda", target=local.target)
     new_function = f"pets-{stack.STACK}-list-pets"
     deploy_old_function(local, new_function)
-    buyer = callers(local)["buyer"]
+    buyer = callers(local)[access.BUYER.name]
 
     def api_pages(limit: int, follow: bool) -> Answer:
         status, size, query = 0, 0, f"?limit={limit}"
@@ -132,7 +133,7 @@ def measure(local: stack.Stack, repeats: int) -> Json:
             answers = [timed(work) for _ in range(n)]
             block[label] = {"seconds": spread([s for s, _ in answers]),
                             "statuses": sorted({status for _, (status, _) in answers}),
-                            "bytes": max(size for _, (_, size) in answers)}
+                            "bytes": max(body for _, (_, body) in answers)}
         result[str(size)] = {"pets": have, "rows": block}
     return result
 
