@@ -1,4 +1,4 @@
-"""Shared by the bench sections: statistics, tables, the machine, /proc readings."""
+"""What every bench section shares: statistics of repeats, one table format, the machine."""
 
 from __future__ import annotations
 
@@ -6,39 +6,33 @@ import contextlib
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from devstack import paths
+from devstack import emulator, paths
 
 Json = dict[str, Any]
 
 
-# --- statistics ------------------------------------------------------------------------------
+def spread(values: Sequence[float | None]) -> Json:
+    """Repeated runs of one figure: n, median, min, max and the samples (None: not measured)."""
+    kept = [v for v in values if v is not None]
+    if not kept:
+        return {"n": 0}
+    return {"n": len(kept), "median": statistics.median(kept), "min": min(kept),
+            "max": max(kept), "samples": kept}
 
 
-def spread(values: Sequence[float]) -> Json:
-    """Median and spread of repeated runs: n, median, min, max, q1, q3 (quartiles)."""
-    values = [v for v in values if v is not None]
-    if not values:
-        return {"n": 0, "median": None, "min": None, "max": None, "q1": None, "q3": None,
-                "samples": []}
-    q1, _, q3 = (statistics.quantiles(values, n=4, method="inclusive")
-                 if len(values) > 1 else (values[0],) * 3)
-    return {"n": len(values), "median": statistics.median(values), "min": min(values),
-            "max": max(values), "q1": q1, "q3": q3, "samples": list(values)}
-
-
-def latency(seconds: Sequence[float]) -> Json:
-    """Percentiles of one long series of calls (p50/p95/p99 need many samples)."""
-    if len(seconds) < 2:
-        return {"n": len(seconds), "p50": seconds[0] if seconds else None}
-    q = statistics.quantiles(seconds, n=100, method="inclusive")
-    return {"n": len(seconds), "p50": q[49], "p95": q[94], "p99": q[98],
-            "mean": statistics.fmean(seconds), "min": min(seconds), "max": max(seconds)}
+def percentiles(seconds: Sequence[float]) -> Json:
+    """One long series of calls: p50/p95/p99 need many samples, so no repeats of it."""
+    cuts = statistics.quantiles(seconds, n=100, method="inclusive")
+    return {"n": len(seconds), "p50": cuts[49], "p95": cuts[94], "p99": cuts[98],
+            "mean": statistics.fmean(seconds), "max": max(seconds)}
 
 
 def timed(work: Callable[[], Any]) -> tuple[float, Any]:
@@ -47,107 +41,75 @@ def timed(work: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
-# --- formatting ------------------------------------------------------------------------------
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f}"
 
 
-def ms(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds * 1000:.0f}"
-
-
-def sec(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds:.2f}"
-
-
-def mb(size: int | float) -> str:
-    return f"{size / 2**20:.1f}"
-
-
-def med_range(s: Json, fmt: Callable[[float | None], str] = sec) -> str:
-    """`median [min-max] xN`: the one cell every repeated figure is printed as."""
-    if not s or not s.get("n"):
+def med_range(s: Json, unit: str = "s") -> str:
+    """`median [min-max] xN`, the one cell every repeated figure is printed as."""
+    if not s.get("n"):
         return "-"
-    return f"{fmt(s['median'])} [{fmt(s['min'])}-{fmt(s['max'])}] x{s['n']}"
+    cell = ms if unit == "ms" else (lambda v: f"{v:.2f}")
+    return f"{cell(s['median'])} [{cell(s['min'])}-{cell(s['max'])}] x{s['n']}"
+
+
+def statuses(codes: Counter[int] | dict[Any, int]) -> str:
+    return " ".join(f"{status}x{n}" for status, n in sorted(codes.items(), key=str))
 
 
 def table(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A plain-text table: labels (first column) left-aligned, figures right-aligned."""
     cells = [list(map(str, header))] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     print(f"\n{title}")
     for i, row in enumerate(cells):
-        # First column left-aligned (labels), figures right-aligned.
         print("  " + "  ".join(c.ljust(w) if j == 0 else c.rjust(w)
                                 for j, (c, w) in enumerate(zip(row, widths, strict=True))))
         if i == 0:
             print("  " + "  ".join("-" * w for w in widths))
 
 
-def statuses(counts: dict[Any, int]) -> str:
-    return " ".join(f"{status}x{n}" for status, n in sorted(counts.items(), key=str))
+def run_make(*args: str, env: dict[str, str] | None = None
+             ) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """`make ARGS` as a user types it in this checkout: without an outer make's flags (make
+    bench), a venv, an emulator of their own (AWS_ENDPOINT_URL) or a fixed emulator port."""
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "VIRTUAL_ENV", "PYTHONPATH",
+                          "AWS_ENDPOINT_URL", "PETS_TARGET", emulator.PORT_ENV)}
+    return timed(lambda: subprocess.run(["make", "--no-print-directory", *args], cwd=paths.REPO,
+                                        env={**clean, **(env or {})}, capture_output=True,
+                                        text=True))
 
 
-# --- the machine -----------------------------------------------------------------------------
-
-
-def kb_field(text: str, name: str) -> int:
-    line = next((x for x in text.splitlines() if x.startswith(name)), f"{name} 0 kB")
-    return int(line.split()[1]) * 1024
-
-
-def cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "?"
+def venv_version(venv: Path, distribution: str) -> str:
+    """The installed version of a distribution in another venv (an emulator's)."""
+    found = sorted(venv.glob(f"lib/python*/site-packages/{distribution}-*.dist-info"))
+    return found[-1].name.removesuffix(".dist-info").split("-", 1)[1] if found else "?"
 
 
 def machine() -> Json:
-    meminfo = Path("/proc/meminfo").read_text()
-    versions = sorted(paths.EMULATOR_VENV.glob("lib/python*/site-packages/ministack-*.dist-info"))
-    return {
-        "nproc": os.cpu_count(),
-        "cpu": cpu_model(),
-        "ram_bytes": kb_field(meminfo, "MemTotal:"),
-        "loadavg": Path("/proc/loadavg").read_text().split()[:3],
-        "python": platform.python_version(),
-        "ministack": (versions[-1].name.removesuffix(".dist-info").split("-", 1)[1]
-                      if versions else "?"),
-    }
+    cpu = platform.processor() or "?"
+    with contextlib.suppress(OSError):
+        cpu = next(line.split(":", 1)[1].strip()
+                   for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    return {"nproc": os.cpu_count(), "cpu": cpu,
+            "ram_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
+            "loadavg": os.getloadavg(), "python": platform.python_version(),
+            "ministack": venv_version(paths.EMULATOR_VENV, "ministack"),
+            "localstack": venv_version(paths.LOCALSTACK_VENV, "localstack_core")}
 
 
-def runnable_others(samples: int = 10, interval: float = 0.1) -> float:
-    """Processes running or ready to run right now besides this one (mean over 1 s).
-
-    Unlike the load average, which takes minutes to decay, this says whether something
-    else is competing for the CPU at this moment."""
-    counts = []
-    for _ in range(samples):
-        stat = Path("/proc/stat").read_text()
-        line = next(x for x in stat.splitlines() if x.startswith("procs_running"))
-        counts.append(int(line.split()[1]) - 1)  # minus this process, which is reading
-        time.sleep(interval)
-    return statistics.fmean(counts)
-
-
-def tree_bytes(folder: Path) -> int:
-    total = 0
-    for root, _, files in os.walk(folder):
-        for name in files:
-            with contextlib.suppress(FileNotFoundError):  # a worker's folder may go meanwhile
-                total += (Path(root) / name).lstat().st_size
-    return total
-
-
-# Per section: wall seconds and the 1-minute load average at its end. On a shared machine
-# this says which figures were taken while something else ran.
+# Wall seconds and the 1-minute load average at the end of each section: on a shared machine,
+# that is how a slow figure is told from a busy machine.
 SECTIONS: list[Json] = []
 
 
 @contextlib.contextmanager
 def section(name: str) -> Iterator[None]:
-    """Progress on stderr (the table goes to stdout at the end): a run takes minutes."""
-    started = time.perf_counter()
+    """Progress on stderr (the tables go to stdout at the end): a run takes minutes."""
     print(f"[bench] {name} ...", file=sys.stderr, flush=True)
+    started = time.perf_counter()
     yield
     seconds, load = time.perf_counter() - started, os.getloadavg()[0]
     SECTIONS.append({"section": name, "seconds": seconds, "load1_at_end": load})

@@ -1,221 +1,146 @@
-"""GET /pets at 100 and 10,000 pets: one page against the old whole-table list.
-
-    .venv/bin/python -m bench.pages [--repeats 5]      # alone, on a stack of its own
-    (make bench runs it on its main stack as item 6)
+"""Item 5 (issue 15): GET /pets at 100 and 10,000 pets, one page against the old whole-table
+list. Last on the main stack (it fills the table); alone: `python -m bench.run --only pages`.
 
 - one page through API Gateway, signed as the buyer (limit 50, the default, and 100);
 - every page, following nextCursor with limit 100 (what the site does to show all);
-- the list function invoked directly with one page, and the old list function (the code of
-  OLD_LIST_COMMIT, which scanned the whole table, sorted it and returned it in one
-  response), deployed beside it with the same layer and a role that may Scan the table:
-  same emulator, same table, same event, so the difference is the design.
-Latency (seconds, median [min-max]) and response size (bytes of the JSON body).
-The table is filled with the deploy key (BatchWriteItem), items shaped as the API writes them.
+- the list function invoked directly with one page, and the old list function (the handlers of
+  OLD_LIST_COMMIT, which scanned the whole table, sorted it and answered it whole), deployed
+  beside it with the same layer and a role that may Scan: same emulator, same table, same
+  event, so the difference is the design.
+Latency (seconds) and response size (bytes of the JSON body). The table is filled with the
+deploy key (BatchWriteItem), items shaped as the API writes them.
 """
 
 from __future__ import annotations
 
-import argparse
-import io
 import json
 import subprocess
-import time
 import uuid
-import zipfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
-from bench.common import Json, med_range, spread, table
-from devstack import clients, paths, procs, stack
+import access
+from bench.calls import callers
+from bench.common import Json, med_range, spread, table, timed
+from components import policies
+from devstack import clients, paths, stack
 from handlers import pages
 
-# The last commit whose GET /pets read the whole table with Scan (before pages).
-OLD_LIST_COMMIT = "3eb8ec3"
+OLD_LIST_COMMIT = "3eb8ec3"  # the last commit whose GET /pets read the whole table with Scan
 OLD_FUNCTION = "bench-old-list-pets"
 SIZES = (100, 10_000)
-NAMES = {"emulator_name": "bench-pages-emulator", "idp_name": "bench-pages-idp"}
+Answer = tuple[int, int]  # (HTTP status, bytes of the JSON body)
+# GET /pets as API Gateway's proxy integration hands it to the function.
+EVENT = {"resource": "/pets", "path": "/pets", "httpMethod": "GET", "headers": {},
+         "multiValueHeaders": {}, "queryStringParameters": None,
+         "multiValueQueryStringParameters": None, "pathParameters": None, "body": None,
+         "isBase64Encoded": False,
+         "requestContext": {"requestId": "bench", "stage": "local", "httpMethod": "GET",
+                            "path": "/local/pets", "identity": {"userArn": "bench"}}}
 
 
-def _old_code() -> bytes:
-    """The handlers of OLD_LIST_COMMIT, zipped as the Lambda package's code part."""
-    files = subprocess.run(["git", "ls-tree", "--name-only", OLD_LIST_COMMIT, "handlers/"],
-                           cwd=paths.REPO, capture_output=True, text=True, check=True).stdout
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name in files.split():
-            if name.endswith(".py"):
-                source = subprocess.run(["git", "show", f"{OLD_LIST_COMMIT}:{name}"],
-                                        cwd=paths.REPO, capture_output=True, check=True).stdout
-                archive.writestr(name.split("/", 1)[1], source)
-    return buffer.getvalue()
+def deploy_old_function(local: stack.Stack, like: str) -> None:
+    """OLD_LIST_COMMIT's handlers as a function beside `like`, with its runtime, layer and
+    environment, and a role built as the program builds one (components/policies.py) that may
+    Scan; the code zip is `git archive` of that commit's handlers/ folder."""
+    lam, iam = (clients.client(s, target=local.target) for s in ("lambda", "iam"))
+    current = lam.get_function_configuration(FunctionName=like)
+    table_arn = clients.client("dynamodb", target=local.target).describe_table(
+        TableName=local.outputs["tableName"])["Table"]["TableArn"]
+    log_group = (f"arn:aws:logs:{local.outputs['region']}:{clients.account_id(local.target)}"
+                 f":log-group:/aws/lambda/{OLD_FUNCTION}")
+    role = iam.create_role(RoleName=OLD_FUNCTION, AssumeRolePolicyDocument=json.dumps(
+        policies.service_trust_policy("lambda.amazonaws.com")))["Role"]
+    iam.put_role_policy(RoleName=OLD_FUNCTION, PolicyName="scan", PolicyDocument=json.dumps(
+        policies.function_policy(table_arn, ["dynamodb:Scan"], log_group)))
+    code = subprocess.run(["git", "archive", "--format=zip", f"{OLD_LIST_COMMIT}:handlers"],
+                          cwd=paths.REPO, capture_output=True, check=True).stdout
+    lam.create_function(FunctionName=OLD_FUNCTION, Runtime=current["Runtime"],
+                        Handler=current["Handler"], Role=role["Arn"], Code={"ZipFile": code},
+                        Timeout=60, MemorySize=512,
+                        Layers=[layer["Arn"] for layer in current.get("Layers", [])],
+                        Environment={"Variables": current["Environment"]["Variables"]})
+    lam.get_waiter("function_active_v2").wait(FunctionName=OLD_FUNCTION)
 
 
-def _deploy_old_function(local: stack.Stack, new_function: str, table_arn: str) -> None:
-    lam = clients.client("lambda", target=local.target)
-    iam = clients.client("iam", target=local.target)
-    current = lam.get_function_configuration(FunctionName=new_function)
-    role = iam.create_role(RoleName=OLD_FUNCTION, AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole"}]}))["Role"]
-    iam.put_role_policy(RoleName=OLD_FUNCTION, PolicyName="scan", PolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": ["dynamodb:Scan"], "Resource": table_arn},
-            {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-             "Resource": "*"}]}))
-    lam.create_function(
-        FunctionName=OLD_FUNCTION, Runtime=current["Runtime"], Handler=current["Handler"],
-        Role=role["Arn"], Code={"ZipFile": _old_code()}, Timeout=60, MemorySize=512,
-        Layers=[layer["Arn"] for layer in current.get("Layers", [])],
-        Environment={"Variables": current["Environment"]["Variables"]})
-    deadline = time.monotonic() + 30
-    while lam.get_function_configuration(FunctionName=OLD_FUNCTION)["State"] != "Active":
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{OLD_FUNCTION} not Active after 30 s")
-        time.sleep(0.2)
-
-
-def _event(query: dict[str, str] | None = None) -> dict[str, Any]:
-    """GET /pets as API Gateway's proxy integration passes it to the function."""
-    return {
-        "resource": "/pets", "path": "/pets", "httpMethod": "GET", "headers": {},
-        "multiValueHeaders": {}, "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": {k: [v] for k, v in (query or {}).items()} or None,
-        "pathParameters": None, "body": None, "isBase64Encoded": False,
-        "requestContext": {"requestId": "bench", "stage": "local", "httpMethod": "GET",
-                           "path": "/local/pets", "identity": {"userArn": "bench"}},
-    }
-
-
-def _invoke(lam: Any, function: str, event: dict[str, Any]) -> tuple[float, int, int]:
-    """(seconds, status, body bytes) of one direct invocation.
-
-    The old function returns every attribute, the index's two included, which its own
-    table never had: its size is counted without them, as it answered then.
-    """
-    started = time.perf_counter()
+def invoke(lam: Any, function: str) -> Answer:
+    """One direct invocation. The old function answers every attribute, the page index's
+    included, which its own table never had: its size is counted without them."""
     answer = json.loads(lam.invoke(FunctionName=function,
-                                   Payload=json.dumps(event).encode())["Payload"].read())
-    seconds = time.perf_counter() - started
+                                   Payload=json.dumps(EVENT).encode())["Payload"].read())
     body = answer.get("body", "")
     if function == OLD_FUNCTION and answer.get("statusCode") == 200:
-        old = json.loads(body)
-        body = json.dumps({"pets": [{k: v for k, v in p.items() if k not in pages.INDEX_ATTRIBUTES}
-                                    for p in old["pets"]]})
-    return seconds, answer.get("statusCode", 0), len(body.encode())
+        body = json.dumps({"pets": [{k: v for k, v in pet.items()
+                                     if k not in pages.INDEX_ATTRIBUTES}
+                                    for pet in json.loads(body)["pets"]]})
+    return answer.get("statusCode", 0), len(body.encode())
 
 
-def _fill(local: stack.Stack, table_name: str, count: int, start: datetime) -> None:
-    ddb = clients.client("dynamodb", target=local.target)
+def fill(local: stack.Stack, count: int, start: datetime) -> None:
+    """`count` pets, one millisecond apart from `start`, with their page index attributes."""
+    ddb, table_name = clients.client("dynamodb", target=local.target), local.outputs["tableName"]
     items = []
     for i in range(count):
         pet_id = str(uuid.uuid4())
-        created = (start + timedelta(milliseconds=i)).isoformat(
-            timespec="milliseconds").replace("+00:00", "Z")
+        created = (start + timedelta(milliseconds=i)).isoformat(timespec="milliseconds")
+        created = created.replace("+00:00", "Z")
         items.append({"PutRequest": {"Item": {
             "petId": {"S": pet_id}, "type": {"S": "bench"}, "price": {"N": str(1 + i % 500)},
             "createdAt": {"S": created},
             pages.PARTITION_ATTRIBUTE: {"S": pages.PARTITION_VALUE},
             pages.ORDER_ATTRIBUTE: {"S": pages.order_key(created, pet_id)}}}})
-    for offset in range(0, len(items), 25):
+    for offset in range(0, len(items), 25):  # BatchWriteItem takes 25 requests at most
         batch = {table_name: items[offset:offset + 25]}
         while batch:
             batch = ddb.batch_write_item(RequestItems=batch).get("UnprocessedItems") or {}
 
 
-def _series(work: Any, repeats: int) -> tuple[Json, list[int], list[int]]:
-    seconds, statuses, sizes = [], [], []
-    for _ in range(repeats):
-        elapsed, status, size = work()
-        seconds.append(elapsed)
-        statuses.append(status)
-        sizes.append(size)
-    return spread(seconds), statuses, sizes
-
-
-def measure(local: stack.Stack, buyer: Any, repeats: int) -> Json:
-    """`buyer`: a bench.calls.Caller holding the buyer role."""
-    outputs = local.outputs
+def measure(local: stack.Stack, repeats: int) -> Json:
     lam = clients.client("lambda", target=local.target)
-    table_name = outputs["tableName"]
     new_function = f"pets-{stack.STACK}-list-pets"
-    table_arn = clients.client("dynamodb", target=local.target).describe_table(
-        TableName=table_name)["Table"]["TableArn"]
-    _deploy_old_function(local, new_function, table_arn)
+    deploy_old_function(local, new_function)
+    buyer = callers(local)[access.BUYER.name]
 
-    def api_page(limit: int | None) -> Any:
-        def call() -> tuple[float, int, int]:
-            path = "/pets" + (f"?{urlencode({'limit': limit})}" if limit else "")
-            started = time.perf_counter()
-            response = buyer.api.call("GET", path)
-            return time.perf_counter() - started, response.status_code, len(response.content)
-        return call
-
-    def all_pages() -> tuple[float, int, int]:
-        started, size, query, status = time.perf_counter(), 0, {"limit": "100"}, 0
-        while True:
-            response = buyer.api.call("GET", f"/pets?{urlencode(query)}")
+    def api_pages(limit: int, follow: bool) -> Answer:
+        status, size, query = 0, 0, f"?limit={limit}"
+        while query:
+            response = buyer.api.call("GET", "/pets" + query)
             status, size = response.status_code, size + len(response.content)
-            cursor = response.json().get("nextCursor") if status == 200 else None
-            if not cursor:
-                return time.perf_counter() - started, status, size
-            query = {"limit": "100", "cursor": cursor}
+            cursor = response.json().get("nextCursor") if status == 200 and follow else None
+            query = f"?limit={limit}&cursor={cursor}" if cursor else ""
+        return status, size
 
-    start = datetime.now(UTC) - timedelta(days=30)
-    have = clients.client("dynamodb", target=local.target).scan(
-        TableName=table_name, Select="COUNT")["Count"]
     result: Json = {"old_list_commit": OLD_LIST_COMMIT}
+    have = clients.client("dynamodb", target=local.target).scan(
+        TableName=local.outputs["tableName"], Select="COUNT")["Count"]
+    start = datetime.now(UTC) - timedelta(days=30)
+    rows: dict[str, Callable[[], Answer]] = {
+        "API: one page (limit 50, default)": lambda: api_pages(50, follow=False),
+        "API: one page (limit 100)": lambda: api_pages(100, follow=False),
+        "API: every page (limit 100)": lambda: api_pages(100, follow=True),
+        "list function: one page (invoke)": lambda: invoke(lam, new_function),
+        "old list function: whole table (invoke)": lambda: invoke(lam, OLD_FUNCTION)}
     for size in SIZES:
-        _fill(local, table_name, max(0, size - have), start + timedelta(seconds=have))
+        fill(local, max(0, size - have), start + timedelta(seconds=have))
         have = max(size, have)
-        # Warm both functions on this table before timing them.
-        _invoke(lam, new_function, _event())
-        _invoke(lam, OLD_FUNCTION, _event())
-        rows: Json = {}
-        for label, work, n in (
-            ("API: one page (limit 50, default)", api_page(None), repeats * 4),
-            ("API: one page (limit 100)", api_page(100), repeats * 4),
-            ("API: every page (limit 100)", all_pages, max(1, repeats // 2)),
-            ("list function: one page (invoke)", lambda: _invoke(lam, new_function, _event()),
-             repeats * 4),
-            ("old list function: whole table (invoke)",
-             lambda: _invoke(lam, OLD_FUNCTION, _event()), repeats),
-        ):
-            seconds, statuses, sizes = _series(work, n)
-            rows[label] = {"seconds": seconds, "statuses": sorted(set(statuses)),
-                           "bytes": max(sizes)}
-        result[str(size)] = {"pets": have, "rows": rows}
+        invoke(lam, new_function)  # both functions warm on this table before timing them
+        invoke(lam, OLD_FUNCTION)
+        block = {}
+        for label, work in rows.items():
+            # Fewer runs of the slow ones: every page at 10,000 pets is 100 calls.
+            n = max(1, repeats // 2) if "every" in label else repeats * (1 if "old" in label else 4)
+            answers = [timed(work) for _ in range(n)]
+            block[label] = {"seconds": spread([s for s, _ in answers]),
+                            "statuses": sorted({status for _, (status, _) in answers}),
+                            "bytes": max(body for _, (_, body) in answers)}
+        result[str(size)] = {"pets": have, "rows": block}
     return result
 
 
 def report(r: Json) -> None:
-    rows = []
-    for size in SIZES:
-        block = r.get(str(size))
-        if not block:
-            continue
-        for label, row in block["rows"].items():
-            rows.append((f"{block['pets']:>6} pets  {label}", med_range(row["seconds"]),
-                         f"{row['bytes']:,}", " ".join(map(str, row["statuses"]))))
-    table(f"6. GET /pets: one page vs the old whole-table list ({r['old_list_commit']})",
-          ("", "seconds", "bytes", "status"), rows)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
-    from bench import calls
-
-    local = stack.up(**NAMES, idp_port=procs.free_port(), outputs_file=None, engine="ministack")
-    try:
-        result = measure(local, calls.Caller(local, "buyer"), args.repeats)
-    finally:
-        stack.down(**NAMES, outputs_file=None)
-    report(result)
-    (paths.REPO / "bench" / "pages-results.json").write_text(json.dumps(result, indent=2) + "\n")
-
-
-if __name__ == "__main__":
-    main()
+    table(f"5. GET /pets: one page vs the old whole-table list ({r['old_list_commit']})",
+          ("", "seconds", "bytes", "status"),
+          [(f"{r[str(size)]['pets']:>6} pets  {label}", med_range(row["seconds"]),
+            f"{row['bytes']:,}", " ".join(map(str, row["statuses"])))
+           for size in SIZES for label, row in r[str(size)]["rows"].items()])

@@ -57,7 +57,8 @@ def _up(engine: str | None, deployer: str) -> None:
           f"access matrix {matrix_seconds:.2f} s")
     # Where the time went, as data for bench/lifecycle.py (never parsed from the lines above).
     stack.TIMINGS_FILE.write_text(json.dumps({
-        "apply": apply_seconds, "stackUp": stack_seconds, "matrix": matrix_seconds,
+        "apply": apply_seconds, "stackUp": stack_seconds,
+        "matrix": None if cannot else matrix_seconds,  # None: not measured on this target
         "ready": ready_seconds}) + "\n")
     print("Stop everything with `make down`.")
 
