@@ -21,7 +21,7 @@ from typing import Any
 
 import access
 from bench.common import Json, latency, spread
-from devstack import calls, clients, identity, matrix, paths, stack
+from devstack import calls, clients, login_client, matrix, paths, stack
 
 USERS = {"admin": "alice", "buyer": "bob"}
 PACKAGE = paths.REPO / "build" / "lambda"
@@ -33,7 +33,7 @@ class Caller:
     """A demo user holding their class's role: ID token -> STS -> SigV4-signed calls."""
 
     def __init__(self, local: stack.Stack, user_class: str) -> None:
-        self.token = identity.id_token(USERS[user_class], idp=local.idp)
+        self.token = login_client.id_token(USERS[user_class], idp=local.idp)
         credentials = calls.assume_role(local.outputs["roles"][user_class], self.token,
                                         session_name=f"bench-{USERS[user_class]}",
                                         duration_seconds=3600, target=local.target)

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import access
 from bench.calls import Caller
 from bench.common import Json, spread, timed
-from devstack import clients, emulator, identity, paths, procs, stack
+from devstack import clients, emulator, idp_process, paths, procs, stack
 from devstack.apply import ApplyResult
 
 PROBE_EMULATOR = "bench-probe-emulator"
@@ -112,7 +112,7 @@ def user_stack_running() -> str | None:
     """Why `make up` cannot be measured here now, or None: a `make up` stack of this
     checkout is running under the names the real target uses, and `make up` would stop it."""
     found = [what for what, managed in (("emulator", procs.running(clients.EMULATOR_NAME)),
-                                        ("identity provider", procs.running(identity.NAME)))
+                                        ("identity provider", procs.running(idp_process.NAME)))
              if managed is not None]
     if found:
         return (f"a `make up` stack of this checkout is running ({', '.join(found)}); "
@@ -126,7 +126,7 @@ def _make_env() -> dict[str, str]:
            # (not AWS_ENDPOINT_URL), a free emulator port.
            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "AWS_ENDPOINT_URL",
                         emulator.PORT_ENV)}
-    env[identity.PORT_ENV] = str(procs.free_port())  # never the 9443 of another checkout
+    env[idp_process.PORT_ENV] = str(procs.free_port())  # never the 9443 of another checkout
     return env
 
 

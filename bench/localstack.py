@@ -15,8 +15,9 @@ import subprocess
 import time
 
 from bench.common import Json, spread
-from devstack import clients, emulator, identity, paths, procs
+from devstack import clients, emulator, idp_process, paths, procs
 from devstack.apply import ApplyError, apply_program
+from devstack.errors import DevstackError
 
 NAME = "bench-localstack"
 
@@ -32,7 +33,7 @@ def measure(ministack: Json, repeats: int) -> Json:
     """ministack: this run's {"start", "apply", ...} spreads, for the ratios."""
     try:
         python = str(emulator.ensure_venv("localstack"))
-    except procs.DevstackError as exc:
+    except DevstackError as exc:
         return {"skipped": f"LocalStack cannot be installed here: {exc}"}
     emulator.stop(NAME)  # a leftover of an interrupted run
     starts, applies, stops, failed_functions = [], [], [], 0
@@ -44,7 +45,7 @@ def measure(ministack: Json, repeats: int) -> Json:
             try:
                 result = apply_program(
                     paths.REPO, "local", lambda s, t=target: clients.client(s, target=t),
-                    {"oidcIssuer": f"https://{procs.LOOPBACK}:{identity.DEFAULT_PORT}",
+                    {"oidcIssuer": f"https://{procs.LOOPBACK}:{idp_process.DEFAULT_PORT}",
                      "stsEndpoint": target.endpoint_url},
                     allow_failed_functions=True)
             finally:
@@ -54,7 +55,7 @@ def measure(ministack: Json, repeats: int) -> Json:
             starts.append(started - began)
             applies.append(result.seconds)
             failed_functions = sum("cannot run it" in w for w in result.warnings)
-    except (procs.DevstackError, ApplyError) as exc:
+    except (DevstackError, ApplyError) as exc:
         return {"skipped": f"LocalStack failed here: {type(exc).__name__}: {exc}"}
     figures = {"start": spread(starts), "apply": spread(applies), "stop": spread(stops)}
     return {**figures, "version": _version(python), "resources": len(result.resources),

@@ -21,6 +21,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 
 from devstack import procs
+from devstack.errors import DevstackError
 
 # MiniStack's root key pair. Any 12-digit key (or an empty one) also acts as root there.
 ROOT_CREDENTIALS: Mapping[str, str] = {"AccessKeyId": "test", "SecretAccessKey": "test"}
@@ -118,7 +119,7 @@ def current_target() -> Target:
         return external_target(external)
     target = recorded_emulator()
     if target is None:
-        raise procs.DevstackError(
+        raise DevstackError(
             "no AWS target: the local emulator is not running and AWS_ENDPOINT_URL is not set. "
             "Start it with `.venv/bin/python -m devstack.emulator start`."
         )
@@ -170,6 +171,6 @@ def account_id(target: Target) -> str:
     try:
         return str(sts.get_caller_identity()["Account"])
     except Exception as exc:  # any failure here means the endpoint is unusable
-        raise procs.DevstackError(
+        raise DevstackError(
             f"AWS endpoint {target.endpoint_url} did not answer STS GetCallerIdentity: {exc}"
         ) from exc

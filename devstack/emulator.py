@@ -28,7 +28,7 @@ import requests
 
 from devstack import clients, installer, paths, procs
 from devstack.clients import Target
-from devstack.procs import DevstackError
+from devstack.errors import DevstackError
 
 REGION = "us-east-1"
 ACCOUNT_ID = "000000000000"
