@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+import certifi
 import pytest
 import requests
+import trustme
 from jwcrypto import jwk, jws, jwt
 
 import access
@@ -314,12 +316,33 @@ def test_https_provider_names_an_https_issuer_and_logs_in(tls_idp: idp_process.I
 
 
 def test_https_provider_is_trusted_only_through_its_own_certificate(
-    tls_idp: idp_process.Idp,
+    tls_idp: idp_process.Idp, tmp_path: Any,
 ) -> None:
     with pytest.raises(requests.exceptions.SSLError):
         requests.get(tls_idp.discovery_url, timeout=5, verify=True)  # the system's CAs only
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(tls_idp.discovery_url.replace("https:", "http:"), timeout=5)
+    other = tmp_path / "other-ca.pem"  # a CA that did not issue the provider's certificate
+    trustme.CA().cert_pem.write_to_path(str(other))
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(tls_idp.discovery_url, timeout=5, verify=str(other))
+    # The certificate names the IP address 127.0.0.1 only.
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(tls_idp.discovery_url.replace("127.0.0.1", "localhost"), timeout=5,
+                     verify=tls_idp.verify)
+
+
+def test_https_clients_trust_the_provider_whatever_requests_ca_bundle_says(
+    tls_idp: idp_process.Idp, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """requests lets REQUESTS_CA_BUNDLE beat a Session's own `verify`: the login client's
+    sessions must ignore the environment, or a machine's CA bundle breaks every login."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
+    tokens = login_client.login("alice", idp=tls_idp)
+    renewed = login_client.refresh(tokens["refresh_token"], idp=tls_idp)
+    login_client.revoke(renewed["refresh_token"], idp=tls_idp)
+    with pytest.raises(login_client.TokenRefused, match="invalid_grant"):
+        login_client.refresh(renewed["refresh_token"], idp=tls_idp)
 
 
 # --- the registration the program declares ---------------------------------------------------
