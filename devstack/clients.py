@@ -121,7 +121,7 @@ def current_target() -> Target:
     if target is None:
         raise DevstackError(
             "no AWS target: the local emulator is not running and AWS_ENDPOINT_URL is not set. "
-            "Start it with `.venv/bin/python -m devstack.emulator start`."
+            "Start the local stack with `make up`."
         )
     return target
 
