@@ -46,11 +46,6 @@ def _trusting_only(session: requests.Session, idp: Idp) -> requests.Session:
     return session
 
 
-def user_agent(idp: Idp) -> requests.Session:
-    """A fresh browser for `idp`: no cookies yet, trusting exactly the provider's certificate."""
-    return _trusting_only(requests.Session(), idp)
-
-
 def _client(idp: Idp, client_id: str | None, **settings: Any) -> OAuth2Session:
     # A public client: it has no secret and authenticates with its client_id alone.
     client = OAuth2Session(client_id or idp.client_id, code_challenge_method="S256",
@@ -83,7 +78,7 @@ def login(
     verifier, nonce = generate_token(64), generate_token(22)  # RFC 7636: 43..128 characters
     url, state = client.create_authorization_url(
         meta["authorization_endpoint"], code_verifier=verifier, nonce=nonce)
-    agent = user_agent(idp)
+    agent = _trusting_only(requests.Session(), idp)  # a fresh browser: no cookies yet
     first = agent.get(url, allow_redirects=False, timeout=HTTP_TIMEOUT)
     callback = follow_to_callback(agent, first, user, redirect_uri)
     query = {k: v[0] for k, v in parse_qs(urlsplit(callback).query).items()}
