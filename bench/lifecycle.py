@@ -14,7 +14,7 @@ import json
 import access
 from bench.calls import callers
 from bench.common import Json, med_range, run_make, spread, table, timed
-from devstack import clients, identity, matrix, procs, stack
+from devstack import clients, idp_process, matrix, procs, stack
 
 APPLY_NAMES = {"emulator_name": "bench-apply-emulator", "idp_name": "bench-apply-idp"}
 # The keys of stack.TIMINGS_FILE, and what they are.
@@ -31,7 +31,7 @@ def make_cycles(target: str, repeats: int) -> Json:
                            "stop it: `make down` and rerun"}
     ups, downs, timings, errors = [], [], [], []
     for _ in range(repeats):
-        env = {identity.PORT_ENV: str(procs.free_port())}  # never another checkout's 9443
+        env = {idp_process.PORT_ENV: str(procs.free_port())}  # never another checkout's 9443
         try:
             seconds, result = run_make("up", f"TARGET={target}", env=env)
             if result.returncode != 0:

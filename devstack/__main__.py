@@ -9,8 +9,18 @@ import time
 from collections.abc import Sequence
 
 from components.config import ConfigError, stack_names
-from devstack import clients, emulator, identity, matrix, paths, probes, stack
-from devstack.procs import DevstackError
+from devstack import (
+    clients,
+    demo_users,
+    emulator,
+    idp_process,
+    login_client,
+    matrix,
+    paths,
+    probes,
+    stack,
+)
+from devstack.errors import DevstackError
 from harness_core.errors import HarnessError
 
 
@@ -35,7 +45,7 @@ def _up(engine: str | None, deployer: str) -> None:
   outputs       {stack.OUTPUTS_FILE.relative_to(stack.paths.REPO)}
 """)
     print("Demo users: type the name on the login page (any password); the matrix below says "
-          f"which class each becomes: {', '.join(identity.users())}")
+          f"which class each becomes: {', '.join(demo_users.users())}")
     stack_seconds = time.monotonic() - started
     # An unsigned call is 3 ms; only a target that lets it through gets the (cold-start)
     # Lambda probe, to say why no matrix can be measured there.
@@ -73,7 +83,7 @@ def _matrix() -> float:
     started = time.monotonic()
     outputs = stack.load_outputs()
     classes = matrix.stack_classes()
-    target, idp = clients.current_target(), identity.running()
+    target, idp = clients.current_target(), idp_process.running()
     if idp is None:
         raise DevstackError("the identity provider is not running: `make up` first")
     tags_unread = probes.session_tags_evaluated(outputs, target, idp, classes)
@@ -129,8 +139,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "`pulumi up` of Pulumi.localstack.yaml with the Automation API")
     sub.add_parser("down", help="stop everything `up` started")
     token = sub.add_parser("token", help="print a fresh ID token for a demo user")
-    token.add_argument("user", choices=sorted(identity.users()))
-    token.add_argument("--idp-name", default=identity.NAME,
+    token.add_argument("user", choices=sorted(demo_users.users()))
+    token.add_argument("--idp-name", default=idp_process.NAME,
                        help="the identity provider's record name (tests run their own)")
     offline = sub.add_parser("matrix", help="measure the access matrix on the running stack")
     offline.add_argument("--offline", action="store_true",
@@ -151,10 +161,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             stopped = stack.down()
             print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
         elif args.command == "token":
-            idp = identity.running(args.idp_name)
+            idp = idp_process.running(args.idp_name)
             if idp is None:
                 raise DevstackError("the identity provider is not running: `make up` first")
-            print(identity.id_token(args.user, idp=idp))
+            print(login_client.id_token(args.user, idp=idp))
         elif args.command == "matrix":
             if args.offline:
                 return _offline_matrix(args.stack, args.overrides)

@@ -22,6 +22,7 @@ from botocore import UNSIGNED
 from botocore.config import Config
 
 from devstack import procs
+from devstack.errors import DevstackError
 
 # MiniStack's root key pair. Any 12-digit key (or an empty one) also acts as root there.
 ROOT_CREDENTIALS: Mapping[str, str] = {"AccessKeyId": "test", "SecretAccessKey": "test"}
@@ -103,7 +104,7 @@ def _edge_client(service: str, target: Target | None, config: Config,
         made = session.client(service, config=config, aws_session_token=token)
     if made.meta.endpoint_url.rstrip("/") != target.endpoint_url:
         # localstack-client puts AWS_ENDPOINT_URL before the host it is given.
-        raise procs.DevstackError(
+        raise DevstackError(
             f"{service} client would call {made.meta.endpoint_url}, not {target.endpoint_url}: "
             f"unset {EXTERNAL_ENDPOINT_ENV} or point it at the emulator you mean")
     return made
@@ -119,9 +120,9 @@ def current_target() -> Target:
         return external_target(external)
     target = recorded_emulator()
     if target is None:
-        raise procs.DevstackError(
+        raise DevstackError(
             "no AWS target: the local emulator is not running and AWS_ENDPOINT_URL is not set. "
-            "Start it with `.venv/bin/python -m devstack.emulator start`."
+            "Start the local stack with `make up`."
         )
     return target
 
@@ -171,6 +172,6 @@ def account_id(target: Target) -> str:
     try:
         return str(sts.get_caller_identity()["Account"])
     except Exception as exc:  # any failure here means the endpoint is unusable
-        raise procs.DevstackError(
+        raise DevstackError(
             f"AWS endpoint {target.endpoint_url} did not answer STS GetCallerIdentity: {exc}"
         ) from exc

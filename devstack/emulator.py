@@ -9,18 +9,14 @@ Two engines, each from its own venv under .devstack/ (PETS_TARGET picks one):
   Docker it stores Lambda functions but cannot run them, and it never enforces IAM; its
   DynamoDB (DynamoDB Local, a Java download) is replaced by moto's through LocalStack's
   own provider override (devstack/localstack_ext).
-
-    python -m devstack.emulator start|stop|status|venv [--target ministack|localstack]
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import shutil
-import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +24,7 @@ import requests
 
 from devstack import clients, installer, paths, procs
 from devstack.clients import Target
-from devstack.procs import DevstackError
+from devstack.errors import DevstackError
 
 REGION = "us-east-1"
 ACCOUNT_ID = "000000000000"
@@ -167,10 +163,6 @@ def engine_named(name: str | None = None) -> Engine:
         ) from None
 
 
-def venv_python(engine: str | None = None) -> Path:
-    return engine_named(engine).python()
-
-
 def ensure_venv(engine: str | None = None) -> Path:
     """Create or refresh the engine's venv from its pinned requirements; return its python.
 
@@ -215,11 +207,6 @@ def _healthy(endpoint_url: str, health_path: str) -> bool:
         return False
 
 
-def running(name: str = clients.EMULATOR_NAME) -> Target | None:
-    """The emulator `devstack` started under `name`, if it is still running."""
-    return clients.recorded_emulator(name)
-
-
 def start(
     port: int | None = None,
     *,
@@ -242,7 +229,7 @@ def start(
     external = os.environ.get(clients.EXTERNAL_ENDPOINT_ENV)
     if external:
         return clients.external_target(external)
-    existing = running(name)
+    existing = clients.recorded_emulator(name)
     if existing is not None:
         if reuse:
             return existing
@@ -294,35 +281,3 @@ def stop(name: str = clients.EMULATOR_NAME, timeout: float | None = None) -> boo
     stopped = procs.stop(name, timeout=timeout)
     shutil.rmtree(paths.TMP / name, ignore_errors=True)
     return stopped
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m devstack.emulator", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("command", choices=["start", "stop", "status", "venv"])
-    parser.add_argument("--port", type=int, default=None)
-    parser.add_argument("--target", choices=sorted(ENGINES), default=None,
-                        help=f"the emulator (default ${TARGET_ENV}, else {DEFAULT_ENGINE})")
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "venv":
-            print(ensure_venv(args.target))
-        elif args.command == "start":
-            target = start(args.port, engine=args.target)
-            print(f"{target.engine} {target.endpoint_url} account {target.account_id} "
-                  f"region {target.region}")
-        elif args.command == "stop":
-            print("stopped" if stop() else "not running")
-        else:
-            target = running()
-            print(f"running {target.endpoint_url} (pid {target.pid})" if target else "not running")
-            return 0 if target else 3
-    except DevstackError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
-from devstack.procs import DevstackError
+from devstack.errors import DevstackError
 
 # Part of every emulator venv's digest: a change to how venvs are built rebuilds them.
 RECIPE = "uv venv; uv pip install --compile-bytecode -r <pins>; local packages --no-deps"

@@ -23,7 +23,7 @@ from typing import Any
 
 import access
 from components.config import parse_settings, stack_file_config
-from devstack import calls, clients, identity, paths
+from devstack import calls, clients, demo_users, idp_process, login_client, paths, tokens
 from devstack.clients import Target
 
 UNSIGNED = "(unsigned)"
@@ -31,10 +31,10 @@ PROBE_TYPE = "matrix-probe"
 NO_CREDENTIALS = "-"  # STS refused every class role: nothing to sign with
 
 
-def demo_user_for(user_class: access.UserClass) -> identity.User:
+def demo_user_for(user_class: access.UserClass) -> demo_users.User:
     """A demo user the local stack admits to this class by sub (what every target reads)."""
     members = {c.name: c.members for c in stack_classes()}[user_class.name]
-    for user in identity.users().values():
+    for user in demo_users.users().values():
         # By sub alone, as every target's STS reads it (MiniStack ignores the tags claim).
         if members.admits(access.TokenClaims(user.login, user.sub)):
             return user
@@ -54,10 +54,10 @@ def caller_for(
     user_class: access.UserClass,
     outputs: Mapping[str, Any],
     target: Target | None = None,
-    idp: identity.Idp | None = None,
+    idp: idp_process.Idp | None = None,
 ) -> Caller:
     user = demo_user_for(user_class)
-    token = identity.id_token(user.login, idp=idp)
+    token = login_client.id_token(user.login, idp=idp)
     credentials = calls.assume_role(
         outputs["roles"][user_class.name], token, session_name=f"matrix-{user.login}", target=target
     )
@@ -135,7 +135,7 @@ def measure(
     routes: Sequence[access.Route] = access.ROUTES,
     *,
     target: Target | None = None,
-    idp: identity.Idp | None = None,
+    idp: idp_process.Idp | None = None,
     include_unsigned: bool = True,
 ) -> StatusMatrix:
     """{row label: {route id: status}} measured against the running stack."""
@@ -197,7 +197,7 @@ def token_claims(label: str, id_token: str) -> access.TokenClaims:
 
     Read without verifying the signature: the token came from our own login just now.
     """
-    claims = identity.unverified_claims(id_token)
+    claims = tokens.unverified_claims(id_token)
     principal_tags = (claims.get(access.TAGS_CLAIM) or {}).get("principal_tags") or {}
     tags = {key: values[0] for key, values in principal_tags.items() if values}
     return access.TokenClaims(label, claims["sub"], session_tags=tags)
@@ -213,7 +213,7 @@ class Person:
     statuses: Mapping[str, Mapping[str, int]]  # class -> route id -> HTTP status
 
 
-def _granted(person: identity.User, token: str, outputs: Mapping[str, Any],
+def _granted(person: demo_users.User, token: str, outputs: Mapping[str, Any],
              target: Target | None) -> dict[str, Mapping[str, Any]]:
     """{class: credentials} for every class role STS gives this token."""
     granted = {}
@@ -231,12 +231,12 @@ def measure_people(
     routes: Sequence[access.Route] = access.ROUTES,
     *,
     target: Target | None = None,
-    idp: identity.Idp | None = None,
+    idp: idp_process.Idp | None = None,
 ) -> list[Person]:
     """Every demo user logs in, asks STS for every class role, and calls every route."""
-    people = list(identity.users().values())
+    people = list(demo_users.users().values())
     with ThreadPoolExecutor(max_workers=max(len(people), 1)) as pool:
-        tokens = list(pool.map(lambda u: identity.id_token(u.login, idp=idp), people))
+        tokens = list(pool.map(lambda u: login_client.id_token(u.login, idp=idp), people))
         grants = list(pool.map(lambda ut: _granted(*ut, outputs, target), zip(people, tokens,
                                                                             strict=True)))
     callers = [Caller(f"{user.login}/{name}", api_of(outputs, credentials), token)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import access
-from devstack import calls, clients, identity
+from devstack import calls, clients, idp_process, tokens
 from devstack.clients import Target
 
 _LIST_ROUTE = ("GET", "/pets")  # public to every class, stores nothing
@@ -75,7 +75,7 @@ def _failed_functions(target: Target) -> dict[str, str]:
     return failed
 
 
-def session_tags_evaluated(outputs: Mapping[str, Any], target: Target, idp: identity.Idp,
+def session_tags_evaluated(outputs: Mapping[str, Any], target: Target, idp: idp_process.Idp,
                            classes: Sequence[access.UserClass]) -> str | None:
     """Does STS read the session tags of a token's https://aws.amazon.com/tags claim?
 
@@ -88,7 +88,7 @@ def session_tags_evaluated(outputs: Mapping[str, Any], target: Target, idp: iden
         return None
     user_class = granted[0]
     tags = {k: [v] for k, v in user_class.members.session_tags.items()}
-    token = identity.mint_token(
+    token = tokens.mint_token(
         {"sub": "auth0|tag-probe", access.TAGS_CLAIM: {"principal_tags": tags}}, idp=idp)
     if calls.assume_role_unless_refused(outputs["roles"][user_class.name], token, target=target,
                                         session_name="probe-tags") is not None:

@@ -3,10 +3,9 @@
 Each service runs in its own session (process group) so it outlives the command that
 started it (`make up`) and so `stop` can end it together with every child it forked
 (MiniStack's Lambda workers). A JSON record in `.devstack/pids/<name>.json` holds the pid,
-the kernel's start time of that pid (so a stale record can never make us signal an
-unrelated process that reused the pid) and facts about the service (URL, port, ...).
-
-Linux only: process identity and group membership are read from /proc.
+the start time of that pid (so a stale record can never make us signal an unrelated process
+that reused the pid) and facts about the service (URL, port, ...). psutil reads the process
+table; its Process objects also refuse to signal a pid reused since they were made.
 """
 
 from __future__ import annotations
@@ -24,14 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from devstack import paths
-from harness_core.errors import HarnessError
+from devstack.errors import DevstackError
 
 LOOPBACK = "127.0.0.1"
-
-
-class DevstackError(HarnessError):
-    """A dev-stack service could not be started, reached or stopped; the message says why."""
 
 
 class PortInUseError(DevstackError):
@@ -48,6 +45,7 @@ class Managed:
 
     name: str
     pid: int
+    started: float  # the pid's start time (psutil create_time), as recorded
     info: dict[str, Any] = field(default_factory=dict)
 
 
@@ -99,84 +97,84 @@ def check_port_free(port: int, what: str, host: str = LOOPBACK) -> None:
             ) from None
 
 
-# --- /proc helpers -----------------------------------------------------------------------
+# --- the process table -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Stat:
-    pid: int
-    ppid: int
-    pgid: int
-    state: str
-    start_ticks: int
-
-
-def _stat(pid: int) -> _Stat | None:
+def _live(proc: psutil.Process) -> bool:
+    """Still the process `proc` was made for (is_running compares start times), not a zombie."""
     try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def _process(pid: int, started: float | None = None) -> psutil.Process | None:
+    """The live process `pid`, or None; given `started`, None also for a reused pid."""
+    try:
+        proc = psutil.Process(pid)
+        if started is not None and proc.create_time() != started:
+            return None
+    except psutil.Error:
         return None
-    # The command name (field 2) may contain spaces and parentheses: split after the last ')'.
-    rest = raw.rsplit(")", 1)[1].split()
-    # rest[0] is field 3 (state); ppid = field 4, pgrp = field 5, starttime = field 22.
-    return _Stat(
-        pid=pid, ppid=int(rest[1]), pgid=int(rest[2]), state=rest[0], start_ticks=int(rest[19])
-    )
+    return proc if _live(proc) else None
 
 
-def _all_stats() -> list[_Stat]:
-    stats = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            st = _stat(int(entry))
-            if st is not None:
-                stats.append(st)
-    return stats
+def _group(pgid: int) -> list[psutil.Process]:
+    """The live members of process group `pgid`."""
+    members = []
+    for proc in psutil.process_iter():
+        with contextlib.suppress(OSError, psutil.Error):  # gone in between
+            if os.getpgid(proc.pid) == pgid and _live(proc):
+                members.append(proc)
+    return members
 
 
-def _alive(pid: int, start_ticks: int) -> bool:
-    """True if `pid` is still the same (non-zombie) process we recorded."""
-    st = _stat(pid)
-    return st is not None and st.start_ticks == start_ticks and st.state != "Z"
-
-
-def _group(pgid: int) -> set[tuple[int, int]]:
-    return {(s.pid, s.start_ticks) for s in _all_stats() if s.pgid == pgid and s.state != "Z"}
-
-
-def _family(pid: int) -> set[tuple[int, int]]:
-    """(pid, start_ticks) of the process, its descendants and its process-group members.
+def _family(leader: psutil.Process) -> list[psutil.Process]:
+    """The process, its descendants and its process-group members.
 
     Descendants are collected too because a child could have left the group (setsid);
     the group catches children already re-parented away from the leader.
     """
-    stats = [s for s in _all_stats() if s.state != "Z"]
-    by_parent: dict[int, list[_Stat]] = {}
-    for s in stats:
-        by_parent.setdefault(s.ppid, []).append(s)
-    leader = _stat(pid)
-    found: dict[int, _Stat] = {}
-    todo = [pid]
-    while todo:
-        current = todo.pop()
-        for child in by_parent.get(current, []):
-            if child.pid not in found:
-                found[child.pid] = child
-                todo.append(child.pid)
-    if leader is not None:
-        found[pid] = leader
-        for s in stats:
-            if s.pgid == leader.pgid:
-                found[s.pid] = s
-    return {(s.pid, s.start_ticks) for s in found.values()}
+    found = {leader.pid: leader}
+    with contextlib.suppress(psutil.Error):
+        found |= {p.pid: p for p in leader.children(recursive=True)}
+        found |= {p.pid: p for p in _group(os.getpgid(leader.pid))}
+    return [p for p in found.values() if _live(p)]
+
+
+def family_pids(pid: int) -> set[int]:
+    """Pids of a process, its descendants and its group (for tests checking nothing is left)."""
+    leader = _process(pid)
+    return {p.pid for p in _family(leader)} if leader else set()
+
+
+def alive(pid: int) -> bool:
+    """True if `pid` exists and is not a zombie."""
+    return _process(pid) is not None
+
+
+def listeners(pids: Iterable[int]) -> set[tuple[str, str, int]]:
+    """(protocol, address, port) of every TCP listener and bound UDP socket the pids hold.
+
+    Used to prove the stack binds loopback only. A UDP socket without a remote address is
+    one that receives from anyone, so it counts as listening.
+    """
+    found = set()
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):  # exited since, or not ours
+            for conn in psutil.Process(pid).net_connections(kind="inet"):
+                tcp = conn.type == socket.SOCK_STREAM
+                if (conn.status == psutil.CONN_LISTEN) if tcp else not conn.raddr:
+                    found.add(("tcp" if tcp else "udp", conn.laddr.ip, conn.laddr.port))
+    return found
 
 
 # --- records -----------------------------------------------------------------------------
 
 
 def record(name: str, pid: int, info: Mapping[str, Any]) -> None:
-    st = _stat(pid)
-    body = {"pid": pid, "start_ticks": st.start_ticks if st else None, **info}
+    proc = _process(pid)
+    body = {"pid": pid, "started": proc.create_time() if proc else None, **info}
     path = paths.pid_file(name)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -198,11 +196,11 @@ def running(name: str) -> Managed | None:
     except json.JSONDecodeError:
         forget(name)
         return None
-    pid, ticks = body.pop("pid"), body.pop("start_ticks")
-    if ticks is None or not _alive(pid, ticks):
+    pid, started = body.pop("pid"), body.pop("started", None)
+    if started is None or _process(pid, started) is None:
         forget(name)
         return None
-    return Managed(name=name, pid=pid, info=body)
+    return Managed(name=name, pid=pid, started=started, info=body)
 
 
 # --- start / wait / stop -----------------------------------------------------------------
@@ -277,27 +275,30 @@ def wait_ready(
         time.sleep(0.05)
 
 
-def _reap(pid: int) -> None:
-    proc = _children.get(pid)
-    if proc is not None and proc.poll() is not None:
-        _children.pop(pid, None)
+def _wait_gone(victims: list[psutil.Process], leader: int,
+               timeout: float) -> list[psutil.Process]:
+    """Those of `victims` still alive after up to `timeout` seconds.
 
-
-def _wait_gone(victims: set[tuple[int, int]], leader: int, timeout: float) -> set[tuple[int, int]]:
+    Our own child is reaped through its Popen (not psutil's wait), so the caller that
+    started it still reads its exit status.
+    """
     deadline = time.monotonic() + timeout
     while True:
-        _reap(leader)
-        left = {v for v in victims if _alive(*v)}
+        child = _children.get(leader)
+        if child is not None and child.poll() is not None:
+            _children.pop(leader, None)
+        left = [v for v in victims if _live(v)]
         if not left or time.monotonic() > deadline:
             return left
         time.sleep(0.05)
 
 
-def _signal(victims: set[tuple[int, int]], sig: signal.Signals) -> None:
-    for pid, ticks in victims:
-        if _alive(pid, ticks):  # re-check right before signalling: never hit a reused pid
-            with contextlib.suppress(ProcessLookupError):  # it may exit in between
-                os.kill(pid, sig)
+def _signal(victims: list[psutil.Process], sig: signal.Signals) -> None:
+    for proc in victims:
+        # psutil checks right before signalling that the pid was not reused; it may also
+        # have exited in between.
+        with contextlib.suppress(psutil.NoSuchProcess):
+            proc.send_signal(sig)
 
 
 def stop(name: str, timeout: float = 10.0) -> bool:
@@ -306,82 +307,27 @@ def stop(name: str, timeout: float = 10.0) -> bool:
     Returns False if nothing was running. Raises DevstackError if a process survives SIGKILL.
     """
     managed = running(name)
-    if managed is None:
+    leader = _process(managed.pid, managed.started) if managed else None
+    if managed is None or leader is None:
+        forget(name)
         return False
-    victims = _family(managed.pid)
-    leader = {v for v in victims if v[0] == managed.pid}
+    victims = _family(leader)
     # The leader first, so it can shut its own workers down in order; then the rest
     # at once (after a burst, hundreds of idle Lambda workers would each take their time).
-    _signal(leader, signal.SIGTERM)
-    _wait_gone(leader, managed.pid, timeout)
-    left = {v for v in victims if _alive(*v)}
+    _signal([leader], signal.SIGTERM)
+    _wait_gone([leader], leader.pid, timeout)
     # spawn() made the leader its own group leader (pgid == pid); anything forked after the
     # snapshot above is still in that group.
-    left |= _group(managed.pid)
+    late = {p.pid: p for p in [*victims, *_group(leader.pid)]}
+    left = [p for p in late.values() if _live(p)]
     if left:  # children the leader did not take down (or forked late) get their own SIGTERM
         _signal(left, signal.SIGTERM)
-        left = _wait_gone(left, managed.pid, min(timeout, 2.0))
+        left = _wait_gone(left, leader.pid, min(timeout, 2.0))
     if left:
         _signal(left, signal.SIGKILL)
-        left = _wait_gone(left, managed.pid, 5.0)
+        left = _wait_gone(left, leader.pid, 5.0)
     forget(name)
     if left:
-        raise DevstackError(f"{name}: processes {sorted(p for p, _ in left)} survived SIGKILL")
+        raise DevstackError(f"{name}: processes {sorted(p.pid for p in left)} survived SIGKILL "
+                            "(see `ps -o pid,stat,cmd -p <pid>`); end them by hand")
     return True
-
-
-def family_pids(pid: int) -> set[int]:
-    """Pids of a process, its descendants and its group (for tests checking nothing is left)."""
-    return {p for p, _ in _family(pid)}
-
-
-def alive(pid: int) -> bool:
-    """True if `pid` exists and is not a zombie."""
-    st = _stat(pid)
-    return st is not None and st.state != "Z"
-
-
-def _decode_address(hex_addr: str) -> str:
-    # /proc/net/* prints each 32-bit word of the address in host (little-endian) order.
-    raw = bytes.fromhex(hex_addr)
-    words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
-    family = socket.AF_INET if len(raw) == 4 else socket.AF_INET6
-    return socket.inet_ntop(family, words)
-
-
-def listeners(pids: Iterable[int]) -> set[tuple[str, str, int]]:
-    """(protocol, address, port) of every TCP listener and bound UDP socket the pids hold.
-
-    Used to prove the stack binds loopback only; reads /proc, so it needs no extra tool.
-    """
-    inodes: set[str] = set()
-    for pid in pids:
-        try:
-            fds = list(Path(f"/proc/{pid}/fd").iterdir())
-        except (FileNotFoundError, PermissionError):
-            continue
-        for fd in fds:
-            try:
-                link = os.readlink(fd)
-            except OSError:
-                continue
-            if link.startswith("socket:["):
-                inodes.add(link[len("socket:[") : -1])
-    found: set[tuple[str, str, int]] = set()
-    # TCP state 0A is LISTEN; UDP state 07 is an unconnected (bound, receiving) socket.
-    for table, proto, state in (
-        ("tcp", "tcp", "0A"),
-        ("tcp6", "tcp", "0A"),
-        ("udp", "udp", "07"),
-        ("udp6", "udp", "07"),
-    ):
-        try:
-            lines = Path(f"/proc/net/{table}").read_text().splitlines()[1:]
-        except FileNotFoundError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if fields[3] == state and fields[9] in inodes:
-                address, port = fields[1].split(":")
-                found.add((proto, _decode_address(address), int(port, 16)))
-    return found

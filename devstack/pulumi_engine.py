@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from devstack import paths
-from devstack.procs import DevstackError
+from devstack.errors import DevstackError
 
 STACK = "localstack"
 BACKEND = paths.STATE / "pulumi"

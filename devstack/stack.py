@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devstack import clients, emulator, identity, paths, procs, pulumi_engine
+from devstack import clients, emulator, idp_process, paths, procs, pulumi_engine
 from devstack.apply import ApplyResult, apply_program
 from devstack.clients import Target
-from devstack.procs import DevstackError
+from devstack.errors import DevstackError
 
 STACK = "local"
 OUTPUTS_FILE = paths.STATE / "outputs.json"
@@ -33,11 +33,11 @@ CHROMIUM = "/usr/bin/chromium"
 @dataclass(frozen=True)
 class Stack:
     target: Target
-    idp: identity.Idp
+    idp: idp_process.Idp
     outputs: dict[str, Any]
     apply: ApplyResult | None  # None for a stack found running, or deployed by the Pulumi CLI
     emulator_name: str = clients.EMULATOR_NAME
-    idp_name: str = identity.NAME
+    idp_name: str = idp_process.NAME
     outputs_file: Path | None = OUTPUTS_FILE
 
 
@@ -45,8 +45,8 @@ def install(*, browser: bool = False, engine: str | None = None,
             say: Callable[[str], None] = print) -> None:
     """Everything the local stack and the tests need beyond the project venv."""
     emulator.ensure_venv(engine)
-    identity.ensure_node_modules()
-    identity.signing_key()
+    idp_process.ensure_node_modules()
+    idp_process.signing_key()
     from iamsim import engine
 
     engine.ensure_installed()
@@ -69,7 +69,7 @@ def _require_built() -> None:
                             "(or `make up`)")
 
 
-def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = identity.NAME,
+def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_process.NAME,
        idp_port: int | None = None, outputs_file: Path | None = OUTPUTS_FILE,
        engine: str | None = None, config: Mapping[str, str] | None = None,
        deployer: str = "apply") -> Stack:
@@ -94,7 +94,7 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = identity.N
     ministack = target.engine == "ministack"
     tls = not ministack
     try:
-        port = idp_port or int(os.environ.get(identity.PORT_ENV) or identity.DEFAULT_PORT)
+        port = idp_port or int(os.environ.get(idp_process.PORT_ENV) or idp_process.DEFAULT_PORT)
         procs.check_port_free(port, "identity provider")
         issuer = f"{'https' if tls else 'http'}://{procs.LOOPBACK}:{port}"
         # The identity provider is never contacted during the apply: its issuer is config.
@@ -114,7 +114,7 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = identity.N
                                 f"{sorted(k for k, v in declared.items() if v is None)}: the "
                                 "identity provider registers only what the program declares")
         # The registration and the grants are the program's, not the harness's.
-        idp = identity.start(port, name=idp_name, reuse=False, tls=tls,
+        idp = idp_process.start(port, name=idp_name, reuse=False, tls=tls,
                              client_id=program_outputs["oidcClientId"],
                              registration=declared["oidcClient"],
                              class_grants=declared["classGrants"])
@@ -131,11 +131,11 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = identity.N
     return Stack(target, idp, outputs, result, emulator_name, idp_name, outputs_file)
 
 
-def down(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = identity.NAME,
+def down(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_process.NAME,
          outputs_file: Path | None = OUTPUTS_FILE) -> list[str]:
     """Stop what `up` started; returns what was stopped."""
     stopped = []
-    if identity.stop(idp_name):
+    if idp_process.stop(idp_name):
         stopped.append("identity provider")
     if emulator.stop(emulator_name):
         stopped.append("emulator")

@@ -35,10 +35,10 @@ def running_stack(worker_id: str, tmp_path_factory: pytest.TempPathFactory) -> I
 
     Names and ports are the session's own, so a `make up` stack is never touched.
     """
-    from devstack import clients, identity, procs, stack
+    from devstack import clients, idp_process, procs, stack
 
     if USE_RUNNING_STACK:
-        idp = identity.running()
+        idp = idp_process.running()
         assert idp is not None, "PETS_USE_RUNNING_STACK=1 but no identity provider runs"
         yield stack.Stack(clients.current_target(), idp, stack.load_outputs(), apply=None)
         return

@@ -7,7 +7,7 @@ from botocore import UNSIGNED
 
 from devstack import clients
 from devstack.clients import EXTERNAL_ENDPOINT_ENV, Target
-from devstack.procs import DevstackError
+from devstack.errors import DevstackError
 
 TARGET = Target(endpoint_url="http://127.0.0.1:45123", region="eu-west-1",
                 account_id="000000000000", started=False)

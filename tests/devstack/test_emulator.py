@@ -18,7 +18,8 @@ from botocore.exceptions import ClientError
 
 from devstack import clients, emulator, installer, paths, procs
 from devstack.clients import EXTERNAL_ENDPOINT_ENV, Target
-from devstack.procs import DevstackError, PortInUseError, StartupError
+from devstack.errors import DevstackError
+from devstack.procs import PortInUseError, StartupError
 from tests.devstack.conftest import private_name
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from devstack import procs, pulumi_engine, stack
-from devstack.procs import DevstackError
+from devstack.errors import DevstackError
 from tests.devstack.conftest import private_name
 
 ROOT = stack.paths.REPO

@@ -27,7 +27,7 @@ from botocore.credentials import Credentials
 
 import access
 from components.api_models import BAD_BODY_MESSAGE
-from devstack.identity import unverified_claims
+from devstack.tokens import unverified_claims
 
 REGION = "us-east-1"
 ACCOUNT = "000000000000"

@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from devstack import calls, clients, identity, procs, stack
+from devstack import calls, clients, idp_process, login_client, procs, stack
 from devstack.clients import Target
-from devstack.identity import unverified_claims as claims_of
+from devstack.tokens import unverified_claims as claims_of
 from tests.e2e import flows
 from tests.e2e.conftest import Tab
 
@@ -36,7 +36,7 @@ USER_STORE_PREFIX = "pets.oidc.user:"  # site/auth.js PREFIX + oidc-client-ts's 
 @dataclass(frozen=True)
 class ShortStack:
     target: Target
-    idp: identity.Idp
+    idp: idp_process.Idp
     outputs: dict[str, Any]
 
 
@@ -70,7 +70,7 @@ def stored_user(tab: Tab) -> dict[str, Any]:
 
 
 def add_pet_as_admin(stack: ShortStack, pet_type: str) -> None:
-    token = identity.id_token("alice", idp=stack.idp)
+    token = login_client.id_token("alice", idp=stack.idp)
     credentials = calls.assume_role(stack.outputs["roles"]["admin"], token, target=stack.target)
     api = calls.Api(stack.outputs["apiUrl"], stack.outputs["region"], credentials)
     response = api.call("POST", "/pets", json={"type": pet_type, "price": 5})
@@ -85,7 +85,7 @@ def revoked_session(open_tab: Any, stack: ShortStack) -> tuple[Tab, list[str]]:
     flows.expect_status(tab, "Logged in as buyer.")
     warnings: list[str] = []
     tab.page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
-    identity.revoke(stored_user(tab)["refresh_token"], idp=stack.idp)
+    login_client.revoke(stored_user(tab)["refresh_token"], idp=stack.idp)
     return tab, warnings
 
 
@@ -194,8 +194,8 @@ def test_login_outlives_two_id_token_expiries_and_logout_revokes_it(
     last_refresh_token = stored_user(tab)["refresh_token"]
     flows.logout(tab)
     assert flows.oidc_storage_keys(tab) == []
-    with pytest.raises(identity.TokenRefused) as refused:
-        identity.refresh(last_refresh_token, idp=short_stack.idp)
+    with pytest.raises(login_client.TokenRefused) as refused:
+        login_client.refresh(last_refresh_token, idp=short_stack.idp)
     assert refused.value.error == "invalid_grant"
     site = urlsplit(site_url)
     assert tab.errors_on(f"{site.scheme}://{site.netloc}", refusals_expected=True) == []

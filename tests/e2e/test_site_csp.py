@@ -31,8 +31,9 @@ def csp_for(server: SiteServer, issuer: str, *, with_hashes: bool = True) -> str
 
 @pytest.fixture(scope="module")
 def csp_stack() -> Iterator[tuple[SiteServer, FakeAws, str]]:
-    identity = pytest.importorskip("devstack.identity")
+    idp_process = pytest.importorskip("devstack.idp_process")
     from devstack import procs
+    from devstack.errors import DevstackError
 
     name = f"idp-site-csp-{os.getpid()}"
     fake = FakeAws()
@@ -44,17 +45,17 @@ def csp_stack() -> Iterator[tuple[SiteServer, FakeAws, str]]:
             registration = oidc_client.registration_for(
                 server.url, id_token_lifetime_seconds=3600,
                 refresh_token_lifetime_seconds=8 * 3600).to_output()
-            idp = identity.start(
+            idp = idp_process.start(
                 procs.free_port(), registration=registration,
                 class_grants=oidc_client.class_grants("pets-local", access.USER_CLASSES),
                 name=name, reuse=False)
-        except procs.DevstackError as err:  # no node, no npm packages: the flow cannot run here
+        except DevstackError as err:  # no node, no npm packages: the flow cannot run here
             pytest.skip(f"local identity provider unavailable: {err}")
         try:
             server.config = fake_config(server.origin, idp.issuer)
             yield server, fake, idp.issuer
         finally:
-            identity.stop(name)
+            idp_process.stop(name)
 
 
 def test_the_whole_flow_runs_under_the_sites_csp(open_tab, csp_stack):

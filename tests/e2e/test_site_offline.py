@@ -225,7 +225,7 @@ def test_api_errors_are_worded(open_tab, static_site: SiteServer, status, messag
 
 @pytest.fixture(scope="module")
 def fake_stack() -> Iterator[tuple[SiteServer, FakeAws, str]]:
-    identity = pytest.importorskip("devstack.identity")
+    idp_process = pytest.importorskip("devstack.idp_process")
     from devstack import procs
 
     name = f"idp-site-e2e-{os.getpid()}"  # one per pytest worker
@@ -233,7 +233,7 @@ def fake_stack() -> Iterator[tuple[SiteServer, FakeAws, str]]:
     with serving(SiteServer(backend=fake)) as server:
         fake.origin = server.origin
         try:
-            idp = identity.start(
+            idp = idp_process.start(
                 procs.free_port(), registration=registration_without_refresh(server.url),
                 class_grants=oidc_client.class_grants("pets-local", access.USER_CLASSES),
                 name=name, reuse=False)
@@ -243,7 +243,7 @@ def fake_stack() -> Iterator[tuple[SiteServer, FakeAws, str]]:
             server.config = fake_config(server.origin, idp.issuer, NO_REFRESH_SCOPE)
             yield server, fake, idp.issuer
         finally:
-            identity.stop(name)
+            idp_process.stop(name)
 
 
 def test_admin_adds_buyer_buys_and_roles_are_enforced(open_tab, fake_stack):

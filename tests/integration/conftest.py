@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from devstack import calls, clients, identity, probes
+from devstack import calls, clients, idp_process, login_client, probes, tokens
 from devstack.clients import Target
 
 USERS_BY_CLASS = {"admin": "alice", "buyer": "bob"}
@@ -26,15 +26,15 @@ USERS_BY_CLASS = {"admin": "alice", "buyer": "bob"}
 class Local:
     outputs: dict[str, Any]
     target: Target
-    idp: identity.Idp
+    idp: idp_process.Idp
 
     def token(self, user: str) -> str:
         """A real ID token from the identity provider's code + PKCE login."""
-        return identity.id_token(user, idp=self.idp)
+        return login_client.id_token(user, idp=self.idp)
 
     def mint(self, overrides: Mapping[str, Any] | None = None, **kwargs: Any) -> str:
         """A deliberately bad token (negative tests only), signed with the provider's key."""
-        return identity.mint_token(overrides, idp=self.idp, **kwargs)
+        return tokens.mint_token(overrides, idp=self.idp, **kwargs)
 
     def assume(self, user_class: str, token: str, **kwargs: Any) -> dict[str, Any]:
         return calls.assume_role(self.outputs["roles"][user_class], token,
@@ -149,7 +149,7 @@ def purchase(session: Session, pet_id: str, token: str | None) -> requests.Respo
 
 def claims_of(token: str) -> dict[str, Any]:
     """The payload of a JWT, unverified (to know what the test sent)."""
-    return identity.unverified_claims(token)
+    return tokens.unverified_claims(token)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pytest
 from jwcrypto import jwk
 
-from devstack import identity
+from devstack import idp_process
 from tests.integration.conftest import Local, Session, add_pet, claims_of, purchase
 
 pytestmark = pytest.mark.usefixtures("lambda_runs")
@@ -32,7 +32,7 @@ def alg_none(local: Local) -> str:
 
 def hs256_with_public_key(local: Local) -> str:
     """The RSA public key (as served in the JWKS) used as an HMAC secret."""
-    public_pem = identity.signing_key().export_to_pem()
+    public_pem = idp_process.signing_key().export_to_pem()
     return local.mint(user="bob", key=jwk.JWK(kty="oct", k=b64(public_pem)),
                       header={"alg": "HS256"})
 
