@@ -71,7 +71,7 @@ def list_pets() -> Response:
     params = event.multi_value_query_string_parameters or {
         k: [v] for k, v in (event.query_string_parameters or {}).items()}
     request = validation.page_request(params)
-    pets, last = store().page(request.limit, request.after)
+    pets, last = store().page(request.limit, request.before)
     body: dict[str, Any] = {"pets": pets}
     if last is not None:
         body["nextCursor"] = pages.encode(last)

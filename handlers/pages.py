@@ -2,15 +2,23 @@
 
 Table design: a global secondary index on one constant partition (`listPartition`,
 always "pet"), sorted by `listOrder` = `<createdAt>#<petId>`, projecting every attribute.
-- A page is one Query of `limit + 1` items after the cursor's position: its cost is the
-  page, not the table (a Scan reads, and bills, every item, and only one page of 1 MB at a
-  time, in hash order, so it cannot be sorted without reading everything).
+A listing reads it backwards: newest first.
+- A page is one Query (ScanIndexForward=False) of `limit + 1` items before the cursor's
+  position: its cost is the page, not the table (a Scan reads, and bills, every item, and
+  only one page of 1 MB at a time, in hash order, so it cannot be sorted without reading
+  everything).
+- Newest first, so the first page shows what was just added: a client that shows one page
+  (the site) shows a new pet at once, however many pets the shop holds.
 - The sort key is unique and never changes after a pet is added, so the order is total
-  and stable: a pet is after the cursor or not, whatever is written meanwhile. New pets
-  sort last (their createdAt is now), so a listing in progress still reaches them; none
-  already listed comes again, none not yet listed is skipped.
-- The position is the sort key itself (`listOrder > :after`), not DynamoDB's
-  LastEvaluatedKey, so the cursor carries nothing but a timestamp and a UUID.
+  and stable: a pet is before the cursor or not, whatever is written meanwhile. Each page
+  continues strictly before the last one's oldest pet (`listOrder < :before`), so no pet
+  comes twice and none that existed at the first page (and was not removed) is skipped.
+  Pets added while a listing is in progress sort before its first page (their createdAt
+  is now), so later pages do not show them; the next first page does. (One whose write
+  was still under way when the first page was read, with an earlier createdAt, may come
+  on a later page: at most once, as every pet.)
+- The position is the sort key itself, not DynamoDB's LastEvaluatedKey, so the cursor
+  carries nothing but a timestamp and a UUID.
 - One partition takes about 1,000 writes/s on the index, far above what a shop's staff
   add; the "available only" question could later get its own sparse index.
 - ALL projection: a page needs every attribute; KEYS_ONLY would add a BatchGetItem per page.
@@ -20,10 +28,11 @@ always "pet"), sorted by `listOrder` = `<createdAt>#<petId>`, projecting every a
 - A table from before the index needs `scripts/backfill_list_index.py` once: the index holds
   only items with both attributes.
 
-Cursor: base64url (no padding) of the last listed pet's `listOrder`. It names a position
-in the one list every caller sees (no caller has a position of their own), so integrity
-means strict validation: anything but a canonical encoding of `<timestamp>#<uuid>` in
-exactly the API's own form is refused with 400, never passed to DynamoDB.
+Cursor: base64url (no padding) of the last listed pet's `listOrder` (the page's oldest); the
+next page lists the pets strictly before it. It names a position in the one list every
+caller sees (no caller has a position of their own), so integrity means strict validation:
+anything but a canonical encoding of `<timestamp>#<uuid>` in exactly the API's own form is
+refused with 400, never passed to DynamoDB.
 Stdlib only: the Pulumi program imports it (as `handlers.pages`) for the index's names.
 """
 

@@ -46,15 +46,16 @@ class PetStore:
     def __init__(self, table: Any):  # a boto3 DynamoDB Table resource
         self._table = table
 
-    def page(self, limit: int, after: str | None = None) -> tuple[list[Pet], str | None]:
-        """Up to `limit` pets after the position `after` (a listOrder), oldest first, and
-        the position to continue from, None on the last page (see pages.py)."""
+    def page(self, limit: int, before: str | None = None) -> tuple[list[Pet], str | None]:
+        """Up to `limit` pets strictly before the position `before` (a listOrder), newest
+        first, and the position to continue from, None on the last page (see pages.py)."""
         condition = Key(pages.PARTITION_ATTRIBUTE).eq(pages.PARTITION_VALUE)
-        if after is not None:
-            condition &= Key(pages.ORDER_ATTRIBUTE).gt(after)
+        if before is not None:
+            condition &= Key(pages.ORDER_ATTRIBUTE).lt(before)
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"IndexName": pages.INDEX_NAME,
-                                  "KeyConditionExpression": condition}
+                                  "KeyConditionExpression": condition,
+                                  "ScanIndexForward": False}
         # One more than asked tells whether another page follows, so the last page
         # never points to an empty one. Query stops at 1 MB: read on until enough.
         while len(items) <= limit:

@@ -123,9 +123,11 @@ PET: Schema = {
 PET_PAGE: Schema = {
     "type": "object",
     "description": (
-        "one page of pets, oldest first (by createdAt, then petId). Following nextCursor "
-        "from the first page to the last lists every pet that existed when the first page "
-        "was read, and was not removed, exactly once; pets added meanwhile appear at most once"
+        "one page of pets, newest first (by createdAt, then petId, descending): the first "
+        "page shows the pets added last. Following nextCursor from the first page to the "
+        "last lists every pet that existed when the first page was read, and was not "
+        "removed, exactly once; pets added meanwhile come on the next first page (at most "
+        "once, never twice, in a listing already under way)"
     ),
     "required": ["pets"],
     "additionalProperties": False,
@@ -133,7 +135,8 @@ PET_PAGE: Schema = {
         "pets": {"type": "array", "items": PET, "maxItems": MAX_PAGE_SIZE},
         "nextCursor": {
             "type": "string",
-            "description": "pass as `cursor` for the next page; absent on the last page",
+            "description": "pass as `cursor` for the next page (the pets before this page's "
+                           "last, older ones); absent on the last page",
             "maxLength": MAX_CURSOR_LENGTH,
             "pattern": CURSOR_PATTERN,
         },
@@ -188,7 +191,8 @@ LIMIT = Parameter(
 CURSOR = Parameter(
     "cursor", "query",
     {"type": "string", "minLength": 1, "maxLength": MAX_CURSOR_LENGTH, "pattern": CURSOR_PATTERN},
-    "the nextCursor of the previous page, unchanged; any other value is 400",
+    "the nextCursor of the previous page, unchanged: the page lists the pets strictly "
+    "before (older than) that page's last; any other value is 400",
     example=EXAMPLE_CURSOR,
 )
 PET_ID_PARAMETER = Parameter("petId", "path", PET_ID, "the pet's id", required=True,
@@ -219,7 +223,7 @@ _BAD_BODY = (400, ("Error", "the body does not match the schema (refused by API 
 
 ROUTE_SHAPES: Mapping[str, RouteShape] = {
     "GET /pets": RouteShape(
-        summary="list pets, one page at a time, oldest first",
+        summary="list pets, one page at a time, newest first",
         parameters=(LIMIT, CURSOR),
         responses={200: ("PetPage", "a page of pets"),
                    400: ("Error", "limit or cursor is not valid")},

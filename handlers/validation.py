@@ -33,7 +33,7 @@ class NewPet:
 @dataclass(frozen=True)
 class PageRequest:
     limit: int
-    after: str | None  # the listOrder to continue after; None for the first page
+    before: str | None  # list the pets strictly before this listOrder; None: the first page
 
 
 def _json(body: str | None) -> Any:
@@ -95,11 +95,11 @@ def page_request(params: Mapping[str, Sequence[str]] | None) -> PageRequest:
                              f"got {raw_limit[:20]!r}")
         limit = int(raw_limit)
     raw_cursor = _one(params, "cursor")
-    after = None
+    before = None
     if raw_cursor is not None:
         try:
-            after = pages.decode(raw_cursor)
+            before = pages.decode(raw_cursor)
         except pages.BadCursor:
             raise BadRequest("cursor is not one this API returned: pass a page's nextCursor "
                              "unchanged, or leave it out for the first page") from None
-    return PageRequest(limit, after)
+    return PageRequest(limit, before)

@@ -2,6 +2,9 @@
 
 import { AwsClient } from './vendor/aws4fetch.js';
 
+/** Pets per page the site shows (GET /pets answers 1 to 100; 50 is its default too). */
+export const PAGE_SIZE = 50;
+
 export class ApiError extends Error {
   /** status: the HTTP status, or 0 when no answer could be read (network or CORS failure). */
   constructor(status, message) {
@@ -18,16 +21,17 @@ export class PetsApi {
     this.credentials = credentials;
   }
 
-  /** Every pet, following GET /pets's pages (at most 100 pets each) to the last. */
-  async list() {
-    const pets = [];
-    let page = { nextCursor: '' };
-    while (page.nextCursor !== undefined && page.nextCursor !== null) {
-      const cursor = page.nextCursor ? `&cursor=${encodeURIComponent(page.nextCursor)}` : '';
-      page = await this._call('GET', `/pets?limit=100${cursor}`);
-      pets.push(...page.pets);
-    }
-    return pets;
+  /**
+   * One page of GET /pets, newest first: {pets, nextCursor}, nextCursor absent on the last
+   * page. cursor: the previous page's nextCursor (the pets older than that page), or
+   * nothing for the first page.
+   */
+  async page(cursor) {
+    const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
+    if (cursor) query.set('cursor', cursor);
+    const page = await this._call('GET', `/pets?${query}`);
+    if (!Array.isArray(page?.pets)) throw new ApiError(200, 'the API answered no list of pets');
+    return page;
   }
 
   add(type, price) {

@@ -6,7 +6,9 @@ import { classFor, mayCall } from './classes.js';
 import { loadConfig } from './config.js';
 import { LoginExpired, RoleSession } from './session.js';
 import { StsError, describeStsError } from './sts.js';
-import { busy, elements, formatPrice, say, showControls, showPets, showSession } from './ui.js';
+import {
+  busy, elements, formatPrice, say, showControls, showPet, showPets, showSession,
+} from './ui.js';
 
 // Route ids of access.py; config.json says which of them the user's class may call.
 const ROUTES = {
@@ -18,7 +20,8 @@ const ROUTES = {
 
 let config = null;
 let auth = null;
-// The logged-in user: { user, className, session, api }, or null.
+// The logged-in user: { user, className, session, api, expiryTimer, cursor }, or null.
+// cursor: the nextCursor of the last page shown (the older pets "More pets" lists), or null.
 let current = null;
 
 export async function start() {
@@ -32,9 +35,9 @@ export async function start() {
   elements.login.addEventListener('click', login);
   elements.logout.addEventListener('click', logout);
   elements.refresh.addEventListener('click', () => act('list the pets', async () => {
-    const count = await refresh();
-    say(`${count} pet${count === 1 ? '' : 's'} listed.`);
+    say(listed(await refresh()));
   }));
+  elements.more.addEventListener('click', listMore);
   elements.addForm.addEventListener('submit', addPet);
   elements.login.disabled = false;
 
@@ -84,7 +87,7 @@ async function begin(user) {
   const api = new PetsApi({
     apiUrl: config.apiUrl, region: config.region, credentials: () => session.credentials(),
   });
-  current = { user, className, session, api, expiryTimer: null };
+  current = { user, className, session, api, expiryTimer: null, cursor: null };
   auth.keepRenewed(user, { onRenewed: renewed, onFailed: renewalFailed });
   const may = (route) => mayCall(config.classes, className, route);
   showControls({ list: may(ROUTES.list), add: may(ROUTES.add), remove: may(ROUTES.remove),
@@ -92,8 +95,7 @@ async function begin(user) {
   if (!(await act('get credentials for your role', () => session.credentials()))) return;
   if (may(ROUTES.list)) {
     await act('list the pets', async () => {
-      const count = await refresh();
-      say(`Logged in as ${className}. ${count} pet${count === 1 ? '' : 's'} listed.`);
+      say(`Logged in as ${className}. ${listed(await refresh())}`);
     });
   } else {
     say(`Logged in as ${className}.`);
@@ -139,11 +141,42 @@ function failed(error, action) {
   if (error instanceof LoginExpired) endSession();
 }
 
-/** Lists the pets again; returns how many there are. */
-async function refresh() {
-  const pets = await current.api.list();
-  showPets(pets, { onRemove: removePet, onBuy: buyPet });
-  return pets.length;
+const PET_ACTIONS = { onRemove: removePet, onBuy: buyPet };
+
+/** What the first page showed, in words. */
+function listed({ count, more }) {
+  const pets = `${count} pet${count === 1 ? '' : 's'}`;
+  return `${pets} listed.${more ? ' Older ones follow with "More pets".' : ''}`;
+}
+
+/** Shows a page: the first (the newest pets) in place of the list, or (next) the one older
+ * than the pets shown, after them. Returns { count, shown, more }: the page's pets, the
+ * rows now shown, whether an older page follows. */
+async function showPage({ next = false } = {}) {
+  const page = await current.api.page(next ? current.cursor : undefined);
+  current.cursor = page.nextCursor ?? null;
+  const more = current.cursor !== null;
+  const shown = showPets(page.pets, PET_ACTIONS, { append: next, more });
+  return { count: page.pets.length, shown, more };
+}
+
+/** Lists the pets again from the first page. */
+function refresh() {
+  return showPage();
+}
+
+/** "More pets": appends the next, older page after the rows shown. */
+async function listMore() {
+  if (!current?.cursor) return;
+  const ok = await act('list more pets', async () => {
+    const { count, shown, more } = await showPage({ next: true });
+    say(`Listed ${count} more pet${count === 1 ? '' : 's'} (${shown} in all)`
+      + `${more ? '. Older ones follow with "More pets".' : '; that is every pet.'}`);
+  });
+  // Disabled while the page loaded, the button lost the focus: give it back, so Enter lists
+  // the next page; on the last page it is gone, and the focus goes to the list's heading.
+  if (ok && elements.more.hidden) elements.petsHeading.focus();
+  else elements.more.focus();
 }
 
 /** After a refused change the list may be stale (sold or removed meanwhile): show the truth. */
@@ -187,7 +220,8 @@ async function buyPet(pet) {
   const ok = await act(`buy the ${pet.type}`, async () => {
     // The API records the buyer named by the ID token, not by the role.
     const sold = await current.api.purchase(pet.petId, current.user.id_token);
-    await refreshQuietly();
+    // Shown where it is listed, so a pet bought from an older page keeps the buyer's place.
+    showPet(sold, PET_ACTIONS);
     say(`You bought ${sold.type} for ${formatPrice(sold.price)}.`);
   });
   if (!ok) await refreshQuietly();
@@ -215,7 +249,7 @@ function endSession() {
 function loggedOut() {
   showSession(null);
   showControls({});
-  elements.rows.replaceChildren();
+  showPets([], PET_ACTIONS);
 }
 
 async function logout() {

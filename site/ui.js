@@ -16,6 +16,7 @@ export const elements = {
   refresh: $('refresh'),
   rows: document.querySelector('#pets tbody'),
   noPets: $('no-pets'),
+  more: $('more'),
 };
 
 /** Announces a message in the live region; kind: 'info' | 'error'. */
@@ -65,28 +66,45 @@ function button(label, accessibleName, onClick) {
   return b;
 }
 
-/** Renders the pets; onRemove/onBuy(pet) are offered on unsold pets when the class may. */
-export function showPets(pets, { onRemove, onBuy }) {
+function petRow(pet, { onRemove, onBuy }) {
+  const { rows } = elements;
+  const tr = document.createElement('tr');
+  tr.dataset.petId = pet.petId;
+  const cells = [pet.type, formatPrice(pet.price), pet.soldTo ? `Sold to ${pet.soldTo}` : 'Available'];
+  for (const text of cells) {
+    const td = document.createElement('td');
+    td.textContent = text;
+    tr.append(td);
+  }
+  const actions = document.createElement('td');
+  const what = `${pet.type} (${formatPrice(pet.price)})`;
+  if (!pet.soldTo && rows.dataset.buy === 'yes') actions.append(button('Buy', `Buy ${what}`, () => onBuy(pet)));
+  if (!pet.soldTo && rows.dataset.remove === 'yes') {
+    actions.append(button('Remove', `Remove ${what}`, () => onRemove(pet)));
+  }
+  tr.append(actions);
+  return tr;
+}
+
+/**
+ * Renders a page of pets: in place of the rows shown, or after them (append). more: whether
+ * an older page follows (the "More pets" button). onRemove/onBuy(pet) are offered on unsold
+ * pets when the class may.
+ */
+export function showPets(pets, actions, { append = false, more = false } = {}) {
   const { rows, noPets } = elements;
-  const canRemove = rows.dataset.remove === 'yes';
-  const canBuy = rows.dataset.buy === 'yes';
-  rows.replaceChildren(...pets.map((pet) => {
-    const tr = document.createElement('tr');
-    tr.dataset.petId = pet.petId;
-    const cells = [pet.type, formatPrice(pet.price), pet.soldTo ? `Sold to ${pet.soldTo}` : 'Available'];
-    for (const text of cells) {
-      const td = document.createElement('td');
-      td.textContent = text;
-      tr.append(td);
-    }
-    const actions = document.createElement('td');
-    const what = `${pet.type} (${formatPrice(pet.price)})`;
-    if (!pet.soldTo && canBuy) actions.append(button('Buy', `Buy ${what}`, () => onBuy(pet)));
-    if (!pet.soldTo && canRemove) actions.append(button('Remove', `Remove ${what}`, () => onRemove(pet)));
-    tr.append(actions);
-    return tr;
-  }));
-  noPets.hidden = pets.length > 0;
+  const added = pets.map((pet) => petRow(pet, actions));
+  if (append) rows.append(...added);
+  else rows.replaceChildren(...added);
+  noPets.hidden = rows.rows.length > 0;
+  elements.more.hidden = !more;
+  return rows.rows.length;
+}
+
+/** Shows one pet anew where it is listed (after a purchase), leaving the other rows be. */
+export function showPet(pet, actions) {
+  const old = [...elements.rows.rows].find((tr) => tr.dataset.petId === pet.petId);
+  old?.replaceWith(petRow(pet, actions));
 }
 
 /** Disables every control while a request runs, so nothing is sent twice. */

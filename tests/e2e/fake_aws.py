@@ -28,6 +28,7 @@ from botocore.credentials import Credentials
 import access
 from components.api_models import BAD_BODY_MESSAGE
 from devstack.tokens import unverified_claims
+from handlers import pages, shapes
 
 REGION = "us-east-1"
 ACCOUNT = "000000000000"
@@ -44,6 +45,15 @@ def role_arn(class_name: str) -> str:
     return f"arn:aws:iam::{ACCOUNT}:role/pets-fake-{class_name}"
 
 
+
+
+def _now() -> str:
+    """A timestamp as the API writes createdAt (milliseconds, Z)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _order(pet: dict[str, Any]) -> str:
+    return pages.order_key(pet["createdAt"], pet["petId"])
 
 
 def _json(status: int, body: Any) -> Answer:
@@ -73,6 +83,7 @@ class FakeAws:
     calls: list[str] = field(default_factory=list)  # "class METHOD path -> status"
     issued: list[tuple[str, str]] = field(default_factory=list)  # (sub, access key id) per STS call
     signers: list[str] = field(default_factory=list)  # access key id of each signed API call
+    page_requests: list[dict[str, list[str]]] = field(default_factory=list)  # GET /pets queries
     session_seconds: int = 3600
     # Tests that run the page's clock ahead move the fake's clock along, so expiry agrees.
     clock_offset: timedelta = timedelta()
@@ -175,21 +186,22 @@ class FakeAws:
             return _json(403, {"Message": f"User: arn:aws:sts::{ACCOUNT}:assumed-role/"
                                           f"pets-fake-{caller.class_name}/x is not authorized "
                                           "to perform: execute-api:Invoke"})
-        status, result = self._route_call(route, route_path, headers, body)
+        status, result = self._route_call(route, path, headers, body)
         self.calls.append(f"{caller.class_name} {method} {route_path} -> {status}")
         return _json(status, result)
 
-    def _route_call(self, route: access.Route, path: str, headers: dict[str, str],
+    def _route_call(self, route: access.Route, url: str, headers: dict[str, str],
                     body: bytes) -> tuple[int, Any]:
+        path = urlsplit(url).path
         if route is access.LIST_PETS:
-            return 200, {"pets": sorted(self.pets.values(), key=lambda p: p["createdAt"])}
+            return self._page(parse_qs(urlsplit(url).query, keep_blank_values=True))
         if route is access.ADD_PET:
             data = json.loads(body or b"{}")
             price = data.get("price")
             if not isinstance(price, int | float) or isinstance(price, bool) or price <= 0:
                 return 400, {"error": BAD_BODY_MESSAGE}  # as API Gateway's validator answers
             pet = {"petId": str(uuid.uuid4()), "type": data.get("type"), "price": price,
-                   "createdAt": datetime.now(UTC).isoformat()}
+                   "createdAt": _now()}
             self.pets[pet["petId"]] = pet
             return 201, pet
         if route is access.REMOVE_PET:
@@ -209,8 +221,28 @@ class FakeAws:
             return 409, {"error": "pet already sold"}
         claims = unverified_claims(token)
         pet.update(soldTo=claims.get("email") or claims["sub"], buyerSub=claims["sub"],
-                   soldAt=datetime.now(UTC).isoformat())
+                   soldAt=_now())
         return 200, pet
+
+    def _page(self, query: dict[str, list[str]]) -> tuple[int, Any]:
+        """GET /pets as the API pages it: newest first, `limit` 1 to 100, and a cursor that
+        is a page's nextCursor (the pets strictly before that page's last)."""
+        if set(query) - {"limit", "cursor"} or any(len(v) != 1 for v in query.values()):
+            return 400, {"error": f"unexpected query {query}"}
+        limit = query.get("limit", [str(shapes.DEFAULT_PAGE_SIZE)])[0]
+        if not limit.isdigit() or not 1 <= int(limit) <= shapes.MAX_PAGE_SIZE:
+            return 400, {"error": f"limit must be an integer from 1 to {shapes.MAX_PAGE_SIZE}"}
+        try:
+            before = pages.decode(query["cursor"][0]) if "cursor" in query else None
+        except pages.BadCursor:
+            return 400, {"error": "cursor is not one this API returned"}
+        listed = sorted((p for p in self.pets.values() if before is None or _order(p) < before),
+                        key=_order, reverse=True)
+        page: dict[str, Any] = {"pets": listed[:int(limit)]}
+        if len(listed) > int(limit):
+            page["nextCursor"] = pages.encode(_order(page["pets"][-1]))
+        self.page_requests.append(query)
+        return 200, page
 
 
 def _route(method: str, path: str) -> access.Route | None:

@@ -62,6 +62,32 @@ def pet_row(tab: Tab, pet_type: str) -> Any:
     return tab.page.locator("#pets tbody tr").filter(has_text=pet_type)
 
 
+def pet_rows(tab: Tab) -> Any:
+    return tab.page.locator("#pets tbody tr")
+
+
+def listed_ids(tab: Tab) -> list[str]:
+    """The petIds of the rows shown, top to bottom."""
+    return pet_rows(tab).evaluate_all("(rows) => rows.map((row) => row.dataset.petId)")
+
+
+def more_button(tab: Tab) -> Any:
+    return tab.page.get_by_role("button", name="More pets")
+
+
+def more_pets(tab: Tab, shown: int, *, last: bool) -> None:
+    """Clicks "More pets" and waits for the next page: `shown` rows in all, the button gone
+    on the last page and still offered before it."""
+    more_button(tab).click()
+    expect_status(tab, f"({shown} in all)")
+    expect(pet_rows(tab)).to_have_count(shown)
+    if last:
+        expect_status(tab, "that is every pet.")
+        expect(more_button(tab)).to_be_hidden()
+    else:
+        expect(more_button(tab)).to_be_visible()
+
+
 def add_pet(tab: Tab, pet_type: str, price: str) -> None:
     page = tab.page
     page.get_by_label("Type").fill(pet_type)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from components.site import app_config
 from tests.e2e import flows
 from tests.e2e.conftest import Tab
 from tests.e2e.fake_aws import API_PREFIX, REGION, FakeAws, role_arn
+from tests.e2e.flows import listed_ids, more_button, more_pets, pet_rows
 from tests.e2e.site_server import SiteServer, serving
 
 pytestmark = pytest.mark.browser
@@ -321,3 +323,75 @@ def test_cancelled_login_is_a_visible_error(open_tab, fake_stack):
     expect(tab.page.get_by_role("button", name="Log in")).to_be_visible()
     assert tab.page.url == server.url, "the error response stays in the address bar"
     tab.shot("login cancelled")
+
+
+@pytest.fixture
+def many_pets(fake_stack) -> Iterator[list[dict[str, Any]]]:
+    """The fake shop holds 120 pets (2 pages and 20 of the site's 50), one a second:
+    newest first, "Seeded 119" to "Seeded 000"."""
+    _, fake, _ = fake_stack
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    seeded = [{"petId": str(uuid.uuid4()), "type": f"Seeded {i:03d}", "price": i + 1,
+               "createdAt": (start + timedelta(seconds=i)).isoformat(timespec="milliseconds")
+               .replace("+00:00", "Z")} for i in range(120)]
+    saved, fake.pets = fake.pets, {p["petId"]: p for p in seeded}
+    try:
+        yield seeded[::-1]
+    finally:
+        fake.pets = saved
+
+
+def test_more_pets_appends_the_next_page_until_the_last(open_tab, fake_stack, many_pets):
+    server, fake, issuer = fake_stack
+    newest_first = [p["petId"] for p in many_pets]
+    tab = open_tab("bob")
+    fake.page_requests.clear()
+    flows.login(tab, server.url, "bob", issuer)
+    flows.expect_status(tab, 'Logged in as buyer. 50 pets listed. Older ones follow with '
+                             '"More pets".')
+    expect(pet_rows(tab)).to_have_count(50)
+    assert listed_ids(tab) == newest_first[:50]
+    expect(pet_rows(tab).first).to_contain_text("Seeded 119")
+    tab.shot("the first page")
+
+    more_pets(tab, 100, last=False)
+    assert listed_ids(tab) == newest_first[:100]
+    # From the keyboard too: a real button, focused again once its page is shown.
+    expect(more_button(tab)).to_be_focused()
+    tab.page.keyboard.press("Enter")
+    flows.expect_status(tab, "Listed 20 more pets (120 in all); that is every pet.")
+    expect(more_button(tab)).to_be_hidden()
+    expect(tab.page.get_by_role("heading", name="Pets", level=2)).to_be_focused()
+    assert listed_ids(tab) == newest_first
+    tab.shot("every page")
+    # One page at a time, each after the last one's nextCursor.
+    assert [q.get("limit") for q in fake.page_requests] == [["50"]] * 3
+    assert [bool(q.get("cursor")) for q in fake.page_requests] == [False, True, True]
+
+    # A pet of the last page is bought where it is listed; the list keeps its pages.
+    flows.buy(tab, "Seeded 005")
+    flows.expect_status(tab, "You bought Seeded 005 for 6.00.")
+    expect(flows.pet_row(tab, "Seeded 005")).to_contain_text("Sold to bob@example.com")
+    expect(pet_rows(tab)).to_have_count(120)
+    assert tab.errors_on(server.origin) == []
+
+
+def test_adding_or_removing_lists_from_the_first_page_again(open_tab, fake_stack, many_pets):
+    server, _, issuer = fake_stack
+    tab = open_tab("alice")
+    flows.login(tab, server.url, "alice", issuer)
+    more_pets(tab, 100, last=False)
+    flows.add_pet(tab, "Newest", "4")
+    flows.expect_status(tab, "Added Newest for 4.00.")
+    expect(pet_rows(tab)).to_have_count(50)
+    expect(pet_rows(tab).first).to_contain_text("Newest")
+    expect(more_button(tab)).to_be_visible()
+
+    more_pets(tab, 100, last=False)
+    more_pets(tab, 121, last=True)
+    tab.page.get_by_role("button", name="Remove Seeded 000 (1.00)").click()
+    flows.expect_status(tab, "Removed Seeded 000.")
+    expect(pet_rows(tab)).to_have_count(50)
+    assert listed_ids(tab)[1:] == [p["petId"] for p in many_pets[:49]]
+    expect(more_button(tab)).to_be_visible()
+    tab.shot("listed from the first page again")

@@ -1,4 +1,4 @@
-"""GET /pets pages: limit, cursor, order, concurrent adds, forged cursors."""
+"""GET /pets pages: limit, cursor, order (newest first), concurrent adds, forged cursors."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import base64
 import json
 import random
 import string
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 import app
 import pages
+import pet_store
 from tests.handlers.test_app import Context, add, event, wired  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.usefixtures("wired")
@@ -50,12 +52,42 @@ def test_default_page_is_50_and_points_to_the_next():
     assert status == 200 and len(rest["pets"]) == 1 and "nextCursor" not in rest
 
 
-def test_pages_list_every_pet_once_oldest_first():
+@pytest.fixture
+def ticking(monkeypatch) -> None:
+    """Each pet added gets its own millisecond, so the order by createdAt is the order added
+    (two adds in one millisecond are ordered by their random petIds)."""
+    start = datetime(2026, 12, 1, 18, 30, tzinfo=UTC)
+    clock = (start + timedelta(milliseconds=i) for i in range(10**6))
+    monkeypatch.setattr(pet_store, "_now", lambda: next(clock).isoformat(
+        timespec="milliseconds").replace("+00:00", "Z"))
+
+
+def _newest_first(pets: list[dict]) -> list[dict]:
+    return sorted(pets, key=lambda p: pages.order_key(p["createdAt"], p["petId"]), reverse=True)
+
+
+@pytest.mark.usefixtures("ticking")
+def test_pages_list_every_pet_once_newest_first():
     added = [add(price=i + 1) for i in range(7)]
     for limit in (1, 2, 3, 7, 100):
         listed = walk(limit)
-        assert [p["petId"] for p in listed] == [p["petId"] for p in added], limit
-        assert listed == added  # the pets as the API returned them: no index attributes
+        assert [p["petId"] for p in listed] == [p["petId"] for p in reversed(added)], limit
+        assert listed == added[::-1]  # the pets as the API returned them: no index attributes
+
+
+def test_the_first_page_shows_the_pet_added_last():
+    for i in range(5):
+        add(price=i + 1)
+    newest = add(kind="the newest")
+    status, body = list_call({"limit": "1"})
+    assert status == 200 and body["pets"] == [newest] and "nextCursor" in body
+
+
+def test_same_millisecond_pets_are_ordered_by_pet_id(monkeypatch):
+    monkeypatch.setattr(pet_store, "_now", lambda: "2026-12-01T18:30:00.000Z")
+    added = [add(price=i + 1) for i in range(5)]
+    for limit in (1, 2, 5):
+        assert walk(limit) == _newest_first(added), limit
 
 
 def test_a_full_last_page_has_no_next_cursor():
@@ -72,7 +104,13 @@ def test_pets_added_while_paging_neither_skip_nor_repeat_a_pet():
     ids = [p["petId"] for p in listed]
     assert len(ids) == len(set(ids)), "a pet was listed twice"
     assert before <= set(ids), "a pet that existed before the first page was skipped"
-    assert set(ids) <= before | set(during)
+    assert len(during) >= 2, "the test proved nothing"
+    # Newer than the first page: they sort before the cursor, so the listing under way never
+    # reaches them; the next first page starts with them.
+    assert not set(ids) & set(during), "a pet added while paging came on a later page"
+    assert listed == _newest_first(listed)
+    status, first = list_call({"limit": str(len(during))})
+    assert status == 200 and {p["petId"] for p in first["pets"]} == set(during)
 
 
 def test_removed_pets_do_not_break_a_cursor():
@@ -80,10 +118,10 @@ def test_removed_pets_do_not_break_a_cursor():
     status, first = list_call({"limit": "2"})
     assert status == 200
     # The pet the cursor points at goes away: its position still orders the rest.
-    app.store().remove(pets[1]["petId"])
+    app.store().remove(first["pets"][-1]["petId"])
     status, rest = list_call({"limit": "10", "cursor": first["nextCursor"]})
     assert status == 200
-    assert [p["petId"] for p in rest["pets"]] == [p["petId"] for p in pets[2:]]
+    assert rest["pets"] == _newest_first(pets)[2:]
 
 
 @pytest.mark.parametrize("limit", ["0", "101", "-3", "ten", "", "2.5", " 7"])
@@ -138,7 +176,7 @@ def _decodes_to(cursor: str, order: str) -> bool:
 
 def test_every_one_character_tampering_is_400_or_a_position_in_the_same_list():
     """A well-formed forgery names a position in the list everyone sees: never a 500,
-    never anything but pets after that position."""
+    never anything but pets before that position, newest first."""
     pets = [add(price=i + 1) for i in range(4)]
     status, first = list_call({"limit": "1"})
     cursor = first["nextCursor"]
@@ -152,9 +190,10 @@ def test_every_one_character_tampering_is_400_or_a_position_in_the_same_list():
         outcomes.add(status)
         assert status in (200, 400), (forged, status, body)
         if status == 200:
-            after = pages.decode(forged)
-            assert all(pages.order_key(p["createdAt"], p["petId"]) > after
+            before = pages.decode(forged)
+            assert all(pages.order_key(p["createdAt"], p["petId"]) < before
                        for p in body["pets"])
+            assert body["pets"] == _newest_first(body["pets"])
             assert {p["petId"] for p in body["pets"]} <= {p["petId"] for p in pets}
     assert 400 in outcomes
 
@@ -180,5 +219,5 @@ def test_pets_from_before_the_index_are_listed_after_the_backfill(table):
     assert [p["petId"] for p in walk(10)] == [new["petId"]]  # invisible to the index
     assert backfill(table) == 1
     assert backfill(table) == 0  # idempotent
-    assert [p["petId"] for p in walk(10)] == ["0b4c1f7e-59a3-4f43-9d4c-3f7d7c0e2a11",
-                                              new["petId"]]
+    assert [p["petId"] for p in walk(10)] == [new["petId"],
+                                              "0b4c1f7e-59a3-4f43-9d4c-3f7d7c0e2a11"]

@@ -37,7 +37,8 @@ def walk(session: Session, limit: int, between_pages=None) -> list[dict]:
             between_pages()
 
 
-def test_pages_list_every_pet_once_in_order_while_pets_are_added(admin: Session, buyer: Session):
+def test_pages_list_every_pet_once_newest_first_while_pets_are_added(
+        admin: Session, buyer: Session):
     kind = f"pages-{uuid.uuid4().hex[:8]}"
     before = {add_pet(admin, kind, i + 1)["petId"] for i in range(7)}
     stop, added = threading.Event(), []
@@ -58,9 +59,12 @@ def test_pages_list_every_pet_once_in_order_while_pets_are_added(admin: Session,
     assert before <= set(ids), "a pet that existed before the first page was skipped"
     assert added, "nothing was added while paging: the test proved nothing"
     order = [(p["createdAt"], p["petId"]) for p in listed]
-    assert order == sorted(order), "not oldest first"
+    assert order == sorted(order, reverse=True), "not newest first"
     assert all(set(p) <= {"petId", "type", "price", "createdAt", "soldTo", "buyerSub", "soldAt"}
                for p in listed)
+    # The next first page starts with the pets added last.
+    status, first = page(buyer, limit="1")
+    assert status == 200 and first["pets"][0]["petId"] == added[-1]
 
 
 def test_default_page_is_at_most_50(buyer: Session, admin: Session):
