@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from devstack import calls, identity
+from devstack import calls, login_client
 from tests.e2e import flows
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -66,7 +66,7 @@ SITE_PAGE = 50  # site/api.js PAGE_SIZE
 def _api_as(running_stack: Any, user: str, user_class: str) -> calls.Api:
     outputs = running_stack.outputs
     credentials = calls.assume_role(
-        outputs["roles"][user_class], identity.id_token(user, idp=running_stack.idp),
+        outputs["roles"][user_class], login_client.id_token(user, idp=running_stack.idp),
         session_name=f"e2e-{user}", target=running_stack.target)
     return calls.Api(outputs["apiUrl"], outputs["region"], credentials)
 
