@@ -122,13 +122,6 @@ def zip_bytes(archive: pulumi.Archive) -> bytes:
     return buffer.getvalue()
 
 
-def source_bytes(source: pulumi.Asset | pulumi.Archive) -> bytes:
-    """An object body from an asset, or from an archive (zipped, as the provider does)."""
-    if isinstance(source, pulumi.Archive):
-        return zip_bytes(source)
-    return asset_bytes(source)
-
-
 def fingerprint(item: pulumi.Asset | pulumi.Archive) -> Hashable:
     """Identifies an archive's current content without reading it (paths, sizes, mtimes)."""
     if isinstance(item, pulumi.StringAsset):

@@ -48,10 +48,7 @@ def _attributed(type_: str, name: str, work: Callable[[], T]) -> T:
             str(error.get("Code", "Unknown")),
             str(error.get("Message", exc)),
         ) from exc
-    except botocore.exceptions.BotoCoreError as exc:
-        # Parameter validation, connection failures: still an AWS-call failure.
-        raise ResourceError(type_, name, f"{type(exc).__name__}: {exc}") from exc
-    except Exception as exc:  # a handler bug or bad input shape: name the resource
+    except Exception as exc:  # botocore's parameter validation, connection failures, a bug
         raise ResourceError(type_, name, f"{type(exc).__name__}: {exc}") from exc
 
 
@@ -91,7 +88,6 @@ class EmulatorMocks(pulumi.runtime.Mocks):
         client_factory: ClientFactory | None = None,
         *,
         target: ApplyTarget | None = None,
-        kinds: Mapping[str, ResourceKind] = KIND_BY_TYPE,
         allow_failed_functions: bool = False,
     ) -> None:
         """client_factory: makes the boto3 client for a service name (all made here, up
@@ -108,7 +104,6 @@ class EmulatorMocks(pulumi.runtime.Mocks):
                     "runs (python -m devstack up) and that the client factory reaches it"
                 ) from exc
         self.target = target
-        self.kinds = kinds
         self.allow_failed_functions = allow_failed_functions
         self._lock = threading.Lock()
         self._tick = 0
@@ -132,7 +127,7 @@ class EmulatorMocks(pulumi.runtime.Mocks):
             # Component resources (and the stack) group resources; nothing to create.
             return "", dict(args.inputs)
 
-        kind = self.kinds.get(args.typ)
+        kind = KIND_BY_TYPE.get(args.typ)
         if kind is None:
             raise UnsupportedResourceError(args.typ, args.name)
         inputs = _plain(dict(args.inputs))

@@ -56,9 +56,9 @@ def create_website_configuration(req: CreateRequest) -> Created:
 
 
 def _source(source: Any) -> bytes:
-    if not isinstance(source, (pulumi.Asset, pulumi.Archive)):
-        raise ValueError(f"source must be an Asset or Archive, got {type(source).__name__}")
-    return archives.source_bytes(source)  # an ArchiveError is a ValueError
+    if not isinstance(source, pulumi.Asset):
+        raise ValueError(f"source must be an Asset, got {type(source).__name__}")
+    return archives.asset_bytes(source)  # an ArchiveError is a ValueError
 
 
 def create_object(req: CreateRequest) -> Created:
