@@ -456,23 +456,34 @@ def stack_file_config(path: Path) -> dict[str, str]:
     """A `Pulumi.<stack>.yaml`'s `config:` as the flat string map the SDK runtime reads.
 
     Structured values (userClasses, throttle) become JSON text, as the Pulumi CLI passes
-    them; keys without a namespace are the project's (`pets:`).
+    them; keys without a namespace are the project's (`pets:`). Pulumi.yaml declares no
+    config defaults, so the stack file is the whole config. A `secure:` value is refused:
+    only the Pulumi CLI can decrypt it, and read as JSON it would be a wrong setting.
     """
     import yaml
 
     raw = yaml.safe_load(path.read_text()) or {}
-    config: dict[str, str] = {}
-    for key, value in (raw.get("config") or {}).items():
-        name = key if ":" in key else f"{NAMESPACE}:{key}"
-        if isinstance(value, bool):
-            config[name] = "true" if value else "false"
-        elif isinstance(value, str):
-            config[name] = value
-        elif isinstance(value, int | float):
-            config[name] = str(value)
-        else:
-            config[name] = json.dumps(value)
-    return config
+    return {
+        key if ":" in key else f"{NAMESPACE}:{key}": config_text(key, value)
+        for key, value in (raw.get("config") or {}).items()
+    }
+
+
+def config_text(key: str, value: Any) -> str:
+    """One config value as the CLI hands it to a program: plain values as their text
+    (`7` -> "7", `true` -> "true"), objects and lists as JSON."""
+    if isinstance(value, Mapping) and "secure" in value:
+        raise ConfigError(
+            f"{key} is a secret (`secure:`), which only the Pulumi CLI can decrypt: give it a "
+            "plain value in the stack file, or pass it as an override (--config key=value)"
+        )
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value)
 
 
 def stack_names(root: Path) -> list[str]:

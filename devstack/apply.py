@@ -5,58 +5,52 @@ create every resource it declares in the emulator (or any AWS endpoint) with bot
     result = apply_program(Path("."), "local", client_factory, {"oidcIssuer": "http://127.0.0.1:9555"})
     result.outputs["apiUrl"]; result.resources; result.seconds
 
-Or from the shell, against the running dev-stack emulator:
-
-    .venv/bin/python -m devstack.apply [--stack local] [--config key=value ...]
+`python -m devstack up` runs it against the dev stack's emulator.
 
 There is no state and no update: an apply creates everything, so it targets a fresh
 emulator. Anything the apply cannot create faithfully fails it, naming the resource type
-and name: unsupported types, inputs the handler would drop, AWS errors (with AWS's
-message), invokes other than caller identity / region / partition.
+and name: unsupported types, inputs their kind does not map, AWS errors (with AWS's
+message), invokes other than caller identity and region.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from devstack.applier import ordering, stack_config
+from components.config import NAMESPACE, ConfigError, config_text, stack_file_config
+from devstack.applier import ordering
 from devstack.applier.errors import (
     ApplyError,
     ApplyTimeoutError,
     AwsCallError,
-    ConfigError,
     OrderingError,
     ProgramError,
     ResourceError,
+    StackFileError,
     TargetError,
     UnsupportedInputError,
     UnsupportedInvokeError,
     UnsupportedResourceError,
 )
 from devstack.applier.mocks import EmulatorMocks
-from devstack.applier.registry import KINDS
 from devstack.applier.results import ApplyResult, CreatedResource
-from devstack.applier.runtime import program_from_folder, run_program
+from devstack.applier.runtime import program_from_folder, run_under_mocks
 from devstack.applier.target import ClientFactory
 
 __all__ = [
-    "SUPPORTED_TYPES",
     "ApplyError",
     "ApplyResult",
     "ApplyTimeoutError",
     "AwsCallError",
     "ClientFactory",
-    "ConfigError",
     "CreatedResource",
     "OrderingError",
     "ProgramError",
     "ResourceError",
+    "StackFileError",
     "TargetError",
     "UnsupportedInputError",
     "UnsupportedInvokeError",
@@ -66,19 +60,28 @@ __all__ = [
     "load_config",
 ]
 
-SUPPORTED_TYPES = tuple(sorted(KINDS))
 DEFAULT_TIMEOUT_SECONDS = 300.0
 
 
 def load_config(
     program_dir: Path, stack: str, overrides: Mapping[str, Any] | None = None
 ) -> dict[str, str]:
-    """The config map the program sees: Pulumi.yaml defaults, Pulumi.<stack>.yaml, then
-    overrides (`key` means `<project>:key`; object values become JSON like the CLI's)."""
-    project = stack_config.project_name(program_dir)
-    return stack_config.with_overrides(
-        stack_config.stack_config(program_dir, stack), overrides or {}, project
-    )
+    """The config map the program sees: Pulumi.<stack>.yaml, then overrides (`key` means
+    `pets:key`; object values become JSON like the CLI's)."""
+    path = Path(program_dir) / f"Pulumi.{stack}.yaml"
+    try:
+        return with_overrides(stack_file_config(path), overrides or {})
+    except FileNotFoundError as exc:
+        raise StackFileError(
+            f"{path} not found: create it, or apply another stack (--stack)"
+        ) from exc
+    except ConfigError as exc:
+        raise StackFileError(f"{path}: {exc}") from exc
+
+
+def with_overrides(config: Mapping[str, str], overrides: Mapping[str, Any]) -> dict[str, str]:
+    qualified = {k if ":" in k else f"{NAMESPACE}:{k}": v for k, v in overrides.items()}
+    return {**config, **{k: config_text(k, v) for k, v in qualified.items()}}
 
 
 def apply_program(
@@ -97,12 +100,10 @@ def apply_program(
     functions but cannot run them) is a warning, not an error."""
     program_dir = Path(program_dir)
     started = time.perf_counter()
-    project = stack_config.project_name(program_dir)
     config = load_config(program_dir, stack, config_overrides)
     return _apply(
         program_from_folder(program_dir),
         client_factory,
-        project=project,
         stack=stack,
         config=config,
         program_dir=program_dir,
@@ -116,21 +117,19 @@ def apply_function(
     program: Callable[[], None],
     client_factory: ClientFactory,
     *,
-    project: str = "pets",
     stack: str = "local",
     config: Mapping[str, Any] | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     allow_failed_functions: bool = False,
 ) -> ApplyResult:
     """Apply a program given as a function (tests, small tools). Config keys without a
-    namespace get the project's."""
+    namespace are the project's (`pets:`)."""
     started = time.perf_counter()
     return _apply(
         program,
         client_factory,
-        project=project,
         stack=stack,
-        config=stack_config.with_overrides({}, config or {}, project),
+        config=with_overrides({}, config or {}),
         program_dir=None,
         timeout=timeout,
         started=started,
@@ -142,7 +141,6 @@ def _apply(
     program: Callable[[], None],
     client_factory: ClientFactory,
     *,
-    project: str,
     stack: str,
     config: Mapping[str, str],
     program_dir: Path | None,
@@ -160,15 +158,21 @@ def _apply(
             f"{target.region}: resources go to {target.region}"
         )
     try:
-        outputs = run_program(
+        outputs = run_under_mocks(
             program,
             mocks,
-            project=project,
+            project=NAMESPACE,
             stack=stack,
             config=config,
             program_dir=program_dir,
             timeout=timeout,
         )
+        ran = time.perf_counter()
+        mocks.finish()
+        finished = time.perf_counter()
+        late = ordering.late_parts(mocks.created)
+        if late:
+            raise OrderingError("resources created out of order:\n  " + "\n  ".join(late))
     except ApplyError as exc:
         exc.resources = list(mocks.created)
         raise
@@ -177,18 +181,6 @@ def _apply(
         error = ProgramError(f"the program failed: {type(exc).__name__}: {exc}")
         error.resources = list(mocks.created)
         raise error from exc
-    ran = time.perf_counter()
-    try:
-        mocks.finish()
-    except ApplyError as exc:
-        exc.resources = list(mocks.created)
-        raise
-    finished = time.perf_counter()
-    late = ordering.late_parts(mocks.created)
-    if late:
-        error = OrderingError("resources created out of order:\n  " + "\n  ".join(late))
-        error.resources = list(mocks.created)
-        raise error
     return ApplyResult(
         outputs=outputs,
         resources=list(mocks.created),
@@ -200,53 +192,3 @@ def _apply(
             "settle": finished - ran,  # deferred waits (functions becoming Active)
         },
     )
-
-
-def _parse_overrides(pairs: Sequence[str]) -> dict[str, str]:
-    overrides = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise SystemExit(f"--config expects key=value, got {pair!r}")
-        overrides[key] = value
-    return overrides
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m devstack.apply", description=__doc__.splitlines()[0]
-    )
-    parser.add_argument("--stack", default="local")
-    parser.add_argument("--program-dir", type=Path, default=Path(__file__).resolve().parent.parent)
-    parser.add_argument("--config", action="append", default=[], metavar="KEY=VALUE")
-    args = parser.parse_args(argv)
-
-    from devstack import clients  # the dev stack's target: its emulator or AWS_ENDPOINT_URL
-
-    target = clients.current_target()
-    try:
-        result = apply_program(
-            args.program_dir,
-            args.stack,
-            lambda service: clients.client(service, target=target),
-            _parse_overrides(args.config),
-        )
-    except ApplyError as exc:
-        print(
-            f"apply failed after creating {len(exc.resources)} resource(s): {exc}", file=sys.stderr
-        )
-        return 1
-    for warning in result.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    print(json.dumps(result.outputs, indent=2, sort_keys=True, default=str))
-    phases = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.phases.items())
-    print(
-        f"applied {len(result.resources)} resources to {target.endpoint_url} "
-        f"in {result.seconds:.2f} s ({phases})",
-        file=sys.stderr,
-    )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -4,7 +4,8 @@ Rules kept from the engine (so the emulator gets the same files `pulumi up` woul
 - FileArchive of a folder: every regular file below it, names relative to the folder with
   `/` separators, in lexical walk order; `.pulumi` folders are skipped, symlinks to files
   are followed, symlinks to folders are not.
-- FileArchive of a .zip is passed through unchanged; .tar/.tgz/.tar.gz are re-packed.
+- FileArchive of a .zip is passed through unchanged (the program's archives are folders;
+  tests ship zips).
 - AssetArchive: an asset becomes one entry under its key; a nested archive's entries are
   placed under `<key>/`. The first entry of a given name wins.
 - Relative paths resolve against the current directory (the program's folder during an
@@ -24,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tarfile
 import threading
 import zipfile
 from collections import OrderedDict
@@ -82,16 +82,9 @@ def _path_entries(path: Path) -> dict[str, bytes]:
     if name.endswith(".zip"):
         with zipfile.ZipFile(_existing_file(path)) as zf:
             return {i.filename: zf.read(i) for i in zf.infolist() if not i.is_dir()}
-    if name.endswith((".tar", ".tgz", ".tar.gz")):
-        with tarfile.open(_existing_file(path)) as tf:
-            return {
-                os.path.normpath(m.name): tf.extractfile(m).read()  # type: ignore[union-attr]
-                for m in tf.getmembers()
-                if m.isfile()
-            }
     if not path.is_dir():
         raise ArchiveError(
-            f"FileArchive {str(path)!r} is neither a folder nor a .zip/.tar/.tgz "
+            f"FileArchive {str(path)!r} is neither a folder nor a .zip "
             f"(cwd {os.getcwd()})"
         )
     entries: dict[str, bytes] = {}
@@ -127,13 +120,6 @@ def zip_bytes(archive: pulumi.Archive) -> bytes:
             info.external_attr = 0o644 << 16  # readable by the Lambda runtime user
             zf.writestr(info, data, compresslevel=_ZIP_LEVEL)
     return buffer.getvalue()
-
-
-def source_bytes(source: pulumi.Asset | pulumi.Archive) -> bytes:
-    """An object body from an asset, or from an archive (zipped, as the provider does)."""
-    if isinstance(source, pulumi.Archive):
-        return zip_bytes(source)
-    return asset_bytes(source)
 
 
 def fingerprint(item: pulumi.Asset | pulumi.Archive) -> Hashable:

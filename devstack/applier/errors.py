@@ -1,5 +1,6 @@
-"""Errors an apply raises. Every one names what failed, so a failed `make up` says which
-resource of which type broke and why, without a stack trace."""
+"""Errors an apply raises. Every one names what failed and says what to do, so a failed
+`make up` says which resource of which type broke, why, and where to fix it, without a
+stack trace."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from harness_core.errors import HarnessError
 
 if TYPE_CHECKING:
     from devstack.applier.results import CreatedResource
+
+_KINDS_HOME = "devstack/applier/services"
 
 
 class ApplyError(HarnessError):
@@ -32,23 +35,28 @@ class ResourceError(ApplyError):
 
 
 class UnsupportedResourceError(ResourceError):
-    """The local apply has no handler for this resource type (or operation)."""
+    """The local apply has no kind for this resource type (or cannot do the operation)."""
 
     def __init__(self, type_: str, name: str, detail: str = "") -> None:
-        reason = "resource type not supported by the local apply"
-        super().__init__(type_, name, f"{reason}{': ' + detail if detail else ''}")
+        reason = detail or (
+            "resource type not supported by the local apply: declare a ResourceKind for it "
+            f"in {_KINDS_HOME}, or turn the feature off in the stack the apply runs"
+        )
+        super().__init__(type_, name, reason)
 
 
 class UnsupportedInputError(ResourceError):
-    """The program set inputs the handler would not honour; applying without them would
-    build something other than what the program declares."""
+    """The program set inputs the kind does not map; applying without them would build
+    something other than what the program declares."""
 
     def __init__(self, type_: str, name: str, inputs: Sequence[str], detail: str = "") -> None:
         listed = ", ".join(sorted(inputs))
         super().__init__(
             type_,
             name,
-            f"input(s) {listed} not supported by the local apply{': ' + detail if detail else ''}",
+            f"input(s) {listed} not supported by the local apply: "
+            + (detail or f"map them in the kind's `inputs` in {_KINDS_HOME} (a unit test checks "
+               "the mapping against botocore), or leave them out of the program"),
         )
         self.inputs = sorted(inputs)
 
@@ -57,7 +65,10 @@ class AwsCallError(ResourceError):
     """The target answered an AWS call with an error."""
 
     def __init__(self, type_: str, name: str, operation: str, code: str, message: str) -> None:
-        super().__init__(type_, name, f"{operation} failed: {code}: {message}")
+        super().__init__(
+            type_, name, f"{operation} failed: {code}: {message} (AWS's answer: fix the input "
+            "it names, or the target's state if the resource exists already)"
+        )
         self.operation = operation
         self.code = code
         self.aws_message = message
@@ -67,7 +78,10 @@ class UnsupportedInvokeError(ApplyError):
     """The program called a provider function (data source) the local apply cannot answer."""
 
     def __init__(self, token: str) -> None:
-        super().__init__(f"invoke {token} not supported by the local apply")
+        super().__init__(
+            f"invoke {token} not supported by the local apply: answer it in "
+            "devstack/applier/mocks.py (_INVOKES) from the target, or avoid it in the program"
+        )
         self.token = token
 
 
@@ -83,8 +97,8 @@ class OrderingError(ApplyError):
     """Resources were created in an order that would deploy something else on AWS."""
 
 
-class ConfigError(ApplyError):
-    """The stack's config files cannot be turned into the runtime's config."""
+class StackFileError(ApplyError):
+    """The stack file (Pulumi.<stack>.yaml) cannot be handed to the program."""
 
 
 class ApplyTimeoutError(ApplyError):

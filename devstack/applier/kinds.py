@@ -1,4 +1,10 @@
-"""What a resource handler is given and returns, and how a type is declared."""
+"""How a resource type is declared, what its handler is given and what it returns.
+
+Each kind declares its inputs once, in `inputs`: Pulumi input name -> where the value goes
+in the AWS API. That one mapping is the allow-list (an input missing from it fails the
+apply by name, before any AWS call) and the call builder (`CreateRequest.params`), and a
+unit test checks every mapped parameter against botocore's service model.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +14,83 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from devstack.applier.errors import ResourceError
-from devstack.applier.target import Target
+import botocore
 
-# Inputs every pulumi-aws 7 resource has; the mocks check them centrally.
-COMMON_INPUTS = frozenset({"region"})
+from devstack.applier.errors import ResourceError
+from devstack.applier.target import ApplyTarget
+
 _LOWER_ALNUM = string.ascii_lowercase + string.digits
+
+
+@dataclass(frozen=True)
+class To:
+    """Where one Pulumi input goes.
+
+    param: the AWS parameter, a dotted path into nested structures
+        (`PublicAccessBlockConfiguration.BlockPublicAcls`).
+    op: the botocore operation it is passed to; "" is the kind's own operation.
+    fields: for an object input (or a list of objects), its keys -> the AWS member names;
+        any other key fails the apply by name, as an unknown input does.
+    convert: reshapes the (renamed) value where renaming is not enough; a ValueError it
+        raises fails the resource with its message.
+    built: the create function builds this parameter itself, from several inputs.
+    """
+
+    param: str
+    op: str = ""
+    fields: Mapping[str, str] | None = None
+    convert: Callable[[Any], Any] | None = None
+    built: bool = False
+
+    def build(self, value: Any) -> Any:
+        if self.fields is not None:
+            value = (
+                [_renamed(item, self.fields) for item in value]
+                if isinstance(value, list)
+                else _renamed(value, self.fields)
+            )
+        return self.convert(value) if self.convert else value
+
+
+def _renamed(value: Mapping[str, Any], fields: Mapping[str, str]) -> dict[str, Any]:
+    return {fields[k]: v for k, v in value.items() if k in fields and v is not None}
+
+
+# An input the provider uses only to decide on updates or replacement (a deployment's
+# `triggers`): accepted, nothing to send on a create.
+UPDATES_ONLY = None
+
+
+@dataclass(frozen=True)
+class ResourceKind:
+    resource_type: str
+    service: str  # the boto3 client
+    operation: str  # the botocore operation that creates it
+    # Pulumi input -> AWS parameter: a name (the kind's operation) or a `To`; UPDATES_ONLY.
+    inputs: Mapping[str, str | To | None]
+    create: Callable[[CreateRequest], Created]
+
+    def mapped(self) -> dict[str, To]:
+        """Every input that reaches AWS, as a `To`."""
+        return {
+            key: To(to) if isinstance(to, str) else to
+            for key, to in self.inputs.items()
+            if to is not None
+        }
+
+
+@dataclass(frozen=True)
+class Created:
+    id: str
+    outputs: dict[str, Any] = field(default_factory=dict)  # computed outputs, provider names
 
 
 @dataclass
 class CreateRequest:
-    type: str
+    kind: ResourceKind
     name: str  # logical name
     inputs: Mapping[str, Any]
-    target: Target
+    target: ApplyTarget
     warn: Callable[[str], None]
     # Work the provider does before it reports a create complete but nothing else in the
     # program waits on (a function becoming Active): run once the program has finished,
@@ -31,6 +100,10 @@ class CreateRequest:
     # them in state Failed: True turns that into a warning instead of a failed apply.
     allow_failed_functions: bool = False
 
+    @property
+    def type(self) -> str:
+        return self.kind.resource_type
+
     def get(self, key: str, default: Any = None) -> Any:
         value = self.inputs.get(key)
         return default if value is None else value
@@ -38,73 +111,63 @@ class CreateRequest:
     def require(self, key: str) -> Any:
         value = self.inputs.get(key)
         if value is None or value == "":
-            raise ResourceError(self.type, self.name, f"required input {key} is missing")
+            raise self.fail(f"required input {key} is missing: set it in the program")
         return value
 
-    def client(self, service: str) -> Any:
-        return self.target.client(service)
+    def client(self) -> Any:
+        # Typed Any: boto3 clients have generated methods a static checker cannot see.
+        return self.target.client(self.kind.service)
 
-    def physical_name(
-        self,
-        key: str = "name",
-        *,
-        prefix_key: str | None = "namePrefix",
-        max_length: int = 255,
-        lowercase: bool = False,
-    ) -> str:
-        """The input name, else `<namePrefix><random>`, else the Pulumi autoname.
+    def params(self, operation: str = "", **given: Any) -> dict[str, Any]:
+        """The parameters of `operation` (default: the kind's) built from the inputs mapped
+        to it, then `given` (names the apply chose, such as an autoname)."""
+        operation = operation or self.kind.operation
+        params: dict[str, Any] = {}
+        for key, to in self.kind.mapped().items():
+            value = self.inputs.get(key)
+            if (to.op or self.kind.operation) != operation or to.built or not _given(value):
+                continue
+            try:
+                value = to.build(value)
+            except ValueError as exc:
+                raise self.fail(str(exc)) from exc
+            if value is not None:
+                _put(params, to.param, value)
+        return {**params, **given}
 
-        Under the CLI the provider autonames `<logical name>-<7 random chars>`; the mock
-        runtime does not, so the apply does it the same way.
-        """
-        explicit = self.get(key)
+    def call(self, operation: str = "", **given: Any) -> Any:
+        """Call `operation` (default: the kind's) with `params(operation, **given)`."""
+        operation = operation or self.kind.operation
+        method = getattr(self.client(), botocore.xform_name(operation))
+        return method(**self.params(operation, **given))
+
+    def physical_name(self, key: str | None = "name", *, max_length: int = 255,
+                      lowercase: bool = False) -> str:
+        """The input `key`, else the Pulumi autoname `<logical name>-<7 random chars>`
+        (the provider autonames under the CLI; the mock runtime does not)."""
+        explicit = self.get(key) if key else None
         if explicit:
             return str(explicit)
-        prefix = self.get(prefix_key) if prefix_key else None
-        if prefix:
-            # The provider appends a 26-char unique suffix to a prefix.
-            return _fit(str(prefix), _random(26, lowercase=True), "", max_length)
+        alphabet = _LOWER_ALNUM if lowercase else string.hexdigits.lower()[:16]
+        suffix = "".join(secrets.choice(alphabet) for _ in range(7))
         base = self.name.lower() if lowercase else self.name
-        return _fit(base, _random(7, lowercase=lowercase), "-", max_length)
+        return f"{base[: max(max_length - len(suffix) - 1, 1)]}-{suffix}"
 
     def fail(self, reason: str) -> ResourceError:
         return ResourceError(self.type, self.name, reason)
 
 
-def _random(length: int, *, lowercase: bool) -> str:
-    alphabet = _LOWER_ALNUM if lowercase else string.hexdigits.lower()[:16]
-    return "".join(secrets.choice(alphabet) for _ in range(length))
+def _given(value: Any) -> bool:
+    """False and 0 are values AWS must get; None and empty ones are the provider's unset."""
+    return value is not None and value != "" and value != [] and value != {}
 
 
-def _fit(base: str, suffix: str, sep: str, max_length: int) -> str:
-    room = max_length - len(suffix) - len(sep)
-    return f"{base[: max(room, 1)]}{sep}{suffix}"
+def _put(params: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    for part in parents:
+        params = params.setdefault(part, {})
+    params[last] = value
 
 
-@dataclass(frozen=True)
-class Created:
-    id: str
-    outputs: dict[str, Any] = field(default_factory=dict)  # computed outputs, provider names
-
-
-@dataclass(frozen=True)
-class ResourceKind:
-    resource_type: str
-    create: Callable[[CreateRequest], Created]
-    inputs: frozenset[str]  # inputs the handler turns into AWS calls
-    # Inputs that only steer updates or deletes under the real provider (force_destroy,
-    # triggers, source hashes): nothing to do on a create.
-    ignored: frozenset[str] = frozenset()
-    # Inputs deliberately refused, with the reason (an emulator gap, a deprecated form).
-    refused: Mapping[str, str] = field(default_factory=dict)
-    note: str = ""  # an emulator quirk worth knowing when reading the result
-
-
-def drop_none(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in params.items() if v is not None}
-
-
-def tag_list(
-    tags: Mapping[str, str] | None, key: str = "Key", value: str = "Value"
-) -> list[dict[str, str]] | None:
-    return [{key: k, value: v} for k, v in tags.items()] if tags else None
+def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]

@@ -22,16 +22,15 @@ from devstack.applier.errors import (
     UnsupportedResourceError,
 )
 from devstack.applier.kinds import CreateRequest, ResourceKind
-from devstack.applier.registry import KINDS, SERVICES
+from devstack.applier.registry import KIND_BY_TYPE, SERVICES
 from devstack.applier.results import CreatedResource
-from devstack.applier.target import ClientFactory, Target
+from devstack.applier.target import ApplyTarget, ClientFactory
 
 T = TypeVar("T")
 # How the SDK marks a secret inside deserialized properties (pulumi.runtime.rpc).
 _SIG_KEY = rpc._special_sig_key
 _SECRET_SIG = rpc._special_secret_sig
 STACK_TYPE = "pulumi:pulumi:Stack"
-PROVIDER_TYPE_PREFIX = "pulumi:providers:"
 
 
 def _attributed(type_: str, name: str, work: Callable[[], T]) -> T:
@@ -49,10 +48,7 @@ def _attributed(type_: str, name: str, work: Callable[[], T]) -> T:
             str(error.get("Code", "Unknown")),
             str(error.get("Message", exc)),
         ) from exc
-    except botocore.exceptions.BotoCoreError as exc:
-        # Parameter validation, connection failures: still an AWS-call failure.
-        raise ResourceError(type_, name, f"{type(exc).__name__}: {exc}") from exc
-    except Exception as exc:  # a handler bug or bad input shape: name the resource
+    except Exception as exc:  # botocore's parameter validation, connection failures, a bug
         raise ResourceError(type_, name, f"{type(exc).__name__}: {exc}") from exc
 
 
@@ -91,8 +87,7 @@ class EmulatorMocks(pulumi.runtime.Mocks):
         self,
         client_factory: ClientFactory | None = None,
         *,
-        target: Target | None = None,
-        kinds: Mapping[str, ResourceKind] = KINDS,
+        target: ApplyTarget | None = None,
         allow_failed_functions: bool = False,
     ) -> None:
         """client_factory: makes the boto3 client for a service name (all made here, up
@@ -102,13 +97,13 @@ class EmulatorMocks(pulumi.runtime.Mocks):
             if client_factory is None:
                 raise TypeError("EmulatorMocks needs a client factory or a target")
             try:
-                target = Target.connect(client_factory, SERVICES)
+                target = ApplyTarget.connect(client_factory, SERVICES)
             except Exception as exc:  # whatever the factory or the endpoint raised
                 raise TargetError(
-                    f"cannot use the AWS target: {type(exc).__name__}: {exc}"
+                    f"cannot use the AWS target: {type(exc).__name__}: {exc}; check that it "
+                    "runs (python -m devstack up) and that the client factory reaches it"
                 ) from exc
         self.target = target
-        self.kinds = kinds
         self.allow_failed_functions = allow_failed_functions
         self._lock = threading.Lock()
         self._tick = 0
@@ -123,15 +118,16 @@ class EmulatorMocks(pulumi.runtime.Mocks):
             # Resource.get(...) (which the SDK reports with custom unset) or the import
             # option: reading or adopting existing resources is not done locally.
             raise UnsupportedResourceError(
-                args.typ, args.name, f"reading/importing existing id {args.resource_id!r}"
+                args.typ,
+                args.name,
+                f"reading or importing the existing id {args.resource_id!r} is not supported by "
+                "the local apply (it creates everything): declare the resource in the program",
             )
         if args.typ == STACK_TYPE or not args.custom:
             # Component resources (and the stack) group resources; nothing to create.
             return "", dict(args.inputs)
-        if args.typ.startswith(PROVIDER_TYPE_PREFIX):
-            return self._provider(args)
 
-        kind = self.kinds.get(args.typ)
+        kind = KIND_BY_TYPE.get(args.typ)
         if kind is None:
             raise UnsupportedResourceError(args.typ, args.name)
         inputs = _plain(dict(args.inputs))
@@ -140,7 +136,7 @@ class EmulatorMocks(pulumi.runtime.Mocks):
         started = self._next_tick()
         clock = time.perf_counter()
         request = CreateRequest(
-            args.typ,
+            kind,
             args.name,
             inputs,
             self.target,
@@ -169,46 +165,30 @@ class EmulatorMocks(pulumi.runtime.Mocks):
         return created.id, {**args.inputs, **computed}
 
     def _check_inputs(self, kind: ResourceKind, name: str, inputs: Mapping[str, Any]) -> None:
-        region = inputs.get("region")
-        if region and region != self.target.region:
-            raise UnsupportedInputError(
-                kind.resource_type,
-                name,
-                ["region"],
-                f"{region} is not the target's region {self.target.region}",
-            )
-        known = kind.inputs | kind.ignored | {"region"}
-        refused = sorted(k for k, v in inputs.items() if _is_set(v) and k in kind.refused)
-        if refused:
-            raise UnsupportedInputError(
-                kind.resource_type,
-                name,
-                refused,
-                "; ".join(f"{k}: {kind.refused[k]}" for k in refused),
-            )
-        unknown = sorted(k for k, v in inputs.items() if _is_set(v) and k not in known)
+        """Every input given must be one the kind maps (and every key of a mapped object
+        one of its fields): applying without it would build something else."""
+        self._check_region(kind.resource_type, name, inputs.get("region"))
+        unknown = [k for k, v in inputs.items()
+                   if _is_set(v) and k not in kind.inputs and k != "region"]
+        for key, to in kind.mapped().items():
+            value = inputs.get(key)
+            if to.fields is None or not _is_set(value):
+                continue
+            for item in value if isinstance(value, list) else [value]:
+                unknown += [f"{key}.{k}" for k, v in item.items()
+                            if _is_set(v) and k not in to.fields]
         if unknown:
-            raise UnsupportedInputError(kind.resource_type, name, unknown)
+            raise UnsupportedInputError(kind.resource_type, name, sorted(set(unknown)))
 
-    def _provider(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
-        """An explicit provider: the apply always uses the target's clients instead."""
-        region = args.inputs.get("region")
+    def _check_region(self, type_: str, name: str, region: str | None) -> None:
         if region and region != self.target.region:
             raise UnsupportedInputError(
-                args.typ,
-                args.name,
+                type_,
+                name,
                 ["region"],
-                f"{region} is not the target's region {self.target.region}",
+                f"{region} is not the target's region {self.target.region}; leave region "
+                "out or apply to a target in that region",
             )
-        ignored = sorted(
-            k for k, v in args.inputs.items() if _is_set(v) and k not in {"region", "version"}
-        )
-        if ignored:
-            self._warn(
-                f"{args.typ} '{args.name}': settings {', '.join(ignored)} ignored; "
-                "the local apply uses the target's clients"
-            )
-        return f"{args.name}-provider", dict(args.inputs)
 
     def _defer(self, type_: str, name: str, work: Callable[[], None]) -> None:
         with self._lock:
@@ -239,7 +219,7 @@ class EmulatorMocks(pulumi.runtime.Mocks):
         return answer(self.target, args.args), []
 
 
-def _caller_identity(target: Target, _: Mapping[str, Any]) -> dict[str, Any]:
+def _caller_identity(target: ApplyTarget, _: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "accountId": target.account_id,
         "arn": target.caller_arn,
@@ -248,7 +228,7 @@ def _caller_identity(target: Target, _: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _region(target: Target, args: Mapping[str, Any]) -> dict[str, Any]:
+def _region(target: ApplyTarget, args: Mapping[str, Any]) -> dict[str, Any]:
     asked = args.get("region") or args.get("name")
     if asked and asked != target.region:
         raise UnsupportedInvokeError(
@@ -263,18 +243,8 @@ def _region(target: Target, args: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _partition(target: Target, _: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "partition": target.partition,
-        "id": target.partition,
-        "dnsSuffix": target.dns_suffix,
-        "reverseDnsPrefix": ".".join(reversed(target.dns_suffix.split("."))),
-    }
-
-
 _GET_REGION = "aws:index/getRegion:getRegion"
-_INVOKES: dict[str, Callable[[Target, Mapping[str, Any]], dict[str, Any]]] = {
+_INVOKES: dict[str, Callable[[ApplyTarget, Mapping[str, Any]], dict[str, Any]]] = {
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
     _GET_REGION: _region,
-    "aws:index/getPartition:getPartition": _partition,
 }

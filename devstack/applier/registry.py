@@ -1,25 +1,15 @@
-"""Resource type token -> handler. A type missing here fails the apply by name."""
+"""Resource type token -> its kind. A type missing here fails the apply by name."""
 
 from __future__ import annotations
 
 from devstack.applier.kinds import ResourceKind
-from devstack.applier.services import (
-    apigateway,
-    apigateway_validation,
-    dynamodb,
-    iam,
-    lambda_,
-    logs,
-    monitoring,
-    s3,
-)
+from devstack.applier.services import apigateway, dynamodb, iam, lambda_, logs, monitoring, s3
 
-KINDS: dict[str, ResourceKind] = {
+KIND_BY_TYPE: dict[str, ResourceKind] = {
     kind.resource_type: kind
-    for module in (dynamodb, iam, logs, lambda_, apigateway, apigateway_validation, s3,
-                   monitoring)
+    for module in (dynamodb, iam, logs, lambda_, apigateway, s3, monitoring)
     for kind in module.KINDS
 }
 
-# boto3 clients the handlers use; the target makes them all up front.
-SERVICES = ("apigateway", "cloudwatch", "dynamodb", "iam", "lambda", "logs", "s3", "sns", "sts")
+# boto3 clients the kinds use; the target makes them all up front.
+SERVICES = tuple(sorted({kind.service for kind in KIND_BY_TYPE.values()} | {"sts"}))

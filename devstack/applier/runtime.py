@@ -48,7 +48,7 @@ def program_from_folder(program_dir: Path) -> Callable[[], None]:
     return run
 
 
-def run_program(
+def run_under_mocks(
     program: Callable[[], None],
     mocks: pulumi.runtime.Mocks,
     *,

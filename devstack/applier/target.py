@@ -1,5 +1,7 @@
-"""The AWS target of an apply: boto3 clients plus the facts the program reads from it
-(account, region, partition), all taken from the target itself, never from config."""
+"""The AWS target of an apply, as the apply uses it: boto3 clients plus the facts the
+program reads from it (account, region, partition), all asked of the target itself, never
+taken from config. (devstack.clients.Target is where an emulator runs; this is what an apply
+connected to.)"""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ def _is_aws_endpoint(url: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Target:
+class ApplyTarget:
     clients: Mapping[str, BaseClient]
     region: str
     account_id: str
@@ -29,7 +31,7 @@ class Target:
     endpoint_url: str | None  # None when the clients talk to real AWS endpoints
 
     @classmethod
-    def connect(cls, factory: ClientFactory, services: Iterable[str]) -> Target:
+    def connect(cls, factory: ClientFactory, services: Iterable[str]) -> ApplyTarget:
         """Make every client up front, in the calling thread.
 
         Registrations run concurrently in the SDK's executor threads. boto3 clients are

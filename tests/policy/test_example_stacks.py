@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.applier.stack_config import stack_config
+from components.config import stack_file_config
 from harness_core.recorder import ProgramRun, record_program
 from policy import rules
 from tests.policy.harness import policy_resources, resource_violations, stack_violations
@@ -18,7 +18,8 @@ EXAMPLES = ("dev", "prod")
 
 @pytest.fixture(scope="module", params=EXAMPLES)
 def example(request) -> tuple[str, ProgramRun]:
-    return request.param, record_program(stack_config(ROOT, request.param), stack=request.param)
+    stack = request.param
+    return stack, record_program(stack_file_config(ROOT / f"Pulumi.{stack}.yaml"), stack=stack)
 
 
 def test_every_rule_accepts_the_example(example):
@@ -49,7 +50,7 @@ def test_example_declares_the_protections(example):
 
 
 def test_prod_turns_on_waf_and_the_alarm_email():
-    run = record_program(stack_config(ROOT, "prod"), stack="prod")
+    run = record_program(stack_file_config(ROOT / "Pulumi.prod.yaml"), stack="prod")
     assert len(run.of_type("aws:wafv2/webAcl:WebAcl")) == 1
     (subscription,) = run.of_type("aws:sns/topicSubscription:TopicSubscription")
     assert subscription.inputs["protocol"] == "email"

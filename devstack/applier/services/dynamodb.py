@@ -5,157 +5,40 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from devstack.applier.kinds import Created, CreateRequest, ResourceKind, drop_none, tag_list
+from devstack.applier.kinds import Created, CreateRequest, ResourceKind, To, tag_list
 
 _ACTIVE_WAIT_SECONDS = 30.0
+_KEY_FIELDS = {"attributeName": "AttributeName", "keyType": "KeyType"}
 
 
-def _key_schema(hash_key: str | None, range_key: str | None) -> list[dict[str, str]]:
-    schema = [{"AttributeName": hash_key, "KeyType": "HASH"}] if hash_key else []
-    if range_key:
-        schema.append({"AttributeName": range_key, "KeyType": "RANGE"})
-    return schema
-
-
-def _projection(index: dict[str, Any]) -> dict[str, Any]:
-    return drop_none(
-        {
-            "ProjectionType": index.get("projectionType"),
-            "NonKeyAttributes": index.get("nonKeyAttributes") or None,
-        }
-    )
-
-
-def _gsi(req: CreateRequest, index: dict[str, Any], billing: str) -> dict[str, Any]:
-    if index.get("keySchemas"):
-        schema = [
-            {"AttributeName": k["attributeName"], "KeyType": k["keyType"]}
-            for k in index["keySchemas"]
-        ]
-    else:
-        schema = _key_schema(index.get("hashKey"), index.get("rangeKey"))
-    gsi: dict[str, Any] = {
-        "IndexName": index["name"],
-        "KeySchema": schema,
-        "Projection": _projection(index),
+def _index(index: dict[str, Any]) -> dict[str, Any]:
+    """A global secondary index, its key schema and projection in AWS's shape."""
+    return {
+        **index,
+        "KeySchema": [{_KEY_FIELDS[k]: v for k, v in key.items()} for key in index["KeySchema"]],
+        "Projection": {"ProjectionType": index["Projection"]},
     }
-    if billing == "PROVISIONED":
-        gsi["ProvisionedThroughput"] = {
-            "ReadCapacityUnits": index.get("readCapacity") or 0,
-            "WriteCapacityUnits": index.get("writeCapacity") or 0,
-        }
-    on_demand = index.get("onDemandThroughput")
-    if on_demand:
-        gsi["OnDemandThroughput"] = drop_none(
-            {
-                "MaxReadRequestUnits": on_demand.get("maxReadRequestUnits"),
-                "MaxWriteRequestUnits": on_demand.get("maxWriteRequestUnits"),
-            }
-        )
-    return gsi
+
+
+def _encryption(sse: dict[str, Any]) -> dict[str, Any] | None:
+    # enabled=true means a KMS key (the AWS managed one); enabled=false is DynamoDB's
+    # default AWS-owned key, so nothing is sent.
+    return {"Enabled": True, "SSEType": "KMS"} if sse.get("Enabled") else None
 
 
 def create_table(req: CreateRequest) -> Created:
-    ddb = req.client("dynamodb")
-    name = req.physical_name(prefix_key=None)
-    billing = req.get("billingMode", "PROVISIONED")  # the provider's default
-    params: dict[str, Any] = {
-        "TableName": name,
-        "AttributeDefinitions": [
-            {"AttributeName": a["name"], "AttributeType": a["type"]}
-            for a in req.get("attributes", [])
-        ],
-        "KeySchema": _key_schema(req.get("hashKey"), req.get("rangeKey")),
-        "BillingMode": billing,
-    }
-    if billing == "PROVISIONED":
-        if req.get("readCapacity") is None or req.get("writeCapacity") is None:
-            raise req.fail("billingMode PROVISIONED needs readCapacity and writeCapacity")
-        params["ProvisionedThroughput"] = {
-            "ReadCapacityUnits": req.get("readCapacity"),
-            "WriteCapacityUnits": req.get("writeCapacity"),
-        }
-    if req.get("globalSecondaryIndexes"):
-        params["GlobalSecondaryIndexes"] = [
-            _gsi(req, i, billing) for i in req.get("globalSecondaryIndexes")
-        ]
-    if req.get("localSecondaryIndexes"):
-        params["LocalSecondaryIndexes"] = [
-            {
-                "IndexName": i["name"],
-                "KeySchema": _key_schema(req.get("hashKey"), i["rangeKey"]),
-                "Projection": _projection(i),
-            }
-            for i in req.get("localSecondaryIndexes")
-        ]
-    if req.get("streamEnabled"):
-        params["StreamSpecification"] = drop_none(
-            {
-                "StreamEnabled": True,
-                "StreamViewType": req.get("streamViewType"),
-            }
+    if req.get("billingMode") != "PAY_PER_REQUEST":
+        raise req.fail(
+            "billingMode PROVISIONED (the provider's default) needs readCapacity and "
+            "writeCapacity, which the local apply does not map: declare billingMode "
+            "PAY_PER_REQUEST, or add them to the Table kind in devstack/applier/services"
         )
-    sse = req.get("serverSideEncryption")
-    if sse and sse.get("enabled"):
-        # enabled=true means a KMS key (the AWS managed one unless kmsKeyArn is given);
-        # enabled=false is DynamoDB's default AWS-owned key, so nothing is sent.
-        params["SSESpecification"] = drop_none(
-            {
-                "Enabled": True,
-                "SSEType": "KMS",
-                "KMSMasterKeyId": sse.get("kmsKeyArn"),
-            }
-        )
-    on_demand = req.get("onDemandThroughput")
-    if on_demand:
-        params["OnDemandThroughput"] = drop_none(
-            {
-                "MaxReadRequestUnits": on_demand.get("maxReadRequestUnits"),
-                "MaxWriteRequestUnits": on_demand.get("maxWriteRequestUnits"),
-            }
-        )
-    params.update(
-        drop_none(
-            {
-                "TableClass": req.get("tableClass"),
-                "DeletionProtectionEnabled": req.get("deletionProtectionEnabled"),
-                "Tags": tag_list(req.get("tags")),
-            }
-        )
-    )
-    table = ddb.create_table(**params)["TableDescription"]
+    name = req.physical_name()
+    table = req.call(TableName=name)["TableDescription"]
     _wait_active(req, name, table.get("TableStatus"))
-
-    pitr = req.get("pointInTimeRecovery")
-    if pitr and pitr.get("enabled"):
-        ddb.update_continuous_backups(
-            TableName=name,
-            PointInTimeRecoverySpecification=drop_none(
-                {
-                    "PointInTimeRecoveryEnabled": True,
-                    "RecoveryPeriodInDays": pitr.get("recoveryPeriodInDays"),
-                }
-            ),
-        )
-    ttl = req.get("ttl")
-    if ttl and ttl.get("enabled"):
-        ddb.update_time_to_live(
-            TableName=name,
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["attributeName"]},
-        )
-    return Created(
-        name,
-        drop_none(
-            {
-                "name": name,
-                "arn": table["TableArn"],
-                "billingMode": billing,
-                "streamArn": table.get("LatestStreamArn"),
-                "streamLabel": table.get("LatestStreamLabel"),
-                "tagsAll": req.get("tags", {}),
-            }
-        ),
-    )
+    if req.params("UpdateContinuousBackups"):
+        req.call("UpdateContinuousBackups", TableName=name)
+    return Created(name, {"name": name, "arn": table["TableArn"]})
 
 
 def _wait_active(req: CreateRequest, name: str, status: str | None) -> None:
@@ -164,44 +47,39 @@ def _wait_active(req: CreateRequest, name: str, status: str | None) -> None:
         if time.monotonic() > deadline:
             raise req.fail(f"table {name} not ACTIVE after {_ACTIVE_WAIT_SECONDS:.0f} s ({status})")
         time.sleep(0.1)
-        status = req.client("dynamodb").describe_table(TableName=name)["Table"]["TableStatus"]
+        status = req.client().describe_table(TableName=name)["Table"]["TableStatus"]
 
 
 KINDS = [
     ResourceKind(
-        resource_type="aws:dynamodb/table:Table",
-        create=create_table,
-        inputs=frozenset(
-            {
-                "name",
-                "attributes",
-                "hashKey",
-                "rangeKey",
-                "billingMode",
-                "readCapacity",
-                "writeCapacity",
-                "globalSecondaryIndexes",
-                "localSecondaryIndexes",
-                "streamEnabled",
-                "streamViewType",
-                "serverSideEncryption",
-                "pointInTimeRecovery",
-                "ttl",
-                "onDemandThroughput",
-                "tableClass",
-                "deletionProtectionEnabled",
-                "tags",
-            }
-        ),
-        refused={
-            "replicas": "global tables need other regions",
-            "importTable": "S3 import is not applied locally",
-            "restoreSourceName": "restores are not applied locally",
-            "restoreSourceTableArn": "restores are not applied locally",
-            "restoreDateTime": "restores are not applied locally",
-            "restoreToLatestTime": "restores are not applied locally",
-            "restoreBackupArn": "restores are not applied locally",
+        "aws:dynamodb/table:Table",
+        "dynamodb",
+        "CreateTable",
+        {
+            "name": "TableName",
+            "billingMode": "BillingMode",
+            "hashKey": To("KeySchema", convert=lambda key: [
+                {"AttributeName": key, "KeyType": "HASH"}]),
+            "attributes": To(
+                "AttributeDefinitions", fields={"name": "AttributeName", "type": "AttributeType"}
+            ),
+            "globalSecondaryIndexes": To(
+                "GlobalSecondaryIndexes",
+                fields={"name": "IndexName", "keySchemas": "KeySchema",
+                        "projectionType": "Projection"},
+                convert=lambda indexes: [_index(i) for i in indexes],
+            ),
+            "serverSideEncryption": To(
+                "SSESpecification", fields={"enabled": "Enabled"}, convert=_encryption
+            ),
+            "deletionProtectionEnabled": "DeletionProtectionEnabled",
+            "tags": To("Tags", convert=tag_list),
+            "pointInTimeRecovery": To(
+                "PointInTimeRecoverySpecification",
+                op="UpdateContinuousBackups",
+                fields={"enabled": "PointInTimeRecoveryEnabled"},
+            ),
         },
-        note="SSE reads back ENABLED/KMS but is only a label in MiniStack",
+        create_table,
     ),
 ]
