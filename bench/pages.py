@@ -2,7 +2,8 @@
 list. Last on the main stack (it fills the table); alone: `python -m bench.run --only pages`.
 
 - one page through API Gateway, signed as the buyer (limit 50, the default, and 100);
-- every page, following nextCursor with limit 100 (what the site does to show all);
+- every page, following nextCursor with limit 100 (a client that wants the whole list; the
+  site shows one page of 50 and the next only on "More pets");
 - the list function invoked directly with one page, and the old list function (the handlers of
   OLD_LIST_COMMIT, which scanned the whole table, sorted it and answered it whole), deployed
   beside it with the same layer and a role that may Scan: same emulator, same table, same
