@@ -24,10 +24,8 @@ from components.config import NAMESPACE, ConfigError, config_text, stack_file_co
 from devstack.applier import ordering
 from devstack.applier.errors import (
     ApplyError,
-    ApplyTimeoutError,
     AwsCallError,
     OrderingError,
-    ProgramError,
     ResourceError,
     StackFileError,
     TargetError,
@@ -37,8 +35,9 @@ from devstack.applier.errors import (
 )
 from devstack.applier.mocks import EmulatorMocks
 from devstack.applier.results import ApplyResult, CreatedResource
-from devstack.applier.runtime import program_from_folder, run_under_mocks
 from devstack.applier.target import ClientFactory
+from harness_core.errors import ApplyTimeoutError, ProgramError, ProgramRunError
+from harness_core.mock_runtime import program_from_folder, run_under_mocks
 
 __all__ = [
     "ApplyError",
@@ -173,11 +172,11 @@ def _apply(
         late = ordering.late_parts(mocks.created)
         if late:
             raise OrderingError("resources created out of order:\n  " + "\n  ".join(late))
-    except ApplyError as exc:
+    except ProgramRunError as exc:
         exc.resources = list(mocks.created)
         raise
     except Exception as exc:
-        # Raised inside an apply() callback or by the SDK: still the program's failure.
+        # Raised by the program, inside an apply() callback or by the SDK: the program's.
         error = ProgramError(f"the program failed: {type(exc).__name__}: {exc}")
         error.resources = list(mocks.created)
         raise error from exc

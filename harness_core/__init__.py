@@ -1,4 +1,5 @@
-"""What devstack and iamsim share, and nothing else: the base error, the program recorder.
+"""What devstack and iamsim share, and nothing else: the errors, the one runner of the
+program under the SDK's mocks (mock_runtime.py) and the program recorder on it.
 
 Layering (a test checks it): harness_core imports only the product; iamsim imports
 harness_core; devstack imports both; bench and tests import the harness. The product

@@ -1,4 +1,4 @@
-"""The one base of every harness failure.
+"""The one base of every harness failure, and the failures of a program run under mocks.
 
 The CLI (`python -m devstack`) catches HarnessError in one place (its `main`) and
 print its message, which says what failed and what to do, without a traceback.
@@ -6,6 +6,25 @@ print its message, which says what failed and what to do, without a traceback.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class HarnessError(RuntimeError):
     """A harness job failed; the message names what failed and what to do next."""
+
+
+class ProgramRunError(HarnessError):
+    """Running the program under the mock runtime failed. `resources`: what the Mocks had
+    created (for cleanup and diagnosis; nothing is rolled back, as by `pulumi up`)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.resources: list[Any] = []
+
+
+class ProgramError(ProgramRunError):
+    """The program itself raised (not a resource creation), or there is no program."""
+
+
+class ApplyTimeoutError(ProgramRunError):
+    """The program did not finish in time (a registration that never resolves)."""

@@ -1,7 +1,9 @@
 """Synthesis without AWS: the Pulumi program under the SDK's mock runtime, recorded.
 
 Used by the unit tests, the policy-pack tests and the offline IAM engine: all
-three need what the program would ask AWS to create, and nothing running.
+three need what the program would ask AWS to create, and nothing running. The program
+runs on the local apply's runner (mock_runtime.py); recording is only the Mocks
+(RecordingMocks) and a stack transformation noting `protect`.
 
 Each resource's inputs are recorded as the provider would receive them
 (resolved, camelCase), and the mocks return the computed attributes the
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+
+from harness_core.mock_runtime import run_under_mocks
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -129,32 +133,24 @@ class ProgramRun:
 
 
 def record_program(config: dict[str, str], stack: str = "unit") -> ProgramRun:
-    """Runs the program like `pulumi up` would (preview=False) and waits for it."""
+    """Runs the program like `pulumi up` would (preview=False), on the runner the local
+    apply uses (mock_runtime.run_under_mocks); raises what the program raised."""
     from components.config import load_settings
     from components.pets_app import build
 
     mocks = RecordingMocks()
-    pulumi.runtime.set_mocks(mocks, project="pets", stack=stack, preview=False)
-    pulumi.runtime.set_all_config(config)
-    outputs: dict[str, Any] = {}
-
     protected: set[tuple[str, str]] = set()
 
-    def record_options(
-        args: pulumi.ResourceTransformationArgs,
-    ) -> pulumi.ResourceTransformationResult | None:
+    def record_options(args: pulumi.ResourceTransformationArgs) -> None:  # changes nothing
         if args.opts is not None and args.opts.protect:
             protected.add((args.type_, args.name))
-        return None
 
-    @pulumi.runtime.test
-    def program() -> pulumi.Output:
+    def program() -> None:  # __main__.py, with the protect option recorded
         pulumi.runtime.register_stack_transformation(record_options)
-        app = build(load_settings())
-        exported = app.outputs()
-        return pulumi.Output.all(**exported).apply(outputs.update)
+        for key, value in build(load_settings()).outputs().items():
+            pulumi.export(key, value)
 
-    program()
+    outputs = run_under_mocks(program, mocks, project="pets", stack=stack, config=config)
     for declared in mocks.declared:
         declared.protect = (declared.type, declared.name) in protected
     return ProgramRun(mocks.declared, outputs)

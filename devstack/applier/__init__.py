@@ -1,7 +1,7 @@
 """The machinery behind devstack/apply.py: run the Pulumi program under the SDK's mock
-runtime and create every resource it declares in the emulator with boto3.
+runtime (harness_core/mock_runtime.py, the runner the recorder uses too) and create every
+resource it declares in the emulator with boto3.
 
-    runtime.py       run a program in an isolated SDK runtime, capture its exports
     mocks.py         the pulumi.runtime.Mocks that turns registrations into AWS calls
     kinds.py         how a resource type is declared: its inputs, once, Pulumi -> AWS
     registry.py      resource type token -> its kind

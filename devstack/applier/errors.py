@@ -5,23 +5,15 @@ stack trace."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-from harness_core.errors import HarnessError
-
-if TYPE_CHECKING:
-    from devstack.applier.results import CreatedResource
+from harness_core.errors import ProgramRunError
 
 _KINDS_HOME = "devstack/applier/services"
 
 
-class ApplyError(HarnessError):
-    """Base class. `resources` holds what was created before the failure (for cleanup
-    and diagnosis); the apply does not roll back, as `pulumi up` does not either."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.resources: list[CreatedResource] = []
+class ApplyError(ProgramRunError):
+    """Base class of the apply's own failures; `resources` holds the CreatedResources. The
+    program's failure and timeout are harness_core's ProgramError and ApplyTimeoutError."""
 
 
 class ResourceError(ApplyError):
@@ -89,17 +81,9 @@ class TargetError(ApplyError):
     """The client factory or the target's STS failed before anything was applied."""
 
 
-class ProgramError(ApplyError):
-    """The program itself raised (not a resource creation)."""
-
-
 class OrderingError(ApplyError):
     """Resources were created in an order that would deploy something else on AWS."""
 
 
 class StackFileError(ApplyError):
     """The stack file (Pulumi.<stack>.yaml) cannot be handed to the program."""
-
-
-class ApplyTimeoutError(ApplyError):
-    """The program did not finish in time (a registration that never resolves)."""

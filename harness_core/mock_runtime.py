@@ -1,8 +1,9 @@
-"""Run a Pulumi program under the SDK's mock runtime, isolated from every other run.
+"""The one runner of a Pulumi program under the SDK's mock runtime, isolated from every
+other run: the local apply (devstack) and the recorder (recorder.py) both run on it.
 
 The SDK keeps its runtime state (settings, root stack, config) in context variables and
 runs on the thread's asyncio loop. Each run therefore gets its own thread, a fresh empty
-context and a fresh loop, and is torn down completely afterwards: successive applies in
+context and a fresh loop, and is torn down completely afterwards: successive runs in
 one process (tests) do not see each other's stack, config or pending tasks, and the
 caller's own context (e.g. unit tests using set_mocks) is never touched.
 
@@ -30,7 +31,7 @@ from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import settings as sdk_settings
 from pulumi.runtime import stack as sdk_stack
 
-from devstack.applier.errors import ApplyError, ApplyTimeoutError, ProgramError
+from harness_core.errors import ApplyTimeoutError, ProgramError
 
 log = logging.getLogger(__name__)
 _RUN_LOCK = threading.Lock()
@@ -61,8 +62,8 @@ def run_under_mocks(
     """Run `program` with `mocks` as the resource monitor; return the resolved exports.
 
     program_dir: the folder to run in (cwd and first on sys.path, as the CLI does).
-    Raises the error the program or a registration raised; ApplyTimeoutError if the run
-    does not finish within `timeout` seconds.
+    Raises the error the program or a registration (the Mocks) raised, as it was raised;
+    ApplyTimeoutError if the run does not finish within `timeout` seconds.
     """
     outcome: dict[str, Any] = {}
 
@@ -75,7 +76,7 @@ def run_under_mocks(
     with _RUN_LOCK, _program_environment(program_dir):
         worker = threading.Thread(
             target=lambda: contextvars.Context().run(body),
-            name=f"pulumi-apply-{stack}",
+            name=f"pulumi-run-{stack}",
             daemon=True,
         )
         worker.start()
@@ -105,7 +106,7 @@ def _run_in_fresh_runtime(
     # with unbounded parallelism by default; a wider pool comes closer.
     loop.set_default_executor(
         concurrent.futures.ThreadPoolExecutor(
-            max_workers=_REGISTRATION_THREADS, thread_name_prefix="apply"
+            max_workers=_REGISTRATION_THREADS, thread_name_prefix="registration"
         )
     )
     # A failed registration fails every output that depends on it; asyncio would log each
@@ -124,12 +125,7 @@ def _run_in_fresh_runtime(
 
         def program_in_stack() -> None:
             captured["stack"] = sdk_settings.get_root_resource()
-            try:
-                program()
-            except ApplyError:
-                raise
-            except Exception as exc:
-                raise ProgramError(f"the program raised {type(exc).__name__}: {exc}") from exc
+            program()
 
         loop.run_until_complete(sdk_stack.run_in_stack(program_in_stack))
         stack_resource = captured["stack"]
