@@ -47,15 +47,22 @@ def _read_only(action: str) -> bool:
     return literal.startswith(_READ_PREFIXES)
 
 
-def public_write(resource_type: str, props: dict[str, Any]) -> list[str]:
-    """Resource rule: a bucket policy lets everyone read at most, never write or administer."""
+def bucket_policy_statements(props: Mapping[str, Any]) -> tuple[list[iam.Statement], list[str]]:
+    """A bucket policy input's statements (none when unset), or why it is no policy document."""
     raw = props.get("policy")
     if raw in (None, ""):
-        return []
+        return [], []
     try:
-        statements = iam.statements(iam.load(raw, "policy"))
+        return iam.statements(iam.load(raw, "policy")), []
     except iam.DocumentError as err:
-        return [f"bucket policy is not a valid policy document ({err}): fix the JSON"]
+        return [], [f"bucket policy is not a valid policy document ({err}): fix the JSON"]
+
+
+def public_write(resource_type: str, props: dict[str, Any]) -> list[str]:
+    """Resource rule: a bucket policy lets everyone read at most, never write or administer."""
+    statements, problems = bucket_policy_statements(props)
+    if problems:
+        return problems
     problems: list[str] = []
     for statement in statements:
         if not statement.allow:

@@ -9,6 +9,7 @@ from typing import Any
 from pulumi_policy import PolicyResource
 
 from policy import iam, model
+from policy.checks_data import bucket_policy_statements
 from policy.props import is_unknown, require_known
 from policy.stack import REST_API, TABLE, Stack
 
@@ -230,13 +231,9 @@ def private_buckets(resource_type: str, props: dict[str, Any]) -> list[str]:
             return []
         return [f"BucketPublicAccessBlock: set {', '.join(f'{a}=True' for a in off)}: the site "
                 "bucket is private, CloudFront reads it through its Origin Access Control"]
-    raw = props.get("policy")
-    if raw in (None, ""):
-        return []
-    try:
-        statements = iam.statements(iam.load(raw, "policy"))
-    except iam.DocumentError as err:
-        return [f"bucket policy is not a valid policy document ({err}): fix the JSON"]
+    statements, problems = bucket_policy_statements(props)
+    if problems:
+        return problems
     return [f"bucket policy {s.label} allows everyone (Principal '*' or NotPrincipal): grant "
             "s3:GetObject to cloudfront.amazonaws.com with AWS:SourceArn = the distribution "
             "(components/policies.cloudfront_read_policy)"

@@ -17,9 +17,10 @@ if str(ROOT) not in sys.path:
 # Use the stack `make up` started instead of a fresh one (faster when iterating).
 USE_RUNNING_STACK = os.environ.get("PETS_USE_RUNNING_STACK") == "1"
 # Folders whose tests run emulators, the identity provider or Chromium. Under pytest-xdist
-# (`make test` runs two workers with --dist loadgroup) they all go to one worker, so one
-# stack serves them, one after another as the races need, while the other worker runs the
-# CPU-bound tests (program runs under mocks, the policy pack, the offline IAM engine).
+# with --dist loadgroup (not what `make test` runs: the races fail beside a second worker on
+# two cores) they all go to one worker, so one stack serves them, one after another, while
+# the other worker runs the CPU-bound tests (program runs under mocks, the policy pack, the
+# offline IAM engine).
 STACK_FOLDERS = ("integration", "e2e", "devstack", "localstack")
 
 

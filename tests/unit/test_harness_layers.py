@@ -54,8 +54,8 @@ def _harness_imports() -> dict[str, dict[str, list[str]]]:
 
 def test_every_harness_package_has_a_rank() -> None:
     packages = {p.parent.name for p in ROOT.glob("*/__init__.py")}
-    harness_like = {p for p in packages if p not in {"components", "handlers", "policy", "tests",
-                                                    "scripts", "site", "auth0"}}
+    not_harness = {Path(entry).stem for entry in PRODUCT} | {"tests", "site", "auth0"}
+    harness_like = packages - not_harness
     unranked = harness_like - set(HARNESS_RANK)
     assert not unranked, f"packages with no place in HARNESS_RANK: {unranked}"
 
