@@ -13,6 +13,7 @@ Two engines, each from its own venv under .devstack/ (PETS_TARGET picks one):
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -211,7 +212,6 @@ def start(
     port: int | None = None,
     *,
     name: str = clients.EMULATOR_NAME,
-    reuse: bool = True,
     extra_env: Mapping[str, str] | None = None,
     timeout: float = 60.0,
     engine: str | None = None,
@@ -219,7 +219,7 @@ def start(
     """Start the emulator on 127.0.0.1 and return the target once it answers STS.
 
     - AWS_ENDPOINT_URL set: start nothing; return that endpoint (started=False).
-    - Already running under `name`: return it (started=False) if `reuse`, else raise.
+    - Already running under `name`: an error (stop it first).
     - port: argument, else $PETS_EMULATOR_PORT, else a free port.
     - name: record/log name; tests use their own so they never touch a `make up` stack.
     - extra_env: added to the emulator's environment (tests use it to break a start).
@@ -231,11 +231,8 @@ def start(
         return clients.external_target(external)
     existing = clients.recorded_emulator(name)
     if existing is not None:
-        if reuse:
-            return existing
-        raise DevstackError(
-            f"{name} is already running at {existing.endpoint_url} (pid {existing.pid})"
-        )
+        raise DevstackError(f"{name} is already running at {existing.endpoint_url} (pid "
+                            f"{existing.pid}): stop it first (`make down`)")
     procs.stop(name)  # a half-started leftover (record without account id)
     if port is None:
         port = int(os.environ[PORT_ENV]) if os.environ.get(PORT_ENV) else procs.free_port()
@@ -254,30 +251,26 @@ def start(
         info=info,
         cwd=tmpdir,
     )
-    probe = Target(endpoint_url=endpoint_url, region=REGION, account_id="", started=True,
-                   pid=proc.pid, engine=chosen.name)
+    target = Target(endpoint_url=endpoint_url, region=REGION, account_id="", started=True,
+                    pid=proc.pid, engine=chosen.name)
     try:
         procs.wait_ready(name, proc, lambda: _healthy(endpoint_url, chosen.health_path), timeout)
-        account = clients.account_id(probe)
+        target = dataclasses.replace(target, account_id=clients.account_id(target))
     except DevstackError:
         stop(name)  # whatever is left of the process, and its scratch dir
         raise
-    # Only a record with the account id counts as a ready emulator (see running()).
-    procs.record(name, proc.pid, {**info, "account_id": account})
-    return Target(endpoint_url=endpoint_url, region=REGION, account_id=account, started=True,
-                  pid=proc.pid, engine=chosen.name)
+    # Only a record with the account id counts as a ready emulator (clients.recorded_emulator).
+    procs.record(name, proc.pid, {**info, "account_id": target.account_id})
+    return target
 
 
-def stop(name: str = clients.EMULATOR_NAME, timeout: float | None = None) -> bool:
+def stop(name: str = clients.EMULATOR_NAME) -> bool:
     """Stop the emulator and all its Lambda workers; False if none was running.
 
-    timeout: seconds before SIGKILL; default the engine's stop_timeout.
     Never touches an AWS_ENDPOINT_URL endpoint: we did not start it.
     """
-    if timeout is None:
-        managed = procs.running(name)
-        engine = ENGINES.get(managed.info.get("engine", DEFAULT_ENGINE)) if managed else None
-        timeout = engine.stop_timeout if engine else 10.0
-    stopped = procs.stop(name, timeout=timeout)
+    managed = procs.running(name)
+    engine = ENGINES.get(managed.info.get("engine", DEFAULT_ENGINE)) if managed else None
+    stopped = procs.stop(name, timeout=engine.stop_timeout if engine else 10.0)
     shutil.rmtree(paths.TMP / name, ignore_errors=True)
     return stopped

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -39,21 +38,18 @@ HTTP_TIMEOUT = 5.0
 Registration = Mapping[str, Any]
 # The stack output `classGrants`: {identity provider role name: {tag key: value}}.
 ClassGrants = Mapping[str, Mapping[str, str]]
-_REGISTRATION_LISTS = ("redirectUris", "postLogoutRedirectUris", "webOrigins", "grantTypes")
-_REGISTRATION_SECONDS = ("idTokenLifetimeSeconds", "refreshTokenLifetimeSeconds")
 
 
 @dataclass(frozen=True)
 class Idp:
-    """A running local identity provider. Its fields (but pid and started) are its record."""
+    """A running local identity provider. Its fields (but pid) are its record."""
 
     issuer: str  # http(s)://127.0.0.1:<port>, no trailing slash
     port: int
     client_id: str
-    registration: Mapping[str, Any]  # what it registered (checked_registration's shape)
+    registration: Mapping[str, Any]  # what it registered (the stack output oidcClient)
     class_grants: Mapping[str, Mapping[str, str]]
     ca_file: str | None = None  # the CA certificate an https provider's certificate is from
-    started: bool = False  # True if the call that produced this started the process
     pid: int | None = None
 
     @property
@@ -119,30 +115,6 @@ def tls_files() -> tuple[Path, Path, Path]:
     return ca, cert, key
 
 
-def checked_registration(registration: Registration) -> dict[str, Any]:
-    """The registration as plain JSON data, or a DevstackError naming what is wrong.
-
-    server.mjs checks it again; checking here names the problem before a process starts.
-    """
-    problems = [k for k in _REGISTRATION_LISTS if not isinstance(registration.get(k), list | tuple)
-                or not all(isinstance(v, str) and v for v in registration[k])]
-    problems += [k for k in _REGISTRATION_SECONDS
-                 if not isinstance(registration.get(k), int) or registration[k] <= 0]
-    scope = registration.get("scope")
-    if not isinstance(scope, str) or "openid" not in scope.split():
-        problems.append("scope")
-    if not problems and not registration["redirectUris"]:
-        problems.append("redirectUris (empty)")
-    if problems:
-        raise DevstackError(f"client registration: bad or missing {', '.join(problems)} "
-                            "(expected the stack output oidcClient)")
-    return {
-        **{k: list(registration[k]) for k in _REGISTRATION_LISTS},
-        "scope": registration["scope"],
-        **{k: int(registration[k]) for k in _REGISTRATION_SECONDS},
-    }
-
-
 def ensure_node_modules() -> str:
     """Check node/npm and run `npm ci` when oidc-provider is missing or not the pinned version.
 
@@ -156,9 +128,8 @@ def ensure_node_modules() -> str:
             f"(missing: {missing}). Install it, e.g. `apt-get install -y nodejs npm` or from "
             "nodejs.org, then retry."
         )
-    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True)
-    match = re.match(r"v(\d+)", version.stdout.strip())
-    major = int(match.group(1)) if match else 0
+    major = int(subprocess.run([node, "-p", "process.versions.node.split('.')[0]"],
+                               capture_output=True, text=True, check=True).stdout)
     if major < MIN_NODE_MAJOR:
         raise DevstackError(f"Node.js {major} found at {node}; the identity provider needs "
                             f">= {MIN_NODE_MAJOR}: install a newer one, then retry")
@@ -192,8 +163,7 @@ def require(idp: Idp | None = None) -> Idp:
 
 def _discovery_ok(idp: Idp) -> bool:
     try:
-        response = requests.get(idp.discovery_url, timeout=1, verify=idp.verify)
-        return response.status_code == 200 and response.json().get("issuer") == idp.issuer
+        return idp.discovery().get("issuer") == idp.issuer
     except (requests.RequestException, ValueError):
         return False
 
@@ -205,50 +175,38 @@ def start(
     class_grants: ClassGrants | None = None,
     client_id: str = DEFAULT_CLIENT_ID,
     name: str = NAME,
-    reuse: bool = True,
     timeout: float = 20.0,
     tls: bool = False,
 ) -> Idp:
     """Start the identity provider on 127.0.0.1 and wait until discovery answers.
 
     registration: the client registration the program declares (stack output `oidcClient`,
-    ClientRegistration.to_output()): redirect and post-logout URIs, web origins, grant types,
-    scope, ID and refresh token lifetimes. class_grants: the stack output `classGrants`;
-    a user's roles (users.json) become the ID token's session tags claim through them.
+    ClientRegistration.to_output()); server.mjs refuses a malformed one, and the log tail
+    says why. class_grants: the stack output `classGrants`; a user's roles (users.json)
+    become the ID token's session tags claim through them.
 
     tls: serve https with a certificate from tls_files(); real AWS and LocalStack accept
     only https OIDC provider URLs, MiniStack takes http.
 
-    port: argument, else $PETS_IDP_PORT, else 9443. If one is already running under `name`
-    with the same client settings it is returned (started=False) when `reuse`; a running
-    one with other settings is an error (stop it first), never silently reconfigured.
+    port: argument, else $PETS_IDP_PORT, else 9443. One already running under `name` is an
+    error (stop it first), never silently reconfigured.
     """
-    client = checked_registration(registration)
-    grants = {role: dict(tags) for role, tags in (class_grants or {}).items()}
     existing = running(name)
     if existing is not None:
-        same = (existing.client_id == client_id and existing.registration == client
-                and existing.class_grants == grants
-                and existing.issuer.startswith("https:") == tls)
-        if reuse and same and (port is None or port == existing.port):
-            return existing
-        raise DevstackError(
-            f"identity provider {name} already runs at {existing.issuer} for client "
-            f"{existing.client_id} with redirect URIs {list(existing.redirect_uris)} "
-            f"(and maybe other lifetimes, grant types or grants than asked for); "
-            "stop it first (`make down`)"
-        )
+        raise DevstackError(f"identity provider {name} already runs at {existing.issuer} for "
+                            f"client {existing.client_id}; stop it first (`make down`)")
     if port is None:
         port = int(os.environ.get(PORT_ENV) or DEFAULT_PORT)
     procs.check_port_free(port, f"identity provider {name}")
     node = ensure_node_modules()
     signing_key()  # make sure the key file exists before the server reads it
+    grants = {role: dict(tags) for role, tags in (class_grants or {}).items()}
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", str(paths.STATE)),
         "IDP_PORT": str(port),
         "IDP_CLIENT_ID": client_id,
-        "IDP_CLIENT": json.dumps(client),
+        "IDP_CLIENT": json.dumps(registration),
         "IDP_CLASS_GRANTS": json.dumps(grants),
         "IDP_JWKS_FILE": str(paths.IDP_PRIVATE_JWKS),
         "IDP_USERS_FILE": str(paths.USERS_FILE),
@@ -259,14 +217,14 @@ def start(
         ca_file = str(ca)
         env |= {"IDP_TLS_CERT": str(cert), "IDP_TLS_KEY": str(key)}
     idp = Idp(issuer=f"{'https' if tls else 'http'}://{procs.LOOPBACK}:{port}", port=port,
-              client_id=client_id, registration=client, class_grants=grants, ca_file=ca_file)
-    record = {f.name: getattr(idp, f.name) for f in dataclasses.fields(idp)
-              if f.name not in ("started", "pid")}
+              client_id=client_id, registration=dict(registration), class_grants=grants,
+              ca_file=ca_file)
+    record = {k: v for k, v in dataclasses.asdict(idp).items() if k != "pid"}
     proc = procs.spawn(name, [node, "server.mjs"], env=env, info=record, cwd=paths.IDP_SOURCE)
     procs.wait_ready(name, proc, lambda: _discovery_ok(idp), timeout)
-    return dataclasses.replace(idp, started=True, pid=proc.pid)
+    return dataclasses.replace(idp, pid=proc.pid)
 
 
-def stop(name: str = NAME, timeout: float = 5.0) -> bool:
+def stop(name: str = NAME) -> bool:
     """Stop the identity provider; False if it was not running."""
-    return procs.stop(name, timeout=timeout)
+    return procs.stop(name, timeout=5.0)

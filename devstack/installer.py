@@ -14,8 +14,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
 from devstack.errors import DevstackError
 
 # Part of every emulator venv's digest: a change to how venvs are built rebuilds them.
@@ -51,25 +49,3 @@ def install(venv_python: Path, *args: str, what: str) -> None:
     # worker would compile its imports again.
     _run([uv(), "pip", "install", "--quiet", "--compile-bytecode", "--python", str(venv_python),
           *args], what)
-
-
-def freeze(venv_python: Path) -> list[str]:
-    """The venv's packages as `name==version` lines (local paths as `name @ file://...`)."""
-    out = _run([uv(), "pip", "freeze", "--python", str(venv_python)], "list the venv")
-    return [line for line in out.splitlines() if line.strip()]
-
-
-def pins(lines: Sequence[str]) -> dict[str, str]:
-    """{canonical name: version or `@ url`} from freeze or requirements lines, so pip's
-    and uv's spellings (`Hypercorn` / `hypercorn`, `a_b` / `a-b`) compare equal."""
-    found = {}
-    for line in lines:
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        name, sep, version = line.partition("==")
-        if not sep:
-            name, _, version = line.partition(" @ ")
-            version = "@ " + version
-        found[canonicalize_name(name.strip())] = version.strip()
-    return found

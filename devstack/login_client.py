@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import re
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -108,17 +107,9 @@ def login(
     return tokens
 
 
-def id_token(
-    user: str,
-    *,
-    idp: Idp | None = None,
-    client_id: str | None = None,
-    redirect_uri: str | None = None,
-    scope: str | None = None,
-) -> str:
-    """A real ID token for demo user `user`, obtained through the provider's code + PKCE flow."""
-    tokens = login(user, idp=idp, client_id=client_id, redirect_uri=redirect_uri, scope=scope)
-    return str(tokens["id_token"])
+def id_token(user: str, *, idp: Idp | None = None, **options: str | None) -> str:
+    """A real ID token for demo user `user` from the code + PKCE flow (options: login's)."""
+    return str(login(user, idp=idp, **options)["id_token"])
 
 
 def refresh(refresh_token: str, *, idp: Idp | None = None,
@@ -157,25 +148,9 @@ def revoke(token: str, *, idp: Idp | None = None, client_id: str | None = None,
 # --- the user agent's part: redirects, the dev login and consent pages ----------------------
 
 
-class _FormParser(HTMLParser):
-    """Collects the first <form>'s action and its hidden inputs (the dev pages' prompt)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.action: str | None = None
-        self.hidden: dict[str, str] = {}
-        self._in_form = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if tag == "form" and self.action is None:
-            self.action, self._in_form = a.get("action", ""), True
-        elif tag == "input" and self._in_form and a.get("type") == "hidden":
-            self.hidden[a.get("name", "")] = a.get("value", "")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._in_form = False
+# oidc-provider's dev login and consent pages: one form, its prompt a hidden input.
+_PROMPT_FORM = re.compile(r'<form[^>]*\baction="([^"]*)".*?name="prompt" value="(login|consent)"',
+                          re.DOTALL)
 
 
 def follow_to_callback(agent: requests.Session, response: requests.Response, user: str,
@@ -194,15 +169,14 @@ def follow_to_callback(agent: requests.Session, response: requests.Response, use
                 f"identity provider refused the login of {user!r} ({response.status_code}): "
                 f"{_text_of(response.text)}"
             )
-        form = _FormParser()
-        form.feed(response.text)
-        prompt = form.hidden.get("prompt")
-        if form.action is None or prompt not in ("login", "consent"):
+        form = _PROMPT_FORM.search(response.text)
+        if form is None:
             raise LoginRefused(f"unexpected page at {response.url}: {_text_of(response.text)}")
+        action, prompt = html.unescape(form[1]), form[2]
         data = {"prompt": prompt}
         if prompt == "login":
             data |= {"login": user, "password": "unused"}  # the dev form checks no password
-        response = agent.post(urljoin(response.url, form.action), data=data,
+        response = agent.post(urljoin(response.url, action), data=data,
                               allow_redirects=False, timeout=HTTP_TIMEOUT)
     raise DevstackError("login did not reach the redirect URI within 12 steps: is the "
                         "redirect URI one the client registered?")

@@ -18,7 +18,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,33 +142,6 @@ def _family(leader: psutil.Process) -> list[psutil.Process]:
     return [p for p in found.values() if _live(p)]
 
 
-def family_pids(pid: int) -> set[int]:
-    """Pids of a process, its descendants and its group (for tests checking nothing is left)."""
-    leader = _process(pid)
-    return {p.pid for p in _family(leader)} if leader else set()
-
-
-def alive(pid: int) -> bool:
-    """True if `pid` exists and is not a zombie."""
-    return _process(pid) is not None
-
-
-def listeners(pids: Iterable[int]) -> set[tuple[str, str, int]]:
-    """(protocol, address, port) of every TCP listener and bound UDP socket the pids hold.
-
-    Used to prove the stack binds loopback only. A UDP socket without a remote address is
-    one that receives from anyone, so it counts as listening.
-    """
-    found = set()
-    for pid in pids:
-        with contextlib.suppress(psutil.Error):  # exited since, or not ours
-            for conn in psutil.Process(pid).net_connections(kind="inet"):
-                tcp = conn.type == socket.SOCK_STREAM
-                if (conn.status == psutil.CONN_LISTEN) if tcp else not conn.raddr:
-                    found.add(("tcp" if tcp else "udp", conn.laddr.ip, conn.laddr.port))
-    return found
-
-
 # --- records -----------------------------------------------------------------------------
 
 
@@ -246,13 +219,10 @@ def wait_ready(
     proc: subprocess.Popen[bytes],
     ready: Callable[[], bool],
     timeout: float,
-) -> float:
-    """Poll `ready` until it holds; return seconds waited.
-
-    If the process exits or `timeout` passes first, raise StartupError with the log tail.
-    """
-    started = time.monotonic()
-    deadline = started + timeout
+) -> None:
+    """Poll `ready` until it holds; if the process exits or `timeout` passes first, raise
+    StartupError with the log tail."""
+    deadline = time.monotonic() + timeout
     log_path = paths.log_file(name)
     while True:
         code = proc.poll()
@@ -264,7 +234,7 @@ def wait_ready(
                 f"{tail(log_path)}"
             )
         if ready():
-            return time.monotonic() - started
+            return
         if time.monotonic() > deadline:
             stop(name)
             raise StartupError(
@@ -275,18 +245,17 @@ def wait_ready(
         time.sleep(0.05)
 
 
-def _wait_gone(victims: list[psutil.Process], leader: int,
-               timeout: float) -> list[psutil.Process]:
+def _wait_gone(victims: list[psutil.Process], timeout: float) -> list[psutil.Process]:
     """Those of `victims` still alive after up to `timeout` seconds.
 
-    Our own child is reaped through its Popen (not psutil's wait), so the caller that
-    started it still reads its exit status.
+    Not psutil.wait_procs: it counts a zombie as running, and on these machines PID 1 never
+    reaps orphans, so every dead worker would wait out the timeout. Our own children are
+    reaped through their Popen, so the caller that started one still reads its exit status.
     """
     deadline = time.monotonic() + timeout
     while True:
-        child = _children.get(leader)
-        if child is not None and child.poll() is not None:
-            _children.pop(leader, None)
+        for child in list(_children.values()):
+            child.poll()
         left = [v for v in victims if _live(v)]
         if not left or time.monotonic() > deadline:
             return left
@@ -308,25 +277,26 @@ def stop(name: str, timeout: float = 10.0) -> bool:
     """
     managed = running(name)
     leader = _process(managed.pid, managed.started) if managed else None
-    if managed is None or leader is None:
+    if leader is None:
         forget(name)
         return False
     victims = _family(leader)
     # The leader first, so it can shut its own workers down in order; then the rest
     # at once (after a burst, hundreds of idle Lambda workers would each take their time).
     _signal([leader], signal.SIGTERM)
-    _wait_gone([leader], leader.pid, timeout)
+    _wait_gone([leader], timeout)
     # spawn() made the leader its own group leader (pgid == pid); anything forked after the
     # snapshot above is still in that group.
     late = {p.pid: p for p in [*victims, *_group(leader.pid)]}
     left = [p for p in late.values() if _live(p)]
     if left:  # children the leader did not take down (or forked late) get their own SIGTERM
         _signal(left, signal.SIGTERM)
-        left = _wait_gone(left, leader.pid, min(timeout, 2.0))
+        left = _wait_gone(left, min(timeout, 2.0))
     if left:
         _signal(left, signal.SIGKILL)
-        left = _wait_gone(left, leader.pid, 5.0)
+        left = _wait_gone(left, 5.0)
     forget(name)
+    _children.pop(leader.pid, None)
     if left:
         raise DevstackError(f"{name}: processes {sorted(p.pid for p in left)} survived SIGKILL "
                             "(see `ps -o pid,stat,cmd -p <pid>`); end them by hand")

@@ -87,7 +87,7 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_proces
         raise DevstackError(f"--engine pulumi: {reason}")
     _require_built()
     down(emulator_name=emulator_name, idp_name=idp_name, outputs_file=outputs_file)
-    target = emulator.start(name=emulator_name, reuse=False, engine=engine)
+    target = emulator.start(name=emulator_name, engine=engine)
     # MiniStack takes an http issuer and runs every function. AWS and LocalStack register
     # only https OIDC providers, and LocalStack without Docker stores functions but cannot
     # run them: the apply goes on and says so (what needs a running function is probed).
@@ -114,7 +114,7 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_proces
                                 f"{sorted(k for k, v in declared.items() if v is None)}: the "
                                 "identity provider registers only what the program declares")
         # The registration and the grants are the program's, not the harness's.
-        idp = idp_process.start(port, name=idp_name, reuse=False, tls=tls,
+        idp = idp_process.start(port, name=idp_name, tls=tls,
                              client_id=program_outputs["oidcClientId"],
                              registration=declared["oidcClient"],
                              class_grants=declared["classGrants"])

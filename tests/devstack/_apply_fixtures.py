@@ -24,7 +24,7 @@ def _start(kind: str) -> Target:
     emulator.stop(name)  # a leftover of an interrupted run
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv(EXTERNAL_ENDPOINT_ENV, raising=False)  # always our own, fresh emulator
-        return emulator.start(procs.free_port(), name=name, reuse=False)
+        return emulator.start(procs.free_port(), name=name)
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,6 @@ def emulator_target() -> Iterator[Target]:
     emulator.stop(name)  # a leftover of an interrupted run
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv(EXTERNAL_ENDPOINT_ENV, raising=False)  # these tests are about our own process
-        target = emulator.start(procs.free_port(), name=name, reuse=False)
+        target = emulator.start(procs.free_port(), name=name)
     yield target
     emulator.stop(name)

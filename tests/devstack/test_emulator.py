@@ -16,10 +16,11 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from devstack import clients, emulator, installer, paths, procs
+from devstack import clients, emulator, paths, procs
 from devstack.clients import EXTERNAL_ENDPOINT_ENV, Target
 from devstack.errors import DevstackError
 from devstack.procs import PortInUseError, StartupError
+from tests.devstack._checks import alive, family_pids, installed, listeners, pins
 from tests.devstack.conftest import private_name
 
 pytestmark = pytest.mark.integration
@@ -88,7 +89,7 @@ def test_root_caller_identity_is_the_local_account(emulator_target: Target) -> N
 
 def test_emulator_listens_on_loopback_only(emulator_target: Target) -> None:
     assert emulator_target.pid is not None
-    sockets = procs.listeners(procs.family_pids(emulator_target.pid))
+    sockets = listeners(family_pids(emulator_target.pid))
     port = int(emulator_target.endpoint_url.rsplit(":", 1)[1])
     assert ("tcp", "127.0.0.1", port) in sockets  # the scan sees the gateway itself
     assert {address for _, address, _ in sockets} == {"127.0.0.1"}, sockets
@@ -105,8 +106,8 @@ def test_lambda_runs_on_the_emulator_venv_with_only_boto3(emulator_target: Targe
 
 
 def test_emulator_venv_holds_exactly_the_pinned_requirements() -> None:
-    frozen = installer.pins(installer.freeze(emulator.ensure_venv("ministack")))
-    pinned = installer.pins(paths.EMULATOR_REQUIREMENTS.read_text().splitlines())
+    frozen = installed(emulator.ensure_venv("ministack"))
+    pinned = pins(paths.EMULATOR_REQUIREMENTS.read_text().splitlines())
     assert frozen == pinned
 
 
@@ -145,16 +146,14 @@ def test_role_credentials_are_passed_and_enforced(emulator_target: Target) -> No
     assert denied.value.response["Error"]["Code"] in ("AccessDenied", "AccessDeniedException")
 
 
-def test_start_reuses_a_running_emulator(
+def test_start_refuses_while_one_runs_under_the_name(
     emulator_target: Target, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv(EXTERNAL_ENDPOINT_ENV, raising=False)
-    again = emulator.start(name=private_name("emulator"))
-    assert again.endpoint_url == emulator_target.endpoint_url
-    assert again.pid == emulator_target.pid
-    assert not again.started  # the caller must not stop what it did not start
-    with pytest.raises(DevstackError, match="already running"):
-        emulator.start(name=private_name("emulator"), reuse=False)
+    with pytest.raises(DevstackError, match=r"already running.*stop it first"):
+        emulator.start(name=private_name("emulator"))
+    recorded = clients.recorded_emulator(private_name("emulator"))
+    assert recorded is not None and recorded.pid == emulator_target.pid  # left running
 
 
 def test_aws_endpoint_url_is_used_and_nothing_started(
@@ -179,7 +178,7 @@ def test_port_in_use_error_names_the_port(monkeypatch: pytest.MonkeyPatch) -> No
         busy.listen()
         port = busy.getsockname()[1]
         with pytest.raises(PortInUseError, match=rf"port {port} on 127\.0\.0\.1 is already in use"):
-            emulator.start(port, name=name, reuse=False)
+            emulator.start(port, name=name)
     assert procs.running(name) is None
 
 
@@ -188,7 +187,7 @@ def test_failed_start_reports_the_log_tail(monkeypatch: pytest.MonkeyPatch) -> N
     name = private_name("emulator-broken")
     # MiniStack passes LOG_LEVEL to logging, which raises on an unknown level and exits 1.
     with pytest.raises(StartupError) as failure:
-        emulator.start(procs.free_port(), name=name, reuse=False, extra_env={"LOG_LEVEL": "NOPE"})
+        emulator.start(procs.free_port(), name=name, extra_env={"LOG_LEVEL": "NOPE"})
     message = str(failure.value)
     assert "exited with code 1" in message
     assert str(paths.log_file(name)) in message
@@ -214,12 +213,12 @@ def test_stop_escalates_to_sigkill_for_the_whole_family() -> None:
     )
     procs.wait_ready(name, proc, lambda: "ready" in paths.log_file(name).read_text(), 10)
     child = int(paths.log_file(name).read_text().split()[1])
-    assert procs.alive(child)
+    assert alive(child)
     begun = time.monotonic()
     assert procs.stop(name, timeout=0.5) is True
     assert time.monotonic() - begun < 5
     assert proc.poll() == -signal.SIGKILL
-    assert not procs.alive(child)
+    assert not alive(child)
     assert procs.running(name) is None
 
 
@@ -228,14 +227,14 @@ def test_stop_ends_the_emulator_and_its_lambda_workers(monkeypatch: pytest.Monke
     name = private_name("emulator-stop")
     emulator.stop(name)
     port = procs.free_port()
-    target = emulator.start(port, name=name, reuse=False)
+    target = emulator.start(port, name=name)
     assert target.pid is not None
     deploy_and_invoke_probe(target, "devstack-stop-probe")  # leaves a warm worker process
-    family = procs.family_pids(target.pid)
+    family = family_pids(target.pid)
     assert len(family) >= 2, family  # the gateway and at least one Lambda worker
 
     assert emulator.stop(name) is True
-    left = [pid for pid in family if procs.alive(pid)]
+    left = [pid for pid in family if alive(pid)]
     assert left == []
     assert not paths.pid_file(name).exists()
     assert not (paths.TMP / name).exists()

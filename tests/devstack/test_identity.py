@@ -25,8 +25,9 @@ from access import TAGS_CLAIM
 from components import oidc_client
 from devstack import demo_users, idp_process, login_client, paths, procs, tokens
 from devstack.errors import DevstackError
-from devstack.procs import PortInUseError
+from devstack.procs import PortInUseError, StartupError
 from devstack.tokens import unverified_claims as claims_of
+from tests.devstack._checks import alive, family_pids, listeners
 from tests.devstack.conftest import TEST_CLIENT_ID, TEST_REDIRECT_URIS, private_name
 
 pytestmark = pytest.mark.integration
@@ -47,7 +48,7 @@ def idp() -> Iterator[idp_process.Idp]:
     name = private_name("idp")
     idp_process.stop(name)
     provider = idp_process.start(procs.free_port(), name=name, client_id=TEST_CLIENT_ID,
-                              registration=REGISTRATION, class_grants=GRANTS, reuse=False)
+                              registration=REGISTRATION, class_grants=GRANTS)
     yield provider
     idp_process.stop(name)
 
@@ -82,7 +83,7 @@ def test_served_jwks_is_the_public_half_of_our_signing_key(idp: idp_process.Idp)
 
 def test_idp_listens_on_loopback_only(idp: idp_process.Idp) -> None:
     assert idp.pid is not None
-    sockets = procs.listeners(procs.family_pids(idp.pid))
+    sockets = listeners(family_pids(idp.pid))
     assert sockets == {("tcp", "127.0.0.1", idp.port)}
 
 
@@ -204,38 +205,26 @@ def test_token_signed_by_another_key_fails_verification(idp: idp_process.Idp) ->
         jws.JWS.from_jose_token(bad).verify(served)
 
 
-@pytest.mark.parametrize("change", [
-    {"client_id": "other"},
-    {"registration": {**REGISTRATION, "idTokenLifetimeSeconds": 601}},
-    {"registration": {**REGISTRATION, "redirectUris": [TEST_REDIRECT_URIS[0]]}},
-    {"registration": {**REGISTRATION, "grantTypes": ["authorization_code"]}},
-    {"class_grants": {}},
-], ids=["client", "id-token-lifetime", "redirect-uris", "grant-types", "grants"])
-def test_start_reuses_same_settings_and_refuses_others(
-    idp: idp_process.Idp, change: dict[str, Any]
-) -> None:
-    name = private_name("idp")
-    same: dict[str, Any] = {"client_id": TEST_CLIENT_ID, "registration": REGISTRATION,
-                            "class_grants": GRANTS}
-    again = idp_process.start(name=name, **same)
-    assert (again.issuer, again.pid, again.started) == (idp.issuer, idp.pid, False)
+def test_start_refuses_while_one_runs_under_the_name(idp: idp_process.Idp) -> None:
     with pytest.raises(DevstackError, match="already runs"):
-        idp_process.start(name=name, **(same | change))
+        idp_process.start(name=private_name("idp"), client_id=TEST_CLIENT_ID,
+                          registration=REGISTRATION, class_grants=GRANTS)
+    assert idp_process.running(private_name("idp")) == idp  # left as it was
 
 
-@pytest.mark.parametrize("broken", [
-    {k: v for k, v in REGISTRATION.items() if k != "scope"},
-    {**REGISTRATION, "redirectUris": []},
-    {**REGISTRATION, "idTokenLifetimeSeconds": 0},
-    {**REGISTRATION, "grantTypes": "authorization_code"},
-    {**REGISTRATION, "scope": "email profile"},
+@pytest.mark.parametrize(("broken", "message"), [
+    ({k: v for k, v in REGISTRATION.items() if k != "scope"}, "scope must be"),
+    ({**REGISTRATION, "redirectUris": []}, "redirectUris is empty"),
+    ({**REGISTRATION, "idTokenLifetimeSeconds": 0}, "idTokenLifetimeSeconds must be a positive"),
+    ({**REGISTRATION, "grantTypes": "authorization_code"}, "grantTypes must be a list"),
+    ({**REGISTRATION, "scope": "email profile"}, "scope must be"),
 ], ids=["no-scope", "no-redirect-uri", "zero-lifetime", "grant-types-not-a-list", "no-openid"])
-def test_a_broken_registration_is_refused_before_anything_starts(
-    broken: dict[str, Any],
+def test_a_broken_registration_fails_the_start_with_the_servers_reason(
+    broken: dict[str, Any], message: str,
 ) -> None:
     name = private_name("idp-broken")
-    with pytest.raises(DevstackError, match="client registration: bad or missing"):
-        idp_process.start(procs.free_port(), name=name, registration=broken, reuse=False)
+    with pytest.raises(StartupError, match=f"(?s)exited with code 2.*IDP_CLIENT.{message}"):
+        idp_process.start(procs.free_port(), name=name, registration=broken)
     assert procs.running(name) is None
 
 
@@ -276,11 +265,10 @@ def test_port_in_use_error_names_the_port(idp: idp_process.Idp) -> None:
 def test_stop_leaves_no_process() -> None:
     name = private_name("idp-stop")
     idp_process.stop(name)
-    started = idp_process.start(procs.free_port(), name=name, registration=REGISTRATION,
-                             reuse=False)
-    assert started.pid is not None and procs.alive(started.pid)
+    started = idp_process.start(procs.free_port(), name=name, registration=REGISTRATION)
+    assert started.pid is not None and alive(started.pid)
     assert idp_process.stop(name) is True
-    assert not procs.alive(started.pid)
+    assert not alive(started.pid)
     assert procs.running(name) is None
     procs.check_port_free(started.port, "after stop")
     assert idp_process.stop(name) is False
@@ -302,7 +290,7 @@ def tls_idp() -> Iterator[idp_process.Idp]:
     name = private_name("idp-tls")
     idp_process.stop(name)
     provider = idp_process.start(procs.free_port(), name=name, client_id=TEST_CLIENT_ID,
-                              registration=REGISTRATION, class_grants=GRANTS, reuse=False,
+                              registration=REGISTRATION, class_grants=GRANTS,
                               tls=True)
     yield provider
     idp_process.stop(name)
@@ -517,7 +505,7 @@ def bare_idp() -> Iterator[idp_process.Idp]:
     registration = {**REGISTRATION, "grantTypes": ["authorization_code"],
                     "scope": "openid email profile", "idTokenLifetimeSeconds": 1234}
     provider = idp_process.start(procs.free_port(), name=name, client_id=TEST_CLIENT_ID,
-                              registration=registration, class_grants={}, reuse=False)
+                              registration=registration, class_grants={})
     yield provider
     idp_process.stop(name)
 
@@ -538,7 +526,7 @@ def short_idp() -> Iterator[idp_process.Idp]:
     idp_process.stop(name)
     registration = {**REGISTRATION, "idTokenLifetimeSeconds": 2, "refreshTokenLifetimeSeconds": 3}
     provider = idp_process.start(procs.free_port(), name=name, client_id=TEST_CLIENT_ID,
-                              registration=registration, class_grants=GRANTS, reuse=False)
+                              registration=registration, class_grants=GRANTS)
     yield provider
     idp_process.stop(name)
 

@@ -14,6 +14,7 @@ import pytest
 
 from devstack import paths, procs
 from devstack.procs import StartupError
+from tests.devstack._checks import alive, listeners
 from tests.devstack.conftest import private_name
 
 # A leader whose child forks a grandchild and exits: the grandchild is re-parented away
@@ -54,7 +55,7 @@ def test_a_record_whose_start_time_differs_is_stale_and_never_signalled(
     assert not paths.pid_file(name).exists()  # a stale record is removed
     paths.pid_file(name).write_text(json.dumps({**body, "started": body["started"] - 1}))
     assert procs.stop(name) is False
-    assert sleeper.poll() is None and procs.alive(sleeper.pid)
+    assert sleeper.poll() is None and alive(sleeper.pid)
 
 
 def test_a_record_without_a_start_time_is_stale(sleeper: subprocess.Popen[bytes]) -> None:
@@ -72,11 +73,11 @@ def test_stop_ends_the_group_and_every_descendant() -> None:
                        info={})
     procs.wait_ready(name, proc, lambda: "ready" in paths.log_file(name).read_text(), 10)
     orphan, away = map(int, paths.log_file(name).read_text().split()[1:3])
-    assert {proc.pid, orphan, away} <= procs.family_pids(proc.pid)
+    assert alive(orphan) and alive(away)
     assert os.getpgid(orphan) == proc.pid and os.getpgid(away) != proc.pid
     assert procs.stop(name, timeout=2) is True
-    assert not procs.alive(orphan), "the group member re-parented away was left running"
-    assert not procs.alive(away), "the descendant that left the group was left running"
+    assert not alive(orphan), "the group member re-parented away was left running"
+    assert not alive(away), "the descendant that left the group was left running"
 
 
 def test_listeners_report_tcp_listeners_and_unconnected_udp_sockets() -> None:
@@ -89,7 +90,7 @@ def test_listeners_report_tcp_listeners_and_unconnected_udp_sockets() -> None:
         anywhere.listen()
         udp.bind(("127.0.0.1", 0))
         connected.connect(("127.0.0.1", udp.getsockname()[1]))  # sends to one peer only
-        found = procs.listeners([os.getpid()])
+        found = listeners([os.getpid()])
         assert ("tcp", "127.0.0.1", loop.getsockname()[1]) in found
         assert ("tcp", "0.0.0.0", anywhere.getsockname()[1]) in found  # noqa: S104
         assert ("udp", "127.0.0.1", udp.getsockname()[1]) in found

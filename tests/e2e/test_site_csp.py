@@ -48,7 +48,7 @@ def csp_stack() -> Iterator[tuple[SiteServer, FakeAws, str]]:
             idp = idp_process.start(
                 procs.free_port(), registration=registration,
                 class_grants=oidc_client.class_grants("pets-local", access.USER_CLASSES),
-                name=name, reuse=False)
+                name=name)
         except DevstackError as err:  # no node, no npm packages: the flow cannot run here
             pytest.skip(f"local identity provider unavailable: {err}")
         try:

@@ -238,7 +238,7 @@ def fake_stack() -> Iterator[tuple[SiteServer, FakeAws, str]]:
             idp = idp_process.start(
                 procs.free_port(), registration=registration_without_refresh(server.url),
                 class_grants=oidc_client.class_grants("pets-local", access.USER_CLASSES),
-                name=name, reuse=False)
+                name=name)
         except Exception as err:  # no node, no npm packages: the flow cannot run here
             pytest.skip(f"local identity provider unavailable: {err}")
         try:

@@ -11,14 +11,15 @@ import pulumi_aws as aws
 import pytest
 from botocore.exceptions import ClientError
 
-from devstack import apply, clients, emulator, installer, paths, procs
+from devstack import apply, clients, emulator, paths, procs
 from devstack.applier.errors import ResourceError
+from tests.devstack._checks import family_pids, installed, listeners, pins
 from tests.localstack.conftest import Deployed
 
 
 def test_localstack_venv_holds_exactly_the_pins_and_our_plugin() -> None:
-    frozen = installer.pins(installer.freeze(emulator.ensure_venv("localstack")))
-    pinned = installer.pins(paths.LOCALSTACK_REQUIREMENTS.read_text().splitlines())
+    frozen = installed(emulator.ensure_venv("localstack"))
+    pinned = pins(paths.LOCALSTACK_REQUIREMENTS.read_text().splitlines())
     assert frozen.pop("pets-localstack-ext", "").startswith("@ file://"), frozen
     assert frozen == pinned
 
@@ -26,7 +27,7 @@ def test_localstack_venv_holds_exactly_the_pins_and_our_plugin() -> None:
 def test_localstack_listens_on_loopback_only(deployed: Deployed) -> None:
     if deployed.target.pid is None:
         pytest.skip("AWS_ENDPOINT_URL: the user's own emulator, not started by us")
-    sockets = procs.listeners(procs.family_pids(deployed.target.pid))
+    sockets = listeners(family_pids(deployed.target.pid))
     assert {host for _, host, _ in sockets} == {procs.LOOPBACK}, sockets
 
 
