@@ -21,7 +21,5 @@ class User:
 def users() -> dict[str, User]:
     """The demo users by login name."""
     table = json.loads(paths.USERS_FILE.read_text())["users"]
-    return {login: User(login=login, sub=u["sub"], email=u["email"],
-                        email_verified=u["email_verified"], name=u["name"],
-                        roles=tuple(u["roles"]))
+    return {login: User(login=login, **{**u, "roles": tuple(u["roles"])})
             for login, u in table.items()}

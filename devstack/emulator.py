@@ -212,8 +212,6 @@ def start(
     port: int | None = None,
     *,
     name: str = clients.EMULATOR_NAME,
-    extra_env: Mapping[str, str] | None = None,
-    timeout: float = 60.0,
     engine: str | None = None,
 ) -> Target:
     """Start the emulator on 127.0.0.1 and return the target once it answers STS.
@@ -222,7 +220,6 @@ def start(
     - Already running under `name`: an error (stop it first).
     - port: argument, else $PETS_EMULATOR_PORT, else a free port.
     - name: record/log name; tests use their own so they never touch a `make up` stack.
-    - extra_env: added to the emulator's environment (tests use it to break a start).
     - engine: ministack or localstack; default $PETS_TARGET, else ministack.
     Raises PortInUseError naming the port, or StartupError with the log tail.
     """
@@ -247,14 +244,14 @@ def start(
     proc = procs.spawn(
         name,
         [str(python), "-m", chosen.module],
-        env={**chosen.environment(port, tmpdir), **(extra_env or {})},
+        env=chosen.environment(port, tmpdir),
         info=info,
         cwd=tmpdir,
     )
     target = Target(endpoint_url=endpoint_url, region=REGION, account_id="", started=True,
                     pid=proc.pid, engine=chosen.name)
     try:
-        procs.wait_ready(name, proc, lambda: _healthy(endpoint_url, chosen.health_path), timeout)
+        procs.wait_ready(name, proc, lambda: _healthy(endpoint_url, chosen.health_path), 60.0)
         target = dataclasses.replace(target, account_id=clients.account_id(target))
     except DevstackError:
         stop(name)  # whatever is left of the process, and its scratch dir

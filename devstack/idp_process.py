@@ -24,7 +24,7 @@ import requests
 import trustme
 from jwcrypto import jwk
 
-from devstack import paths, procs
+from devstack import installer, paths, procs
 from devstack.errors import DevstackError
 
 NAME = "idp"
@@ -34,10 +34,6 @@ DEFAULT_CLIENT_ID = "pets-local"
 MIN_NODE_MAJOR = 20
 HTTP_TIMEOUT = 5.0
 
-# The stack output `oidcClient` (ClientRegistration.to_output()): what the provider registers.
-Registration = Mapping[str, Any]
-# The stack output `classGrants`: {identity provider role name: {tag key: value}}.
-ClassGrants = Mapping[str, Mapping[str, str]]
 
 
 @dataclass(frozen=True)
@@ -70,13 +66,6 @@ class Idp:
         response.raise_for_status()
         return dict(response.json())
 
-    def jwks(self) -> dict[str, Any]:
-        """The JWKS the provider serves (public keys), as fetched from its jwks_uri."""
-        response = requests.get(
-            self.discovery()["jwks_uri"], timeout=HTTP_TIMEOUT, verify=self.verify
-        )
-        response.raise_for_status()
-        return dict(response.json())
 
 
 def signing_key() -> jwk.JWK:
@@ -138,11 +127,8 @@ def ensure_node_modules() -> str:
     want = package["dependencies"]["oidc-provider"]
     with procs.file_lock("idp-node-modules"):
         if not installed.exists() or json.loads(installed.read_text())["version"] != want:
-            result = subprocess.run([npm, "ci", "--no-audit", "--no-fund"],
-                                    cwd=paths.IDP_SOURCE, capture_output=True, text=True)
-            if result.returncode != 0:
-                raise DevstackError(f"`npm ci` in {paths.IDP_SOURCE} failed:\n"
-                                    f"{result.stdout}{result.stderr}")
+            installer.run([npm, "ci", "--no-audit", "--no-fund"], f"install {paths.IDP_SOURCE}'s "
+                          "npm packages", cwd=paths.IDP_SOURCE)
     return node
 
 
@@ -171,19 +157,18 @@ def _discovery_ok(idp: Idp) -> bool:
 def start(
     port: int | None = None,
     *,
-    registration: Registration,
-    class_grants: ClassGrants | None = None,
+    registration: Mapping[str, Any],
+    class_grants: Mapping[str, Mapping[str, str]] | None = None,
     client_id: str = DEFAULT_CLIENT_ID,
     name: str = NAME,
-    timeout: float = 20.0,
     tls: bool = False,
 ) -> Idp:
     """Start the identity provider on 127.0.0.1 and wait until discovery answers.
 
     registration: the client registration the program declares (stack output `oidcClient`,
     ClientRegistration.to_output()); server.mjs refuses a malformed one, and the log tail
-    says why. class_grants: the stack output `classGrants`; a user's roles (users.json)
-    become the ID token's session tags claim through them.
+    says why. class_grants: the stack output `classGrants`, {identity provider role: {tag
+    key: value}}; a user's roles (users.json) become the ID token's session tags claim.
 
     tls: serve https with a certificate from tls_files(); real AWS and LocalStack accept
     only https OIDC provider URLs, MiniStack takes http.
@@ -221,7 +206,7 @@ def start(
               ca_file=ca_file)
     record = {k: v for k, v in dataclasses.asdict(idp).items() if k != "pid"}
     proc = procs.spawn(name, [node, "server.mjs"], env=env, info=record, cwd=paths.IDP_SOURCE)
-    procs.wait_ready(name, proc, lambda: _discovery_ok(idp), timeout)
+    procs.wait_ready(name, proc, lambda: _discovery_ok(idp), timeout=20.0)
     return dataclasses.replace(idp, pid=proc.pid)
 
 

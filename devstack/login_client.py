@@ -29,10 +29,10 @@ class LoginRefused(DevstackError):
 
 
 class TokenRefused(DevstackError):
-    """The token endpoint refused a grant; `error` is its OAuth error code (invalid_grant...)."""
+    """The provider refused a token; `error` is its OAuth error code (invalid_grant...)."""
 
     def __init__(self, error: str, description: str) -> None:
-        super().__init__(f"token endpoint refused the grant: {error}: {description} "
+        super().__init__(f"the identity provider refused the token: {error}: {description} "
                          "(log in again for fresh tokens)")
         self.error, self.description = error, description
 
@@ -45,7 +45,7 @@ def _trusting_only(session: requests.Session, idp: Idp) -> requests.Session:
     return session
 
 
-def _client(idp: Idp, client_id: str | None, **settings: Any) -> OAuth2Session:
+def _client(idp: Idp, client_id: str | None = None, **settings: Any) -> OAuth2Session:
     # A public client: it has no secret and authenticates with its client_id alone.
     client = OAuth2Session(client_id or idp.client_id, code_challenge_method="S256",
                            token_endpoint_auth_method="none",  # noqa: S106 (a method, no secret)
@@ -112,37 +112,29 @@ def id_token(user: str, *, idp: Idp | None = None, **options: str | None) -> str
     return str(login(user, idp=idp, **options)["id_token"])
 
 
-def refresh(refresh_token: str, *, idp: Idp | None = None,
-            client_id: str | None = None) -> dict[str, Any]:
+def refresh(refresh_token: str, *, idp: Idp | None = None) -> dict[str, Any]:
     """The token endpoint's answer to a refresh_token grant (as the site's silent renew sends it).
 
     Authlib adds `expires_at`. Raises TokenRefused (with the OAuth error code) when the
     provider refuses the token.
     """
     idp = idp_process.require(idp)
-    client = _client(idp, client_id)
     try:
-        return dict(client.refresh_token(idp.discovery()["token_endpoint"],
-                                         refresh_token=refresh_token))
+        return dict(_client(idp).refresh_token(idp.discovery()["token_endpoint"],
+                                               refresh_token=refresh_token))
     except OAuthError as err:
         raise TokenRefused(str(err.error), str(err.description or "")) from None
 
 
-def revoke(token: str, *, idp: Idp | None = None, client_id: str | None = None,
-           kind: str = "refresh_token") -> None:
-    """Revoke a token at the revocation endpoint (RFC 7009), as the site's logout does.
-
-    kind: the token_type_hint (refresh_token or access_token)."""
+def revoke(refresh_token: str, *, idp: Idp | None = None) -> None:
+    """Revoke a refresh token (RFC 7009), as the site's logout does."""
     idp = idp_process.require(idp)
-    response = _client(idp, client_id).revoke_token(
-        idp.discovery()["revocation_endpoint"], token=token, token_type_hint=kind)
+    response = _client(idp).revoke_token(
+        idp.discovery()["revocation_endpoint"], token=refresh_token,
+        token_type_hint="refresh_token")  # noqa: S106 (a token kind, no password)
     if response.status_code != 200:  # RFC 7009: 200 even for an unknown token
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        raise TokenRefused(str(body.get("error", response.status_code)),
-                           str(body.get("error_description", response.text[:200])))
+        body = response.json()  # oidc-provider answers every refusal with an OAuth error
+        raise TokenRefused(body["error"], body.get("error_description", ""))
 
 
 # --- the user agent's part: redirects, the dev login and consent pages ----------------------

@@ -43,7 +43,6 @@ class StartupError(DevstackError):
 class Managed:
     """A running service that this stack started (possibly from another process)."""
 
-    name: str
     pid: int
     started: float  # the pid's start time (psutil create_time), as recorded
     info: dict[str, Any] = field(default_factory=dict)
@@ -71,14 +70,14 @@ def file_lock(name: str) -> Iterator[None]:
 # --- ports -------------------------------------------------------------------------------
 
 
-def free_port(host: str = LOOPBACK) -> int:
-    """A port the kernel considers free right now (small race until the service binds it)."""
+def free_port() -> int:
+    """A loopback port the kernel considers free now (small race until the service binds it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
+        s.bind((LOOPBACK, 0))
         return int(s.getsockname()[1])
 
 
-def check_port_free(port: int, what: str, host: str = LOOPBACK) -> None:
+def check_port_free(port: int, what: str) -> None:
     """Raise PortInUseError naming the port if something already listens there.
 
     SO_REUSEADDR mirrors what the servers themselves do, so a socket lingering in
@@ -88,10 +87,10 @@ def check_port_free(port: int, what: str, host: str = LOOPBACK) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            s.bind((host, port))
+            s.bind((LOOPBACK, port))
         except OSError as exc:
             raise PortInUseError(
-                f"{what}: port {port} on {host} is already in use ({exc.strerror}). "
+                f"{what}: port {port} on {LOOPBACK} is already in use ({exc.strerror}). "
                 f"Stop whatever listens there (`ss -ltnp 'sport = :{port}'`) "
                 "or choose another port."
             ) from None
@@ -173,7 +172,7 @@ def running(name: str) -> Managed | None:
     if started is None or _process(pid, started) is None:
         forget(name)
         return None
-    return Managed(name=name, pid=pid, started=started, info=body)
+    return Managed(pid=pid, started=started, info=body)
 
 
 # --- start / wait / stop -----------------------------------------------------------------

@@ -27,22 +27,17 @@ def mint_token(
     *,
     user: str = "alice",
     idp: Idp | None = None,
-    lifetime: int = 300,
     key: jwk.JWK | None = None,
     header: Mapping[str, Any] | None = None,
 ) -> str:
     """FOR NEGATIVE TESTS ONLY: sign an ID token directly, bypassing the login flow.
 
     Starts from the claims a real login of `user` carries (iss, aud, sub, email,
-    email_verified, name, iat, exp; no nonce) and applies `overrides`; an override of
-    None removes that claim. Signed RS256 with the provider's own key unless `key` is
-    given; the header is the provider's ({alg, kid}) updated by `header` (None removes).
-    So:
-        mint_token({"exp": int(time.time()) - 60})     expired, valid signature
-        mint_token({"aud": "someone-else"})            wrong audience
-        mint_token({"iss": "http://127.0.0.1:1"})      wrong issuer
-        mint_token(key=jwk.JWK.generate(kty="RSA", size=2048))  bad signature, same kid
-    Anything a test expects to be ACCEPTED must use login_client.id_token() instead.
+    email_verified, name, iat, exp in 5 minutes; no nonce) and applies `overrides`; an
+    override of None removes that claim. Signed RS256 with the provider's own key unless
+    `key` is given (a bad signature under our kid); the header is the provider's ({alg, kid})
+    updated by `header` (None removes). A token a test expects to be ACCEPTED must come
+    from login_client.id_token() instead.
     """
     idp = idp_process.require(idp)
     who = demo_users.users()[user]
@@ -55,7 +50,7 @@ def mint_token(
         "email_verified": who.email_verified,
         "name": who.name,
         "iat": now,
-        "exp": now + lifetime,
+        "exp": now + 300,
     }
     for claim, value in (overrides or {}).items():
         if value is None:

@@ -1,4 +1,5 @@
-"""What the harness tests inspect: a service's processes and sockets, a venv's packages."""
+"""What the harness tests inspect: a service's processes and sockets, a venv's packages,
+the keys the identity provider serves."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import socket
 import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import psutil
+import requests
 from packaging.utils import canonicalize_name
 
 from devstack import installer
+from devstack.idp_process import Idp
 
 
 def alive(pid: int) -> bool:
@@ -70,3 +74,10 @@ def pins(lines: Sequence[str]) -> dict[str, str]:
             version = "@ " + version
         found[canonicalize_name(name.strip())] = version.strip()
     return found
+
+
+def served_jwks(idp: Idp) -> dict[str, Any]:
+    """The JWKS the provider serves (public keys), as fetched from its jwks_uri."""
+    response = requests.get(idp.discovery()["jwks_uri"], timeout=5, verify=idp.verify)
+    response.raise_for_status()
+    return dict(response.json())

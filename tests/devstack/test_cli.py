@@ -12,6 +12,7 @@ import requests
 from jwcrypto import jwk, jwt
 
 from devstack import stack
+from tests.devstack._checks import served_jwks
 
 ROOT = stack.paths.REPO
 
@@ -46,7 +47,7 @@ def test_token_command_prints_a_verifiable_id_token(running_stack: Any, user: st
                                                     email: str):
     result = run_cli("token", user, "--idp-name", running_stack.idp_name)
     assert result.returncode == 0, result.stderr
-    keys = jwk.JWKSet.from_json(json.dumps(running_stack.idp.jwks()))
+    keys = jwk.JWKSet.from_json(json.dumps(served_jwks(running_stack.idp)))
     token = jwt.JWT(jwt=result.stdout.strip(), key=keys, algs=["RS256"],
                     check_claims={"iss": running_stack.idp.issuer, "aud": "pets-local",
                                   "exp": None})

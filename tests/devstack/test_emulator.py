@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -186,8 +187,12 @@ def test_failed_start_reports_the_log_tail(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.delenv(EXTERNAL_ENDPOINT_ENV, raising=False)
     name = private_name("emulator-broken")
     # MiniStack passes LOG_LEVEL to logging, which raises on an unknown level and exits 1.
+    ministack = emulator.ENGINES["ministack"]
+    broken = dataclasses.replace(
+        ministack, environment=lambda *a: {**ministack.environment(*a), "LOG_LEVEL": "NOPE"})
+    monkeypatch.setitem(emulator.ENGINES, "ministack", broken)
     with pytest.raises(StartupError) as failure:
-        emulator.start(procs.free_port(), name=name, extra_env={"LOG_LEVEL": "NOPE"})
+        emulator.start(procs.free_port(), name=name, engine="ministack")
     message = str(failure.value)
     assert "exited with code 1" in message
     assert str(paths.log_file(name)) in message

@@ -27,7 +27,7 @@ from devstack import demo_users, idp_process, login_client, paths, procs, tokens
 from devstack.errors import DevstackError
 from devstack.procs import PortInUseError, StartupError
 from devstack.tokens import unverified_claims as claims_of
-from tests.devstack._checks import alive, family_pids, listeners
+from tests.devstack._checks import alive, family_pids, listeners, served_jwks
 from tests.devstack.conftest import TEST_CLIENT_ID, TEST_REDIRECT_URIS, private_name
 
 pytestmark = pytest.mark.integration
@@ -57,7 +57,7 @@ def idp() -> Iterator[idp_process.Idp]:
 
 def verify(token: str, idp: idp_process.Idp, **expected: Any) -> dict[str, Any]:
     """Verify signature (against the JWKS the provider SERVES), iss, aud and exp; return claims."""
-    keys = jwk.JWKSet.from_json(json.dumps(idp.jwks()))
+    keys = jwk.JWKSet.from_json(json.dumps(served_jwks(idp)))
     checks = {"iss": idp.issuer, "aud": idp.client_id, "exp": None, **expected}
     verified = jwt.JWT(jwt=token, key=keys, algs=["RS256"], check_claims=checks)
     return dict(json.loads(verified.claims))
@@ -74,7 +74,7 @@ def test_discovery_names_the_exact_issuer(idp: idp_process.Idp) -> None:
 
 
 def test_served_jwks_is_the_public_half_of_our_signing_key(idp: idp_process.Idp) -> None:
-    served = idp.jwks()["keys"]
+    served = served_jwks(idp)["keys"]
     ours = idp_process.signing_key()
     assert [k["kid"] for k in served] == [ours.kid]
     assert served[0]["n"] == json.loads(ours.export_public())["n"]
@@ -200,7 +200,7 @@ def test_token_signed_by_another_key_fails_verification(idp: idp_process.Idp) ->
     with pytest.raises(jwt.JWTMissingKey):
         verify(bad, idp)
     # ... and against the one served key, a bad signature.
-    served = jwk.JWK(**idp.jwks()["keys"][0])
+    served = jwk.JWK(**served_jwks(idp)["keys"][0])
     with pytest.raises(jws.InvalidJWSSignature):
         jws.JWS.from_jose_token(bad).verify(served)
 
