@@ -171,34 +171,28 @@ def ensure_venv(engine: str | None = None) -> Path:
     upgraded in place, so no package left over from an old pin set can leak into handlers.
     """
     chosen = engine_named(engine)
+    marker = chosen.venv / _MARKER
     with procs.file_lock(f"{chosen.name}-venv"):
-        return _build_venv_if_stale(chosen)
-
-
-def _build_venv_if_stale(engine: Engine) -> Path:
-    venv = engine.venv
-    marker = venv / _MARKER
-    digest = engine.digest()
-    if engine.python().exists() and marker.exists() and marker.read_text().strip() == digest:
-        return engine.python()
-    python = os.environ.get(engine.python_env, engine.default_python)
-    if not Path(python).exists():
-        raise DevstackError(
-            f"{python} not found: {engine.name} needs its own venv built by that interpreter. "
-            f"Install it or point {engine.python_env} at one."
-        )
-    shutil.rmtree(venv, ignore_errors=True)
-    new_python = installer.create_venv(python, venv)
-    installer.install(new_python, "-r", str(engine.requirements),
-                      what=f"install {engine.requirements.name}")
-    for package in engine.local_packages:
-        # A copy, so the build leaves nothing (build/, *.egg-info) in the repository.
-        staging = venv / "local-packages" / package.name
-        shutil.copytree(package, staging, ignore=shutil.ignore_patterns("__pycache__"))
-        installer.install(new_python, "--no-deps", "--no-build-isolation", str(staging),
-                          what=f"install {package.relative_to(paths.REPO)}")
-    marker.write_text(digest + "\n")
-    return engine.python()
+        digest = chosen.digest()
+        if chosen.python().exists() and marker.exists() and marker.read_text().strip() == digest:
+            return chosen.python()
+        python = os.environ.get(chosen.python_env, chosen.default_python)
+        if not Path(python).exists():
+            raise DevstackError(f"{python} not found: {chosen.name} needs its own venv built "
+                                f"by that interpreter. Install it or point {chosen.python_env} "
+                                "at one.")
+        shutil.rmtree(chosen.venv, ignore_errors=True)
+        new_python = installer.create_venv(python, chosen.venv)
+        installer.install(new_python, "-r", str(chosen.requirements),
+                          what=f"install {chosen.requirements.name}")
+        for package in chosen.local_packages:
+            # A copy, so the build leaves nothing (build/, *.egg-info) in the repository.
+            staging = chosen.venv / "local-packages" / package.name
+            shutil.copytree(package, staging, ignore=shutil.ignore_patterns("__pycache__"))
+            installer.install(new_python, "--no-deps", "--no-build-isolation", str(staging),
+                              what=f"install {package.relative_to(paths.REPO)}")
+        marker.write_text(digest + "\n")
+        return chosen.python()
 
 
 def _healthy(endpoint_url: str, health_path: str) -> bool:

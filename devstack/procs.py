@@ -163,9 +163,7 @@ def running(name: str) -> Managed | None:
     path = paths.pid_file(name)
     try:
         body = json.loads(path.read_text())
-    except FileNotFoundError:
-        return None
-    except json.JSONDecodeError:
+    except (FileNotFoundError, json.JSONDecodeError):
         forget(name)
         return None
     pid, started = body.pop("pid"), body.pop("started", None)
