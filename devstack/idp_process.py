@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +34,7 @@ MIN_NODE_MAJOR = 20
 HTTP_TIMEOUT = 5.0
 
 
-
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Idp:
     """A running local identity provider. Its fields (but pid) are its record."""
 
@@ -75,10 +73,10 @@ def signing_key() -> jwk.JWK:
         if not path.exists():
             key = jwk.JWK.generate(kty="RSA", size=2048, alg="RS256", use="sig")
             # A content-derived kid: stable for the key's life, changes with a new key.
-            key = jwk.JWK(**{**json.loads(key.export_private()), "kid": key.thumbprint()})
+            key["kid"] = key.thumbprint()
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"keys": [json.loads(key.export_private())]}, indent=2))
+            tmp.write_text(jwk.JWKSet(keys=key).export(private_keys=True))
             tmp.chmod(0o600)  # a private key, even if only a local one
             tmp.replace(path)
     return jwk.JWK(**json.loads(path.read_text())["keys"][0])

@@ -19,7 +19,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ class Managed:
 
     pid: int
     started: float  # the pid's start time (psutil create_time), as recorded
-    info: dict[str, Any] = field(default_factory=dict)
+    info: dict[str, Any]  # what the starter recorded (URL, port, ...)
 
 
 # Popen objects of services started by this process, so stop() can reap them (no zombies,
