@@ -136,10 +136,12 @@ def _override(text: str) -> tuple[str, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="start emulator + identity provider, apply the local stack")
-    up.add_argument("--target", choices=sorted(emulator.ENGINES), default=None,
-                    help=f"the emulator (default ${emulator.TARGET_ENV}, else "
-                         f"{emulator.DEFAULT_ENGINE}); AWS_ENDPOINT_URL overrides both")
+    target = argparse.ArgumentParser(add_help=False)  # for up and install
+    target.add_argument("--target", choices=sorted(emulator.ENGINES), default=None,
+                        help=f"the emulator (default ${emulator.TARGET_ENV}, else "
+                             f"{emulator.DEFAULT_ENGINE}); AWS_ENDPOINT_URL overrides both")
+    up = sub.add_parser("up", parents=[target],
+                        help="start emulator + identity provider, apply the local stack")
     up.add_argument("--engine", choices=stack.DEPLOYERS, default="apply",
                     help="apply: the local apply (default, no Pulumi CLI needed); pulumi: "
                          "`pulumi up` of Pulumi.localstack.yaml with the Automation API")
@@ -155,9 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                          help="with --offline: the Pulumi.<stack>.yaml to evaluate")
     offline.add_argument("--set", dest="overrides", type=_override, action="append", default=[],
                          metavar="KEY=VALUE", help="with --offline: override a config value")
-    install = sub.add_parser("install", help="install the emulator and the npm packages")
-    install.add_argument("--target", choices=sorted(emulator.ENGINES), default=None,
-                         help="the emulator whose venv to build (default as for up)")
+    sub.add_parser("install", parents=[target], help="install the emulator and the npm packages")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":

@@ -33,7 +33,6 @@ class Stack:
     idp: idp_process.Idp
     outputs: dict[str, Any]
     apply: ApplyResult | None  # None for a stack found running, or deployed by the Pulumi CLI
-    emulator_name: str = clients.EMULATOR_NAME
     idp_name: str = idp_process.NAME
     outputs_file: Path | None = OUTPUTS_FILE
 
@@ -110,7 +109,7 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_proces
     if outputs_file is not None:
         outputs_file.parent.mkdir(parents=True, exist_ok=True)
         outputs_file.write_text(json.dumps({k: outputs[k] for k in OUTPUT_KEYS}, indent=2) + "\n")
-    return Stack(target, idp, outputs, result, emulator_name, idp_name, outputs_file)
+    return Stack(target, idp, outputs, result, idp_name, outputs_file)
 
 
 def down(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_process.NAME,

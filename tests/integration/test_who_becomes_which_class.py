@@ -59,13 +59,16 @@ def test_people_without_a_class_get_no_credentials(people: list[matrix.Person]):
 
 
 def test_the_people_table_checks_can_fail(people: list[matrix.Person]):
-    """A self-registered admin must be reported, not rendered as if it were fine."""
-    eve = next(p for p in people if p.login == "eve")
+    """A self-registered admin, a denial that is not a 403 and an unsigned call let through
+    must be reported, not rendered as if they were fine."""
+    eve, bob = (next(p for p in people if p.login == login) for login in ("eve", "bob"))
     forged = [*people, matrix.Person("eve2", eve.claims, {
-        "admin": {r.id: 200 for r in access.ROUTES}})]
+        "admin": {r.id: 200 for r in access.ROUTES}}), matrix.Person("bob2", bob.claims, {
+            "buyer": {**bob.statuses["buyer"], "POST /pets": 502}})]
     problems = matrix.people_problems(forged, {"GET /pets": 200}, matrix.stack_classes(),
                                       tags_evaluated=False)
     assert any(p.startswith("eve2 (auth0|eve) got ['admin']") for p in problems), problems
+    assert "bob2 as buyer: POST /pets answered 502" in problems
     assert "an unsigned GET /pets answered 200" in problems
 
 
