@@ -14,7 +14,7 @@ TARGET ?= ministack
 export PETS_TARGET := $(TARGET)
 BENCH_ARGS ?=
 
-.PHONY: help up down test test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench openapi
+.PHONY: help up down test test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench openapi chromium
 
 help:
 	@echo "make up       start the local stack (MiniStack + OIDC provider) and apply the program"
@@ -72,10 +72,16 @@ test: test-ministack test-localstack
 
 # Everything against MiniStack (the default emulator): unit, policy, harness, integration,
 # browser. The tests/localstack leg is left to test-localstack.
-test-ministack: package site test-node
-	$(PY) -m devstack install --browser --target ministack
+test-ministack: package site test-node chromium
+	$(PY) -m devstack install --target ministack
 	$(PY) -m ruff check .
 	PETS_TARGET=ministack $(PY) -m pytest --durations=15 --ignore=tests/localstack $(PYTEST_ARGS)
+
+# Debian's chromium for the browser tests (tests/e2e; PETS_CHROMIUM names another one).
+chromium:
+	@test -x /usr/bin/chromium || { echo "installing Debian's chromium (apt-get, ~20 s)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # The Auth0 post-login Action's logic (auth0/post-login.js), on Node's own test runner.
 test-node:

@@ -52,7 +52,7 @@ def _up(engine: str | None, deployer: str) -> None:
     cannot: list[str] = []
     if unenforced := probes.sigv4_enforced(outputs):
         cannot = [unenforced]
-        if no_lambda := probes.lambda_runs(outputs, local.target):
+        if no_lambda := probes.lambda_runs(outputs):
             cannot.append(no_lambda)
     if cannot:
         print("\nAccess matrix not measured: this target cannot show it.")
@@ -78,23 +78,29 @@ def _title(engine: str) -> str:
     return known.title if known else "your AWS_ENDPOINT_URL"
 
 
+def _running_idp(name: str = idp_process.NAME) -> idp_process.Idp:
+    idp = idp_process.running(name)
+    if idp is None:
+        raise DevstackError("the identity provider is not running: `make up` first")
+    return idp
+
+
 def _matrix() -> float:
     """Measure, print and check person -> class -> route; returns the seconds it took."""
     started = time.monotonic()
     outputs = stack.load_outputs()
     classes = matrix.stack_classes()
-    target, idp = clients.current_target(), idp_process.running()
-    if idp is None:
-        raise DevstackError("the identity provider is not running: `make up` first")
+    target, idp = clients.current_target(), _running_idp()
     tags_unread = probes.session_tags_evaluated(outputs, target, idp, classes)
-    people = matrix.measure_people(outputs, target=target, idp=idp)
+    people, unsigned = matrix.measure_people(outputs, target=target, idp=idp)
     seconds = time.monotonic() - started
     print("\nWho becomes which class, measured on the running stack: each demo user logs in, asks"
           "\nSTS for every class's role with their own ID token, and calls every route with what"
           f"\nthey got (HTTP status per signed call; {matrix.NO_CREDENTIALS} = STS refused every "
           "role, so no credentials):")
-    print(matrix.render_people(people))
-    problems = matrix.people_problems(people, classes, tags_evaluated=tags_unread is None)
+    print(matrix.render_people(people, unsigned))
+    problems = matrix.people_problems(people, unsigned, classes,
+                                      tags_evaluated=tags_unread is None)
     if problems:
         raise DevstackError("the measured matrix differs from access.py and "
                             "Pulumi.local.yaml:\n  " + "\n  ".join(problems))
@@ -130,10 +136,12 @@ def _override(text: str) -> tuple[str, str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    up = sub.add_parser("up", help="start emulator + identity provider, apply the local stack")
-    up.add_argument("--target", choices=sorted(emulator.ENGINES), default=None,
-                    help=f"the emulator (default ${emulator.TARGET_ENV}, else "
-                         f"{emulator.DEFAULT_ENGINE}); AWS_ENDPOINT_URL overrides both")
+    target = argparse.ArgumentParser(add_help=False)  # for up and install
+    target.add_argument("--target", choices=sorted(emulator.ENGINES), default=None,
+                        help=f"the emulator (default ${emulator.TARGET_ENV}, else "
+                             f"{emulator.DEFAULT_ENGINE}); AWS_ENDPOINT_URL overrides both")
+    up = sub.add_parser("up", parents=[target],
+                        help="start emulator + identity provider, apply the local stack")
     up.add_argument("--engine", choices=stack.DEPLOYERS, default="apply",
                     help="apply: the local apply (default, no Pulumi CLI needed); pulumi: "
                          "`pulumi up` of Pulumi.localstack.yaml with the Automation API")
@@ -149,10 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                          help="with --offline: the Pulumi.<stack>.yaml to evaluate")
     offline.add_argument("--set", dest="overrides", type=_override, action="append", default=[],
                          metavar="KEY=VALUE", help="with --offline: override a config value")
-    install = sub.add_parser("install", help="install the emulator, npm packages (and Chromium)")
-    install.add_argument("--browser", action="store_true", help="also Debian's chromium")
-    install.add_argument("--target", choices=sorted(emulator.ENGINES), default=None,
-                         help="the emulator whose venv to build (default as for up)")
+    sub.add_parser("install", parents=[target], help="install the emulator and the npm packages")
     args = parser.parse_args(argv)
     try:
         if args.command == "up":
@@ -161,16 +166,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             stopped = stack.down()
             print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
         elif args.command == "token":
-            idp = idp_process.running(args.idp_name)
-            if idp is None:
-                raise DevstackError("the identity provider is not running: `make up` first")
-            print(login_client.id_token(args.user, idp=idp))
+            print(login_client.id_token(args.user, idp=_running_idp(args.idp_name)))
         elif args.command == "matrix":
             if args.offline:
                 return _offline_matrix(args.stack, args.overrides)
             _matrix()
         else:
-            stack.install(browser=args.browser, engine=args.target)
+            stack.install(args.target)
     except (HarnessError, ConfigError) as err:
         # The one place a harness failure is reported: its message says what to do.
         print(f"error: {err}", file=sys.stderr)

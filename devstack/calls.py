@@ -63,9 +63,6 @@ class Api:
     credentials: Mapping[str, Any] | None = None  # None: unsigned
     timeout: float = 30.0
 
-    def with_credentials(self, credentials: Mapping[str, Any] | None) -> Api:
-        return Api(self.base_url, self.region, credentials, self.timeout)
-
     def prepare(
         self,
         method: str,
@@ -81,19 +78,14 @@ class Api:
         all_headers.update(headers or {})
         url = self.base_url.rstrip("/") + path
         if self.credentials is not None:
+            credentials = Credentials(self.credentials["AccessKeyId"],
+                                      self.credentials["SecretAccessKey"],
+                                      self.credentials.get("SessionToken"))
             aws_request = AWSRequest(method=method, url=url, data=body, headers=all_headers)
-            SigV4Auth(self._botocore_credentials(), SERVICE, self.region).add_auth(aws_request)
+            SigV4Auth(credentials, SERVICE, self.region).add_auth(aws_request)
             all_headers = dict(aws_request.headers.items())
         return requests.Request(method, url, data=body, headers=all_headers).prepare()
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         with requests.Session() as session:
             return session.send(self.prepare(method, path, **kwargs), timeout=self.timeout)
-
-    def _botocore_credentials(self) -> Credentials:
-        assert self.credentials is not None
-        return Credentials(
-            self.credentials["AccessKeyId"],
-            self.credentials["SecretAccessKey"],
-            self.credentials.get("SessionToken"),
-        )

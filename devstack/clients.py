@@ -9,6 +9,7 @@ credentials would pass vacuously.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import threading
@@ -146,26 +147,13 @@ def recorded_emulator(name: str = EMULATOR_NAME) -> Target | None:
 
 def external_target(endpoint_url: str) -> Target:
     """Describe a user-run endpoint (e.g. their LocalStack); asks it for the account id."""
-    endpoint_url = endpoint_url.rstrip("/")
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
-    return Target(
-        endpoint_url=endpoint_url,
-        region=region,
-        account_id=_external_account(endpoint_url, region),
-        started=False,
-        external=True,
-        engine="external",
-    )
+    probe = Target(endpoint_url=endpoint_url.rstrip("/"), region=region, account_id="",
+                   started=False, external=True, engine="external")
+    return dataclasses.replace(probe, account_id=account_id(probe))
 
 
-@functools.lru_cache(maxsize=8)
-def _external_account(endpoint_url: str, region: str) -> str:
-    probe = Target(
-        endpoint_url=endpoint_url, region=region, account_id="", started=False, external=True
-    )
-    return account_id(probe)
-
-
+@functools.lru_cache(maxsize=8)  # current_target() runs before every client of an external one
 def account_id(target: Target) -> str:
     """Ask the target who root is (STS GetCallerIdentity with the root key)."""
     sts = client("sts", target=target, max_attempts=1)

@@ -1,13 +1,10 @@
 """The live access matrix: every user class calls every route, as real users would.
 
-For each class, a demo user of that class logs in at the local identity
-provider, assumes the class's role with the ID token, and calls each route
-with SigV4. Each call gets a fresh pet to act on, so an allowed call returns
-2xx and a refused one 403 — nothing in between.
-
-`measure_people` goes one step further back, person -> class -> route: every demo user
-logs in, asks STS for every class's role with their own ID token (the trust policy
-decides, as for a real user), and calls every route with whatever role they got.
+Each caller logs in at the local identity provider, assumes a role with the ID token, and
+calls each route with SigV4. Each call gets a fresh pet to act on, so an allowed call returns
+2xx and a refused one 403, nothing in between. `measure` has a row per class (its demo user);
+`measure_people` goes one step back, person -> class -> route: every demo user asks STS for
+every class's role with their own ID token, and the trust policies decide.
 """
 
 from __future__ import annotations
@@ -15,11 +12,13 @@ from __future__ import annotations
 import dataclasses
 import threading
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from tabulate import tabulate
 
 import access
 from components.config import parse_settings, stack_file_config
@@ -132,22 +131,18 @@ StatusMatrix = dict[str, dict[str, int]]
 def measure(
     outputs: Mapping[str, Any],
     callers: Sequence[Caller] | None = None,
-    routes: Sequence[access.Route] = access.ROUTES,
     *,
     target: Target | None = None,
     idp: idp_process.Idp | None = None,
-    include_unsigned: bool = True,
 ) -> StatusMatrix:
-    """{row label: {route id: status}} measured against the running stack."""
+    """{row label: {route id: status}} measured against the running stack, with the unsigned
+    row; callers: default one per class (its demo user's login and role)."""
     if callers is None:
         # Each class's login and STS call at once: they wait on the IdP and STS, not the CPU.
-        with ThreadPoolExecutor(max_workers=max(len(access.USER_CLASSES), 1)) as pool:
+        with ThreadPoolExecutor(max_workers=len(access.USER_CLASSES)) as pool:
             callers = list(pool.map(lambda c: caller_for(c, outputs, target, idp),
                                     access.USER_CLASSES))
-    else:
-        callers = list(callers)
-    if include_unsigned:
-        callers.append(Caller(UNSIGNED, api_of(outputs)))
+    callers = [*callers, Caller(UNSIGNED, api_of(outputs))]
     pets = PetFixtures(outputs["tableName"], target)
 
     def column(route: access.Route) -> list[int]:
@@ -157,9 +152,10 @@ def measure(
         # One thread per route, calling it for each caller in turn: the routes' functions
         # start (cold, right after `up`) at the same time instead of one after another,
         # and each still gets a single worker, since calls to one route never overlap.
-        with ThreadPoolExecutor(max_workers=max(len(routes), 1)) as pool:
-            columns = dict(zip(routes, pool.map(column, routes), strict=True))
-        return {c.label: {r.id: columns[r][i] for r in routes} for i, c in enumerate(callers)}
+        with ThreadPoolExecutor(max_workers=len(access.ROUTES)) as pool:
+            columns = list(pool.map(column, access.ROUTES))
+        return {c.label: {r.id: col[i] for r, col in zip(access.ROUTES, columns, strict=True)}
+                for i, c in enumerate(callers)}
     finally:
         pets.clean()
 
@@ -175,21 +171,11 @@ def allowed(matrix: StatusMatrix) -> dict[str, dict[str, bool]]:
     return result
 
 
-def render(matrix: Mapping[str, Mapping[str, Any]], cell: Callable[[Any], str] = str,
-           corner: str = "caller") -> str:
-    """A plain-text table: one row per caller, one column per route (or other key)."""
-    routes = list(next(iter(matrix.values())).keys()) if matrix else []
-    width = max([len(label) for label in matrix] + [len(corner)])
-    columns = [max([len(r), 5] + [len(cell(row[r])) for row in matrix.values()]) for r in routes]
-    lines = [
-        "  ".join(
-            [f"{corner:<{width}}", *(f"{r:<{w}}" for r, w in zip(routes, columns, strict=True))]
-        ).rstrip()
-    ]
-    for label, row in matrix.items():
-        cells = (f"{cell(row[r]):<{w}}" for r, w in zip(routes, columns, strict=True))
-        lines.append("  ".join([f"{label:<{width}}", *cells]).rstrip())
-    return "\n".join(lines)
+def render(matrix: Mapping[str, Mapping[str, Any]]) -> str:
+    """A plain-text table: one row per caller, one column per route."""
+    routes = list(next(iter(matrix.values()))) if matrix else []
+    rows = [[label, *row.values()] for label, row in matrix.items()]
+    return tabulate(rows, headers=["caller", *routes], tablefmt="plain")
 
 
 def token_claims(label: str, id_token: str) -> access.TokenClaims:
@@ -205,50 +191,43 @@ def token_claims(label: str, id_token: str) -> access.TokenClaims:
 
 @dataclass(frozen=True)
 class Person:
-    """One demo user's row: who they are, which roles STS gave them, what each could call."""
+    """One demo user's row: who they are, and what each class role STS gave them could call."""
 
     login: str
     claims: access.TokenClaims
-    classes: tuple[str, ...]  # the classes whose role STS granted this person's token
-    statuses: Mapping[str, Mapping[str, int]]  # class -> route id -> HTTP status
+    statuses: Mapping[str, Mapping[str, int]]  # granted class -> route id -> HTTP status
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(self.statuses)
 
 
-def _granted(person: demo_users.User, token: str, outputs: Mapping[str, Any],
-             target: Target | None) -> dict[str, Mapping[str, Any]]:
-    """{class: credentials} for every class role STS gives this token."""
-    granted = {}
-    for user_class in access.USER_CLASSES:
-        credentials = calls.assume_role_unless_refused(
-            outputs["roles"][user_class.name], token,
-            session_name=f"people-{person.login}", target=target)
-        if credentials is not None:
-            granted[user_class.name] = credentials
-    return granted
+def measure_people(outputs: Mapping[str, Any], *, target: Target | None = None,
+                   idp: idp_process.Idp | None = None) -> tuple[list[Person], dict[str, int]]:
+    """Every demo user logs in, asks STS for every class role, and calls every route.
 
+    Returns the people and the unsigned row ({route id: status})."""
 
-def measure_people(
-    outputs: Mapping[str, Any],
-    routes: Sequence[access.Route] = access.ROUTES,
-    *,
-    target: Target | None = None,
-    idp: idp_process.Idp | None = None,
-) -> list[Person]:
-    """Every demo user logs in, asks STS for every class role, and calls every route."""
-    people = list(demo_users.users().values())
-    with ThreadPoolExecutor(max_workers=max(len(people), 1)) as pool:
-        tokens = list(pool.map(lambda u: login_client.id_token(u.login, idp=idp), people))
-        grants = list(pool.map(lambda ut: _granted(*ut, outputs, target), zip(people, tokens,
-                                                                            strict=True)))
-    callers = [Caller(f"{user.login}/{name}", api_of(outputs, credentials), token)
-               for user, token, granted in zip(people, tokens, grants, strict=True)
+    def log_in(login: str) -> tuple[str, dict[str, Mapping[str, Any]]]:
+        """The user's ID token, and {class: credentials} for every class role STS gives it."""
+        token = login_client.id_token(login, idp=idp)
+        offered = {c.name: calls.assume_role_unless_refused(
+            outputs["roles"][c.name], token, session_name=f"people-{login}", target=target)
+            for c in access.USER_CLASSES}
+        return token, {name: creds for name, creds in offered.items() if creds is not None}
+
+    logins = list(demo_users.users())
+    # Logins and STS calls wait on the IdP and STS, not the CPU: every user at once.
+    with ThreadPoolExecutor(max_workers=len(logins)) as pool:
+        sessions = dict(zip(logins, pool.map(log_in, logins), strict=True))
+    callers = [Caller(f"{login}/{name}", api_of(outputs, credentials), token)
+               for login, (token, granted) in sessions.items()
                for name, credentials in granted.items()]
-    measured = measure(outputs, callers, routes, target=target)  # with the unsigned row
-    unsigned = measured[UNSIGNED]
-    rows = [Person(user.login, token_claims(user.login, token), tuple(granted),
-                   {name: measured[f"{user.login}/{name}"] for name in granted})
-            for user, token, granted in zip(people, tokens, grants, strict=True)]
-    rows.append(Person(UNSIGNED, access.TokenClaims(UNSIGNED, "-"), (), {"": unsigned}))
-    return rows
+    measured = measure(outputs, callers, target=target)  # with the unsigned row
+    people = [Person(login, token_claims(login, token),
+                     {name: measured[f"{login}/{name}"] for name in granted})
+              for login, (token, granted) in sessions.items()]
+    return people, measured[UNSIGNED]
 
 
 def stack_classes(stack: str = "local") -> tuple[access.UserClass, ...]:
@@ -257,53 +236,40 @@ def stack_classes(stack: str = "local") -> tuple[access.UserClass, ...]:
     return parse_settings(stack, stack_file_config(path)).user_classes
 
 
-def expected_classes(claims: access.TokenClaims, classes: tuple[access.UserClass, ...], *,
-                     tags_evaluated: bool) -> list[str]:
-    """The classes the membership rules give this token on a target that does (or, like
-    MiniStack's STS, does not) read the tags claim."""
-    if not tags_evaluated:
-        claims = dataclasses.replace(claims, session_tags={})
-    return access.classes_of(claims, classes)
+def people_problems(people: Sequence[Person], unsigned: Mapping[str, int],
+                    classes: tuple[access.UserClass, ...], *, tags_evaluated: bool) -> list[str]:
+    """Where the measured person -> class -> route table differs from access.py: 2xx where a
+    class may call a route, 403 elsewhere and unsigned.
 
-
-def people_problems(people: Sequence[Person], classes: tuple[access.UserClass, ...], *,
-                    tags_evaluated: bool) -> list[str]:
-    """Where the measured person -> class -> route table differs from access.py."""
-    problems = []
+    tags_evaluated: whether the target's STS reads the tags claim (MiniStack's does not)."""
+    problems = [f"an unsigned {r} answered {status}" for r, status in unsigned.items()
+                if status != 403]
     model = access.access_matrix()
     for person in people:
-        if person.login == UNSIGNED:
-            wrong = [r for r, status in person.statuses[""].items() if status != 403]
-            problems += [f"an unsigned {r} answered {person.statuses[''][r]}" for r in wrong]
-            continue
-        want = expected_classes(person.claims, classes, tags_evaluated=tags_evaluated)
+        claims = person.claims
+        if not tags_evaluated:
+            claims = dataclasses.replace(claims, session_tags={})
+        want = access.classes_of(claims, classes)
         if list(person.classes) != want:
-            problems.append(f"{person.login} ({person.claims.sub}) got {list(person.classes)} "
+            problems.append(f"{person.login} ({claims.sub}) got {list(person.classes)} "
                             f"from STS; the membership rules say {want}")
         for name, row in person.statuses.items():
-            for route_id, ok in allowed({name: row})[name].items():
-                if ok != model[name][route_id]:
-                    problems.append(f"{person.login} as {name}: {route_id} answered "
-                                    f"{row[route_id]}")
+            problems += [f"{person.login} as {name}: {route_id} answered {status}"
+                         for route_id, status in row.items()
+                         if not (200 <= status < 300 if model[name][route_id] else status == 403)]
     return problems
 
 
-def render_people(people: Sequence[Person], routes: Sequence[access.Route] = access.ROUTES
-                  ) -> str:
+def render_people(people: Sequence[Person], unsigned: Mapping[str, int]) -> str:
     """person  sub  class  <route statuses>, one line per class a person got (or none)."""
-    table: dict[str, Mapping[str, str]] = {}
+    rows: list[list[Any]] = []
     for person in people:
-        if person.login == UNSIGNED:
-            table[UNSIGNED] = {"sub": "", "class": "", **{r.id: str(s) for r, s in zip(
-                routes, person.statuses[""].values(), strict=True)}}
-            continue
         if not person.classes:
-            table[person.login] = {"sub": person.claims.sub, "class": "none",
-                                   **{r.id: NO_CREDENTIALS for r in routes}}
-            continue
-        for name in person.classes:
+            rows.append([person.login, person.claims.sub, "none",
+                         *[NO_CREDENTIALS] * len(access.ROUTES)])
+        for name, row in person.statuses.items():
             label = person.login if name == person.classes[0] else ""
-            table[label or f"{person.login} ({name})"] = {
-                "sub": person.claims.sub, "class": name,
-                **{r.id: str(person.statuses[name][r.id]) for r in routes}}
-    return render(table, corner="person")
+            rows.append([label, person.claims.sub, name, *row.values()])
+    rows.append([UNSIGNED, "", "", *unsigned.values()])
+    headers = ["person", "sub", "class", *(r.id for r in access.ROUTES)]
+    return tabulate(rows, headers=headers, tablefmt="plain")

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,6 @@ TIMINGS_FILE = paths.STATE / "up-timings.json"  # `devstack up`'s where-the-time
 OUTPUT_KEYS = ("endpoint", "engine", "region", "apiUrl", "restApiId", "stage", "roles",
                "oidcIssuer", "oidcClientId", "oidcClient", "classGrants", "tableName", "siteUrl")
 DEPLOYERS = ("apply", "pulumi")  # the local apply (default), or the real engine (Pulumi CLI)
-CHROMIUM = "/usr/bin/chromium"
 
 
 @dataclass(frozen=True)
@@ -36,29 +33,19 @@ class Stack:
     idp: idp_process.Idp
     outputs: dict[str, Any]
     apply: ApplyResult | None  # None for a stack found running, or deployed by the Pulumi CLI
-    emulator_name: str = clients.EMULATOR_NAME
     idp_name: str = idp_process.NAME
     outputs_file: Path | None = OUTPUTS_FILE
 
 
-def install(*, browser: bool = False, engine: str | None = None,
-            say: Callable[[str], None] = print) -> None:
-    """Everything the local stack and the tests need beyond the project venv."""
+def install(engine: str | None = None) -> None:
+    """Everything the local stack and the tests need beyond the project venv (Chromium for the
+    browser tests: `make chromium`)."""
     emulator.ensure_venv(engine)
     idp_process.ensure_node_modules()
     idp_process.signing_key()
-    from iamsim import engine
+    from iamsim import engine as iam_engine
 
-    engine.ensure_installed()
-    if browser and not Path(CHROMIUM).exists():
-        say("installing Debian's chromium for the browser tests (apt-get, ~20 s)")
-        if shutil.which("apt-get") is None:
-            raise DevstackError(f"{CHROMIUM} is missing and apt-get is not available: "
-                                "install Chromium and point PETS_CHROMIUM at it")
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for command in (["apt-get", "update", "-qq"],
-                        ["apt-get", "install", "-y", "-qq", "chromium"]):
-            subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+    iam_engine.ensure_installed()
 
 
 def _require_built() -> None:
@@ -92,11 +79,10 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_proces
     # only https OIDC providers, and LocalStack without Docker stores functions but cannot
     # run them: the apply goes on and says so (what needs a running function is probed).
     ministack = target.engine == "ministack"
-    tls = not ministack
     try:
         port = idp_port or int(os.environ.get(idp_process.PORT_ENV) or idp_process.DEFAULT_PORT)
         procs.check_port_free(port, "identity provider")
-        issuer = f"{'https' if tls else 'http'}://{procs.LOOPBACK}:{port}"
+        issuer = f"{'http' if ministack else 'https'}://{procs.LOOPBACK}:{port}"
         # The identity provider is never contacted during the apply: its issuer is config.
         overrides = {"oidcIssuer": issuer, "stsEndpoint": target.endpoint_url, **(config or {})}
         result = None
@@ -108,27 +94,22 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_proces
                 overrides, allow_failed_functions=not ministack,
             )
             program_outputs = result.outputs
-        declared = {k: program_outputs.get(k) for k in ("oidcClient", "classGrants")}
-        if None in declared.values():
-            raise DevstackError("the program exported no "
-                                f"{sorted(k for k, v in declared.items() if v is None)}: the "
-                                "identity provider registers only what the program declares")
-        # The registration and the grants are the program's, not the harness's.
-        idp = idp_process.start(port, name=idp_name, tls=tls,
-                             client_id=program_outputs["oidcClientId"],
-                             registration=declared["oidcClient"],
-                             class_grants=declared["classGrants"])
+        outputs = {"endpoint": target.endpoint_url, "engine": target.engine, **program_outputs}
+        if missing := set(OUTPUT_KEYS) - set(outputs):
+            raise DevstackError(f"the program exported no {sorted(missing)}")
+        # The identity provider registers only what the program declares: the client, its
+        # registration and the grants are the program's, not the harness's.
+        idp = idp_process.start(port, name=idp_name, tls=not ministack,
+                                client_id=outputs["oidcClientId"],
+                                registration=outputs["oidcClient"],
+                                class_grants=outputs["classGrants"])
     except BaseException:
         emulator.stop(emulator_name)
         raise
-    outputs = {"endpoint": target.endpoint_url, "engine": target.engine, **program_outputs}
-    missing = set(OUTPUT_KEYS) - set(outputs)
-    if missing:
-        raise DevstackError(f"the program exported no {sorted(missing)}")
     if outputs_file is not None:
         outputs_file.parent.mkdir(parents=True, exist_ok=True)
         outputs_file.write_text(json.dumps({k: outputs[k] for k in OUTPUT_KEYS}, indent=2) + "\n")
-    return Stack(target, idp, outputs, result, emulator_name, idp_name, outputs_file)
+    return Stack(target, idp, outputs, result, idp_name, outputs_file)
 
 
 def down(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_process.NAME,

@@ -23,8 +23,14 @@ GRANT = {"principal_tags": {access.GRANT_TAG_KEY: ["admin"]}}
 
 
 @pytest.fixture(scope="module")
-def people(local: Local, trust_enforced: None, lambda_runs: None) -> list[matrix.Person]:
+def measured(local: Local, trust_enforced: None, lambda_runs: None
+             ) -> tuple[list[matrix.Person], dict[str, int]]:
     return matrix.measure_people(local.outputs, target=local.target, idp=local.idp)
+
+
+@pytest.fixture(scope="module")
+def people(measured: tuple[list[matrix.Person], dict[str, int]]) -> list[matrix.Person]:
+    return measured[0]
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +40,16 @@ def tags_unread(local: Local, trust_enforced: None) -> str | None:
 
 
 def test_each_person_gets_exactly_their_class(people: list[matrix.Person]):
-    got = {p.login: p.classes for p in people if p.login != matrix.UNSIGNED}
-    assert got == EXPECTED, matrix.render_people(people)
+    assert {p.login: p.classes for p in people} == EXPECTED
 
 
-def test_the_table_is_what_the_membership_rules_say(people: list[matrix.Person],
-                                                    tags_unread: str | None):
-    problems = matrix.people_problems(people, matrix.stack_classes(),
+def test_the_table_is_what_the_membership_rules_say(
+    measured: tuple[list[matrix.Person], dict[str, int]], tags_unread: str | None
+):
+    people, unsigned = measured
+    problems = matrix.people_problems(people, unsigned, matrix.stack_classes(),
                                       tags_evaluated=tags_unread is None)
-    assert problems == [], matrix.render_people(people)
+    assert problems == [], matrix.render_people(people, unsigned)
 
 
 def test_people_without_a_class_get_no_credentials(people: list[matrix.Person]):
@@ -52,12 +59,17 @@ def test_people_without_a_class_get_no_credentials(people: list[matrix.Person]):
 
 
 def test_the_people_table_checks_can_fail(people: list[matrix.Person]):
-    """A self-registered admin must be reported, not rendered as if it were fine."""
-    eve = next(p for p in people if p.login == "eve")
-    forged = [*people, matrix.Person("eve2", eve.claims, ("admin",), {
-        "admin": {r.id: 200 for r in access.ROUTES}})]
-    problems = matrix.people_problems(forged, matrix.stack_classes(), tags_evaluated=False)
+    """A self-registered admin, a denial that is not a 403 and an unsigned call let through
+    must be reported, not rendered as if they were fine."""
+    eve, bob = (next(p for p in people if p.login == login) for login in ("eve", "bob"))
+    forged = [*people, matrix.Person("eve2", eve.claims, {
+        "admin": {r.id: 200 for r in access.ROUTES}}), matrix.Person("bob2", bob.claims, {
+            "buyer": {**bob.statuses["buyer"], "POST /pets": 502}})]
+    problems = matrix.people_problems(forged, {"GET /pets": 200}, matrix.stack_classes(),
+                                      tags_evaluated=False)
     assert any(p.startswith("eve2 (auth0|eve) got ['admin']") for p in problems), problems
+    assert "bob2 as buyer: POST /pets answered 502" in problems
+    assert "an unsigned GET /pets answered 200" in problems
 
 
 def test_eve_self_registered_is_refused_every_role(local: Local, trust_enforced: None):
