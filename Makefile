@@ -71,11 +71,13 @@ unit: package site
 test: test-ministack test-localstack
 
 # Everything against MiniStack (the default emulator): unit, policy, harness, integration,
-# browser. The tests/localstack leg is left to test-localstack.
+# browser. The tests/localstack leg is left to test-localstack. Two workers: one runs the
+# stack's tests in order, the other the CPU-bound ones beside it (tests/conftest.py).
 test-ministack: package site test-node chromium
 	$(PY) -m devstack install --target ministack
 	$(PY) -m ruff check .
-	PETS_TARGET=ministack $(PY) -m pytest --durations=15 --ignore=tests/localstack $(PYTEST_ARGS)
+	PETS_TARGET=ministack $(PY) -m pytest -n 2 --dist loadgroup --durations=15 \
+		--ignore=tests/localstack $(PYTEST_ARGS)
 
 # Debian's chromium for the browser tests (tests/e2e; PETS_CHROMIUM names another one).
 chromium:

@@ -16,18 +16,30 @@ if str(ROOT) not in sys.path:
 
 # Use the stack `make up` started instead of a fresh one (faster when iterating).
 USE_RUNNING_STACK = os.environ.get("PETS_USE_RUNNING_STACK") == "1"
-# Folders whose tests run emulators, the identity provider or Chromium. Under pytest-xdist
-# with --dist loadgroup (not what `make test` runs: the races fail beside a second worker on
-# two cores) they all go to one worker, so one stack serves them, one after another, while
-# the other worker runs the CPU-bound tests (program runs under mocks, the policy pack, the
-# offline IAM engine).
-STACK_FOLDERS = ("integration", "e2e", "devstack", "localstack")
+# Folders whose tests run emulators, the identity provider or Chromium. `make test` runs
+# two pytest-xdist workers with --dist loadgroup: these all go to one worker, so one stack
+# serves them one after another, while the other worker runs the CPU-bound tests (program
+# runs under mocks, the policy pack, the offline IAM engine). Within the group the browser
+# tests come after the integration tests and the races last, when the CPU-bound tests are
+# long done: a 50-way race or a 5 s browser wait beside a busy second worker on two cores
+# times out (seen), and these tests must not be weakened to fit.
+STACK_FOLDERS = ("devstack", "localstack", "integration", "e2e")
+
+
+def _stack_order(item: pytest.Item) -> tuple[int, int]:
+    folder = Path(item.path).relative_to(ROOT / "tests").parts[0]
+    return (item.get_closest_marker("race") is not None, STACK_FOLDERS.index(folder))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if Path(item.path).relative_to(ROOT / "tests").parts[0] in STACK_FOLDERS:
-            item.add_marker(pytest.mark.xdist_group("stack"))
+    stack = [i for i in items if Path(i.path).relative_to(ROOT / "tests").parts[0]
+             in STACK_FOLDERS]
+    for item in stack:
+        item.add_marker(pytest.mark.xdist_group("stack"))
+    # Deterministic (every worker must collect the same order): the CPU-bound tests
+    # first, then the stack group in _stack_order; sorted() is stable within a key.
+    chosen = set(stack)
+    items[:] = [i for i in items if i not in chosen] + sorted(stack, key=_stack_order)
 
 
 @pytest.fixture(scope="session")

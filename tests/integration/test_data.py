@@ -81,6 +81,7 @@ def warm_purchase_workers(buyer: Session, count: int) -> None:
         list(pool.map(lambda _: purchase(buyer, missing, buyer.token), range(count)))
 
 
+@pytest.mark.race
 def test_fifty_concurrent_purchases_sell_once(admin: Session, buyer: Session, local: Local):
     pet, buyer = add_pet(admin), patient(buyer)
     warm_purchase_workers(buyer, 50)
@@ -91,6 +92,7 @@ def test_fifty_concurrent_purchases_sell_once(admin: Session, buyer: Session, lo
     assert local.table.get(pet["petId"])["soldTo"] == "bob@example.com"
 
 
+@pytest.mark.race
 def test_hundred_concurrent_adds_lose_nothing(admin: Session, local: Local):
     kind, admin = f"race-{uuid.uuid4().hex[:8]}", patient(admin)
     with ThreadPoolExecutor(max_workers=50) as pool:
