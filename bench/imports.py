@@ -3,8 +3,8 @@
 Each sample copies build/lambda (code + layer) to a new folder, as a new MiniStack worker gets
 it, and starts a fresh interpreter that times named import steps in order: the runtime's
 bootstrap (botocore.handlers, which MiniStack's worker imports first), the handler module
-`app` (every function), `id_tokens` (jwcrypto: the purchase function, at its first call), then
-`--import-step` if given. A tracing SDK's cost, for example, on a Python 3.12 that has it (the
+`app` (every function), `--import-step` if given, then `id_tokens` (jwcrypto: the purchase
+function, at its first call). A tracing SDK's cost, for example, on a Python 3.12 that has it (the
 package does not carry it), once per SDK and once without:
 
     python3.12 -m venv /tmp/xray-venv
@@ -45,8 +45,9 @@ def handler_imports(args: Args) -> Json:
     emulator's Python 3.12 (the one that runs the handlers) unless --import-python."""
     python = args.import_python or str(emulator.ENGINES["ministack"].python())
     steps = {"bootstrap (botocore.handlers)": "import botocore.handlers",
-             "app (every function)": "import app", "id_tokens (purchase only)": "import id_tokens",
-             **({"--import-step": args.import_step} if args.import_step else {})}
+             "app (every function)": "import app",
+             **({"--import-step": args.import_step} if args.import_step else {}),
+             "id_tokens (purchase only)": "import id_tokens"}
     samples = []
     for _ in range(args.repeats):
         with tempfile.TemporaryDirectory(prefix="bench-import-") as scratch:

@@ -106,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--import-python", default=None,
                         help="the Python 3.12 that imports the handler (default the emulator's)")
     parser.add_argument("--import-step", default=None,
-                        help="code timed after the handler's imports, e.g. a tracing SDK's "
+                        help="code timed right after `import app`, e.g. a tracing SDK's "
                              "(bench/imports.py)")
     args = parser.parse_args(argv)
     os.environ.pop("AWS_ENDPOINT_URL", None)  # the bench measures emulators it starts itself
