@@ -1,22 +1,20 @@
-"""Item 2, the stack: the real `make up` / `make down` per emulator; and item 4's cold starts,
-the first call of every function after an apply.
-
-`make up` is timed end to end as a user types it; where its time went is what `devstack up`
-wrote to .devstack/up-timings.json (stack.TIMINGS_FILE), never parsed from its printed lines.
-It uses `make up`'s own names in this checkout's .devstack/, so it runs only when no `make up`
-stack of this checkout is running (a user's stack is never stopped), with a free IdP port.
-"""
+"""From a clone to a running stack, through the Makefile as a user types it: the `.venv` rule
+(setup), then the real `make up` / `make down` per emulator. Where `make up`'s time went is
+what `devstack up` wrote to .devstack/up-timings.json (stack.TIMINGS_FILE), never its printed
+lines. `make up` uses its own names in this checkout's .devstack/, so it runs only when no
+`make up` stack of this checkout is running (a user's stack is never stopped)."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
 
-import access
-from bench.calls import callers
-from bench.common import Json, med_range, run_make, spread, table, timed
-from devstack import clients, idp_process, matrix, procs, stack
+from bench.common import Args, Json, med_range, spread, table, timed
+from devstack import clients, emulator, idp_process, paths, procs, stack
 
-APPLY_NAMES = {"emulator_name": "bench-apply-emulator", "idp_name": "bench-apply-idp"}
 # The keys of stack.TIMINGS_FILE, and what they are.
 UP_TIMINGS = {"ready": "  devstack up, to its Ready line",
               "stackUp": "    stack up: emulator + apply + IdP",
@@ -24,8 +22,44 @@ UP_TIMINGS = {"ready": "  devstack up, to its Ready line",
               "matrix": "    access matrix, cold functions (target < 3 s)"}
 
 
-def make_cycles(target: str, repeats: int) -> Json:
-    """`repeats` x (`make up TARGET=<target>`, `make down`)."""
+def run_make(*args: str, env: dict[str, str] | None = None
+             ) -> tuple[float, subprocess.CompletedProcess[str]]:
+    """`make ARGS` as a user types it in this checkout: without an outer make's flags (make
+    bench), a venv, an emulator of their own (AWS_ENDPOINT_URL) or a fixed emulator port."""
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "VIRTUAL_ENV", "PYTHONPATH",
+                          "AWS_ENDPOINT_URL", "PETS_TARGET", emulator.PORT_ENV)}
+    return timed(lambda: subprocess.run(["make", "--no-print-directory", *args], cwd=paths.REPO,
+                                        env={**clean, **(env or {})}, capture_output=True,
+                                        text=True))
+
+
+def tree_bytes(folder: Path) -> int:
+    return int(subprocess.run(["du", "-sb", str(folder)], capture_output=True, text=True,
+                              check=True).stdout.split()[0])
+
+
+def setup(args: Args) -> Json:
+    """The `.venv` rule with VENV in a temp folder (this checkout's .venv is untouched): once
+    with uv's cache empty (every wheel fetched), once with the cache that filled. Once each:
+    the cold one measures the network more than this machine."""
+    r: Json = {}
+    with tempfile.TemporaryDirectory(prefix="bench-venv-") as scratch:
+        cache = Path(scratch) / "uv-cache"
+        for kind in ("cold", "warm"):
+            venv = Path(scratch) / kind
+            seconds, made = run_make(f"VENV={venv}", f"{venv}/.installed",
+                                     env={"UV_CACHE_DIR": str(cache)})
+            if made.returncode != 0:
+                r[kind] = {"error": (made.stderr or made.stdout)[-2000:]}
+                break
+            r[kind] = {"seconds": seconds, "venv_bytes": tree_bytes(venv),
+                       "cache_bytes": tree_bytes(cache)}
+    return r
+
+
+def make_cycle(target: str, repeats: int) -> Json:
+    """`repeats` x (`make up TARGET=<target>`, `make down`), with a free IdP port."""
     if procs.running(clients.EMULATOR_NAME):
         return {"skipped": "a `make up` stack of this checkout is running and `make up` would "
                            "stop it: `make down` and rerun"}
@@ -33,50 +67,26 @@ def make_cycles(target: str, repeats: int) -> Json:
     for _ in range(repeats):
         env = {idp_process.PORT_ENV: str(procs.free_port())}  # never another checkout's 9443
         try:
-            seconds, result = run_make("up", f"TARGET={target}", env=env)
-            if result.returncode != 0:
-                errors.append(f"make up exited {result.returncode}: {result.stderr[-600:]}")
-                continue
-            ups.append(seconds)
-            timings.append(json.loads(stack.TIMINGS_FILE.read_text()))
+            up = run_make("up", f"TARGET={target}", env=env)
+            if up[1].returncode == 0:  # read before `make down` removes it
+                timings.append(json.loads(stack.TIMINGS_FILE.read_text()))
         finally:
-            seconds, result = run_make("down", env=env)
+            down = run_make("down", env=env)
+        for what, (seconds, result), into in (("up", up, ups), ("down", down, downs)):
             if result.returncode == 0:
-                downs.append(seconds)
+                into.append(seconds)
             else:
-                errors.append(f"make down exited {result.returncode}: {result.stderr[-600:]}")
+                errors.append(f"make {what} exited {result.returncode}: {result.stderr[-600:]}")
     return {"make up": spread(ups), "make down": spread(downs), "errors": errors,
             **{key: spread([t.get(key) for t in timings]) for key in UP_TIMINGS}}
 
 
-def first_calls(local: stack.Stack) -> dict[str, float]:
-    """Seconds of the first signed call to each route's function after an apply: MiniStack
-    spawns its worker then (unpacks code + layer, starts Python 3.12, imports the handler; the
-    first purchase also fetches the IdP's discovery document and JWKS). Each call includes
-    writing its fixture pet to the table (a few ms)."""
-    allowed, by_class = access.access_matrix(), callers(local)
-    pets = matrix.PetFixtures(local.outputs["tableName"], local.target)
-    seconds = {}
-    try:
-        for route in access.ROUTES:
-            caller = next(c for name, c in by_class.items() if allowed[name][route.id])
-            seconds[route.id], _ = timed(lambda r=route, c=caller: matrix.call_route(c, r, pets))
-    finally:
-        pets.clean()
-    return seconds
-
-
-def cold_starts(repeats: int) -> Json:
-    """`repeats` x (stack.up in this process -> first call per function -> stack.down)."""
-    samples = []
-    for _ in range(repeats):
-        local = stack.up(**APPLY_NAMES, idp_port=procs.free_port(), outputs_file=None,
-                         engine="ministack")
-        try:
-            samples.append(first_calls(local))
-        finally:
-            stack.down(**APPLY_NAMES, outputs_file=None)
-    return {r.id: spread([s[r.id] for s in samples]) for r in access.ROUTES}
+def report_setup(r: Json) -> None:
+    table("1. setup: the Makefile's .venv rule in a temp folder (1 run each)",
+          ("install", "seconds", "venv MB", "uv cache MB"),
+          [(f"uv cache {kind}", f"{x['seconds']:.2f}", f"{x['venv_bytes'] / 2**20:.0f}",
+            f"{x['cache_bytes'] / 2**20:.0f}") if "seconds" in x
+           else (f"uv cache {kind}", "-", "-", x["error"][-120:]) for kind, x in r.items()])
 
 
 def report(cycles: dict[str, Json]) -> None:
@@ -89,8 +99,3 @@ def report(cycles: dict[str, Json]) -> None:
     for t in targets:
         for note in ([cycles[t]["skipped"]] if "skipped" in cycles[t] else cycles[t]["errors"]):
             print(f"  {t}: {note}")
-
-
-def report_first_calls(cold: Json) -> None:
-    table("4. cold start: the first call to each function after an apply (ms)",
-          ("route", "first call"), [(r.id, med_range(cold[r.id], "ms")) for r in access.ROUTES])

@@ -1,8 +1,7 @@
 """Benchmark: from a clone to a proven stack, and where the time goes (bench/README.md).
 
 Prints tables and writes every figure, with each repeat's samples, to bench/results.json;
-nothing fails on a threshold. Its own processes have `bench-*` names and free ports, so a
-`make up` stack keeps running (the real `make up` is then not measured).
+nothing fails on a threshold.
 """
 
 from __future__ import annotations
@@ -11,67 +10,65 @@ import argparse
 import datetime
 import json
 import os
+import platform
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench import calls, common, imports, lifecycle, pages, setup_cost
+from bench import calls, common, imports, lifecycle, pages
 from bench.common import Json
-from devstack import paths, procs, stack
+from devstack import paths, stack
 
 RESULTS = paths.REPO / "bench" / "results.json"
-MAIN_NAMES = {"emulator_name": "bench-main-emulator", "idp_name": "bench-main-idp"}
-TARGETS = ("ministack", "localstack")
-# Every section, in the order it runs, with what prints its figures (the cold starts run
-# before the main stack, but print beside the warm calls).
-SECTIONS = {"setup": setup_cost.report, "make": lifecycle.report, "proof": calls.report_proof,
-            "cold": lifecycle.report_first_calls, "imports": imports.report,
-            "warm": calls.report_warm, "pages": pages.report, "tracing": imports.report_tracing}
+# Every section, in the order it runs and prints: what measures it (from the options), what
+# prints it. calls and pages share the main stack; pages is last on it: it fills the table.
+SECTIONS = {"setup": (lifecycle.setup, lifecycle.report_setup),
+            "make": (lambda a: {t: lifecycle.make_cycle(t, a.repeats) for t in a.targets},
+                     lifecycle.report),
+            "imports": (imports.handler_imports, imports.report),
+            "calls": (calls.measure, calls.report),
+            "pages": (pages.measure, pages.report)}
+
+
+def venv_version(venv: Path, distribution: str) -> str:
+    """The installed version of a distribution in another venv (an emulator's)."""
+    found = sorted(venv.glob(f"lib/python*/site-packages/{distribution}-*.dist-info"))
+    return found[-1].name.removesuffix(".dist-info").split("-", 1)[1] if found else "?"
+
+
+def machine() -> Json:
+    cpu = next((line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return {"nproc": os.cpu_count(), "cpu": cpu,
+            "ram_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
+            "loadavg": os.getloadavg(), "python": platform.python_version(),
+            "ministack": venv_version(paths.EMULATOR_VENV, "ministack"),
+            "localstack": venv_version(paths.LOCALSTACK_VENV, "localstack_core")}
 
 
 def run(args: argparse.Namespace) -> Json:
     started = time.perf_counter()
-    want = set(args.only or SECTIONS) - set(args.skip)
     r: Json = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
                "commit": subprocess.run(["git", "describe", "--always", "--dirty"],
                                         cwd=paths.REPO, capture_output=True,
                                         text=True).stdout.strip(),
-               "machine": common.machine(), "repeats": args.repeats}
-    if "setup" in want:
-        with common.section("setup: fresh venv, uv cache cold then warm"):
-            r["setup"] = setup_cost.measure()
-    if "make" in want:
-        r["make"] = {}
-        for target in args.targets:
-            with common.section(f"make up / make down TARGET={target} x{args.repeats}"):
-                r["make"][target] = lifecycle.make_cycles(target, args.repeats)
-    if "cold" in want:
-        with common.section(f"stack.up + first call per function x{args.repeats}"):
-            r["cold"] = lifecycle.cold_starts(args.repeats)
-    if "imports" in want:
-        with common.section(f"handler imports x{args.repeats}"):
-            r["imports"] = imports.handler_imports(args.repeats)
-    if "tracing" in want:
-        with common.section(f"tracing SDK imports x{args.repeats}"):
-            r["tracing"] = imports.tracing_cost(args.tracing_python, args.repeats)
-    if want & {"proof", "warm", "pages"}:
-        local = stack.up(**MAIN_NAMES, idp_port=procs.free_port(), outputs_file=None,
-                         engine="ministack")
-        try:
-            if "proof" in want:
-                with common.section("proof: credentials + matrix"):
-                    r["proof"] = calls.proof(local, args.repeats)
-            if "warm" in want:
-                with common.section(f"warm calls: {args.calls} per route"):
-                    r["warm"] = calls.warm_routes(local, args.calls)
-            if "pages" in want:  # last: it fills the table with 10,000 pets
-                with common.section("pages: GET /pets at 100 and 10,000 pets"):
-                    r["pages"] = pages.measure(local, args.repeats)
-        finally:
-            stack.down(**MAIN_NAMES, outputs_file=None)
-    r["sections"] = common.SECTIONS
+               "machine": machine(), "repeats": args.repeats, "sections": []}
+    want = set(args.only or SECTIONS) - set(args.skip)
+    try:
+        for key, (measure, _) in ((k, v) for k, v in SECTIONS.items() if k in want):
+            # Progress on stderr (the tables go to stdout at the end): a run takes minutes.
+            print(f"[bench] {key} ...", file=sys.stderr, flush=True)
+            seconds, r[key] = common.timed(lambda m=measure: m(args))
+            # The 1-minute load at the end of each section: on a shared machine, that is how
+            # a slow figure is told from a busy machine.
+            load = os.getloadavg()[0]
+            r["sections"].append({"section": key, "seconds": seconds, "load1_at_end": load})
+            print(f"[bench] {key}: {seconds:.1f} s (load {load:.1f})", file=sys.stderr, flush=True)
+    finally:
+        stack.down(**common.MAIN_NAMES, outputs_file=None)
     r["load_at_end"] = os.getloadavg()
     r["wall_seconds"] = time.perf_counter() - started
     return r
@@ -86,10 +83,9 @@ def report(r: Json) -> None:
           f"{' '.join(f'{x:.2f}' for x in r['load_at_end'])} at end; whole run "
           f"{r['wall_seconds']:.0f} s")
     print("sections (s, 1-min load at end): " + ", ".join(
-        f"{x['section'].split(':')[0]} {x['seconds']:.0f} ({x['load1_at_end']:.1f})"
-        for x in r["sections"]))
+        f"{x['section']} {x['seconds']:.0f} ({x['load1_at_end']:.1f})" for x in r["sections"]))
     print("cells: median [min-max] xN over repeated runs")
-    for key, show in SECTIONS.items():
+    for key, (_, show) in SECTIONS.items():
         if key in r:
             show(r[key])
 
@@ -99,24 +95,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5,
                         help="runs of each figure that takes seconds (default 5)")
     parser.add_argument("--calls", type=int, default=500,
-                        help="sequential warm calls per route (default 500)")
-    parser.add_argument("--targets", type=lambda s: s.split(","), default=list(TARGETS),
+                        help="sequential calls per route, the first cold (default 500, min 3)")
+    parser.add_argument("--targets", type=lambda s: s.split(","),
+                        default=["ministack", "localstack"],
                         help="emulators whose `make up` is timed (default ministack,localstack)")
-    names = ",".join(SECTIONS)
     parser.add_argument("--only", type=lambda v: v.split(","), default=None,
-                        help=f"run only these sections, comma-separated: {names}")
+                        help=f"run only these sections, comma-separated: {','.join(SECTIONS)}")
     parser.add_argument("--skip", type=lambda v: v.split(","), default=[],
                         help="leave these sections out (e.g. setup,make for a quick run)")
-    parser.add_argument("--tracing-python", default=None,
-                        help="a Python 3.12 with aws-xray-sdk: times tracing SDK imports")
-    parser.add_argument("--json", type=Path, default=RESULTS,
-                        help=f"where to write every figure (default {RESULTS})")
+    parser.add_argument("--import-python", default=None,
+                        help="the Python 3.12 that imports the handler (default the emulator's)")
+    parser.add_argument("--import-step", default=None,
+                        help="code timed right after `import app`, e.g. a tracing SDK's "
+                             "(bench/imports.py)")
     args = parser.parse_args(argv)
     os.environ.pop("AWS_ENDPOINT_URL", None)  # the bench measures emulators it starts itself
     results = run(args)
     report(results)
-    args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    print(f"\nevery figure: {args.json}")
+    RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"\nevery figure: {RESULTS}")
     return 0
 
 
