@@ -20,25 +20,26 @@ HANDLER = "app.handler"  # handlers/app.py: one resolver serves every route
 
 @dataclass(frozen=True)
 class LambdaPackage:
-    code: pulumi.FileArchive  # handlers/*.py
-    dependencies: pulumi.FileArchive  # the layer: python/<packages>
+    code: pulumi.FileArchive  # code.zip: handlers/*.py
+    dependencies: pulumi.FileArchive  # layer.zip: python/<packages>
 
 
 def lambda_package(path: str) -> LambdaPackage:
     """The built handler package; fail early when it has not been built.
 
     `make package` builds handlers/ and, as a layer, their dependencies for the
-    Lambda platform; a bare handlers/ folder would deploy without its
-    dependencies and fail on the first request.
+    Lambda platform, each as a reproducible .zip (passed through by the engine as
+    it is); a bare handlers/ folder would deploy without its dependencies and fail
+    on the first request.
     """
     folder = Path(path)
-    if not (folder / "code" / "app.py").is_file() or not (folder / "layer" / "python").is_dir():
+    code, layer = folder / "code.zip", folder / "layer.zip"
+    if not code.is_file() or not layer.is_file():
         raise FileNotFoundError(
             f"Lambda package {folder}/ is missing or incomplete: run `make package` "
             "(or set pets:lambdaPackage to a built package folder)"
         )
-    return LambdaPackage(pulumi.FileArchive(str(folder / "code")),
-                         pulumi.FileArchive(str(folder / "layer")))
+    return LambdaPackage(pulumi.FileArchive(str(code)), pulumi.FileArchive(str(layer)))
 
 
 @dataclass

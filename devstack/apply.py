@@ -1,5 +1,5 @@
 """The local apply: run the Pulumi program, unchanged, under the SDK's mock runtime and
-create every resource it declares in the emulator (or any AWS endpoint) with boto3.
+create every resource it declares in the emulator with boto3.
 
     from devstack.apply import apply_program
     result = apply_program(Path("."), "local", client_factory, {"oidcIssuer": "http://127.0.0.1:9555"})
@@ -9,8 +9,7 @@ create every resource it declares in the emulator (or any AWS endpoint) with bot
 
 There is no state and no update: an apply creates everything, so it targets a fresh
 emulator. Anything the apply cannot create faithfully fails it, naming the resource type
-and name: unsupported types, inputs their kind does not map, AWS errors (with AWS's
-message), invokes other than caller identity and region.
+and name (devstack/applier/SUPPORT.md).
 """
 
 from __future__ import annotations
@@ -22,42 +21,12 @@ from typing import Any
 
 from components.config import NAMESPACE, ConfigError, config_text, stack_file_config
 from devstack.applier import ordering
-from devstack.applier.errors import (
-    ApplyError,
-    AwsCallError,
-    OrderingError,
-    ResourceError,
-    StackFileError,
-    TargetError,
-    UnsupportedInputError,
-    UnsupportedInvokeError,
-    UnsupportedResourceError,
-)
+from devstack.applier.errors import ApplyError
 from devstack.applier.mocks import EmulatorMocks
-from devstack.applier.results import ApplyResult, CreatedResource
+from devstack.applier.results import ApplyResult
 from devstack.applier.target import ClientFactory
-from harness_core.errors import ApplyTimeoutError, ProgramError, ProgramRunError
+from harness_core.errors import ProgramRunError
 from harness_core.mock_runtime import program_from_folder, run_under_mocks
-
-__all__ = [
-    "ApplyError",
-    "ApplyResult",
-    "ApplyTimeoutError",
-    "AwsCallError",
-    "ClientFactory",
-    "CreatedResource",
-    "OrderingError",
-    "ProgramError",
-    "ResourceError",
-    "StackFileError",
-    "TargetError",
-    "UnsupportedInputError",
-    "UnsupportedInvokeError",
-    "UnsupportedResourceError",
-    "apply_function",
-    "apply_program",
-    "load_config",
-]
 
 DEFAULT_TIMEOUT_SECONDS = 300.0
 
@@ -69,18 +38,16 @@ def load_config(
     `pets:key`; object values become JSON like the CLI's)."""
     path = Path(program_dir) / f"Pulumi.{stack}.yaml"
     try:
-        return with_overrides(stack_file_config(path), overrides or {})
+        return {**stack_file_config(path), **_qualified(overrides or {})}
     except FileNotFoundError as exc:
-        raise StackFileError(
-            f"{path} not found: create it, or apply another stack (--stack)"
-        ) from exc
+        raise ApplyError(f"{path} not found: create it, or apply another stack (--stack)") from exc
     except ConfigError as exc:
-        raise StackFileError(f"{path}: {exc}") from exc
+        raise ApplyError(f"{path}: {exc}") from exc
 
 
-def with_overrides(config: Mapping[str, str], overrides: Mapping[str, Any]) -> dict[str, str]:
-    qualified = {k if ":" in k else f"{NAMESPACE}:{k}": v for k, v in overrides.items()}
-    return {**config, **{k: config_text(k, v) for k, v in qualified.items()}}
+def _qualified(config: Mapping[str, Any]) -> dict[str, str]:
+    qualified = {k if ":" in k else f"{NAMESPACE}:{k}": v for k, v in config.items()}
+    return {k: config_text(k, v) for k, v in qualified.items()}
 
 
 def apply_program(
@@ -93,21 +60,15 @@ def apply_program(
     allow_failed_functions: bool = False,
 ) -> ApplyResult:
     """Apply the program in `program_dir` (its __main__.py, Pulumi.yaml and
-    Pulumi.<stack>.yaml) to the target the factory's clients reach.
-
-    allow_failed_functions: a function the target leaves in state Failed (it stores
-    functions but cannot run them) is a warning, not an error."""
+    Pulumi.<stack>.yaml) to the target the factory's clients reach."""
     program_dir = Path(program_dir)
-    started = time.perf_counter()
-    config = load_config(program_dir, stack, config_overrides)
-    return _apply(
+    return apply_function(
         program_from_folder(program_dir),
         client_factory,
         stack=stack,
-        config=config,
+        config=load_config(program_dir, stack, config_overrides),
         program_dir=program_dir,
         timeout=timeout,
-        started=started,
         allow_failed_functions=allow_failed_functions,
     )
 
@@ -118,43 +79,25 @@ def apply_function(
     *,
     stack: str = "local",
     config: Mapping[str, Any] | None = None,
+    program_dir: Path | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     allow_failed_functions: bool = False,
 ) -> ApplyResult:
-    """Apply a program given as a function (tests, small tools). Config keys without a
-    namespace are the project's (`pets:`)."""
+    """Apply `program` (a function; tests and small tools call this directly).
+
+    config: the program's config; keys without a namespace are the project's (`pets:`).
+    program_dir: the folder it runs in (cwd and first on sys.path, as under the CLI).
+    allow_failed_functions: a function the target leaves in state Failed (it stores
+    functions but cannot run them) is a warning, not an error.
+    """
     started = time.perf_counter()
-    return _apply(
-        program,
-        client_factory,
-        stack=stack,
-        config=with_overrides({}, config or {}),
-        program_dir=None,
-        timeout=timeout,
-        started=started,
-        allow_failed_functions=allow_failed_functions,
-    )
-
-
-def _apply(
-    program: Callable[[], None],
-    client_factory: ClientFactory,
-    *,
-    stack: str,
-    config: Mapping[str, str],
-    program_dir: Path | None,
-    timeout: float,
-    started: float,
-    allow_failed_functions: bool = False,
-) -> ApplyResult:
+    config = _qualified(config or {})
     mocks = EmulatorMocks(client_factory, allow_failed_functions=allow_failed_functions)
-    target = mocks.target
-    connected = time.perf_counter()
     configured_region = config.get("aws:region")
-    if configured_region and configured_region != target.region:
+    if configured_region and configured_region != mocks.target.region:
         mocks.warnings.append(
             f"config aws:region is {configured_region} but the target's region is "
-            f"{target.region}: resources go to {target.region}"
+            f"{mocks.target.region}: resources go to {mocks.target.region}"
         )
     try:
         outputs = run_under_mocks(
@@ -166,28 +109,21 @@ def _apply(
             program_dir=program_dir,
             timeout=timeout,
         )
-        ran = time.perf_counter()
-        mocks.finish()
-        finished = time.perf_counter()
+        mocks.finish()  # deferred waits (functions becoming Active)
         late = ordering.late_parts(mocks.created)
         if late:
-            raise OrderingError("resources created out of order:\n  " + "\n  ".join(late))
+            raise ApplyError("resources created out of order:\n  " + "\n  ".join(late))
     except ProgramRunError as exc:
         exc.resources = list(mocks.created)
         raise
     except Exception as exc:
         # Raised by the program, inside an apply() callback or by the SDK: the program's.
-        error = ProgramError(f"the program failed: {type(exc).__name__}: {exc}")
+        error = ProgramRunError(f"the program failed: {type(exc).__name__}: {exc}")
         error.resources = list(mocks.created)
         raise error from exc
     return ApplyResult(
         outputs=outputs,
         resources=list(mocks.created),
-        seconds=finished - started,
+        seconds=time.perf_counter() - started,
         warnings=list(mocks.warnings),
-        phases={
-            "connect": connected - started,  # clients and caller identity
-            "program": ran - connected,  # the program and every registration
-            "settle": finished - ran,  # deferred waits (functions becoming Active)
-        },
     )

@@ -1,7 +1,7 @@
-"""The one base of every harness failure, and the failures of a program run under mocks.
+"""The one base of every harness failure, and the failure of a program run under mocks.
 
 The CLI (`python -m devstack`) catches HarnessError in one place (its `main`) and
-print its message, which says what failed and what to do, without a traceback.
+prints its message, which says what failed and what to do, without a traceback.
 """
 
 from __future__ import annotations
@@ -14,17 +14,10 @@ class HarnessError(RuntimeError):
 
 
 class ProgramRunError(HarnessError):
-    """Running the program under the mock runtime failed. `resources`: what the Mocks had
-    created (for cleanup and diagnosis; nothing is rolled back, as by `pulumi up`)."""
+    """Running the program under the mock runtime failed: the program raised, there is no
+    program, or it did not finish in time. `resources`: what the Mocks had created (for
+    cleanup and diagnosis; nothing is rolled back, as by `pulumi up`)."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.resources: list[Any] = []
-
-
-class ProgramError(ProgramRunError):
-    """The program itself raised (not a resource creation), or there is no program."""
-
-
-class ApplyTimeoutError(ProgramRunError):
-    """The program did not finish in time (a registration that never resolves)."""

@@ -31,17 +31,29 @@ from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import settings as sdk_settings
 from pulumi.runtime import stack as sdk_stack
 
-from harness_core.errors import ApplyTimeoutError, ProgramError
+from harness_core.errors import ProgramRunError
 
 log = logging.getLogger(__name__)
 _RUN_LOCK = threading.Lock()
 _REGISTRATION_THREADS = 32
+GET_REGION = "aws:index/getRegion:getRegion"
+GET_CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
+
+
+def invoke_answer(token: str, *, account: str, region: str, caller_arn: str) -> dict | None:
+    """AWS's answer to one of the program's two invokes (region, caller identity); None for
+    any other, which the Mocks must refuse: unmocked, the SDK answers {} silently."""
+    if token == GET_REGION:
+        return {"region": region, "name": region, "id": region}
+    if token == GET_CALLER_IDENTITY:
+        return {"accountId": account, "arn": caller_arn, "userId": account, "id": account}
+    return None
 
 
 def program_from_folder(program_dir: Path) -> Callable[[], None]:
     main = program_dir / "__main__.py"
     if not main.is_file():
-        raise ProgramError(f"{main} not found")
+        raise ProgramRunError(f"{main} not found")
 
     def run() -> None:
         runpy.run_path(str(main), run_name="__main__")
@@ -63,7 +75,7 @@ def run_under_mocks(
 
     program_dir: the folder to run in (cwd and first on sys.path, as the CLI does).
     Raises the error the program or a registration (the Mocks) raised, as it was raised;
-    ApplyTimeoutError if the run does not finish within `timeout` seconds.
+    ProgramRunError if the run does not finish within `timeout` seconds.
     """
     outcome: dict[str, Any] = {}
 
@@ -82,7 +94,7 @@ def run_under_mocks(
         worker.start()
         worker.join(timeout)
         if worker.is_alive():
-            raise ApplyTimeoutError(
+            raise ProgramRunError(
                 f"the program did not finish within {timeout:.0f} s (a registration or output "
                 "never resolved)"
             )

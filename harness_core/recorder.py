@@ -20,7 +20,7 @@ from typing import Any
 
 import pulumi
 
-from harness_core.mock_runtime import run_under_mocks
+from harness_core.mock_runtime import invoke_answer, run_under_mocks
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -56,14 +56,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
         # A plain dict: the SDK's MockMonitor fails on a (result, None) tuple.
-        invoke = args.token  # an invoke's name, not a secret
-        if invoke == "aws:index/getRegion:getRegion":
-            return {"region": REGION, "name": REGION, "id": REGION}
-        if invoke == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:root",
-                    "userId": ACCOUNT, "id": ACCOUNT}
-        # An invoke the program started using: fail rather than answer {} silently.
-        raise NotImplementedError(f"unmocked invoke {invoke}")
+        answer = invoke_answer(args.token, account=ACCOUNT, region=REGION,
+                               caller_arn=f"arn:aws:iam::{ACCOUNT}:root")
+        if answer is None:
+            raise NotImplementedError(f"unmocked invoke {args.token}")
+        return answer
 
 
 def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:

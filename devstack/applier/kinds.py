@@ -8,18 +8,16 @@ unit test checks every mapped parameter against botocore's service model.
 
 from __future__ import annotations
 
-import secrets
-import string
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import botocore
 
 from devstack.applier.errors import ResourceError
 from devstack.applier.target import ApplyTarget
-
-_LOWER_ALNUM = string.ascii_lowercase + string.digits
 
 
 @dataclass(frozen=True)
@@ -29,8 +27,9 @@ class To:
     param: the AWS parameter, a dotted path into nested structures
         (`PublicAccessBlockConfiguration.BlockPublicAcls`).
     op: the botocore operation it is passed to; "" is the kind's own operation.
-    fields: for an object input (or a list of objects), its keys -> the AWS member names;
-        any other key fails the apply by name, as an unknown input does.
+    fields: for an object input (or a list of objects), its keys -> the AWS member names
+        (for a `built` one, what the create function makes of them); any other key fails
+        the apply by name, as an unknown input does.
     convert: reshapes the (renamed) value where renaming is not enough; a ValueError it
         raises fails the resource with its message.
     built: the create function builds this parameter itself, from several inputs.
@@ -138,20 +137,8 @@ class CreateRequest:
     def call(self, operation: str = "", **given: Any) -> Any:
         """Call `operation` (default: the kind's) with `params(operation, **given)`."""
         operation = operation or self.kind.operation
-        method = getattr(self.client(), botocore.xform_name(operation))
-        return method(**self.params(operation, **given))
-
-    def physical_name(self, key: str | None = "name", *, max_length: int = 255,
-                      lowercase: bool = False) -> str:
-        """The input `key`, else the Pulumi autoname `<logical name>-<7 random chars>`
-        (the provider autonames under the CLI; the mock runtime does not)."""
-        explicit = self.get(key) if key else None
-        if explicit:
-            return str(explicit)
-        alphabet = _LOWER_ALNUM if lowercase else string.hexdigits.lower()[:16]
-        suffix = "".join(secrets.choice(alphabet) for _ in range(7))
-        base = self.name.lower() if lowercase else self.name
-        return f"{base[: max(max_length - len(suffix) - 1, 1)]}-{suffix}"
+        params = self.params(operation, **given)  # a bad input fails before any AWS call
+        return getattr(self.client(), botocore.xform_name(operation))(**params)
 
     def fail(self, reason: str) -> ResourceError:
         return ResourceError(self.type, self.name, reason)
@@ -167,6 +154,16 @@ def _put(params: dict[str, Any], path: str, value: Any) -> None:
     for part in parents:
         params = params.setdefault(part, {})
     params[last] = value
+
+
+def read_file(path: str) -> bytes:
+    """A file the program names (code, site files): a relative path resolves against the
+    program's folder, the cwd during an apply as under the CLI. The mock runtime never
+    checks paths, so without this a typo would deploy nothing."""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{path}: {exc.strerror} (cwd {os.getcwd()})") from exc
 
 
 def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:

@@ -4,7 +4,6 @@ against the target, and every invoke the program makes is answered by the target
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -12,19 +11,12 @@ import botocore.exceptions
 import pulumi
 from pulumi.runtime import rpc
 
-from devstack.applier.errors import (
-    ApplyError,
-    AwsCallError,
-    ResourceError,
-    TargetError,
-    UnsupportedInputError,
-    UnsupportedInvokeError,
-    UnsupportedResourceError,
-)
+from devstack.applier.errors import KINDS_HOME, ApplyError, ResourceError
 from devstack.applier.kinds import CreateRequest, ResourceKind
-from devstack.applier.registry import KIND_BY_TYPE, SERVICES
 from devstack.applier.results import CreatedResource
+from devstack.applier.services import KIND_BY_TYPE, SERVICES
 from devstack.applier.target import ApplyTarget, ClientFactory
+from harness_core.mock_runtime import invoke_answer
 
 T = TypeVar("T")
 # How the SDK marks a secret inside deserialized properties (pulumi.runtime.rpc).
@@ -34,19 +26,19 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 
 
 def _attributed(type_: str, name: str, work: Callable[[], T]) -> T:
-    """Run a handler's work; any failure becomes an ApplyError naming type and name."""
+    """Run a handler's work; any failure becomes a ResourceError naming type and name."""
     try:
         return work()
     except ApplyError:
         raise
     except botocore.exceptions.ClientError as exc:
         error = exc.response.get("Error", {})
-        raise AwsCallError(
+        raise ResourceError(
             type_,
             name,
-            exc.operation_name,
-            str(error.get("Code", "Unknown")),
-            str(error.get("Message", exc)),
+            f"{exc.operation_name} failed: {error.get('Code', 'Unknown')}: "
+            f"{error.get('Message', exc)} (AWS's answer: fix the input it names, or the "
+            "target's state if the resource exists already)",
         ) from exc
     except Exception as exc:  # botocore's parameter validation, connection failures, a bug
         raise ResourceError(type_, name, f"{type(exc).__name__}: {exc}") from exc
@@ -76,6 +68,19 @@ def _is_set(value: Any) -> bool:
     return value is not None and value is not False and value != [] and value != {}
 
 
+def unsupported_inputs(kind: ResourceKind, inputs: Mapping[str, Any]) -> list[str]:
+    """The inputs given that the kind does not map (and keys of a mapped object that are
+    not its fields, as `input.key`): applying without them would build something else."""
+    unknown = [k for k, v in inputs.items() if _is_set(v) and k not in kind.inputs]
+    for key, to in kind.mapped().items():
+        value = inputs.get(key)
+        if to.fields is None or not _is_set(value):
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            unknown += [f"{key}.{k}" for k, v in item.items() if _is_set(v) and k not in to.fields]
+    return sorted(set(unknown))
+
+
 class EmulatorMocks(pulumi.runtime.Mocks):
     """Called by the SDK from its executor threads, several at once.
 
@@ -84,22 +89,16 @@ class EmulatorMocks(pulumi.runtime.Mocks):
     """
 
     def __init__(
-        self,
-        client_factory: ClientFactory | None = None,
-        *,
-        target: ApplyTarget | None = None,
-        allow_failed_functions: bool = False,
+        self, target: ApplyTarget | ClientFactory, *, allow_failed_functions: bool = False
     ) -> None:
-        """client_factory: makes the boto3 client for a service name (all made here, up
-        front); or an already connected `target` (tests). allow_failed_functions: see
+        """target: a connected target (tests), or the client factory that makes the boto3
+        client for a service name (all made here, up front). allow_failed_functions: see
         CreateRequest."""
-        if target is None:
-            if client_factory is None:
-                raise TypeError("EmulatorMocks needs a client factory or a target")
+        if not isinstance(target, ApplyTarget):
             try:
-                target = ApplyTarget.connect(client_factory, SERVICES)
+                target = ApplyTarget.connect(target, SERVICES)
             except Exception as exc:  # whatever the factory or the endpoint raised
-                raise TargetError(
+                raise ApplyError(
                     f"cannot use the AWS target: {type(exc).__name__}: {exc}; check that it "
                     "runs (python -m devstack up) and that the client factory reaches it"
                 ) from exc
@@ -117,7 +116,7 @@ class EmulatorMocks(pulumi.runtime.Mocks):
         if args.resource_id:
             # Resource.get(...) (which the SDK reports with custom unset) or the import
             # option: reading or adopting existing resources is not done locally.
-            raise UnsupportedResourceError(
+            raise ResourceError(
                 args.typ,
                 args.name,
                 f"reading or importing the existing id {args.resource_id!r} is not supported by "
@@ -129,12 +128,24 @@ class EmulatorMocks(pulumi.runtime.Mocks):
 
         kind = KIND_BY_TYPE.get(args.typ)
         if kind is None:
-            raise UnsupportedResourceError(args.typ, args.name)
+            raise ResourceError(
+                args.typ,
+                args.name,
+                "resource type not supported by the local apply: declare a ResourceKind for it "
+                f"in {KINDS_HOME}, or turn the feature off in the stack the apply runs",
+            )
         inputs = _plain(dict(args.inputs))
-        self._check_inputs(kind, args.name, inputs)
+        unknown = unsupported_inputs(kind, inputs)
+        if unknown:
+            raise ResourceError(
+                args.typ,
+                args.name,
+                f"input(s) {', '.join(unknown)} not supported by the local apply: map them in "
+                f"the kind's `inputs` in {KINDS_HOME} (a unit test checks the mapping against "
+                "botocore), or leave them out of the program",
+            )
 
         started = self._next_tick()
-        clock = time.perf_counter()
         request = CreateRequest(
             kind,
             args.name,
@@ -157,38 +168,11 @@ class EmulatorMocks(pulumi.runtime.Mocks):
                     outputs={**inputs, **computed},  # plain values, for readers of the result
                     started=started,
                     finished=self._tick,
-                    seconds=time.perf_counter() - clock,
                 )
             )
         # The program gets its inputs back as it sent them (secrets still marked secret),
         # plus the computed outputs.
         return created.id, {**args.inputs, **computed}
-
-    def _check_inputs(self, kind: ResourceKind, name: str, inputs: Mapping[str, Any]) -> None:
-        """Every input given must be one the kind maps (and every key of a mapped object
-        one of its fields): applying without it would build something else."""
-        self._check_region(kind.resource_type, name, inputs.get("region"))
-        unknown = [k for k, v in inputs.items()
-                   if _is_set(v) and k not in kind.inputs and k != "region"]
-        for key, to in kind.mapped().items():
-            value = inputs.get(key)
-            if to.fields is None or not _is_set(value):
-                continue
-            for item in value if isinstance(value, list) else [value]:
-                unknown += [f"{key}.{k}" for k, v in item.items()
-                            if _is_set(v) and k not in to.fields]
-        if unknown:
-            raise UnsupportedInputError(kind.resource_type, name, sorted(set(unknown)))
-
-    def _check_region(self, type_: str, name: str, region: str | None) -> None:
-        if region and region != self.target.region:
-            raise UnsupportedInputError(
-                type_,
-                name,
-                ["region"],
-                f"{region} is not the target's region {self.target.region}; leave region "
-                "out or apply to a target in that region",
-            )
 
     def _defer(self, type_: str, name: str, work: Callable[[], None]) -> None:
         with self._lock:
@@ -213,38 +197,13 @@ class EmulatorMocks(pulumi.runtime.Mocks):
     # -- invokes -----------------------------------------------------------------------
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
-        answer = _INVOKES.get(args.token)
+        target = self.target
+        answer = invoke_answer(args.token, account=target.account_id, region=target.region,
+                               caller_arn=target.caller_arn)
         if answer is None:
-            raise UnsupportedInvokeError(args.token)
-        return answer(self.target, args.args), []
-
-
-def _caller_identity(target: ApplyTarget, _: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "accountId": target.account_id,
-        "arn": target.caller_arn,
-        "userId": target.caller_user_id,
-        "id": target.account_id,
-    }
-
-
-def _region(target: ApplyTarget, args: Mapping[str, Any]) -> dict[str, Any]:
-    asked = args.get("region") or args.get("name")
-    if asked and asked != target.region:
-        raise UnsupportedInvokeError(
-            f"{_GET_REGION} for {asked} (the target's region is {target.region})"
-        )
-    return {
-        "region": target.region,
-        "name": target.region,
-        "id": target.region,
-        "endpoint": f"ec2.{target.region}.{target.dns_suffix}",
-        "description": "",
-    }
-
-
-_GET_REGION = "aws:index/getRegion:getRegion"
-_INVOKES: dict[str, Callable[[ApplyTarget, Mapping[str, Any]], dict[str, Any]]] = {
-    "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
-    _GET_REGION: _region,
-}
+            raise ApplyError(
+                f"invoke {args.token} not supported by the local apply: answer it in "
+                "harness_core/mock_runtime.py (invoke_answer) from the target, or avoid it "
+                "in the program"
+            )
+        return answer, []

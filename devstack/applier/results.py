@@ -20,7 +20,6 @@ class CreatedResource:
     outputs: dict[str, Any]  # the state returned to the program: inputs + computed outputs
     started: int
     finished: int
-    seconds: float  # wall time spent creating it (AWS calls and packaging)
 
 
 @dataclass
@@ -29,13 +28,3 @@ class ApplyResult:
     resources: list[CreatedResource]
     seconds: float
     warnings: list[str] = field(default_factory=list)
-    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase of `seconds`
-
-    def by_type(self, type_: str) -> list[CreatedResource]:
-        return [r for r in self.resources if r.type == type_]
-
-    def named(self, name: str) -> CreatedResource:
-        matches = [r for r in self.resources if r.name == name]
-        if len(matches) != 1:
-            raise KeyError(f"{len(matches)} resources named {name!r}")
-        return matches[0]

@@ -16,7 +16,7 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from components.config import stack_file_config
 from devstack.applier.kinds import ResourceKind, To
-from devstack.applier.registry import KIND_BY_TYPE
+from devstack.applier.services import KIND_BY_TYPE
 from harness_core.recorder import ProgramRun, record_program
 
 REPO = Path(__file__).resolve().parents[2]
@@ -51,7 +51,7 @@ def unknown_parameters(kind: ResourceKind) -> list[str]:
         problems += [
             f"{kind.resource_type} {key}.{field} -> {operation}.{to.param}.{member}"
             for field, member in (to.fields or {}).items()
-            if _member(shape, member) is None
+            if not to.built and _member(shape, member) is None
         ]
     return problems
 

@@ -12,6 +12,7 @@ import glob
 import os
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -66,10 +67,21 @@ def test_package_imports_in_isolation_on_python_312():
 
 
 def test_package_holds_the_current_handler_sources():
+    deployed = zipfile.ZipFile(PACKAGE / "code.zip")  # what the program deploys
     for source in (ROOT / "handlers").glob("*.py"):
         built = CODE / source.name
         assert built.read_bytes() == source.read_bytes(), (
             f"{built} is stale: run `make package`")
+        assert deployed.read(source.name) == source.read_bytes(), (
+            f"code.zip's {source.name} is stale: run `make package`")
+
+
+def test_the_zips_hold_exactly_the_package_folders():
+    for part in ("code", "layer"):
+        files = sorted(p for p in (PACKAGE / part).rglob("*") if p.is_file())
+        with zipfile.ZipFile(PACKAGE / f"{part}.zip") as deployed:
+            assert deployed.namelist() == [p.relative_to(PACKAGE / part).as_posix()
+                                           for p in files], f"{part}.zip: run `make package`"
 
 
 BYTE_CODE_PROBE = """

@@ -20,6 +20,10 @@ from tests.localstack.conftest import Deployed
 Reader = Callable[[Deployed, dict[str, Any]], list[str]]
 
 
+def _of_type(d: Deployed, type_: str) -> list[CreatedResource]:
+    return [r for r in d.result.resources if r.type == type_]
+
+
 def _doc(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
@@ -381,7 +385,7 @@ def test_every_resource_reads_back_as_declared(deployed: Deployed) -> None:
 
 
 def _methods(deployed: Deployed) -> dict[tuple[str, str], CreatedResource]:
-    paths = {r.id: r for r in deployed.result.by_type("aws:apigateway/resource:Resource")}
+    paths = {r.id: r for r in _of_type(deployed, "aws:apigateway/resource:Resource")}
 
     def path_of(resource_id: str) -> str:
         parts = []
@@ -391,7 +395,7 @@ def _methods(deployed: Deployed) -> dict[tuple[str, str], CreatedResource]:
         return "/" + "/".join(reversed(parts))
 
     return {(m.outputs["httpMethod"], path_of(m.outputs["resourceId"])): m
-            for m in deployed.result.by_type("aws:apigateway/method:Method")}
+            for m in _of_type(deployed, "aws:apigateway/method:Method")}
 
 
 @pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
@@ -405,7 +409,7 @@ def test_each_route_is_deployed_with_the_models_authorization(deployed: Deployed
     integration = live["methodIntegration"]
     assert integration["type"] == "AWS_PROXY", route.id
     functions = {f.outputs["name"]: f.outputs["arn"]
-                 for f in deployed.result.by_type("aws:lambda/function:Function")}
+                 for f in _of_type(deployed, "aws:lambda/function:Function")}
     handler = [name for name, arn in functions.items() if arn in integration["uri"]]
     assert len(handler) == 1, f"{route.id} integrates {integration['uri']}, not one function"
 
@@ -415,7 +419,7 @@ def test_site_is_served_to_anonymous_browsers(deployed: Deployed) -> None:
     index = requests.get(site, timeout=10)
     assert index.status_code == 200, f"GET {site} -> {index.status_code}"
     objects = {o.outputs["key"]: o for o in
-               deployed.result.by_type("aws:s3/bucketObjectv2:BucketObjectv2")}
+               _of_type(deployed, "aws:s3/bucketObjectv2:BucketObjectv2")}
     assert index.content == Path(objects["index.html"].outputs["source"].path).read_bytes()
     config = requests.get(site.rsplit("/", 1)[0] + "/config.json", timeout=10)
     assert config.status_code == 200

@@ -51,7 +51,7 @@ def _one_function_program(name: str) -> None:
         '{"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}'))
     aws.lambda_.Function(name, name=name, role=role.arn, runtime="python3.12",
                          handler="app.handler",
-                         code=pulumi.FileArchive(str(paths.REPO / "build" / "lambda" / "code")))
+                         code=pulumi.FileArchive(str(paths.REPO / "build" / "lambda" / "code.zip")))
 
 
 def test_apply_fails_on_a_function_the_target_cannot_run(deployed: Deployed) -> None:

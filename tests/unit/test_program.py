@@ -172,14 +172,14 @@ def test_function_runs_the_package_on_python_312(program: ProgramRun, route):
 def test_function_code_is_the_handlers_and_dependencies_a_layer(program: ProgramRun, route):
     function = program.named(f"{function_name(route)}-function")
     layer = program.named("pets-unit-layer")
-    assert function.inputs["code"].path.endswith("build/lambda/code"), function.name
+    assert function.inputs["code"].path.endswith("build/lambda/code.zip"), function.name
     assert function.inputs["layers"] == [layer.outputs["arn"]], function.name
 
 
 def test_dependency_layer_is_built_for_the_function_runtime(program: ProgramRun):
     layer = program.named("pets-unit-layer")
     assert layer.inputs["layerName"] == "pets-unit-dependencies"
-    assert layer.inputs["code"].path.endswith("build/lambda/layer")
+    assert layer.inputs["code"].path.endswith("build/lambda/layer.zip")
     assert layer.inputs["compatibleRuntimes"] == [RUNTIME]
     assert layer.inputs["compatibleArchitectures"] == ["x86_64"]
 

@@ -31,25 +31,16 @@ def _endpoint_types(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_rest_api(req: CreateRequest) -> Created:
-    name = req.physical_name()
-    api = req.call(name=name)
+    api = req.call()
     api_id = api["id"]
     return Created(
         api_id,
         {
-            "name": name,
-            "rootResourceId": api.get("rootResourceId") or _root_resource_id(req, api_id),
+            "rootResourceId": api["rootResourceId"],
             "executionArn": req.target.arn("execute-api", api_id),
             "arn": req.target.arn("apigateway", f"/restapis/{api_id}", account=False),
         },
     )
-
-
-def _root_resource_id(req: CreateRequest, api_id: str) -> str:
-    for item in req.client().get_resources(restApiId=api_id, limit=500)["items"]:
-        if item.get("path") == "/":
-            return str(item["id"])
-    raise req.fail(f"REST API {api_id} has no root resource")
 
 
 def create_rest_api_policy(req: CreateRequest) -> Created:
@@ -132,32 +123,16 @@ def create_stage(req: CreateRequest) -> Created:
                 "apigateway", f"/restapis/{api_id}/stages/{stage_name}", account=False
             ),
             "executionArn": req.target.arn("execute-api", f"{api_id}/{stage_name}"),
-            "invokeUrl": _invoke_url(req, api_id, stage_name),
+            # AWS's `https://<id>.execute-api.<region>.amazonaws.com/<stage>` does not
+            # resolve here: the stage's path-style URL on the emulator's endpoint, which
+            # plain HTTP clients, browsers and SigV4 signers can all use.
+            "invokeUrl": f"{req.target.endpoint_url}/_aws/execute-api/{api_id}/{stage_name}",
         },
     )
 
 
-def _invoke_url(req: CreateRequest, api_id: str, stage_name: str) -> str:
-    """Where a client reaches the stage.
-
-    On AWS `https://<id>.execute-api.<region>.amazonaws.com/<stage>`. On the emulator that
-    host does not resolve, so the stage's path-style URL on the emulator's endpoint,
-    which plain HTTP clients, browsers and SigV4 signers can all use.
-    """
-    if req.target.endpoint_url:
-        return f"{req.target.endpoint_url}/_aws/execute-api/{api_id}/{stage_name}"
-    return f"https://{api_id}.execute-api.{req.target.region}.{req.target.dns_suffix}/{stage_name}"
-
-
 def create_method_settings(req: CreateRequest) -> Created:
     method_path, settings = req.require("methodPath"), req.require("settings")
-    unknown = sorted(set(settings) - set(_METHOD_SETTING_PATHS))
-    if unknown:
-        raise req.fail(
-            f"settings {', '.join(unknown)} not supported by the local apply: add the "
-            "setting's UpdateStage path to _METHOD_SETTING_PATHS in "
-            "devstack/applier/services/apigateway.py, or leave it out"
-        )
     patches = [
         _replace(f"/{method_path}/{_METHOD_SETTING_PATHS[key]}", value)
         for key, value in settings.items()
@@ -312,7 +287,7 @@ KINDS = [
             "stageName": "stageName",
             # Both become patch operations `/<methodPath>/<setting path>`.
             "methodPath": To("patchOperations", built=True),
-            "settings": To("patchOperations", built=True),
+            "settings": To("patchOperations", built=True, fields=_METHOD_SETTING_PATHS),
         },
         create_method_settings,
     ),

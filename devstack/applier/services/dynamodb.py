@@ -33,8 +33,8 @@ def create_table(req: CreateRequest) -> Created:
             "writeCapacity, which the local apply does not map: declare billingMode "
             "PAY_PER_REQUEST, or add them to the Table kind in devstack/applier/services"
         )
-    name = req.physical_name()
-    table = req.call(TableName=name)["TableDescription"]
+    name = req.require("name")
+    table = req.call()["TableDescription"]
     _wait_active(req, name, table.get("TableStatus"))
     if req.params("UpdateContinuousBackups"):
         req.call("UpdateContinuousBackups", TableName=name)

@@ -22,16 +22,15 @@ def _policy_document(document: str) -> str:
 
 
 def create_role(req: CreateRequest) -> Created:
-    name = req.physical_name(max_length=64)
+    name = req.require("name")
     req.require("assumeRolePolicy")
-    role = req.call(RoleName=name)["Role"]
+    role = req.call()["Role"]
     return Created(name, {"name": name, "arn": role["Arn"]})
 
 
 def create_role_policy(req: CreateRequest) -> Created:
-    role = req.require("role")
-    name = req.physical_name(max_length=128)
-    req.call(PolicyName=name)
+    role, name = req.require("role"), req.require("name")
+    req.call()
     return Created(f"{role}:{name}", {"name": name})  # the provider's id format
 
 

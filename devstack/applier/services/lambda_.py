@@ -1,14 +1,14 @@
-"""Lambda functions and layers (code packaged from the program's archives) and permissions."""
+"""Lambda functions and layers (code: the program's .zip archives) and permissions."""
 
 from __future__ import annotations
 
+import secrets
 import time
 from typing import Any
 
 import pulumi
 
-from devstack.applier import archives
-from devstack.applier.kinds import Created, CreateRequest, ResourceKind, To
+from devstack.applier.kinds import Created, CreateRequest, ResourceKind, To, read_file
 
 _ACTIVE_WAIT_SECONDS = 30.0
 _POLL_SECONDS = 0.05
@@ -16,14 +16,18 @@ _NO_RESERVATION = -1  # the provider's default: no reserved concurrency
 
 
 def _zip(code: Any) -> bytes:
-    if not isinstance(code, pulumi.Archive):
-        raise ValueError(f"code must be an Archive, got {type(code).__name__}")
-    return archives.cached_zip_bytes(code)  # an ArchiveError is a ValueError
+    # The program ships the .zips `make package` builds, which the engine passes through
+    # as they are, and so does this. Folders and AssetArchives (zipped by the engine) are
+    # not done locally.
+    if not isinstance(code, pulumi.FileArchive) or not code.path.endswith(".zip"):
+        raise ValueError(f"code must be a FileArchive of a .zip file (got {type(code).__name__} "
+                         f"{getattr(code, 'path', '')!r}): zip it first")
+    return read_file(code.path)
 
 
 def create_function(req: CreateRequest) -> Created:
-    name = req.physical_name(max_length=64)
-    fn = req.call(FunctionName=name)
+    name = req.require("name")
+    fn = req.call()
     # The provider waits for Active before it reports the function created; dependents
     # (integrations, permissions) need only its name and ARN, so the wait is deferred to
     # the end of the apply, which still returns only with every function invocable.
@@ -31,7 +35,7 @@ def create_function(req: CreateRequest) -> Created:
     if req.params("PutFunctionConcurrency"):
         req.call("PutFunctionConcurrency", FunctionName=name)
     arn = fn["FunctionArn"]
-    invocations = f"arn:{req.target.partition}:apigateway:{req.target.region}:lambda:path"
+    invocations = f"arn:aws:apigateway:{req.target.region}:lambda:path"
     return Created(
         name,
         {
@@ -61,14 +65,14 @@ def _wait_active(req: CreateRequest, name: str, config: dict[str, Any]) -> None:
 
 
 def create_layer_version(req: CreateRequest) -> Created:
-    layer = req.call()
-    arn = layer["LayerVersionArn"]
-    return Created(arn, {"arn": arn, "layerArn": layer.get("LayerArn")})
+    arn = req.call()["LayerVersionArn"]
+    return Created(arn, {"arn": arn})
 
 
 def create_permission(req: CreateRequest) -> Created:
-    # The program names no statement (statementId is not an input here): the autoname.
-    statement_id = req.physical_name(None, max_length=100)
+    # The program names no statement (statementId is not an input here): the provider's
+    # autoname, `<logical name>-<7 random chars>`.
+    statement_id = f"{req.name}-{secrets.token_hex(4)[:7]}"
     req.call(StatementId=statement_id)
     return Created(statement_id, {"statementId": statement_id})
 

@@ -6,8 +6,8 @@ from devstack.applier.kinds import Created, CreateRequest, ResourceKind, To
 
 
 def create_log_group(req: CreateRequest) -> Created:
-    name = req.physical_name(max_length=512)
-    req.call(logGroupName=name)
+    name = req.require("name")
+    req.call()
     if req.get("retentionInDays"):  # 0 is the provider's "never expire": no policy
         req.call("PutRetentionPolicy", logGroupName=name)
     # The provider's arn has no trailing `:*` (DescribeLogGroups' `arn` does).

@@ -12,14 +12,13 @@ _METRIC_FIELDS = {"namespace": "Namespace", "metricName": "MetricName", "dimensi
 
 
 def create_topic(req: CreateRequest) -> Created:
-    name = req.physical_name(max_length=256)
-    arn = req.call(Name=name)["TopicArn"]
-    return Created(arn, {"name": name, "arn": arn})
+    arn = req.call()["TopicArn"]
+    return Created(arn, {"name": req.require("name"), "arn": arn})
 
 
 def create_subscription(req: CreateRequest) -> Created:
     arn = req.call(ReturnSubscriptionArn=True)["SubscriptionArn"]
-    return Created(arn, {"arn": arn, "pendingConfirmation": arn == "pending confirmation"})
+    return Created(arn, {"arn": arn})
 
 
 def _dimensions(value: Mapping[str, str]) -> list[dict[str, str]]:
@@ -39,8 +38,8 @@ def _metric_stat(query: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_metric_alarm(req: CreateRequest) -> Created:
-    name = req.physical_name(max_length=255)
-    req.call(AlarmName=name)
+    name = req.require("name")
+    req.call()
     return Created(name, {"arn": req.target.arn("cloudwatch", f"alarm:{name}")})
 
 

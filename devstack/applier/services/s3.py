@@ -3,29 +3,26 @@ policy and website configuration, and objects."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pulumi
 
-from devstack.applier import archives
-from devstack.applier.kinds import Created, CreateRequest, ResourceKind, To
+from devstack.applier.kinds import Created, CreateRequest, ResourceKind, To, read_file
 
 
 def create_bucket(req: CreateRequest) -> Created:
-    name = req.physical_name("bucket", max_length=63, lowercase=True)
+    name = req.require("bucket")
     region = req.target.region
     # us-east-1 is the one region that must not be named.
     location = {} if region == "us-east-1" else {
         "CreateBucketConfiguration": {"LocationConstraint": region}}
-    req.call(Bucket=name, **location)
-    suffix = req.target.dns_suffix
+    req.call(**location)
     return Created(
         name,
         {
             "bucket": name,
-            "arn": f"arn:{req.target.partition}:s3:::{name}",
-            "bucketRegionalDomainName": f"{name}.s3.{region}.{suffix}",
+            "arn": f"arn:aws:s3:::{name}",
+            "bucketRegionalDomainName": f"{name}.s3.{region}.amazonaws.com",
         },
     )
 
@@ -39,39 +36,33 @@ def create_bucket_setting(req: CreateRequest) -> Created:
 def create_website_configuration(req: CreateRequest) -> Created:
     bucket = req.require("bucket")
     req.call()
-    endpoint = req.target.endpoint_url
-    if endpoint:
-        req.warn(
-            f"{req.type} '{req.name}': stored; websiteEndpoint is the bucket's path-style URL "
-            "on the emulator (MiniStack serves no website endpoint, and an emulator's website "
-            "host names do not resolve here): no index or error document"
-        )
-        # Without a website endpoint the closest thing a browser can open is the bucket
-        # path on the emulator's S3 endpoint (`<host:port>/<bucket>`, scheme-less like
-        # AWS's `<bucket>.s3-website-<region>.amazonaws.com`).
-        host = endpoint.split("://", 1)[-1]
-        return Created(bucket, {"websiteDomain": host, "websiteEndpoint": f"{host}/{bucket}"})
-    domain = f"s3-website-{req.target.region}.{req.target.dns_suffix}"
-    return Created(bucket, {"websiteDomain": domain, "websiteEndpoint": f"{bucket}.{domain}"})
+    req.warn(
+        f"{req.type} '{req.name}': stored; websiteEndpoint is the bucket's path-style URL "
+        "on the emulator (MiniStack serves no website endpoint, and an emulator's website "
+        "host names do not resolve here): no index or error document"
+    )
+    # Without a website endpoint the closest thing a browser can open is the bucket
+    # path on the emulator's S3 endpoint (`<host:port>/<bucket>`, scheme-less like
+    # AWS's `<bucket>.s3-website-<region>.amazonaws.com`).
+    host = req.target.endpoint_url.split("://", 1)[-1]
+    return Created(bucket, {"websiteDomain": host, "websiteEndpoint": f"{host}/{bucket}"})
 
 
 def _source(source: Any) -> bytes:
-    if not isinstance(source, pulumi.Asset):
-        raise ValueError(f"source must be an Asset, got {type(source).__name__}")
-    return archives.asset_bytes(source)  # an ArchiveError is a ValueError
+    if not isinstance(source, pulumi.FileAsset):
+        raise ValueError(f"source must be a FileAsset (got {type(source).__name__})")
+    return read_file(source.path)
 
 
 def create_object(req: CreateRequest) -> Created:
     bucket, key = req.require("bucket"), req.require("key")
     if req.get("content") is not None and req.get("source") is not None:
         raise req.fail("only one of content, source may be set")
-    result = req.client().put_object(**{"Body": b"", **req.params()})  # no content: empty
+    params = {"Body": b"", **req.params()}  # no content: an empty object
+    result = req.client().put_object(**params)
     return Created(
         key,
-        {
-            "etag": str(result.get("ETag", "")).strip('"'),
-            "arn": f"arn:{req.target.partition}:s3:::{bucket}/{key}",
-        },
+        {"etag": str(result.get("ETag", "")).strip('"'), "arn": f"arn:aws:s3:::{bucket}/{key}"},
     )
 
 
@@ -113,7 +104,7 @@ KINDS = [
         "PutBucketPolicy",
         {
             "bucket": "Bucket",
-            "policy": To("Policy", convert=lambda p: p if isinstance(p, str) else json.dumps(p)),
+            "policy": "Policy",
         },
         create_bucket_setting,
     ),
