@@ -9,27 +9,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from iamsim.engine import ContextValue, ResourceMode, SimRequest, SimResult
-
-DEFAULT_REGION = "us-east-1"
-DEFAULT_ACCOUNT = "000000000000"
+from iamsim.engine import ContextValue, SimRequest
 
 
-def execute_api_arn(
-    api_id: str,
-    stage: str,
-    method: str,
-    path: str,
-    *,
-    region: str = DEFAULT_REGION,
-    account: str = DEFAULT_ACCOUNT,
-) -> str:
+def execute_api_arn(api_id: str, stage: str, method: str, path: str, *, region: str,
+                    account: str) -> str:
     """ARN API Gateway authorizes a call with: .../<api>/<stage>/<METHOD>/<path minus leading />.
 
     The method and path are used verbatim (no upper-casing, no slash clean-up) so that callers can
     ask about malformed variants such as `get/pets` or `POST/pets/`.
     """
-    resource_path = path[1:] if path.startswith("/") else path
+    resource_path = path.removeprefix("/")
     return f"arn:aws:execute-api:{region}:{account}:{api_id}/{stage}/{method}/{resource_path}"
 
 
@@ -39,33 +29,18 @@ def oidc_provider_path(issuer_url: str) -> str:
     `https://tenant.auth0.com/` -> `tenant.auth0.com/` (the trailing slash is kept: IAM names keys
     after the provider URL as registered, and a key with or without it is a different key).
     """
-    for scheme in ("https://", "http://"):
-        if issuer_url.startswith(scheme):
-            return issuer_url[len(scheme) :]
-    return issuer_url
+    return issuer_url.split("://", 1)[-1]
 
 
-def oidc_provider_arn(issuer_url: str, *, account: str = DEFAULT_ACCOUNT) -> str:
+def oidc_provider_arn(issuer_url: str, *, account: str) -> str:
     return f"arn:aws:iam::{account}:oidc-provider/{oidc_provider_path(issuer_url)}"
 
 
-def invoke_request(
-    *,
-    principal: str,
-    identity_policies: Sequence[Mapping[str, Any]],
-    resource: str,
-    id: str | None = None,
-    resource_mode: ResourceMode = "literal",
-) -> SimRequest:
+def invoke_request(*, principal: str, identity_policies: Sequence[Mapping[str, Any]],
+                   resource: str, id: str) -> SimRequest:
     """execute-api:Invoke by a role session whose inline policies are `identity_policies`."""
-    return SimRequest(
-        id=id or f"Invoke {resource} as {principal}",
-        action="execute-api:Invoke",
-        resource=resource,
-        principal=principal,
-        identity_policies=tuple(identity_policies),
-        resource_mode=resource_mode,
-    )
+    return SimRequest(id=id, action="execute-api:Invoke", resource=resource, principal=principal,
+                      identity_policies=tuple(identity_policies))
 
 
 def web_identity_requests(
@@ -75,22 +50,19 @@ def web_identity_requests(
     issuer_url: str,
     sub: str | None,
     aud: str | None,
-    extra_claims: Mapping[str, ContextValue] | None = None,
     session_tags: Mapping[str, str] | None = None,
-    account: str = DEFAULT_ACCOUNT,
+    account: str,
     id: str | None = None,
 ) -> list[SimRequest]:
     """Requests STS evaluates for one AssumeRoleWithWebIdentity call against a trust policy.
 
     A claim given as None is absent from the token, so its key is absent from the context. With
     session tags AWS also requires sts:TagSession in the trust policy, evaluated with the same
-    context: a second request is returned, and the call succeeds only if every request is Allowed
-    (see `web_identity_allowed`).
+    context: a second request is returned, and the call succeeds only if every request is Allowed.
     """
     provider = oidc_provider_path(issuer_url)
     context: dict[str, ContextValue] = {}
-    claims: dict[str, ContextValue | None] = {"sub": sub, "aud": aud, **(extra_claims or {})}
-    for claim, value in claims.items():
+    for claim, value in (("sub", sub), ("aud", aud)):
         if value is not None:
             context[f"{provider}:{claim}"] = value
     if session_tags:
@@ -110,10 +82,3 @@ def web_identity_requests(
         )
         for action in actions
     ]
-
-
-def web_identity_allowed(results: Sequence[SimResult]) -> bool:
-    """True if every request from one `web_identity_requests` call was Allowed."""
-    if not results:
-        raise ValueError("no results: an empty batch cannot grant a role")
-    return all(r.allowed for r in results)

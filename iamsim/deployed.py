@@ -9,25 +9,17 @@ policy that differs from the model fails there even though the target would neve
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import unquote
 
 from components.config import parse_settings
-from iamsim.synth import ClassRole, Document, OtherRole, Synthesized, UnsupportedProgram
-
-
-def _document(value: str | Mapping[str, Any]) -> Document:
-    # boto3 decodes IAM documents to dicts; some emulators hand back URL-encoded JSON text.
-    if isinstance(value, str):
-        return dict(json.loads(unquote(value)))
-    return dict(value)
+from iamsim.synth import Document, Role, Synthesized, UnsupportedProgram
 
 
 def _trust_policy(iam: Any, role_name: str) -> Document:
-    # list_roles may omit the trust policy; get_role always carries it.
-    return _document(iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"])
+    # list_roles may omit the trust policy; get_role always carries it. (botocore decodes IAM's
+    # URL-encoded JSON documents into dicts.)
+    return dict(iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"])
 
 
 def _inline_policies(iam: Any, role_name: str) -> tuple[Document, ...]:
@@ -39,7 +31,7 @@ def _inline_policies(iam: Any, role_name: str) -> tuple[Document, ...]:
     if attached:
         raise UnsupportedProgram(f"role {role_name} has managed policies {attached}: only "
                                  "inline policies are evaluated")
-    return tuple(_document(iam.get_role_policy(RoleName=role_name, PolicyName=n)["PolicyDocument"])
+    return tuple(dict(iam.get_role_policy(RoleName=role_name, PolicyName=n)["PolicyDocument"])
                  for n in sorted(names))
 
 
@@ -74,10 +66,10 @@ def read_deployed(stack: str, config: Mapping[str, str], outputs: Mapping[str, A
         if arn not in by_arn:
             raise UnsupportedProgram(f"output roles.{user_class} = {arn} is not deployed")
         name = by_arn[arn]["RoleName"]
-        class_roles[user_class] = ClassRole(user_class, name, arn, _trust_policy(iam, name),
-                                            _inline_policies(iam, name))
+        class_roles[user_class] = Role(name, arn, _trust_policy(iam, name),
+                                       _inline_policies(iam, name))
     class_role_arns = set(class_arns.values())
-    other_roles = tuple(OtherRole(r["RoleName"], r["Arn"], _trust_policy(iam, r["RoleName"]))
+    other_roles = tuple(Role(r["RoleName"], r["Arn"], _trust_policy(iam, r["RoleName"]))
                         for r in roles if r["Arn"] not in class_role_arns)
     return Synthesized(
         stack=stack,

@@ -5,10 +5,11 @@
   policies -> {class: {route id: allowed}}, comparable with access.access_matrix().
 - Forbidden ARNs: variants no class may ever invoke (other stage/API/region/account, lowercase or
   `*` method, trailing slash, `*` stage/path); any Allowed one is reported.
-- Trust matrix: for every (demo identity, user-class role), sts:AssumeRoleWithWebIdentity against
+- Trust matrix: for every (identity, user-class role), sts:AssumeRoleWithWebIdentity against
   the role's trust policy with the token's condition keys -> {identity: {class: allowed}},
-  compared with identities.expected_trust_matrix (the membership rules, matched independently).
-  Every other role of the program must refuse every identity.
+  compared with what the membership rules expect (access.Membership.admits, which shares no
+  code with components/policies.py, so a bug in how the program writes trust policies cannot
+  hide in both). Every other role of the program must refuse every identity.
 
 Everything is asked in ONE Node batch (iamsim.simulate) per computation.
 """
@@ -20,18 +21,49 @@ import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import access
 from access import TokenClaims
+from components.config import stack_file_config
 from iamsim.builders import execute_api_arn, invoke_request, web_identity_requests
 from iamsim.engine import PACKAGE_DIR, SimRequest, SimResult, simulate
-from iamsim.identities import DEMO_IDENTITIES, audience, expected_trust_matrix, issuer
 from iamsim.report import AllowMatrix, compare_matrices, format_table
-from iamsim.synth import Synthesized, UnsupportedProgram, load_stack_config, synthesize
+from iamsim.synth import Synthesized, UnsupportedProgram, synthesize
 
+ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PATH_VALUE = "abc123"  # what a caller puts where a route has {petId}
 SESSION_NAME = "offline-matrix"
 OTHER_ACCOUNT = "111111111111"
+WRONG_AUDIENCE = "some-other-client"  # a token minted for another app of the same issuer
+OTHER_ISSUER = "https://someone-else.example.com/"  # a provider IAM was never told to trust
+ADMIN_GRANT = {access.GRANT_TAG_KEY: "admin"}
+
+# The local identity provider's demo users (devstack/idp/users.json) as IAM sees their tokens.
+DEMO_IDENTITIES: tuple[TokenClaims, ...] = (
+    TokenClaims("alice", "auth0|alice", session_tags=ADMIN_GRANT),  # admin by grant
+    TokenClaims("bob", "google-oauth2|bob"),
+    TokenClaims("dave", "github|dave"),
+    TokenClaims("mallory", "samlp|mallory"),  # an enterprise connection no class admits
+    TokenClaims("eve", "auth0|eve"),  # self-registered database user, no grant
+    TokenClaims("bob wrong aud", "google-oauth2|bob", own_client=False),
+    TokenClaims("alice wrong aud", "auth0|alice", own_client=False, session_tags=ADMIN_GRANT),
+)
+
+
+def audience(identity: TokenClaims, client_id: str) -> str:
+    return client_id if identity.own_client else WRONG_AUDIENCE
+
+
+def issuer(identity: TokenClaims, own_issuer: str) -> str:
+    return own_issuer if identity.own_issuer else OTHER_ISSUER
+
+
+def expected_trust_matrix(
+    identities: Sequence[TokenClaims], user_classes: Sequence[access.UserClass]
+) -> AllowMatrix:
+    """{identity label: {user class: may assume its role}} from the membership rules."""
+    return {i.label: {c.name: c.members.admits(i) for c in user_classes} for i in identities}
 
 
 def concrete_path(path: str) -> str:
@@ -39,16 +71,8 @@ def concrete_path(path: str) -> str:
     return re.sub(r"\{[^}/]+\}", SAMPLE_PATH_VALUE, path)
 
 
-@dataclass(frozen=True)
-class ForbiddenArn:
-    label: str
-    arn: str
-
-
-def forbidden_arns(
-    s: Synthesized, routes: Sequence[access.Route] = access.ROUTES
-) -> list[ForbiddenArn]:
-    """Method ARNs that no class may invoke, whatever the model grants."""
+def forbidden_arns(s: Synthesized, routes: Sequence[access.Route]) -> dict[str, str]:
+    """{label: method ARN} that no class may invoke, whatever the model grants."""
     other_stage = "prod" if s.stage != "prod" else "dev"
     other_region = "us-west-2" if s.region != "us-west-2" else "eu-central-1"
 
@@ -56,7 +80,7 @@ def forbidden_arns(
             region: str = s.region, account: str = s.account) -> str:
         return execute_api_arn(api, stage, method, path, region=region, account=account)
 
-    out: list[ForbiddenArn] = []
+    out: dict[str, str] = {}
     for route in routes:
         path = concrete_path(route.path)
         variants = {
@@ -73,22 +97,11 @@ def forbidden_arns(
         # A trailing slash after a {param} is still inside the grant's `*`; only literal ends count.
         if not route.path.endswith("}"):
             variants["trailing slash"] = arn(route.method, path + "/")
-        out += [ForbiddenArn(f"{route.id}: {label}", value) for label, value in variants.items()]
-    out += [
-        ForbiddenArn("GET /*: * as path", arn("GET", "/*")),
-        ForbiddenArn("*/*: * as method and path", arn("*", "/*")),
-        ForbiddenArn("* as stage, method and path", arn("*", "/*", stage="*")),
-    ]
+        out |= {f"{route.id}: {label}": value for label, value in variants.items()}
+    out["GET /*: * as path"] = arn("GET", "/*")
+    out["*/*: * as method and path"] = arn("*", "/*")
+    out["* as stage, method and path"] = arn("*", "/*", stage="*")
     return out
-
-
-@dataclass(frozen=True)
-class Violation:
-    """A request that must be denied but was allowed."""
-
-    label: str  # the forbidden ARN's label, or the role's name
-    what: str
-    result: SimResult
 
 
 @dataclass
@@ -99,13 +112,12 @@ class OfflineMatrices:
     expected_invoke: AllowMatrix
     trust: AllowMatrix
     expected_trust: AllowMatrix
-    forbidden: list[ForbiddenArn]
-    forbidden_allowed: list[Violation]
-    other_roles_assumable: list[Violation]
+    forbidden: dict[str, str]  # label -> ARN
+    forbidden_allowed: list[str]  # "<class> invoking <ARN> (<label>)"
+    other_roles_assumable: list[str]  # "<identity> assuming non-class role <role>"
     undeclared_methods: list[str]  # deployed, not OPTIONS preflights, not in the model
     notes: list[str]
     results: dict[str, SimResult] = field(repr=False)  # by request id
-    requests: int = 0
     seconds: float = 0.0  # the Node batch
 
     def invoke_report(self) -> str | None:
@@ -120,10 +132,10 @@ class OfflineMatrices:
         found: list[str] = []
         if report := self.invoke_report():
             found.append("Invoke matrix differs from access.access_matrix():\n" + report)
-        found += [f"must be denied but is allowed: {v.what}" for v in self.forbidden_allowed]
+        found += [f"must be denied but is allowed: {v}" for v in self.forbidden_allowed]
         if report := self.trust_report():
             found.append("trust matrix differs from the membership rules:\n" + report)
-        found += [f"must be denied but is allowed: {v.what}" for v in self.other_roles_assumable]
+        found += [f"must be denied but is allowed: {v}" for v in self.other_roles_assumable]
         found += [f"deployed method not in the model: {m}" for m in self.undeclared_methods]
         return found
 
@@ -132,63 +144,37 @@ class OfflineMatrices:
         return not self.problems()
 
     def render(self) -> str:
-        """The readable report `python -m devstack matrix --offline` prints."""
+        """The readable report `python -m devstack matrix --offline` prints, problems last."""
         s = self.synthesized
         lines = [
             f"Offline IAM matrices of stack {s.stack!r}: the program run under Pulumi mocks,"
             f" evaluated by @cloud-copilot/iam-simulate {engine_version()}",
             f"  issuer {s.settings.oidc_issuer}, client id {s.client_id},"
             f" stage {s.stage}; API {s.api_id} in {s.region}, account {s.account} (mock values)",
-            f"  {self.requests} requests in one Node batch, {self.seconds * 1000:.0f} ms",
+            f"  {len(self.results)} requests in one Node batch, {self.seconds * 1000:.0f} ms",
             "",
+            "execute-api:Invoke with each class role's inline policies"
+            f" ({{param}} -> {SAMPLE_PATH_VALUE!r}):",
+            format_table(self.invoke, corner="route"),
+            "",
+            "sts:AssumeRoleWithWebIdentity against each class role's trust policy:",
+            format_table(self.trust, corner="identity"),
         ]
-        lines += format_table(
-            self.invoke, corner="route",
-            title=f"execute-api:Invoke with each class role's inline policies"
-                  f" ({{param}} -> {SAMPLE_PATH_VALUE!r}):",
-        )
-        lines.append(_verdict(self.invoke_report(), "access.access_matrix()"))
-        pairs = len(self.forbidden) * len(s.class_roles)
-        lines += ["", f"Must-never-allow ARNs: {len(self.forbidden)} ARNs x"
-                      f" {len(s.class_roles)} classes = {pairs} checks"]
-        lines += [f"  ALLOWED: {v.what}" for v in self.forbidden_allowed] or ["  -> all denied"]
-        lines.append("")
-        lines += format_table(
-            self.trust, corner="identity",
-            title="sts:AssumeRoleWithWebIdentity against each class role's trust policy:",
-        )
         lines += [f"  {i.label}: sub {i.sub}, aud {audience(i, s.client_id)}"
                   + ("" if i.own_issuer else f", issuer {issuer(i, s.settings.oidc_issuer)}")
                   + (f", tags {dict(i.session_tags)}" if i.session_tags else "")
                   for i in self.identities]
-        lines.append(_verdict(self.trust_report(), "the membership rules"))
-        lines += ["", f"Other roles ({len(s.other_roles)}) x identities: "
-                      + ("all refuse web identities" if not self.other_roles_assumable else
-                         "ASSUMABLE: " + "; ".join(v.what for v in self.other_roles_assumable))]
-        lines += [f"Deployed method not in the model: {m}" for m in self.undeclared_methods]
+        lines += ["", f"Must be denied (each one allowed is listed below): {len(self.forbidden)}"
+                      f" other ARNs x {len(s.class_roles)} classes, {len(s.other_roles)} other"
+                      f" roles x {len(self.identities)} identities"]
         lines += [f"Note: {n}" for n in self.notes]
+        lines += ["", *(self.problems() or ["-> all as the model and the membership rules say"])]
         return "\n".join(lines)
-
-
-def _verdict(report: str | None, against: str) -> str:
-    if report is None:
-        return f"-> agrees with {against}"
-    return "-> DIFFERS:\n" + "\n".join("   " + line for line in report.splitlines())
 
 
 def engine_version() -> str:
     manifest = json.loads((PACKAGE_DIR / "package.json").read_text())
     return manifest["dependencies"]["@cloud-copilot/iam-simulate"]
-
-
-def _assume(s: Synthesized, identity: TokenClaims, role_arn: str, trust: Mapping[str, object],
-            label: str) -> list[SimRequest]:
-    """The request(s) STS evaluates when `identity`'s ID token asks for this role."""
-    return web_identity_requests(
-        role_arn=role_arn, trust_policy=trust, issuer_url=issuer(identity, s.settings.oidc_issuer),
-        sub=identity.sub, aud=audience(identity, s.client_id),
-        session_tags=dict(identity.session_tags) or None, account=s.account, id=label,
-    )
 
 
 def _route_cells(
@@ -222,73 +208,61 @@ def compute_offline_matrices(
 
     for name, role in s.class_roles.items():
         principal = f"arn:aws:sts::{s.account}:assumed-role/{role.name}/{SESSION_NAME}"
-        checks = [(f"invoke {name} {route.id}",
-                   execute_api_arn(s.api_id, s.stage, route.method, concrete_path(route.path),
-                                   region=s.region, account=s.account))
-                  for route in routes if route.id not in fixed_cells]
-        checks += [(f"forbidden {name} {bad.label}", bad.arn) for bad in forbidden]
+        checks = {f"invoke {name} {route.id}":
+                  execute_api_arn(s.api_id, s.stage, route.method, concrete_path(route.path),
+                                  region=s.region, account=s.account)
+                  for route in routes if route.id not in fixed_cells}
+        checks |= {f"forbidden {name} {label}": arn for label, arn in forbidden.items()}
         requests += [invoke_request(principal=principal, resource=arn, id=request_id,
                                     identity_policies=role.inline_policies)
-                     for request_id, arn in checks]
+                     for request_id, arn in checks.items()]
 
-    trust_groups: dict[tuple[str, str], list[SimRequest]] = {}
-    other_groups: dict[tuple[str, str], list[SimRequest]] = {}
+    roles = {r.arn: (name, r.trust_policy) for name, r in s.class_roles.items()}
+    roles |= {r.arn: (r.name, r.trust_policy) for r in s.other_roles}
+    assume: dict[tuple[str, str], list[SimRequest]] = {}  # (identity, role ARN) -> one STS call
     for identity in identities:
-        for name, role in s.class_roles.items():
-            trust_groups[identity.label, name] = _assume(
-                s, identity, role.arn, role.trust_policy, f"trust {identity.label} -> {name}")
-        for other in s.other_roles:
-            other_groups[identity.label, other.name] = _assume(
-                s, identity, other.arn, other.trust_policy,
-                f"trust {identity.label} -> {other.name}")
-    for group in [*trust_groups.values(), *other_groups.values()]:
-        requests += group
+        for arn, (name, trust) in roles.items():
+            assume[identity.label, arn] = web_identity_requests(
+                role_arn=arn, trust_policy=trust, sub=identity.sub,
+                issuer_url=issuer(identity, s.settings.oidc_issuer),
+                aud=audience(identity, s.client_id), session_tags=dict(identity.session_tags),
+                account=s.account, id=f"trust {identity.label} -> {name}")
+            requests += assume[identity.label, arn]
 
     start = time.perf_counter()
-    results = {r.id: r for r in simulate(requests) if r.id is not None}
+    results = {str(r.id): r for r in simulate(requests)}
     seconds = time.perf_counter() - start
 
-    def granted(group: list[SimRequest]) -> bool:
+    def granted(label: str, role_arn: str) -> bool:
         # AssumeRoleWithWebIdentity succeeds only if every request of the call is allowed
         # (with session tags, sts:TagSession too).
-        return all(results[str(r.id)].allowed for r in group)
+        return all(results[str(r.id)].allowed for r in assume[label, role_arn])
 
-    invoke: AllowMatrix = {
-        name: {route.id: fixed_cells[route.id] if route.id in fixed_cells
-               else results[f"invoke {name} {route.id}"].allowed for route in routes}
-        for name in s.class_roles
-    }
-    forbidden_allowed = [
-        Violation(bad.label, f"{name} invoking {bad.arn} ({bad.label})", result)
-        for name in s.class_roles for bad in forbidden
-        if (result := results[f"forbidden {name} {bad.label}"]).allowed
-    ]
-    trust: AllowMatrix = {i.label: {name: granted(trust_groups[i.label, name])
-                               for name in s.class_roles} for i in identities}
-    other_assumable = [
-        Violation(role, f"{label} assuming non-class role {role}", results[str(group[0].id)])
-        for (label, role), group in other_groups.items() if granted(group)
-    ]
     model_routes = {(r.method, r.path) for r in routes}
-    undeclared = sorted(
-        f"{method} {path} (authorization {auth})"
-        for (method, path), auth in s.method_authorization.items()
-        if (method, path) not in model_routes and not (method == "OPTIONS" and auth == "NONE")
-    )
     return OfflineMatrices(
         synthesized=s,
         identities=tuple(identities),
-        invoke=invoke,
+        invoke={name: {route.id: fixed_cells[route.id] if route.id in fixed_cells
+                       else results[f"invoke {name} {route.id}"].allowed for route in routes}
+                for name in s.class_roles},
         expected_invoke=access.access_matrix(s.settings.user_classes, routes),
-        trust=trust,
+        trust={i.label: {name: granted(i.label, role.arn) for name, role in s.class_roles.items()}
+               for i in identities},
         expected_trust=expected_trust_matrix(identities, s.settings.user_classes),
         forbidden=forbidden,
-        forbidden_allowed=forbidden_allowed,
-        other_roles_assumable=other_assumable,
-        undeclared_methods=undeclared,
+        forbidden_allowed=[f"{name} invoking {arn} ({label})"
+                           for name in s.class_roles for label, arn in forbidden.items()
+                           if results[f"forbidden {name} {label}"].allowed],
+        other_roles_assumable=[f"{i.label} assuming non-class role {role.name}"
+                               for i in identities for role in s.other_roles
+                               if granted(i.label, role.arn)],
+        undeclared_methods=sorted(
+            f"{method} {path} (authorization {auth})"
+            for (method, path), auth in s.method_authorization.items()
+            if (method, path) not in model_routes and not (method == "OPTIONS" and auth == "NONE")
+        ),
         notes=notes,
         results=results,
-        requests=len(requests),
         seconds=seconds,
     )
 
@@ -302,10 +276,9 @@ def offline_matrices(
 ) -> OfflineMatrices:
     """Entry point for `python -m devstack matrix --offline`.
 
-    config: the full flat config (default: Pulumi.<stack>.yaml plus `overrides`, keys `pets:...`).
+    config: the full flat config (default: Pulumi.<stack>.yaml), `overrides` (keys `pets:...`,
+    e.g. devstack's issuer on another port) over it.
     """
     if config is None:
-        config = load_stack_config(stack, overrides)
-    elif overrides:
-        config = {**config, **overrides}
-    return compute_offline_matrices(synthesize(config, stack), identities)
+        config = stack_file_config(ROOT / f"Pulumi.{stack}.yaml")
+    return compute_offline_matrices(synthesize({**config, **(overrides or {})}, stack), identities)

@@ -8,16 +8,14 @@
 //    "action": "execute-api:Invoke",
 //    "resource": "arn:aws:execute-api:us-east-1:000000000000:abc123/prod/GET/pets",
 //    "principal": "arn:aws:sts::000000000000:assumed-role/pets-admin/s1",
-//    "identityPolicies": [<policy document> | {"name": "...", "policy": <policy document>}],
-//    "resourcePolicy": <policy document> | null,     // a role's TRUST policy for sts:* actions
-//    "context": {"key": "value" | ["v1", "v2"]},
-//    "resourceAccount": "000000000000",             // default: the account field of the resource ARN
-//    "resourceMode": "literal" | "pattern"}          // default "literal", see below
+//    "identity_policies": [<policy document> | {"name": "...", "policy": <policy document>}],
+//    "resource_policy": <policy document> | null,    // a role's TRUST policy for sts:* actions
+//    "context": {"key": "value" | ["v1", "v2"]}}
 //
 // Result, one of:
 //   {"id", "status": "ok", "decision": "Allowed"|"ImplicitlyDenied"|"ExplicitlyDenied",
-//    "engine": "runSimulation"|"authorize", "resourceMode", "libraryIgnoredContextKeys",
-//    "oidcContextKeys", "warnings", "explain": {...}, "patternResults"?: [...]}
+//    "engine": "runSimulation"|"authorize", "libraryIgnoredContextKeys",
+//    "oidcContextKeys", "warnings", "explain": {...}}
 //   {"id", "status": "error", "error": "<code>", "message": "...", "detail": ...}
 // An error result means "this request could not be evaluated faithfully"; the Python bridge raises.
 //
@@ -73,7 +71,7 @@ const OIDC_PROVIDER_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):oidc-provider\/(.+)$/
 // Principal required, Resource forbidden).
 const TRUST_ACTIONS = /^sts:(AssumeRole|AssumeRoleWithWebIdentity|AssumeRoleWithSAML|TagSession|SetSourceIdentity|SetContext)$/i
 
-// "literal" mode: the library treats "*" in a REQUEST resource as a pattern (resource.js: a request
+// The library treats "*" in a REQUEST resource as a pattern (resource.js: a request
 // "*" matches any Allow statement; other "*" are overlap checks). A real API Gateway request ARN is
 // concrete, and a "*" in it is a literal character that only a policy wildcard can match. Swapping
 // it for a private-use character keeps exactly that meaning: policy "*"/"?" (regex ".*?"/".") match
@@ -101,14 +99,14 @@ function isPlainObject(value) {
 
 function namedIdentityPolicies(list) {
   if (list === undefined || list === null) return []
-  if (!Array.isArray(list)) throw new RequestError('request.invalid', '"identityPolicies" must be a list')
+  if (!Array.isArray(list)) throw new RequestError('request.invalid', '"identity_policies" must be a list')
   return list.map((item, index) => {
     if (!isPlainObject(item)) {
-      throw new RequestError('request.invalid', `identityPolicies[${index}] must be an object`)
+      throw new RequestError('request.invalid', `identity_policies[${index}] must be an object`)
     }
     if ('Statement' in item) return { name: `identity-${index}`, policy: item }
     if (isPlainObject(item.policy)) return { name: String(item.name ?? `identity-${index}`), policy: item.policy }
-    throw new RequestError('request.invalid', `identityPolicies[${index}] is neither a policy nor {name, policy}`)
+    throw new RequestError('request.invalid', `identity_policies[${index}] is neither a policy nor {name, policy}`)
   })
 }
 
@@ -234,22 +232,18 @@ async function evaluate(req) {
   const action = requireString(req, 'action')
   const resource = requireString(req, 'resource')
   const principal = requireString(req, 'principal')
-  const mode = req.resourceMode ?? 'literal'
-  if (mode !== 'literal' && mode !== 'pattern') {
-    throw new RequestError('request.invalid', '"resourceMode" must be "literal" or "pattern"')
-  }
-  const identityPolicies = namedIdentityPolicies(req.identityPolicies)
-  const rawResourcePolicy = req.resourcePolicy ?? null
+  const identityPolicies = namedIdentityPolicies(req.identity_policies)
+  const rawResourcePolicy = req.resource_policy ?? null
   if (rawResourcePolicy !== null && !isPlainObject(rawResourcePolicy)) {
-    throw new RequestError('request.invalid', '"resourcePolicy" must be an object or null')
+    throw new RequestError('request.invalid', '"resource_policy" must be an object or null')
   }
-  const resourceAccount = req.resourceAccount ?? arnAccount(resource)
+  const resourceAccount = arnAccount(resource)
   if (!resourceAccount) {
-    throw new RequestError('request.invalid', `resource ${resource} has no account field; give "resourceAccount"`)
+    throw new RequestError('request.invalid', `resource ${resource} has no account field`)
   }
 
   let engineResource = resource
-  if (mode === 'literal' && resource.includes('*')) {
+  if (resource.includes('*')) {
     const policies = [rawResourcePolicy, ...identityPolicies.map((p) => p.policy)]
     if (policies.some((p) => containsString(p, '${*}') || containsString(p, LITERAL_STAR))) {
       throw new RequestError('resource.literal.unsupported',
@@ -280,8 +274,10 @@ async function evaluate(req) {
   if (response.resultType === 'error') {
     throw new RequestError('library.validation', `iam-simulate rejected the request: ${response.errors.message}`, response.errors)
   }
-  const perResource = response.resultType === 'single' ? [response.result] : response.results
-  const ignored = [...new Set(perResource.flatMap((r) => r.ignoredContextKeys ?? []))]
+  if (response.resultType !== 'single') {
+    throw new RequestError('request.unsupported', `${resource} was evaluated as a pattern`)
+  }
+  const ignored = response.result.ignoredContextKeys ?? []
   const oidcLower = new Set(oidcContextKeys.map((k) => k.toLowerCase()))
   const notApplicable = ignored.filter((k) => !oidcLower.has(k.toLowerCase()))
   if (notApplicable.length > 0) {
@@ -290,31 +286,16 @@ async function evaluate(req) {
       { ignoredContextKeys: notApplicable })
   }
   const base = {
-    resourceMode: mode,
     libraryIgnoredContextKeys: ignored,
     oidcContextKeys,
     warnings: oidcNearMisses(rawResourcePolicy, principal)
   }
 
-  const needsCore = ignored.length > 0
-  if (!needsCore) {
-    const out = { status: 'ok', decision: response.overallResult, engine: 'runSimulation', ...base }
-    if (response.resultType === 'single') {
-      out.explain = explainAnalysis(response.result.analysis)
-    } else {
-      // Pattern mode: the library answers "is SOME resource matching the pattern allowed".
-      out.patternResults = response.results.map((r) => ({
-        resourcePattern: r.resourcePattern,
-        decision: r.analysis.result,
-        explain: explainAnalysis(r.analysis)
-      }))
-    }
-    return out
+  if (ignored.length === 0) {
+    const explain = explainAnalysis(response.result.analysis)
+    return { status: 'ok', decision: response.overallResult, engine: 'runSimulation', ...base, explain }
   }
 
-  if (response.resultType !== 'single') {
-    throw new RequestError('request.unsupported', 'OIDC context keys with a pattern resource are not supported')
-  }
   // Same call runSimulation makes (simulationEngine.js curriedAuthorize), with the full context.
   const policyFor = (p, name) => loadPolicy(p, { name })
   const analysis = authorize({

@@ -17,15 +17,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from components.config import Settings, parse_settings, stack_file_config
+from components.config import Settings, parse_settings
 from harness_core import recorder
 from harness_core.errors import HarnessError
 from harness_core.recorder import Declared, ProgramRun, record_program
 
-ROOT = Path(__file__).resolve().parent.parent
 Document = dict[str, Any]
 
 _ROLE = "aws:iam/role:Role"
@@ -40,19 +38,11 @@ class UnsupportedProgram(HarnessError):
 
 
 @dataclass(frozen=True)
-class ClassRole:
-    user_class: str
+class Role:
     name: str
     arn: str
     trust_policy: Document
-    inline_policies: tuple[Document, ...]
-
-
-@dataclass(frozen=True)
-class OtherRole:
-    name: str
-    arn: str
-    trust_policy: Document
+    inline_policies: tuple[Document, ...] = ()  # read for the user-class roles only
 
 
 @dataclass(frozen=True)
@@ -66,45 +56,27 @@ class Synthesized:
     api_id: str
     stage: str  # the deployed Stage's stageName
     client_id: str  # the audience the program's OIDC provider trusts (the stack output)
-    class_roles: Mapping[str, ClassRole]  # by user class
-    other_roles: tuple[OtherRole, ...]
+    class_roles: Mapping[str, Role]  # by user class
+    other_roles: tuple[Role, ...]
     # (METHOD, path as in access.Route, e.g. "/pets/{petId}") -> "AWS_IAM" | "NONE" | ...
     method_authorization: Mapping[tuple[str, str], str]
-
-
-def load_stack_config(
-    stack: str = "local", overrides: Mapping[str, str] | None = None, root: Path = ROOT
-) -> dict[str, str]:
-    """Pulumi.<stack>.yaml `config:` as the flat string map the SDK runtime reads.
-
-    Structured values (userClasses, throttle) become JSON text, as the Pulumi CLI passes them.
-    `overrides` (keys `pets:...`) win, e.g. devstack's issuer on another port.
-    """
-    config = stack_file_config(root / f"Pulumi.{stack}.yaml")
-    config.update(overrides or {})
-    return config
 
 
 def synthesize(config: Mapping[str, str], stack: str = "local") -> Synthesized:
     """Runs the program under mocks with this config and extracts what the matrices need."""
     settings = parse_settings(stack, config)  # the intent; raises ConfigError with the key
     run = record_program(dict(config), stack)
-    return extract(run, settings)
-
-
-def extract(run: ProgramRun, settings: Settings) -> Synthesized:
     roles = run.of_type(_ROLE)
     by_arn = {d.outputs["arn"]: d for d in roles}
     class_arns: Mapping[str, str] = run.outputs.get("roles") or {}
     if not class_arns:
         raise UnsupportedProgram("the program exports no `roles` output: no user-class roles")
-    class_roles: dict[str, ClassRole] = {}
+    class_roles: dict[str, Role] = {}
     for user_class, arn in class_arns.items():
         if arn not in by_arn:
             raise UnsupportedProgram(f"output roles.{user_class} = {arn} is no declared role")
         role = by_arn[arn]
-        class_roles[user_class] = ClassRole(
-            user_class=user_class,
+        class_roles[user_class] = Role(
             name=role.inputs["name"],
             arn=arn,
             trust_policy=role.json_input("assumeRolePolicy"),
@@ -112,7 +84,7 @@ def extract(run: ProgramRun, settings: Settings) -> Synthesized:
         )
     class_role_arns = set(class_arns.values())
     other_roles = tuple(
-        OtherRole(d.inputs.get("name", d.name), d.outputs["arn"], d.json_input("assumeRolePolicy"))
+        Role(d.inputs.get("name", d.name), d.outputs["arn"], d.json_input("assumeRolePolicy"))
         for d in roles if d.outputs["arn"] not in class_role_arns
     )
     stages = run.of_type("aws:apigateway/stage:Stage")

@@ -20,7 +20,6 @@ from iamsim.builders import (
     invoke_request,
     oidc_provider_arn,
     oidc_provider_path,
-    web_identity_allowed,
     web_identity_requests,
 )
 from iamsim.engine import SimRequest, SimResult, SimulationError, ensure_installed, simulate
@@ -38,7 +37,7 @@ Policy = Mapping[str, Any]
 
 
 def arn(method: str, path: str, *, api: str = API, stage: str = STAGE) -> str:
-    return execute_api_arn(api, stage, method, path, account=ACCOUNT)
+    return execute_api_arn(api, stage, method, path, region="us-east-1", account=ACCOUNT)
 
 
 def invoke_policy(*grants: tuple[str, str]) -> Policy:
@@ -131,15 +130,15 @@ INVOKE_CASES: dict[str, tuple[Policy, str, str]] = {
     "PUT /pets (method not granted)": (ADMIN_POLICY, arn("PUT", "/pets"), "ImplicitlyDenied"),
     "other region": (
         ADMIN_POLICY,
-        execute_api_arn(API, STAGE, "GET", "/pets", region="eu-west-1"),
+        execute_api_arn(API, STAGE, "GET", "/pets", region="eu-west-1", account=ACCOUNT),
         "ImplicitlyDenied",
     ),
     "other account": (
         ADMIN_POLICY,
-        execute_api_arn(API, STAGE, "GET", "/pets", account="111111111111"),
+        execute_api_arn(API, STAGE, "GET", "/pets", region="us-east-1", account="111111111111"),
         "ImplicitlyDenied",
     ),
-    # "*" in a request ARN is literal (resource_mode="literal"): only a policy wildcard matches it.
+    # "*" in a request ARN is literal: only a policy wildcard matches it.
     "* as method": (ADMIN_POLICY, arn("*", "/pets"), "ImplicitlyDenied"),
     "* as path": (ADMIN_POLICY, arn("GET", "/*"), "ImplicitlyDenied"),
     "* as stage": (ADMIN_POLICY, arn("GET", "/pets", stage="*"), "ImplicitlyDenied"),
@@ -203,41 +202,17 @@ def test_explicit_deny_is_reported_as_such() -> None:
         ]
     )
     assert [r.decision for r in results] == ["ExplicitlyDenied", "Allowed"]
-    assert results[0].explicitly_denied and results[1].allowed
-
-
-def test_pattern_mode_uses_library_wildcard_semantics() -> None:
-    # Same ARN as "* as method" above: as a pattern it asks "is ANY method on /pets allowed".
-    results = simulate(
-        [
-            invoke_request(
-                principal=ADMIN_SESSION,
-                identity_policies=[BUYER_POLICY],
-                resource=arn("*", "/pets"),
-                id="pattern",
-                resource_mode="pattern",
-            ),
-            invoke_request(
-                principal=ADMIN_SESSION,
-                identity_policies=[BUYER_POLICY],
-                resource=arn("*", "/pets"),
-                id="literal",
-            ),
-        ]
-    )
-    assert [r.decision for r in results] == ["Allowed", "ImplicitlyDenied"]
-    assert [p["resourcePattern"] for p in results[0].pattern_results] == [arn("GET", "/pets")]
 
 
 @pytest.mark.parametrize(
-    "resource",
+    ("resource", "error"),
     [
-        "*",
-        f"arn:aws:execute-api:us-east-1:{ACCOUNT}:*",
-        f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{API}/{STAGE}/*",
+        ("*", r"request\.invalid.*no account"),  # not even an ARN
+        (f"arn:aws:execute-api:us-east-1:{ACCOUNT}:*", r"no\.resource\.types"),
+        (f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{API}/{STAGE}/*", r"no\.resource\.types"),
     ],
 )
-def test_star_resources_without_method_are_refused_not_answered(resource: str) -> None:
+def test_star_resources_without_method_are_refused_not_answered(resource: str, error: str) -> None:
     # Taken literally these are not execute-api method ARNs; the library finds no resource type.
     request = SimRequest(
         id=resource,
@@ -245,9 +220,8 @@ def test_star_resources_without_method_are_refused_not_answered(resource: str) -
         resource=resource,
         principal=ADMIN_SESSION,
         identity_policies=(ADMIN_POLICY,),
-        resource_account=ACCOUNT,
     )
-    with pytest.raises(SimulationError, match=r"no\.resource\.types"):
+    with pytest.raises(SimulationError, match=error):
         simulate([request])
 
 
@@ -326,7 +300,7 @@ def test_trust_matrix(
 ) -> None:
     issuer, cases = trust_results
     results, expected = cases[case_id]
-    assert web_identity_allowed(results) is expected, "\n".join(r.describe() for r in results)
+    assert all(r.allowed for r in results) is expected, "\n".join(r.describe() for r in results)
     provider = oidc_provider_path(issuer)
     for result in results:
         # runSimulation drops custom-issuer keys; the bridge must notice and use the core path.
@@ -431,7 +405,6 @@ def test_session_tag_condition(
         _assume(issuer, ADMIN_ROLE, trust, "auth0|alice", CLIENT_ID, session_tags=tags)
     )
     assert [r.allowed for r in results] == expected, "\n".join(r.describe() for r in results)
-    assert web_identity_allowed(results) is all(expected)
 
 
 # --------------------------------------------------------------------------- failing loudly

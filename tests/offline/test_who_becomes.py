@@ -18,8 +18,7 @@ import pytest
 import access
 from components import policies
 from components.config import stack_names
-from iamsim.matrix import OfflineMatrices, offline_matrices
-from iamsim.synth import ROOT, load_stack_config
+from iamsim.matrix import ROOT, OfflineMatrices, offline_matrices
 from policy.access_doc import stack_settings, who_becomes_from_doc
 
 STACKS = stack_names(ROOT)
@@ -33,8 +32,7 @@ def who_becomes(result: OfflineMatrices) -> dict[str, list[str]]:
 
 def evaluate(stack: str) -> OfflineMatrices:
     classes = SETTINGS[stack].user_classes
-    return offline_matrices(stack, config=load_stack_config(stack),
-                            identities=access.token_kinds(classes))
+    return offline_matrices(stack, identities=access.token_kinds(classes))
 
 
 @pytest.fixture(scope="module", params=STACKS)
