@@ -76,7 +76,7 @@ test: test-ministack test-localstack
 test-ministack: package site test-node chromium
 	$(PY) -m devstack install --target ministack
 	$(PY) -m ruff check .
-	PETS_TARGET=ministack $(PY) -m pytest -n 2 --dist loadgroup --durations=15 \
+	PETS_TARGET=ministack $(PY) -m pytest -n 2 --durations=15 \
 		--ignore=tests/localstack $(PYTEST_ARGS)
 
 # Debian's chromium for the browser tests (tests/e2e; PETS_CHROMIUM names another one).

@@ -17,7 +17,7 @@ if str(ROOT) not in sys.path:
 # Use the stack `make up` started instead of a fresh one (faster when iterating).
 USE_RUNNING_STACK = os.environ.get("PETS_USE_RUNNING_STACK") == "1"
 # Folders whose tests run emulators, the identity provider or Chromium. `make test` runs
-# two pytest-xdist workers with --dist loadgroup: these all go to one worker, so one stack
+# two pytest-xdist workers: these all go to one worker (StackScheduling), so one stack
 # serves them one after another, while the other worker runs the CPU-bound tests (program
 # runs under mocks, the policy pack, the offline IAM engine). Within the group the browser
 # tests come after the integration tests and the races last, when the CPU-bound tests are
@@ -26,20 +26,35 @@ USE_RUNNING_STACK = os.environ.get("PETS_USE_RUNNING_STACK") == "1"
 STACK_FOLDERS = ("devstack", "localstack", "integration", "e2e")
 
 
+def _folder(nodeid: str) -> str:
+    return nodeid.split("/")[1]
+
+
 def _stack_order(item: pytest.Item) -> tuple[int, int]:
-    folder = Path(item.path).relative_to(ROOT / "tests").parts[0]
-    return (item.get_closest_marker("race") is not None, STACK_FOLDERS.index(folder))
+    return (item.get_closest_marker("race") is not None, STACK_FOLDERS.index(_folder(item.nodeid)))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    stack = [i for i in items if Path(i.path).relative_to(ROOT / "tests").parts[0]
-             in STACK_FOLDERS]
-    for item in stack:
-        item.add_marker(pytest.mark.xdist_group("stack"))
-    # Deterministic (every worker must collect the same order): the CPU-bound tests
-    # first, then the stack group in _stack_order; sorted() is stable within a key.
+    # Deterministic (every worker must collect the same order); sorted() is stable.
+    stack = [i for i in items if _folder(i.nodeid) in STACK_FOLDERS]
     chosen = set(stack)
-    items[:] = [i for i in items if i not in chosen] + sorted(stack, key=_stack_order)
+    items[:] = sorted(stack, key=_stack_order) + [i for i in items if i not in chosen]
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """One work unit for every stack test, one per test for the rest.
+
+    xdist's own `--dist loadgroup` would do, but its group suffix on the node id has no
+    effect under pytest 9 (checked with pytest 9.2.0, xdist 3.8.0: grouped tests spread).
+    LoadScopeScheduling hands the largest unit out first, so the stack starts at once.
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class StackScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "stack" if _folder(nodeid) in STACK_FOLDERS else nodeid
+
+    return StackScheduling(config, log)
 
 
 @pytest.fixture(scope="session")
