@@ -70,8 +70,10 @@ def running_stack(worker_id: str, tmp_path_factory: pytest.TempPathFactory) -> I
         assert idp is not None, "PETS_USE_RUNNING_STACK=1 but no identity provider runs"
         yield stack.Stack(clients.current_target(), idp, stack.load_outputs(), apply=None)
         return
+    # Not tests/devstack's private_name("emulator") (test-emulator-<worker>): that fixture
+    # stops its own emulator first, and under xdist the names would be the same.
     suffix = "" if worker_id == "master" else f"-{worker_id}"
-    names = {"emulator_name": f"test-emulator{suffix}", "idp_name": f"test-idp{suffix}"}
+    names = {"emulator_name": f"session-emulator{suffix}", "idp_name": f"session-idp{suffix}"}
     outputs_file = tmp_path_factory.mktemp("stack") / "outputs.json"
     local = stack.up(**names, idp_port=procs.free_port(), outputs_file=outputs_file)
     try:
