@@ -13,8 +13,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
-import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,14 +21,14 @@ import requests
 import trustme
 from jwcrypto import jwk
 
-from devstack import installer, paths, procs
+from devstack import paths, procs
 from devstack.errors import DevstackError
+from harness_core.node import ensure_packages
 
 NAME = "idp"
 DEFAULT_PORT = 9443
 PORT_ENV = "PETS_IDP_PORT"
 DEFAULT_CLIENT_ID = "pets-local"
-MIN_NODE_MAJOR = 20
 HTTP_TIMEOUT = 5.0
 
 
@@ -102,34 +100,6 @@ def tls_files() -> tuple[Path, Path, Path]:
     return ca, cert, key
 
 
-def ensure_node_modules() -> str:
-    """Check node/npm and run `npm ci` when oidc-provider is missing or not the pinned version.
-
-    Returns the node binary's path.
-    """
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        missing = ", ".join(n for n, p in (("node", node), ("npm", npm)) if p is None)
-        raise DevstackError(
-            f"the local identity provider needs Node.js >= {MIN_NODE_MAJOR} with npm on PATH "
-            f"(missing: {missing}). Install it, e.g. `apt-get install -y nodejs npm` or from "
-            "nodejs.org, then retry."
-        )
-    major = int(subprocess.run([node, "-p", "process.versions.node.split('.')[0]"],
-                               capture_output=True, text=True, check=True).stdout)
-    if major < MIN_NODE_MAJOR:
-        raise DevstackError(f"Node.js {major} found at {node}; the identity provider needs "
-                            f">= {MIN_NODE_MAJOR}: install a newer one, then retry")
-    installed = paths.IDP_SOURCE / "node_modules" / "oidc-provider" / "package.json"
-    package = json.loads((paths.IDP_SOURCE / "package.json").read_text())
-    want = package["dependencies"]["oidc-provider"]
-    with procs.file_lock("idp-node-modules"):
-        if not installed.exists() or json.loads(installed.read_text())["version"] != want:
-            installer.run([npm, "ci", "--no-audit", "--no-fund"], f"install {paths.IDP_SOURCE}'s "
-                          "npm packages", cwd=paths.IDP_SOURCE)
-    return node
-
-
 def running(name: str = NAME) -> Idp | None:
     """The identity provider `devstack` started under `name`, if it is still running."""
     managed = procs.running(name)
@@ -181,7 +151,7 @@ def start(
     if port is None:
         port = int(os.environ.get(PORT_ENV) or DEFAULT_PORT)
     procs.check_port_free(port, f"identity provider {name}")
-    node = ensure_node_modules()
+    node = ensure_packages(paths.IDP_SOURCE)
     signing_key()  # make sure the key file exists before the server reads it
     grants = {role: dict(tags) for role, tags in (class_grants or {}).items()}
     env = {

@@ -18,6 +18,8 @@ from devstack import clients, emulator, idp_process, paths, procs, pulumi_engine
 from devstack.apply import ApplyResult, apply_program
 from devstack.clients import Target
 from devstack.errors import DevstackError
+from harness_core.node import ensure_packages
+from iamsim import engine as iam_engine
 
 STACK = "local"
 OUTPUTS_FILE = paths.STATE / "outputs.json"
@@ -41,11 +43,9 @@ def install(engine: str | None = None) -> None:
     """Everything the local stack and the tests need beyond the project venv (Chromium for the
     browser tests: `make chromium`)."""
     emulator.ensure_venv(engine)
-    idp_process.ensure_node_modules()
+    ensure_packages(paths.IDP_SOURCE)
     idp_process.signing_key()
-    from iamsim import engine as iam_engine
-
-    iam_engine.ensure_installed()
+    ensure_packages(iam_engine.PACKAGE_DIR)
 
 
 def _require_built() -> None:

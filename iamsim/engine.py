@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -19,17 +18,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 from harness_core.errors import HarnessError
+from harness_core.node import ensure_packages
 
 Decision = Literal["Allowed", "ImplicitlyDenied", "ExplicitlyDenied"]
 ContextValue = str | Sequence[str]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SCRIPT = PACKAGE_DIR / "simulate.mjs"
-MIN_NODE_MAJOR = 20  # simulate.mjs uses top-level await and synchronous import.meta.resolve
 
 
 class EngineUnavailable(HarnessError):
-    """Node/npm or the pinned npm packages are missing and cannot be installed."""
+    """simulate.mjs failed or answered out of order."""
 
 
 class SimulationError(HarnessError):
@@ -89,46 +88,6 @@ class SimResult:
         return json.dumps(self.raw, indent=1)
 
 
-def ensure_installed(folder: Path = PACKAGE_DIR) -> str:
-    """Node >= 20 and the npm packages pinned in `folder`/package.json (`npm ci` if they are
-    missing or stale); returns the node binary's path."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None:
-        raise EngineUnavailable(
-            "`node` not found on PATH. Install Node.js >= 20 (e.g. `apt-get install nodejs npm`),"
-            f" then run `npm ci --prefix {folder}`."
-        )
-    version = subprocess.run([node, "-p", "process.versions.node.split('.')[0]"],
-                             capture_output=True, text=True, check=True).stdout
-    if int(version) < MIN_NODE_MAJOR:
-        raise EngineUnavailable(f"Node.js {version.strip()} found; {folder.name} needs"
-                                f" Node.js >= {MIN_NODE_MAJOR}.")
-
-    def stale() -> dict[str, str]:
-        pinned = json.loads((folder / "package.json").read_text())["dependencies"]
-        found = {}
-        for name in pinned:
-            manifest = folder / "node_modules" / name / "package.json"
-            found[name] = json.loads(manifest.read_text())["version"] if manifest.is_file() else ""
-        return {name: version for name, version in pinned.items() if found[name] != version}
-
-    if not stale():
-        return node
-    if npm is None:
-        raise EngineUnavailable(f"{folder}/node_modules is missing or stale and `npm` is not on"
-                                f" PATH. Install npm, then run `npm ci --prefix {folder}`.")
-    proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=folder,
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise EngineUnavailable(
-            f"`npm ci` in {folder} failed (exit {proc.returncode}); it needs the npm registry."
-            f"\n{proc.stderr[-2000:]}"
-        )
-    if missing := stale():
-        raise EngineUnavailable(f"after `npm ci` in {folder}, still not as pinned: {missing}")
-    return node
-
-
 def simulate(requests: Iterable[SimRequest], *, timeout: float = 120.0) -> list[SimResult]:
     """Evaluate all requests in ONE Node process; results are in request order.
 
@@ -139,7 +98,7 @@ def simulate(requests: Iterable[SimRequest], *, timeout: float = 120.0) -> list[
     if not batch:
         return []
     proc = subprocess.run(
-        [ensure_installed(), str(SCRIPT)],
+        [ensure_packages(PACKAGE_DIR), str(SCRIPT)],
         input=json.dumps([asdict(r) for r in batch]),  # simulate.mjs reads these field names
         capture_output=True,
         text=True,

@@ -27,6 +27,7 @@ from devstack import demo_users, idp_process, login_client, paths, procs, tokens
 from devstack.errors import DevstackError
 from devstack.procs import PortInUseError, StartupError
 from devstack.tokens import unverified_claims as claims_of
+from harness_core.node import NodeUnavailable
 from tests.devstack._checks import alive, family_pids, listeners, served_jwks
 from tests.devstack.conftest import TEST_CLIENT_ID, TEST_REDIRECT_URIS, private_name
 
@@ -278,8 +279,11 @@ def test_missing_node_gives_an_actionable_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no node, no npm
-    with pytest.raises(DevstackError, match=r"needs Node\.js >= 20 with npm on PATH"):
-        idp_process.ensure_node_modules()
+    name = private_name("idp-no-node")
+    with pytest.raises(NodeUnavailable, match=r"Install Node\.js >= 20"):
+        idp_process.start(procs.free_port(), name=name, client_id=TEST_CLIENT_ID,
+                          registration=REGISTRATION, class_grants=GRANTS)
+    assert procs.running(name) is None
 
 
 # --- https (what LocalStack and AWS require of an OIDC provider URL) -----------------------

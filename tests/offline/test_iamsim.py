@@ -8,12 +8,12 @@ engine (or bridge) that always answers one way fails.
 from __future__ import annotations
 
 import subprocess
-import time
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
 
+from harness_core.node import NodeUnavailable, ensure_packages
 from iamsim import engine as engine_module
 from iamsim.builders import (
     execute_api_arn,
@@ -22,7 +22,7 @@ from iamsim.builders import (
     oidc_provider_path,
     web_identity_requests,
 )
-from iamsim.engine import SimRequest, SimResult, SimulationError, ensure_installed, simulate
+from iamsim.engine import PACKAGE_DIR, SimRequest, SimResult, SimulationError, simulate
 
 ACCOUNT = "000000000000"
 API = "a1b2c3d4e5"
@@ -513,10 +513,8 @@ def test_unevaluable_requests_raise(request_: SimRequest, error: str) -> None:
 # --------------------------------------------------------------------------- batching and speed
 
 
-def test_one_node_process_per_batch_of_100(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    ensure_installed()  # keep a possible `npm ci` out of the count and the timing
+def test_one_node_process_per_batch_of_100(monkeypatch: pytest.MonkeyPatch) -> None:
+    ensure_packages(PACKAGE_DIR)  # keep a possible `npm ci` out of the count
     calls: list[list[str]] = []
     real_run = subprocess.run
 
@@ -545,20 +543,15 @@ def test_one_node_process_per_batch_of_100(
         )
     assert len(requests) == 100
 
-    start = time.perf_counter()
     results = simulate(requests)
-    elapsed = time.perf_counter() - start
 
     assert [r.id for r in results] == [r.id for r in requests]
     assert sum(r.allowed for r in results) == 75  # 50 invokes + 25 admin assumptions
     simulate_calls = [c for c in calls if c[-1].endswith("simulate.mjs")]
     assert len(simulate_calls) == 1, calls
-    with capsys.disabled():
-        print(f"\n[iamsim] 100 requests in one batch: {elapsed * 1000:.0f} ms")
-    assert elapsed < 10, f"batch of 100 took {elapsed:.1f}s"
 
 
 def test_missing_node_gives_an_actionable_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine_module.shutil, "which", lambda name: None)
-    with pytest.raises(engine_module.EngineUnavailable, match=r"Node\.js >= 20"):
+    monkeypatch.setattr("harness_core.node.shutil.which", lambda name: None)
+    with pytest.raises(NodeUnavailable, match=r"Node\.js >= 20"):
         simulate([SimRequest(action="execute-api:Invoke", resource="x", principal="y")])
