@@ -243,6 +243,10 @@ def test_stop_ends_the_emulator_and_its_lambda_workers(monkeypatch: pytest.Monke
     assert left == []
     assert not paths.pid_file(name).exists()
     assert not (paths.TMP / name).exists()
+    deadline = time.monotonic() + 30  # the copy moved aside is deleted in the background
+    while list(paths.TMP.glob(f".trash-{name}-*")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not list(paths.TMP.glob(f".trash-{name}-*"))
     procs.check_port_free(port, "after stop")  # raises if anything still listens
     assert emulator.stop(name) is False
 
