@@ -78,19 +78,12 @@ def _title(engine: str) -> str:
     return known.title if known else "your AWS_ENDPOINT_URL"
 
 
-def _running_idp(name: str = idp_process.NAME) -> idp_process.Idp:
-    idp = idp_process.running(name)
-    if idp is None:
-        raise DevstackError("the identity provider is not running: `make up` first")
-    return idp
-
-
 def _matrix() -> float:
     """Measure, print and check person -> class -> route; returns the seconds it took."""
     started = time.monotonic()
     outputs = stack.load_outputs()
     classes = matrix.stack_classes()
-    target, idp = clients.current_target(), _running_idp()
+    target, idp = clients.current_target(), idp_process.require()
     tags_unread = probes.session_tags_evaluated(outputs, target, idp, classes)
     people, unsigned = matrix.measure_people(outputs, target=target, idp=idp)
     seconds = time.monotonic() - started
@@ -166,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             stopped = stack.down()
             print(f"stopped: {', '.join(stopped)}" if stopped else "nothing was running")
         elif args.command == "token":
-            print(login_client.id_token(args.user, idp=_running_idp(args.idp_name)))
+            print(login_client.id_token(args.user, idp=idp_process.require(name=args.idp_name)))
         elif args.command == "matrix":
             if args.offline:
                 return _offline_matrix(args.stack, args.overrides)

@@ -63,7 +63,6 @@ class Idp:
         return dict(response.json())
 
 
-
 def signing_key() -> jwk.JWK:
     """The provider's private RS256 key; generated (RSA 2048) on first use."""
     path = paths.IDP_PRIVATE_JWKS
@@ -106,9 +105,9 @@ def running(name: str = NAME) -> Idp | None:
     return Idp(**managed.info, pid=managed.pid) if managed else None
 
 
-def require(idp: Idp | None = None) -> Idp:
-    """`idp`, else the one running under the default name; a DevstackError if neither."""
-    idp = idp or running()
+def require(idp: Idp | None = None, *, name: str = NAME) -> Idp:
+    """`idp`, else the one running under `name`; a DevstackError if neither."""
+    idp = idp or running(name)
     if idp is None:
         raise DevstackError("the identity provider is not running: start the local stack "
                             "with `make up`")

@@ -29,16 +29,16 @@ def uv() -> str:
     return found
 
 
-def run(argv: Sequence[str], what: str, cwd: Path | None = None) -> None:
+def _run(argv: Sequence[str], what: str) -> None:
     """Run an install step; a DevstackError with its output if it fails."""
-    result = subprocess.run(list(argv), capture_output=True, text=True, cwd=cwd)
+    result = subprocess.run(list(argv), capture_output=True, text=True)
     if result.returncode != 0:
         raise DevstackError(f"failed to {what} ({' '.join(argv)}):\n{result.stdout}{result.stderr}")
 
 
 def create_venv(python: str, venv: Path) -> Path:
     """A new venv at `venv` for interpreter `python`; returns the venv's python."""
-    run([uv(), "venv", "--quiet", "--python", python, str(venv)], f"create the venv {venv}")
+    _run([uv(), "venv", "--quiet", "--python", python, str(venv)], f"create the venv {venv}")
     return venv / "bin" / "python"
 
 
@@ -47,5 +47,5 @@ def install(venv_python: Path, *args: str, what: str) -> None:
     # Byte code compiled at install, as pip does: with PYTHONDONTWRITEBYTECODE set (as on
     # these machines) nothing would ever cache it, and every emulator start and Lambda
     # worker would compile its imports again.
-    run([uv(), "pip", "install", "--quiet", "--compile-bytecode", "--python", str(venv_python),
+    _run([uv(), "pip", "install", "--quiet", "--compile-bytecode", "--python", str(venv_python),
          *args], what)
