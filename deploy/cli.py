@@ -51,7 +51,11 @@ def _read(pulumi: str, *args: str) -> Any:
         sys.stderr.write(done.stderr)
         _say(f"`pulumi {' '.join(args)}` failed (exit {done.returncode})")
         raise PulumiFailed(done.returncode)
-    return json.loads(done.stdout)
+    try:
+        return json.loads(done.stdout)
+    except json.JSONDecodeError as err:
+        _say(f"`pulumi {' '.join(args)}` did not answer JSON ({err})")
+        raise PulumiFailed(1) from None
 
 
 def stack_config(pulumi: str, stack: str) -> dict[str, str]:

@@ -263,3 +263,12 @@ def test_a_missing_region_profile_or_credentials_names_the_key(
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake")
     with pytest.raises(ConfigError, match=r"^aws:region is not set"):
         account_clients(None, None)
+
+
+def test_an_answer_that_is_not_json_stops_the_driver(pulumi: FakePulumi, capsys) -> None:
+    (pulumi.folder / "config.json").write_text("warning: a newer version of Pulumi exists\n{")
+    pulumi.monkeypatch.setenv("FAKE_PULUMI_CONFIG", str(pulumi.folder / "config.json"))
+    code, accounts = _deploy(["up", "--stack", STACK], FakeAccount())
+    assert code == 1 and accounts.asked == []
+    assert pulumi.commands() == [CONFIG]
+    assert "did not answer JSON" in capsys.readouterr().err
