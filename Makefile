@@ -9,6 +9,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
 PYTEST_ARGS ?=
+# Passed on to `pulumi preview|up` by make preview/deploy (e.g. PULUMI_ARGS=--yes).
+PULUMI_ARGS ?=
 # The emulator for up/test-localstack: ministack (default) or localstack.
 TARGET ?= ministack
 export PETS_TARGET := $(TARGET)
@@ -26,7 +28,8 @@ help:
 	@echo "make access   regenerate ACCESS.md from access.py"
 	@echo "make openapi  regenerate openapi.json from access.py and handlers/shapes.py"
 	@echo "make bench    time setup, make up, the matrix and API calls (bench/README.md)"
-	@echo "make deploy   pulumi up the STACK (default dev) on real AWS; needs the Pulumi CLI"
+	@echo "make preview  check STACK (default dev) against its AWS account, then pulumi preview"
+	@echo "make deploy   the same checks, then pulumi up the STACK on real AWS; needs the Pulumi CLI"
 
 # pip installs only uv (its pin from requirements-dev.txt); uv installs the rest, compiled to
 # byte code as pip would (machines that set PYTHONDONTWRITEBYTECODE never cache it later).
@@ -108,11 +111,11 @@ access: $(VENV)/.installed
 openapi: $(VENV)/.installed
 	$(PY) -m policy.openapi_doc > openapi.json
 
-# Real AWS: needs the Pulumi CLI (not installable on the sandbox machines).
+# Real AWS: needs the Pulumi CLI (not installable on the sandbox machines). The driver
+# (deploy/) checks the stack file and the account first (the preflight), then runs
+# `pulumi preview|up --stack $(STACK) --policy-pack policy $(PULUMI_ARGS)`.
 preview deploy: package site
-	@command -v pulumi >/dev/null || { echo "the Pulumi CLI is not installed: https://www.pulumi.com/docs/install/"; exit 1; }
-	pulumi stack select $(STACK)
-	pulumi $(if $(filter deploy,$@),up,preview) --policy-pack policy
+	$(PY) -m deploy $(if $(filter deploy,$@),up,preview) --stack $(STACK) $(PULUMI_ARGS)
 
 constraints: $(VENV)/.installed
 	$(PY) -m pip freeze --exclude-editable | sort > constraints.txt
