@@ -97,8 +97,13 @@ def _verbs(routes: Sequence[access.Route]) -> str:
     return ",".join(sorted({r.method for r in routes} | {"OPTIONS"}))
 
 
+# A variable path part in logical names: by position, not by name. Only characters a Lambda
+# permission's statement id may hold (Pulumi names the statement after the permission).
+VARIABLE_PART = "var"
+
+
 def path_slug(path: str) -> str:
-    """`/pets/{petId}` -> `-pets-{}`, for logical resource names.
+    """`/pets/{petId}` -> `-pets-var`, for logical resource names.
 
     A variable part is named by its position, not its name: renaming a path parameter
     then keeps every logical name, so the engine updates the resource's path part, the
@@ -106,7 +111,20 @@ def path_slug(path: str) -> str:
     would create the new resource before deleting the old one, and API Gateway refuses a
     second variable part under one parent (ConflictException).
     """
-    return "".join("-{}" if s.startswith("{") else f"-{s}" for s in path.strip("/").split("/"))
+    return "".join(f"-{VARIABLE_PART}" if s.startswith("{") else f"-{s}"
+                   for s in path.strip("/").split("/"))
+
+
+def _check_names(paths: Sequence[str]) -> None:
+    """Two paths with one slug would give two parts one logical name."""
+    seen: dict[str, str] = {}
+    for path in paths:
+        first = seen.setdefault(path_slug(path), path)
+        if first != path:
+            raise ValueError(
+                f"paths {first} and {path} would share the logical names of their parts "
+                f"(`{path_slug(path)}`): a literal path part `{VARIABLE_PART}` names variable "
+                "parts in logical names; rename the literal part")
 
 
 def _named_before(path: str) -> str:
@@ -115,7 +133,7 @@ def _named_before(path: str) -> str:
 
 
 def part_name(stem: str, path: str, method: str | None = None) -> str:
-    """`<stem>-delete-pets-{}`: the logical name of a part of `path` (of one of its methods)."""
+    """`<stem>-delete-pets-var`: the logical name of a part of `path` (of one of its methods)."""
     return f"{stem}{'-' + method.lower() if method else ''}{path_slug(path)}"
 
 
@@ -148,6 +166,7 @@ class PetsApi(pulumi.ComponentResource):
         if missing:
             raise ValueError(f"{name}: no function for route(s) {missing}")
         access.check_path_variables(args.routes)
+        _check_names(_resource_paths(args.routes))
 
         self.rest_api = aws.apigateway.RestApi(
             f"{name}-api",

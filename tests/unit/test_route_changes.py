@@ -74,6 +74,26 @@ def test_the_api_builder_refuses_them_too(monkeypatch):
         record_program(BASE_CONFIG)
 
 
+def test_a_literal_part_named_like_a_variable_is_refused(monkeypatch):
+    """`/pets/var` beside `/pets/{petId}`: both parts would be `-pets-var`."""
+    literal = _route("GET", "/pets/var", "get_var")
+    monkeypatch.setattr(access, "ROUTES", (*access.ROUTES, literal))
+    monkeypatch.setitem(shapes.ROUTE_SHAPES, literal.id, shapes.ROUTE_SHAPES[RENAMED_FROM])
+    with pytest.raises(ValueError, match=re.escape("paths /pets/var and /pets/{petId} would")):
+        record_program(BASE_CONFIG)
+
+
+# Lambda's AddPermission StatementId; Pulumi names the statement `<logical name>-<7 hex>`.
+STATEMENT_ID = re.compile(r"[a-zA-Z0-9_.-]{1,92}")
+
+
+def test_permission_names_make_valid_statement_ids(program: ProgramRun):
+    names = [d.name for d in program.of_type(PERMISSION)]
+    assert len(names) == len(access.ROUTES)
+    for name in names:
+        assert STATEMENT_ID.fullmatch(name), f"{name}: not a Lambda statement id"
+
+
 # --- renaming a path parameter -------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -104,8 +124,8 @@ def test_a_rename_changes_only_inputs_updated_in_place(program: ProgramRun, rena
         if _plain(d.inputs.get(key)) != _plain(before[d.type, d.name].get(key))
     }
     assert changed == {
-        (RESOURCE, "pets-unit-resource-pets-{}", "pathPart"),
-        (METHOD, "pets-unit-method-delete-pets-{}", "requestParameters"),
+        (RESOURCE, "pets-unit-resource-pets-var", "pathPart"),
+        (METHOD, "pets-unit-method-delete-pets-var", "requestParameters"),
         (DEPLOYMENT, "pets-unit-deployment", "triggers"),  # replaced on purpose: a new snapshot
         # Texts naming the route, outside the API: updated in place too.
         ("aws:s3/bucketObjectv2:BucketObjectv2", "pets-unit-site-file-config.json", "content"),
@@ -114,8 +134,8 @@ def test_a_rename_changes_only_inputs_updated_in_place(program: ProgramRun, rena
         ("aws:cloudwatch/metricAlarm:MetricAlarm", "pets-unit-remove-pet-throttles",
          "alarmDescription"),
     }
-    assert renamed.named("pets-unit-resource-pets-{}").inputs["pathPart"] == "{id}"
-    assert renamed.named("pets-unit-method-delete-pets-{}").inputs["requestParameters"] == {
+    assert renamed.named("pets-unit-resource-pets-var").inputs["pathPart"] == "{id}"
+    assert renamed.named("pets-unit-method-delete-pets-var").inputs["requestParameters"] == {
         "method.request.path.id": True}
 
 
@@ -123,7 +143,7 @@ def test_the_function_permission_is_untouched_by_a_rename(program: ProgramRun,
                                                           renamed: ProgramRun):
     """Path parameters are `*` in execute-api ARNs; a changed source_arn would replace it."""
     name = part_name("pets-unit-permission", RENAMED.path, RENAMED.method)
-    assert name == "pets-unit-permission-delete-pets-{}"
+    assert name == "pets-unit-permission-delete-pets-var"
     assert renamed.named(name).inputs == program.named(name).inputs
     assert renamed.named(name).inputs["sourceArn"].endswith("/v1/DELETE/pets/*")
 
@@ -136,18 +156,18 @@ def _plain(value: object) -> object:
 # --- stacks deployed before positional names keep their resources --------------------------
 
 BEFORE = {  # the names stacks deployed before positional names have (was: parameter names)
-    (RESOURCE, "pets-unit-resource-pets-{}"): "pets-unit-resource-pets-petId",
-    (METHOD, "pets-unit-method-delete-pets-{}"): "pets-unit-method-delete-pets-petId",
-    ("aws:apigateway/integration:Integration", "pets-unit-integration-delete-pets-{}"):
+    (RESOURCE, "pets-unit-resource-pets-var"): "pets-unit-resource-pets-petId",
+    (METHOD, "pets-unit-method-delete-pets-var"): "pets-unit-method-delete-pets-petId",
+    ("aws:apigateway/integration:Integration", "pets-unit-integration-delete-pets-var"):
         "pets-unit-integration-delete-pets-petId",
-    (PERMISSION, "pets-unit-permission-delete-pets-{}"): "pets-unit-permission-delete-pets-petId",
-    (METHOD, "pets-unit-method-options-pets-{}"): "pets-unit-method-options-pets-petId",
-    ("aws:apigateway/integration:Integration", "pets-unit-integration-options-pets-{}"):
+    (PERMISSION, "pets-unit-permission-delete-pets-var"): "pets-unit-permission-delete-pets-petId",
+    (METHOD, "pets-unit-method-options-pets-var"): "pets-unit-method-options-pets-petId",
+    ("aws:apigateway/integration:Integration", "pets-unit-integration-options-pets-var"):
         "pets-unit-integration-options-pets-petId",
-    ("aws:apigateway/methodResponse:MethodResponse", "pets-unit-method-response-options-pets-{}"):
+    ("aws:apigateway/methodResponse:MethodResponse", "pets-unit-method-response-options-pets-var"):
         "pets-unit-method-response-options-pets-petId",
     ("aws:apigateway/integrationResponse:IntegrationResponse",
-     "pets-unit-integration-response-options-pets-{}"):
+     "pets-unit-integration-response-options-pets-var"):
         "pets-unit-integration-response-options-pets-petId",
 }
 

@@ -295,7 +295,7 @@ def test_configured_cors_origin_wins(run: ProgramRun):
     before = run.named("pets-unit-deployment").inputs["triggers"]
     after = configured.named("pets-unit-deployment").inputs["triggers"]
     assert {k for k in after if after[k] != before[k]} == {
-        *(f"pets-unit-integration-response-options-{p}" for p in ("pets", "pets-{}",
+        *(f"pets-unit-integration-response-options-{p}" for p in ("pets", "pets-var",
                                                                   "pets-purchase")),
         *(f"pets-unit-gateway-{k}" for k in ("default-4xx", "default-5xx", "bad-request-body")),
     }
