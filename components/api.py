@@ -140,8 +140,9 @@ def part_name(stem: str, path: str, method: str | None = None) -> str:
 def _aliases(stem: str, path: str, method: str | None = None) -> list[pulumi.Alias]:
     """The name this part has in stacks deployed before positional names: without an alias,
     the new name would be a replacement of each of them."""
-    before = f"{stem}{'-' + method.lower() if method else ''}{_named_before(path)}"
-    return [] if before == part_name(stem, path, method) else [pulumi.Alias(name=before)]
+    now = part_name(stem, path, method)
+    before = now.removesuffix(path_slug(path)) + _named_before(path)
+    return [] if before == now else [pulumi.Alias(name=before)]
 
 
 def _resource_paths(routes: Sequence[access.Route]) -> list[str]:
