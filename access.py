@@ -27,7 +27,7 @@ expectations and the integration suite's expected matrix.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
@@ -285,10 +285,31 @@ def classes_of(claims: TokenClaims, classes: tuple[UserClass, ...] = USER_CLASSE
     return [c.name for c in classes if c.members.admits(claims)]
 
 
+def check_path_variables(routes: Iterable[Route]) -> None:
+    """Refuses two different variable names under one parent (`/pets/{petId}` beside
+    `/pets/{id}`): API Gateway allows one variable path part per parent resource, so such
+    a table cannot be deployed (CreateResource answers ConflictException)."""
+    seen: dict[str, tuple[str, Route]] = {}  # parent path -> (its variable part, first route)
+    for route in routes:
+        segments = route.path.strip("/").split("/")
+        for depth, segment in enumerate(segments):
+            if not segment.startswith("{"):
+                continue
+            parent = "/" + "/".join(segments[:depth])
+            first = seen.setdefault(parent, (segment, route))
+            if first[0] != segment:
+                raise ValueError(
+                    f"routes {first[1].id} and {route.id}: {parent} has two path variables, "
+                    f"{first[0]} and {segment}; API Gateway allows one variable path part per "
+                    f"parent resource. Use one name under {parent} in every route"
+                )
+
+
 def _check_model() -> None:
     ids = [r.id for r in ROUTES]
     if len(set(ids)) != len(ids):
         raise ValueError("duplicate route in ROUTES")
+    check_path_variables(ROUTES)
     handlers = [r.handler for r in ROUTES]
     if len(set(handlers)) != len(handlers):
         raise ValueError("two routes share a handler; each route gets its own Lambda")

@@ -8,7 +8,6 @@ so a browser can read why a call was refused.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ import pulumi
 import pulumi_aws as aws
 
 import access
-from components import api_models, policies
+from components import api_models, policies, redeploy
 from components.config import Throttle
 
 # What the browser app sends: SigV4 headers and the user's ID token.
@@ -98,9 +97,52 @@ def _verbs(routes: Sequence[access.Route]) -> str:
     return ",".join(sorted({r.method for r in routes} | {"OPTIONS"}))
 
 
-def _slug(path: str) -> str:
-    """`/pets/{petId}` -> `-pets-petId`, for logical resource names."""
+# A variable path part in logical names: by position, not by name. Only characters a Lambda
+# permission's statement id may hold (Pulumi names the statement after the permission).
+VARIABLE_PART = "var"
+
+
+def path_slug(path: str) -> str:
+    """`/pets/{petId}` -> `-pets-var`, for logical resource names.
+
+    A variable part is named by its position, not its name: renaming a path parameter
+    then keeps every logical name, so the engine updates the resource's path part, the
+    method's request parameters and the rest in place. With the name in it, a rename
+    would create the new resource before deleting the old one, and API Gateway refuses a
+    second variable part under one parent (ConflictException).
+    """
+    return "".join(f"-{VARIABLE_PART}" if s.startswith("{") else f"-{s}"
+                   for s in path.strip("/").split("/"))
+
+
+def _check_names(paths: Sequence[str]) -> None:
+    """Two paths with one slug would give two parts one logical name."""
+    seen: dict[str, str] = {}
+    for path in paths:
+        first = seen.setdefault(path_slug(path), path)
+        if first != path:
+            raise ValueError(
+                f"paths {first} and {path} would share the logical names of their parts "
+                f"(`{path_slug(path)}`): a literal path part `{VARIABLE_PART}` names variable "
+                "parts in logical names; rename the literal part")
+
+
+def _named_before(path: str) -> str:
+    """The slug logical names had before variable parts were positional: `-pets-petId`."""
     return path.replace("/", "-").replace("{", "").replace("}", "")
+
+
+def part_name(stem: str, path: str, method: str | None = None) -> str:
+    """`<stem>-delete-pets-var`: the logical name of a part of `path` (of one of its methods)."""
+    return f"{stem}{'-' + method.lower() if method else ''}{path_slug(path)}"
+
+
+def _aliases(stem: str, path: str, method: str | None = None) -> list[pulumi.Alias]:
+    """The name this part has in stacks deployed before positional names: without an alias,
+    the new name would be a replacement of each of them."""
+    now = part_name(stem, path, method)
+    before = now.removesuffix(path_slug(path)) + _named_before(path)
+    return [] if before == now else [pulumi.Alias(name=before)]
 
 
 def _resource_paths(routes: Sequence[access.Route]) -> list[str]:
@@ -111,18 +153,6 @@ def _resource_paths(routes: Sequence[access.Route]) -> list[str]:
         for depth in range(1, len(segments) + 1):
             paths.add("/" + "/".join(segments[:depth]))
     return sorted(paths, key=lambda p: (p.count("/"), p))
-
-
-def route_table_digest(args: PetsApiArgs) -> str:
-    """Changes whenever the API's shape changes, to force a new deployment."""
-    shape = {
-        "routes": [(r.method, r.path, r.public, r.handler) for r in args.routes],
-        # The origin may be an Output (the site's): the deployment's corsOrigin trigger.
-        "cors": [CORS_ALLOW_HEADERS, CORS_MAX_AGE_SECONDS],
-        "errors": GATEWAY_ERROR_TEMPLATE,
-        "models": api_models.models_digest(args.routes),
-    }
-    return hashlib.sha256(json.dumps(shape, sort_keys=True).encode()).hexdigest()
 
 
 class PetsApi(pulumi.ComponentResource):
@@ -136,6 +166,8 @@ class PetsApi(pulumi.ComponentResource):
         missing = [r.id for r in args.routes if r.id not in args.targets]
         if missing:
             raise ValueError(f"{name}: no function for route(s) {missing}")
+        access.check_path_variables(args.routes)
+        _check_names(_resource_paths(args.routes))
 
         self.rest_api = aws.apigateway.RestApi(
             f"{name}-api",
@@ -148,51 +180,53 @@ class PetsApi(pulumi.ComponentResource):
         )
         api_id = self.rest_api.id
 
+        # Everything the stage serves: the deployment comes after it and its trigger is
+        # derived from it (redeploy.py).
+        deploy_after: list[pulumi.CustomResource] = []
         resources: dict[str, pulumi.Output[str]] = {"/": self.rest_api.root_resource_id}
         for path in _resource_paths(args.routes):
             parent, _, part = path.rpartition("/")
             resource = aws.apigateway.Resource(
-                f"{name}-resource{_slug(path)}",
+                part_name(f"{name}-resource", path),
                 rest_api=api_id,
                 parent_id=resources[parent or "/"],
                 path_part=part,
-                opts=child,
+                opts=self._child(f"{name}-resource", path),
             )
             resources[path] = resource.id
+            deploy_after.append(resource)
 
         self.methods = {}
         validation = api_models.request_validation(name, self.rest_api, args.routes, child)
-        deploy_after: list[pulumi.Resource] = [*validation.resources]
-        integration_uris: list[pulumi.Input[str]] = []
+        deploy_after += validation.resources
         for route in args.routes:
             target = args.targets[route.id]
-            slug = f"{route.method.lower()}{_slug(route.path)}"
             path_params = {
                 f"method.request.path.{s[1:-1]}": True
                 for s in route.path.split("/") if s.startswith("{")
             }
             method = aws.apigateway.Method(
-                f"{name}-method-{slug}",
+                part_name(f"{name}-method", route.path, route.method),
                 rest_api=api_id,
                 resource_id=resources[route.path],
                 http_method=route.method,
                 authorization="NONE" if route.public else "AWS_IAM",
                 request_parameters=path_params or None,
                 **validation.method_args(route),
-                opts=child,
+                opts=self._child(f"{name}-method", route.path, route.method),
             )
             integration = aws.apigateway.Integration(
-                f"{name}-integration-{slug}",
+                part_name(f"{name}-integration", route.path, route.method),
                 rest_api=api_id,
                 resource_id=resources[route.path],
                 http_method=method.http_method,
                 type="AWS_PROXY",
                 integration_http_method="POST",  # Lambda is always invoked with POST
                 uri=target.invoke_arn,
-                opts=child,
+                opts=self._child(f"{name}-integration", route.path, route.method),
             )
             aws.lambda_.Permission(
-                f"{name}-permission-{slug}",
+                part_name(f"{name}-permission", route.path, route.method),
                 action="lambda:InvokeFunction",
                 function=target.function_name,
                 principal="apigateway.amazonaws.com",
@@ -200,10 +234,9 @@ class PetsApi(pulumi.ComponentResource):
                 source_arn=self.rest_api.execution_arn.apply(
                     lambda arn, r=route: policies.route_arn(arn, args.stage, r)
                 ),
-                opts=child,
+                opts=self._child(f"{name}-permission", route.path, route.method),
             )
             self.methods[route.id] = method
-            integration_uris.append(target.invoke_arn)
             deploy_after += [method, integration]
 
         for path in sorted({r.path for r in args.routes}):
@@ -232,7 +265,6 @@ class PetsApi(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self._deploy_after = deploy_after
-        self._integration_uris = integration_uris
         self.rest_api_id = api_id
         self.execution_arn = self.rest_api.execution_arn
 
@@ -257,23 +289,13 @@ class PetsApi(pulumi.ComponentResource):
             policy=policy,
             opts=child,
         )
+        # API Gateway applies a changed resource policy only with a new deployment, too.
         deploy_after = [*self._deploy_after, self.resource_policy]
-        integration_uris = self._integration_uris
         deployment = aws.apigateway.Deployment(
             f"{name}-deployment",
             rest_api=api_id,
             description="pets API",
-            triggers={
-                "routes": route_table_digest(args),
-                "integrations": pulumi.Output.all(*integration_uris).apply(
-                    lambda uris: hashlib.sha256("\n".join(uris).encode()).hexdigest()
-                ),
-                "corsOrigin": pulumi.Output.from_input(args.cors_allow_origin),
-                # API Gateway applies a changed resource policy only with a new deployment.
-                "resourcePolicy": policy.apply(
-                    lambda doc: hashlib.sha256(doc.encode()).hexdigest()
-                ),
-            },
+            triggers=redeploy.deployment_triggers(deploy_after),
             opts=pulumi.ResourceOptions(parent=self, depends_on=deploy_after),
         )
 
@@ -318,6 +340,10 @@ class PetsApi(pulumi.ComponentResource):
             "invokeUrl": self.invoke_url,
         })
 
+    def _child(self, stem: str, path: str, method: str | None = None) -> pulumi.ResourceOptions:
+        """A child's options, with the alias from its name before positional names."""
+        return pulumi.ResourceOptions(parent=self, aliases=_aliases(stem, path, method))
+
     def _preflight(
         self,
         name: str,
@@ -327,37 +353,35 @@ class PetsApi(pulumi.ComponentResource):
         verbs: str,
     ) -> list[pulumi.Resource]:
         """OPTIONS answered by API Gateway itself: browsers send it unsigned."""
-        child = pulumi.ResourceOptions(parent=self)
-        slug = f"options{_slug(path)}"
         headers = _cors_headers(args.cors_allow_origin, verbs)
         method = aws.apigateway.Method(
-            f"{name}-method-{slug}",
+            part_name(f"{name}-method", path, "OPTIONS"),
             rest_api=self.rest_api.id,
             resource_id=resource_id,
             http_method="OPTIONS",
             authorization="NONE",
-            opts=child,
+            opts=self._child(f"{name}-method", path, "OPTIONS"),
         )
         integration = aws.apigateway.Integration(
-            f"{name}-integration-{slug}",
+            part_name(f"{name}-integration", path, "OPTIONS"),
             rest_api=self.rest_api.id,
             resource_id=resource_id,
             http_method=method.http_method,
             type="MOCK",
             request_templates={"application/json": '{"statusCode": 200}'},
-            opts=child,
+            opts=self._child(f"{name}-integration", path, "OPTIONS"),
         )
         response = aws.apigateway.MethodResponse(
-            f"{name}-method-response-{slug}",
+            part_name(f"{name}-method-response", path, "OPTIONS"),
             rest_api=self.rest_api.id,
             resource_id=resource_id,
             http_method=method.http_method,
             status_code="200",
             response_parameters={f"method.response.header.{h}": True for h in headers},
-            opts=child,
+            opts=self._child(f"{name}-method-response", path, "OPTIONS"),
         )
         integration_response = aws.apigateway.IntegrationResponse(
-            f"{name}-integration-response-{slug}",
+            part_name(f"{name}-integration-response", path, "OPTIONS"),
             rest_api=self.rest_api.id,
             resource_id=resource_id,
             http_method=method.http_method,
@@ -365,7 +389,9 @@ class PetsApi(pulumi.ComponentResource):
             response_parameters={
                 f"method.response.header.{h}": _quoted(v) for h, v in headers.items()
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[integration]),
+            opts=pulumi.ResourceOptions.merge(
+                self._child(f"{name}-integration-response", path, "OPTIONS"),
+                pulumi.ResourceOptions(depends_on=[integration])),
         )
         self.methods[f"OPTIONS {path}"] = method
         return [method, integration, response, integration_response]

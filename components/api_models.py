@@ -11,7 +11,6 @@ validate, a rule JSON Schema cannot state the same in every validator).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -37,12 +36,6 @@ def models_needed(routes: Sequence[access.Route]) -> list[str]:
 
 def model_document(name: str) -> str:
     return json.dumps(shapes.draft4(shapes.SCHEMAS[name]), sort_keys=True)
-
-
-def models_digest(routes: Sequence[access.Route]) -> str:
-    """Changes with any model, so a schema change makes a new deployment."""
-    text = "\n".join(f"{n}={model_document(n)}" for n in models_needed(routes))
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass

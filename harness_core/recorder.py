@@ -3,7 +3,7 @@
 Used by the unit tests, the policy-pack tests and the offline IAM engine: all
 three need what the program would ask AWS to create, and nothing running. The program
 runs on the local apply's runner (mock_runtime.py); recording is only the Mocks
-(RecordingMocks) and a stack transformation noting `protect`.
+(RecordingMocks) and a stack transformation noting `protect` and `aliases`.
 
 Each resource's inputs are recorded as the provider would receive them
 (resolved, camelCase), and the mocks return the computed attributes the
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,7 @@ class Declared:
     outputs: dict[str, Any]
     # Resource options the provider never sees, recorded by a stack transformation.
     protect: bool = False
+    aliases: tuple[pulumi.Input[pulumi.Alias | str], ...] = ()  # as given (Alias or URN)
 
     def json_input(self, key: str) -> Any:
         """A policy input parsed: assert on structure, never on substrings."""
@@ -129,25 +131,41 @@ class ProgramRun:
         return matches[0]
 
 
-def record_program(config: dict[str, str], stack: str = "unit") -> ProgramRun:
+Transformation = Callable[
+    [pulumi.ResourceTransformationArgs], pulumi.ResourceTransformationResult | None]
+
+
+def record_program(config: dict[str, str], stack: str = "unit",
+                   transformations: Sequence[Transformation] = ()) -> ProgramRun:
     """Runs the program like `pulumi up` would (preview=False), on the runner the local
-    apply uses (mock_runtime.run_under_mocks); raises what the program raised."""
+    apply uses (mock_runtime.run_under_mocks); raises what the program raised.
+
+    transformations: stack transformations registered before the program runs, as a
+    policy pack's remediation or a project's own transformation would change resources;
+    the Mocks see (and record) the transformed inputs.
+    """
     from components.config import load_settings
     from components.pets_app import build
 
     mocks = RecordingMocks()
-    protected: set[tuple[str, str]] = set()
+    options: dict[tuple[str, str], pulumi.ResourceOptions] = {}
 
     def record_options(args: pulumi.ResourceTransformationArgs) -> None:  # changes nothing
-        if args.opts is not None and args.opts.protect:
-            protected.add((args.type_, args.name))
+        if args.opts is not None:
+            options[(args.type_, args.name)] = args.opts
 
-    def program() -> None:  # __main__.py, with the protect option recorded
+    def program() -> None:  # __main__.py, with the resource options recorded
+        for transformation in transformations:
+            pulumi.runtime.register_stack_transformation(transformation)
+        # Registered last, so it runs last: it records the options the engine gets.
         pulumi.runtime.register_stack_transformation(record_options)
         for key, value in build(load_settings()).outputs().items():
             pulumi.export(key, value)
 
     outputs = run_under_mocks(program, mocks, project="pets", stack=stack, config=config)
     for declared in mocks.declared:
-        declared.protect = (declared.type, declared.name) in protected
+        opts = options.get((declared.type, declared.name))
+        if opts is not None:
+            declared.protect = bool(opts.protect)
+            declared.aliases = tuple(opts.aliases or ())
     return ProgramRun(mocks.declared, outputs)

@@ -78,7 +78,7 @@ def test_public_route_http_method_passes_resource_rule(monkeypatch):
 def test_unsigned_method_on_private_path_is_refused(program: ProgramRun, preview):
     """The path is found through resourceId/parentId even when every id is unknown."""
     resources = policy_resources(program.declared, preview=preview)
-    unsigned_get_on("pets-unit-resource-pets-petId", resources)
+    unsigned_get_on("pets-unit-resource-pets-var", resources)
     violations = stack_violations(rules.API_PUBLIC_METHODS_MATCH_MODEL, resources)
     assert len(violations) == 1, violations
     message, urn = violations[0]
@@ -89,7 +89,7 @@ def test_unsigned_method_on_private_path_is_refused(program: ProgramRun, preview
 
 def test_program_method_switched_to_none_is_refused(program: ProgramRun):
     resources = policy_resources(program.declared)
-    mutate(resources, "pets-unit-method-delete-pets-petId", authorization="NONE")
+    mutate(resources, "pets-unit-method-delete-pets-var", authorization="NONE")
     messages = [m for m, _ in stack_violations(rules.API_PUBLIC_METHODS_MATCH_MODEL, resources)]
     assert len(messages) == 1 and "(DELETE /pets/{petId})" in messages[0], messages
 

@@ -10,15 +10,17 @@ from jsonschema import Draft4Validator
 
 import access
 from components import api_models
+from components.api import part_name
 from handlers import shapes
-from harness_core.recorder import CDN_DOMAIN, ProgramRun
+from harness_core.recorder import CDN_DOMAIN, Declared, ProgramRun, record_program
+from tests.unit.conftest import BASE_CONFIG
 
 DOC = json.loads((Path(__file__).resolve().parents[2] / "openapi.json").read_text())
 BODY_ROUTES = [r for r in access.ROUTES if shapes.ROUTE_SHAPES[r.id].body]
 
 
-def slug(route: access.Route) -> str:
-    return f"{route.method.lower()}{route.path.replace('/', '-').replace('{', '').replace('}', '')}"
+def method_of(program: ProgramRun, route: access.Route) -> Declared:
+    return program.named(part_name("pets-unit-method", route.path, route.method))
 
 
 def test_routes_with_a_body_are_the_posts():
@@ -27,7 +29,7 @@ def test_routes_with_a_body_are_the_posts():
 
 @pytest.mark.parametrize("route", BODY_ROUTES, ids=lambda r: r.id)
 def test_body_routes_are_validated_by_the_gateway(program: ProgramRun, route):
-    method = program.named(f"pets-unit-method-{slug(route)}")
+    method = method_of(program, route)
     validator = program.named("pets-unit-validator-body")
     name = shapes.ROUTE_SHAPES[route.id].body
     model = program.named(f"pets-unit-model-{name.lower()}")
@@ -48,7 +50,7 @@ def test_routes_without_a_body_have_no_validator(program: ProgramRun):
     for route in access.ROUTES:
         if route in BODY_ROUTES:
             continue
-        method = program.named(f"pets-unit-method-{slug(route)}")
+        method = method_of(program, route)
         assert not method.inputs.get("requestValidatorId"), route.id
         assert not method.inputs.get("requestModels"), route.id
 
@@ -77,10 +79,14 @@ def test_draft4_models_refuse_what_the_functions_refuse():
     assert not purchase.is_valid({"petId": shapes.EXAMPLE_PET_ID + "\n"})
 
 
-def test_a_schema_change_makes_a_new_deployment(monkeypatch):
-    before = api_models.models_digest(access.ROUTES)
+def test_a_schema_change_makes_a_new_deployment(monkeypatch, program: ProgramRun):
     monkeypatch.setitem(shapes.NEW_PET["properties"]["type"], "maxLength", 10)
-    assert api_models.models_digest(access.ROUTES) != before
+    changed = record_program(BASE_CONFIG)
+    assert changed.named("pets-unit-model-newpet").inputs["schema"] != (
+        program.named("pets-unit-model-newpet").inputs["schema"])
+    before = program.named("pets-unit-deployment").inputs["triggers"]
+    after = changed.named("pets-unit-deployment").inputs["triggers"]
+    assert {k for k in after if after[k] != before.get(k)} == {"pets-unit-model-newpet"}
 
 
 def test_the_deployment_waits_for_the_validation(program: ProgramRun):

@@ -6,7 +6,6 @@ parsed, alarms are compared by name, metric and dimension.
 
 from __future__ import annotations
 
-import hashlib
 import json
 
 import pytest
@@ -104,13 +103,6 @@ def test_resource_policy_denies_a_class_the_routes_it_has_not(program: ProgramRu
     assert set(deny["Condition"]["ArnLike"]["aws:PrincipalArn"]) == {
         role_arn(user_class.name),
         f"arn:aws:sts::{ACCOUNT}:assumed-role/pets-unit-{user_class.name}/*"}
-
-
-def test_deployment_follows_the_resource_policy(program: ProgramRun):
-    deployment = program.named("pets-unit-deployment")
-    policy = program.named("pets-unit-resource-policy").inputs["policy"]
-    assert deployment.inputs["triggers"]["resourcePolicy"] == hashlib.sha256(
-        policy.encode()).hexdigest()
 
 
 def test_stage_traces_with_xray(program: ProgramRun):

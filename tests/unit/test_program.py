@@ -10,8 +10,17 @@ import pytest
 
 import access
 from components import naming, policies
+from components.api import part_name
 from components.function import HANDLER, RUNTIME
-from harness_core.recorder import ACCOUNT, API_ID, CDN_DOMAIN, REGION, ProgramRun, record_program
+from harness_core.recorder import (
+    ACCOUNT,
+    API_ID,
+    CDN_DOMAIN,
+    REGION,
+    Declared,
+    ProgramRun,
+    record_program,
+)
 from tests.unit.conftest import BASE_CONFIG, CLIENT_ID, ISSUER
 
 EXECUTION_ARN = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}"
@@ -20,8 +29,9 @@ PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/pets-test.eu.auth0.com/"
 KEY = "pets-test.eu.auth0.com/"
 
 
-def slug(route: access.Route) -> str:
-    return f"{route.method.lower()}{route.path.replace('/', '-').replace('{', '').replace('}', '')}"
+def named(program: ProgramRun, stem: str, route: access.Route) -> Declared:
+    """The route's part `pets-unit-<stem>-<method>-<path>` (api.part_name)."""
+    return program.named(part_name(f"pets-unit-{stem}", route.path, route.method))
 
 
 def function_name(route: access.Route) -> str:
@@ -34,7 +44,7 @@ def expected_arns(routes) -> set[str]:
 
 @pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
 def test_route_method_requires_sigv4(program: ProgramRun, route):
-    method = program.named(f"pets-unit-method-{slug(route)}")
+    method = named(program, "method", route)
     assert method.inputs["httpMethod"] == route.method, method.name
     assert method.inputs["authorization"] == "AWS_IAM", (
         f"{method.name}: non-public route {route.id} must use AWS_IAM"
@@ -43,7 +53,7 @@ def test_route_method_requires_sigv4(program: ProgramRun, route):
 
 @pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
 def test_route_integrates_with_its_own_function(program: ProgramRun, route):
-    integration = program.named(f"pets-unit-integration-{slug(route)}")
+    integration = named(program, "integration", route)
     function = program.named(f"{function_name(route)}-function")
     assert integration.inputs["type"] == "AWS_PROXY", integration.name
     assert integration.inputs["integrationHttpMethod"] == "POST", integration.name
@@ -60,13 +70,13 @@ def test_every_method_is_a_route_or_a_preflight(program: ProgramRun):
 
 @pytest.mark.parametrize(
     ("path", "verbs"),
-    [("pets", "GET,OPTIONS,POST"), ("pets-petId", "DELETE,OPTIONS"),
-     ("pets-purchase", "OPTIONS,POST")],
+    [("/pets", "GET,OPTIONS,POST"), ("/pets/{petId}", "DELETE,OPTIONS"),
+     ("/pets/purchase", "OPTIONS,POST")],
 )
 def test_preflight_answers_cors_without_auth(program: ProgramRun, path, verbs):
-    method = program.named(f"pets-unit-method-options-{path}")
-    integration = program.named(f"pets-unit-integration-options-{path}")
-    response = program.named(f"pets-unit-integration-response-options-{path}")
+    method = program.named(part_name("pets-unit-method", path, "OPTIONS"))
+    integration = program.named(part_name("pets-unit-integration", path, "OPTIONS"))
+    response = program.named(part_name("pets-unit-integration-response", path, "OPTIONS"))
     assert method.inputs["authorization"] == "NONE", method.name
     assert integration.inputs["type"] == "MOCK", integration.name
     headers = response.inputs["responseParameters"]
@@ -198,7 +208,7 @@ def test_function_log_group_has_retention(program: ProgramRun, route):
 
 @pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
 def test_only_its_method_may_invoke_a_function(program: ProgramRun, route):
-    permission = program.named(f"pets-unit-permission-{slug(route)}")
+    permission = named(program, "permission", route)
     assert permission.inputs["principal"] == "apigateway.amazonaws.com"
     assert permission.inputs["function"] == function_name(route)
     assert permission.inputs["sourceArn"] == f"{EXECUTION_ARN}/v1/{route.arn_suffix}"
@@ -308,26 +318,3 @@ def test_policy_functions_match_the_declared_policies(program: ProgramRun):
     for user_class in access.USER_CLASSES:
         declared = program.named(f"pets-unit-{user_class.name}-invoke").json_input("policy")
         assert declared == policies.invoke_policy(EXECUTION_ARN, "v1", user_class.routes)
-
-
-def test_deployment_is_replaced_when_the_route_table_changes():
-    """API Gateway serves a snapshot: a changed route needs a new Deployment."""
-    from dataclasses import replace
-
-    from components.api import PetsApiArgs, route_table_digest
-
-    base = PetsApiArgs(api_name="a", stage="v1", routes=access.ROUTES, targets={})
-    fewer = replace(base, routes=access.ROUTES[:-1])
-    public = replace(base, routes=(replace(access.LIST_PETS, public=True), *access.ROUTES[1:]))
-    digests = {route_table_digest(a) for a in (base, fewer, public)}
-    assert len(digests) == 3
-    assert route_table_digest(replace(base)) == route_table_digest(base)
-
-
-def test_deployment_carries_the_route_digest(program: ProgramRun):
-    from components.api import PetsApiArgs, route_table_digest
-
-    deployment = program.named("pets-unit-deployment")
-    expected = route_table_digest(PetsApiArgs(api_name="pets-unit", stage="v1",
-                                              routes=access.ROUTES, targets={}))
-    assert deployment.inputs["triggers"]["routes"] == expected

@@ -282,15 +282,23 @@ def test_api_cors_origin_is_the_sites_origin(run: ProgramRun):
     for route in access.ROUTES:
         fn = run.named(f"pets-unit-{route.handler.replace('_', '-')}-function")
         assert fn.inputs["environment"]["variables"]["CORS_ALLOW_ORIGIN"] == origin
-    assert run.named("pets-unit-deployment").inputs["triggers"]["corsOrigin"] == origin
 
 
-def test_configured_cors_origin_wins():
-    run = record_program({**BASE_CONFIG, "pets:corsAllowOrigin": "https://pets.example.com"})
-    params = run.named("pets-unit-integration-response-options-pets").inputs[
+def test_configured_cors_origin_wins(run: ProgramRun):
+    configured = record_program({**BASE_CONFIG,
+                                 "pets:corsAllowOrigin": "https://pets.example.com"})
+    params = configured.named("pets-unit-integration-response-options-pets").inputs[
         "responseParameters"]
     assert params["method.response.header.Access-Control-Allow-Origin"] == (
         "'https://pets.example.com'")
+    # The stage serves the new origin: every part carrying it is redeployed.
+    before = run.named("pets-unit-deployment").inputs["triggers"]
+    after = configured.named("pets-unit-deployment").inputs["triggers"]
+    assert {k for k in after if after[k] != before[k]} == {
+        *(f"pets-unit-integration-response-options-{p}" for p in ("pets", "pets-var",
+                                                                  "pets-purchase")),
+        *(f"pets-unit-gateway-{k}" for k in ("default-4xx", "default-5xx", "bad-request-body")),
+    }
 
 
 def test_a_failure_after_the_origin_is_promised_fails_instead_of_hanging(monkeypatch):
