@@ -241,7 +241,6 @@ def _build(
             table_name=table.name,
             alarm_email=settings.protections.alarm_email,
         ),
-        opts=pulumi.ResourceOptions(depends_on=[api.stage]),
     )
     site = PetsSite(
         f"{prefix}-site",
