@@ -16,9 +16,9 @@ graph is the engine's, not a reading of the program's options.
 
 "Waits for" follows dependencies and parents: the SDK registers a child only once its
 parent is registered (it awaits the parent's URN), and a component is registered only
-once its own dependencies are. So a component's depends_on delays its children, though
-it is not an edge of theirs: their `dependencies` do not list it, and the engine's
-delete-before-replace (dependents without children) does not see it.
+once its own dependencies exist. So a component's depends_on delays its children, though
+it is not an edge of theirs: their `dependencies` do not list it, and the engine reaches
+it from them only through the parent (its DependingOn counts children only when asked).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from pulumi.runtime import mocks as sdk_mocks
 
@@ -69,7 +70,8 @@ class GraphMonitor(sdk_mocks.MockMonitor):
         self.registrations: dict[str, Registration] = {}
         self._lock = threading.Lock()
 
-    def RegisterResource(self, request):  # noqa: N802 - the gRPC method's name
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
+        """request: the SDK's RegisterResourceRequest (protobuf), answered by MockMonitor."""
         registration = Registration(
             urn=self.make_urn(request.parent, request.type, request.name),
             type=request.type,
