@@ -228,6 +228,8 @@ def _build(
             stage_arn=api.stage.arn,
             rate_limit=settings.protections.waf_rate_limit,
         ))
+    # The alarms wait for nothing of the API: CloudWatch takes an alarm on metrics that have
+    # no data yet, named by plain dimensions (ApiName, Stage), and only the topic they notify.
     alarms = StackAlarms(
         f"{prefix}-alarms",
         StackAlarmsArgs(
@@ -241,7 +243,6 @@ def _build(
             table_name=table.name,
             alarm_email=settings.protections.alarm_email,
         ),
-        opts=pulumi.ResourceOptions(depends_on=[api.stage]),
     )
     site = PetsSite(
         f"{prefix}-site",

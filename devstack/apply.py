@@ -9,7 +9,9 @@ create every resource it declares in the emulator with boto3.
 
 There is no state and no update: an apply creates everything, so it targets a fresh
 emulator. Anything the apply cannot create faithfully fails it, naming the resource type
-and name (devstack/applier/SUPPORT.md).
+and name (devstack/applier/SUPPORT.md). With PETS_APPLY_JITTER set (the tests set it),
+each create waits a random, seeded time first, so that a missing depends_on shows as an
+ordering error instead of hiding behind the usual order (devstack/applier/jitter.py).
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from components.config import NAMESPACE, ConfigError, config_text, stack_file_config
 from devstack.applier import ordering
 from devstack.applier.errors import ApplyError
+from devstack.applier.jitter import Jitter
 from devstack.applier.mocks import EmulatorMocks
 from devstack.applier.results import ApplyResult
 from devstack.applier.target import ClientFactory
@@ -29,6 +32,8 @@ from harness_core.errors import ProgramRunError
 from harness_core.mock_runtime import program_from_folder, run_under_mocks
 
 DEFAULT_TIMEOUT_SECONDS = 300.0
+FROM_ENVIRONMENT = "environment"
+JitterChoice = Jitter | Literal["environment"] | None
 
 
 def load_config(
@@ -58,6 +63,7 @@ def apply_program(
     *,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     allow_failed_functions: bool = False,
+    jitter: JitterChoice = FROM_ENVIRONMENT,
 ) -> ApplyResult:
     """Apply the program in `program_dir` (its __main__.py, Pulumi.yaml and
     Pulumi.<stack>.yaml) to the target the factory's clients reach."""
@@ -70,6 +76,7 @@ def apply_program(
         program_dir=program_dir,
         timeout=timeout,
         allow_failed_functions=allow_failed_functions,
+        jitter=jitter,
     )
 
 
@@ -82,6 +89,7 @@ def apply_function(
     program_dir: Path | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     allow_failed_functions: bool = False,
+    jitter: JitterChoice = FROM_ENVIRONMENT,
 ) -> ApplyResult:
     """Apply `program` (a function; tests and small tools call this directly).
 
@@ -89,10 +97,14 @@ def apply_function(
     program_dir: the folder it runs in (cwd and first on sys.path, as under the CLI).
     allow_failed_functions: a function the target leaves in state Failed (it stores
     functions but cannot run them) is a warning, not an error.
+    jitter: a random delay before each create (Jitter), None for none; by default what
+    PETS_APPLY_JITTER says (jitter.py). Its seed is in the result and in any failure.
     """
     started = time.perf_counter()
     config = _qualified(config or {})
-    mocks = EmulatorMocks(client_factory, allow_failed_functions=allow_failed_functions)
+    jitter = Jitter.from_environment() if isinstance(jitter, str) else jitter
+    mocks = EmulatorMocks(client_factory, allow_failed_functions=allow_failed_functions,
+                          jitter=jitter)
     configured_region = config.get("aws:region")
     if configured_region and configured_region != mocks.target.region:
         mocks.warnings.append(
@@ -112,18 +124,28 @@ def apply_function(
         mocks.finish()  # deferred waits (functions becoming Active)
         late = ordering.late_parts(mocks.created)
         if late:
-            raise ApplyError("resources created out of order:\n  " + "\n  ".join(late))
+            replay = f" (jitter seed {jitter.seed}: {jitter.replay()} replays it)" if jitter else ""
+            raise ApplyError(f"resources created out of order{replay}:\n  " + "\n  ".join(late))
     except ProgramRunError as exc:
         exc.resources = list(mocks.created)
+        _note_jitter(exc, jitter)
         raise
     except Exception as exc:
         # Raised by the program, inside an apply() callback or by the SDK: the program's.
         error = ProgramRunError(f"the program failed: {type(exc).__name__}: {exc}")
         error.resources = list(mocks.created)
+        _note_jitter(error, jitter)
         raise error from exc
     return ApplyResult(
         outputs=outputs,
         resources=list(mocks.created),
         seconds=time.perf_counter() - started,
         warnings=list(mocks.warnings),
+        jitter=jitter,
     )
+
+
+def _note_jitter(error: BaseException, jitter: Jitter | None) -> None:
+    """Any failure may depend on the order the jitter chose: say how to get it again."""
+    if jitter is not None and jitter.replay() not in str(error):
+        error.add_note(f"apply jitter seed {jitter.seed}: {jitter.replay()} replays this order")

@@ -70,10 +70,13 @@ def run_under_mocks(
     config: Mapping[str, str],
     program_dir: Path | None = None,
     timeout: float = 300.0,
+    monitor: sdk_mocks.MockMonitor | None = None,
 ) -> dict[str, Any]:
     """Run `program` with `mocks` as the resource monitor; return the resolved exports.
 
     program_dir: the folder to run in (cwd and first on sys.path, as the CLI does).
+    monitor: the SDK's MockMonitor (or a subclass that sees each request) built on
+    `mocks`; default a plain one.
     Raises the error the program or a registration (the Mocks) raised, as it was raised;
     ProgramRunError if the run does not finish within `timeout` seconds.
     """
@@ -81,7 +84,9 @@ def run_under_mocks(
 
     def body() -> None:
         try:
-            outcome["outputs"] = _run_in_fresh_runtime(program, mocks, project, stack, config)
+            outcome["outputs"] = _run_in_fresh_runtime(
+                program, mocks, project, stack, config, monitor
+            )
         except BaseException as exc:  # handed to the calling thread
             outcome["error"] = exc
 
@@ -109,6 +114,7 @@ def _run_in_fresh_runtime(
     project: str,
     stack: str,
     config: Mapping[str, str],
+    monitor: sdk_mocks.MockMonitor | None,
 ) -> Any:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
@@ -129,7 +135,7 @@ def _run_in_fresh_runtime(
         # Full settings first (set_mocks alone leaves some fields unset in a new context).
         sdk_settings.reset_options(project=project, stack=stack, preview=False)
         pulumi.runtime.set_all_config(dict(config))
-        sdk_mocks.set_mocks(mocks, project=project, stack=stack, preview=False)
+        sdk_mocks.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
         # set_mocks made a root stack for mocked unit tests; run_in_stack makes the real
         # one, as the language host does, so drop the first.
         sdk_settings.ROOT.set(None)

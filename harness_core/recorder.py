@@ -3,7 +3,9 @@
 Used by the unit tests, the policy-pack tests and the offline IAM engine: all
 three need what the program would ask AWS to create, and nothing running. The program
 runs on the local apply's runner (mock_runtime.py); recording is only the Mocks
-(RecordingMocks) and a stack transformation noting `protect` and `aliases`.
+(RecordingMocks), a stack transformation noting `protect` and `aliases`, and the
+monitor noting each registration's place in the resource graph (graph.py: parent,
+dependencies).
 
 Each resource's inputs are recorded as the provider would receive them
 (resolved, camelCase), and the mocks return the computed attributes the
@@ -15,12 +17,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 
+from harness_core.graph import GraphMonitor, Registration, ResourceGraph
 from harness_core.mock_runtime import invoke_answer, run_under_mocks
 
 REGION = "eu-west-1"
@@ -39,6 +42,13 @@ class Declared:
     # Resource options the provider never sees, recorded by a stack transformation.
     protect: bool = False
     aliases: tuple[pulumi.Input[pulumi.Alias | str], ...] = ()  # as given (Alias or URN)
+    # Its URN, parent and dependencies, as the engine got them (graph.py).
+    graph: Registration | None = None
+
+    @property
+    def urn(self) -> str:
+        assert self.graph is not None, f"{self.name}: recorded without its graph"
+        return self.graph.urn
 
     def json_input(self, key: str) -> Any:
         """A policy input parsed: assert on structure, never on substrings."""
@@ -121,6 +131,7 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 class ProgramRun:
     declared: list[Declared]
     outputs: dict[str, Any]
+    graph: ResourceGraph
 
     def of_type(self, typ: str) -> list[Declared]:
         return [d for d in self.declared if d.type == typ]
@@ -129,6 +140,27 @@ class ProgramRun:
         matches = [d for d in self.declared if d.name == name]
         assert len(matches) == 1, f"expected one resource named {name}, found {len(matches)}"
         return matches[0]
+
+    def by_urn(self, urn: str) -> Declared:
+        matches = [d for d in self.declared if d.urn == urn]
+        assert len(matches) == 1, f"expected one resource with URN {urn}, found {len(matches)}"
+        return matches[0]
+
+    def waits_for(self, dependent: Declared | str, dependency: Declared | str) -> bool:
+        """Whether `dependent` is created only after `dependency` exists, through any chain
+        of dependencies and parents (graph.py). Resources are Declared or logical names."""
+        return self.wait_path(dependent, dependency) is not None
+
+    def wait_path(self, dependent: Declared | str, dependency: Declared | str) -> list[str] | None:
+        """The logical names along which `dependent` waits for `dependency` (None: it does
+        not), for failure messages."""
+        path = self.graph.wait_path(self._urn(dependent), self._urn(dependency))
+        if path is None:
+            return None
+        return [self.graph.by_urn[urn].name if urn in self.graph.by_urn else urn for urn in path]
+
+    def _urn(self, resource: Declared | str) -> str:
+        return (self.named(resource) if isinstance(resource, str) else resource).urn
 
 
 Transformation = Callable[
@@ -147,25 +179,47 @@ def record_program(config: dict[str, str], stack: str = "unit",
     from components.config import load_settings
     from components.pets_app import build
 
+    def program() -> None:  # __main__.py
+        for key, value in build(load_settings()).outputs().items():
+            pulumi.export(key, value)
+
+    return record(program, config, stack=stack, transformations=transformations)
+
+
+def record(
+    program: Callable[[], None], config: Mapping[str, str], *, stack: str = "unit",
+    transformations: Sequence[Transformation] = (),
+) -> ProgramRun:
+    """Any program (a function declaring resources), recorded as record_program does."""
     mocks = RecordingMocks()
+    monitor = GraphMonitor(mocks)
     options: dict[tuple[str, str], pulumi.ResourceOptions] = {}
 
     def record_options(args: pulumi.ResourceTransformationArgs) -> None:  # changes nothing
         if args.opts is not None:
             options[(args.type_, args.name)] = args.opts
 
-    def program() -> None:  # __main__.py, with the resource options recorded
+    def recorded() -> None:  # the program, with the resource options recorded
         for transformation in transformations:
             pulumi.runtime.register_stack_transformation(transformation)
         # Registered last, so it runs last: it records the options the engine gets.
         pulumi.runtime.register_stack_transformation(record_options)
-        for key, value in build(load_settings()).outputs().items():
-            pulumi.export(key, value)
+        program()
 
-    outputs = run_under_mocks(program, mocks, project="pets", stack=stack, config=config)
+    outputs = run_under_mocks(recorded, mocks, project="pets", stack=stack, config=config,
+                              monitor=monitor)
+    by_name: dict[tuple[str, str], list[Registration]] = {}
+    for registration in monitor.registrations.values():
+        by_name.setdefault((registration.type, registration.name), []).append(registration)
     for declared in mocks.declared:
         opts = options.get((declared.type, declared.name))
         if opts is not None:
             declared.protect = bool(opts.protect)
             declared.aliases = tuple(opts.aliases or ())
-    return ProgramRun(mocks.declared, outputs)
+        found = by_name.get((declared.type, declared.name), [])
+        assert len(found) == 1, (
+            f"{declared.type} '{declared.name}': {len(found)} registrations of that type and "
+            "name (logical names must be unique per type for the recording to join them)"
+        )
+        declared.graph = found[0]
+    return ProgramRun(mocks.declared, outputs, ResourceGraph(monitor.registrations.values()))

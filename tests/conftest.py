@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +25,22 @@ USE_RUNNING_STACK = os.environ.get("PETS_USE_RUNNING_STACK") == "1"
 # long done: a 50-way race or a 5 s browser wait beside a busy second worker on two cores
 # times out (seen), and these tests must not be weakened to fit.
 STACK_FOLDERS = ("devstack", "localstack", "integration", "e2e")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every local apply of the session jitters its creates (devstack/applier/jitter.py), so
+    a missing depends_on fails as an ordering error instead of hiding behind the usual
+    order. One seed per session, chosen here unless given, and inherited by the xdist
+    workers (started after this) and by `python -m devstack` subprocesses."""
+    from devstack.applier.jitter import ENV
+
+    os.environ.setdefault(ENV, str(random.SystemRandom().randrange(1, 10**6)))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    from devstack.applier.jitter import ENV
+
+    return f"local apply jitter: {ENV}={os.environ[ENV]} (set it to replay; off: no jitter)"
 
 
 def _folder(nodeid: str) -> str:

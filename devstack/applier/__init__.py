@@ -7,5 +7,7 @@ resource it declares in the emulator with boto3.
     services/        one module per AWS service: the kinds it creates; type token -> kind
     target.py        the apply's target (ApplyTarget): clients, region, account
     ordering.py      post-apply check that deployments came after what they deploy
+    jitter.py        seeded delays and holds before creates (tests), so ordering.py sees
+                     the orders a missing depends_on allows
     errors.py        the errors an apply raises; results.py what it returns
 """

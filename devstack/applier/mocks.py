@@ -4,6 +4,7 @@ against the target, and every invoke the program makes is answered by the target
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -12,6 +13,7 @@ import pulumi
 from pulumi.runtime import rpc
 
 from devstack.applier.errors import KINDS_HOME, ApplyError, ResourceError
+from devstack.applier.jitter import Jitter
 from devstack.applier.kinds import CreateRequest, ResourceKind
 from devstack.applier.results import CreatedResource
 from devstack.applier.services import KIND_BY_TYPE, SERVICES
@@ -85,15 +87,21 @@ class EmulatorMocks(pulumi.runtime.Mocks):
     """Called by the SDK from its executor threads, several at once.
 
     Shared state (the record, the tick counter, warnings) is guarded by one lock; AWS
-    calls run outside it so independent resources are created concurrently.
+    calls run outside it so independent resources are created concurrently. With jitter,
+    `_activity` tracks how many creates are under way and when anything last happened,
+    which is what a held create waits on (jitter.py).
     """
 
     def __init__(
-        self, target: ApplyTarget | ClientFactory, *, allow_failed_functions: bool = False
+        self,
+        target: ApplyTarget | ClientFactory,
+        *,
+        allow_failed_functions: bool = False,
+        jitter: Jitter | None = None,
     ) -> None:
         """target: a connected target (tests), or the client factory that makes the boto3
         client for a service name (all made here, up front). allow_failed_functions: see
-        CreateRequest."""
+        CreateRequest. jitter: a random delay before each create (jitter.py)."""
         if not isinstance(target, ApplyTarget):
             try:
                 target = ApplyTarget.connect(target, SERVICES)
@@ -104,7 +112,11 @@ class EmulatorMocks(pulumi.runtime.Mocks):
                 ) from exc
         self.target = target
         self.allow_failed_functions = allow_failed_functions
+        self.jitter = jitter
         self._lock = threading.Lock()
+        self._activity = threading.Condition()
+        self._creating = 0
+        self._last_activity = time.monotonic()
         self._tick = 0
         self.created: list[CreatedResource] = []
         self.warnings: list[str] = []
@@ -113,6 +125,7 @@ class EmulatorMocks(pulumi.runtime.Mocks):
     # -- resources ---------------------------------------------------------------------
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        self._touch()
         if args.resource_id:
             # Resource.get(...) (which the SDK reports with custom unset) or the import
             # option: reading or adopting existing resources is not done locally.
@@ -145,17 +158,21 @@ class EmulatorMocks(pulumi.runtime.Mocks):
                 "botocore), or leave them out of the program",
             )
 
-        started = self._next_tick()
-        request = CreateRequest(
-            kind,
-            args.name,
-            inputs,
-            self.target,
-            warn=self._warn,
-            defer=lambda work: self._defer(args.typ, args.name, work),
-            allow_failed_functions=self.allow_failed_functions,
-        )
-        created = _attributed(args.typ, args.name, lambda: kind.create(request))
+        self._wait_turn(args.typ, args.name)
+        try:
+            started = self._next_tick()
+            request = CreateRequest(
+                kind,
+                args.name,
+                inputs,
+                self.target,
+                warn=self._warn,
+                defer=lambda work: self._defer(args.typ, args.name, work),
+                allow_failed_functions=self.allow_failed_functions,
+            )
+            created = _attributed(args.typ, args.name, lambda: kind.create(request))
+        finally:
+            self._created_one()
 
         computed = {**created.outputs, "id": created.id}
         with self._lock:
@@ -173,6 +190,40 @@ class EmulatorMocks(pulumi.runtime.Mocks):
         # The program gets its inputs back as it sent them (secrets still marked secret),
         # plus the computed outputs.
         return created.id, {**args.inputs, **computed}
+
+    # -- jitter (jitter.py) ---------------------------------------------------------------
+
+    def _wait_turn(self, type_: str, name: str) -> None:
+        """Before a create: with jitter, a hold until the apply is quiet if the seed holds
+        this resource, then its short delay. Counts as creating from the delay on."""
+        jitter = self.jitter
+        if jitter is not None and jitter.holds(type_, name):
+            self._wait_until_quiet(jitter)
+        with self._activity:
+            self._creating += 1
+            self._last_activity = time.monotonic()
+        if jitter is not None:
+            time.sleep(jitter.delay(type_, name))
+
+    def _wait_until_quiet(self, jitter: Jitter) -> None:
+        deadline = time.monotonic() + jitter.max_hold_seconds
+        with self._activity:
+            while True:
+                now = time.monotonic()
+                quiet = self._creating == 0 and now - self._last_activity >= jitter.quiet_seconds
+                if quiet or now >= deadline:
+                    return
+                self._activity.wait(timeout=jitter.quiet_seconds / 5)
+
+    def _created_one(self) -> None:
+        with self._activity:
+            self._creating -= 1
+            self._last_activity = time.monotonic()
+
+    def _touch(self) -> None:
+        """A registration or an invoke arrived: the program is still under way."""
+        with self._activity:
+            self._last_activity = time.monotonic()
 
     def _defer(self, type_: str, name: str, work: Callable[[], None]) -> None:
         with self._lock:
@@ -197,6 +248,7 @@ class EmulatorMocks(pulumi.runtime.Mocks):
     # -- invokes -----------------------------------------------------------------------
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
+        self._touch()
         target = self.target
         answer = invoke_answer(args.token, account=target.account_id, region=target.region,
                                caller_arn=target.caller_arn)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from devstack.applier.jitter import Jitter
+
 
 @dataclass(frozen=True)
 class CreatedResource:
@@ -28,3 +30,4 @@ class ApplyResult:
     resources: list[CreatedResource]
     seconds: float
     warnings: list[str] = field(default_factory=list)
+    jitter: Jitter | None = None  # the delays the creates had (its seed replays them)

@@ -29,6 +29,7 @@ from pulumi.type_token import get_type_token
 
 from devstack import clients
 from devstack.applier.errors import ApplyError, ResourceError
+from devstack.applier.jitter import Jitter
 from devstack.applier.mocks import EmulatorMocks
 from devstack.applier.services import KIND_BY_TYPE
 from devstack.applier.target import ApplyTarget
@@ -278,6 +279,45 @@ def test_components_pass_through_and_invokes_come_from_the_target() -> None:
         with pytest.raises(ApplyError, match=f"invoke {token} not supported"):
             mocks.call(pulumi.runtime.MockCallArgs(token, {}, ""))
     assert not mocks.created
+
+
+# -- no emulator: jitter ----------------------------------------------------------------
+
+
+def test_jitter_draws_depend_on_seed_and_resource_only() -> None:
+    names = [f"r{i}" for i in range(1000)]
+    jitter = Jitter(11)
+    delays = [jitter.delay(METHOD, n) for n in names]
+    assert delays == [Jitter(11).delay(METHOD, n) for n in names], "one seed, one set of delays"
+    assert delays != [Jitter(12).delay(METHOD, n) for n in names]
+    assert all(0 <= d <= jitter.max_seconds for d in delays)
+    held = sum(jitter.holds(METHOD, n) for n in names)
+    assert 0.05 < held / len(names) < 0.15, f"{held} of 1000 held; the share is 0.1"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(None, None), ("", None), ("off", None), ("0", None), ("42", 42)]
+)
+def test_jitter_from_the_environment(value: str | None, expected: int | None) -> None:
+    environ = {} if value is None else {"PETS_APPLY_JITTER": value}
+    jitter = Jitter.from_environment(environ)
+    assert (jitter and jitter.seed) == expected
+
+
+def test_jitter_random_seed_and_bad_values() -> None:
+    jitter = Jitter.from_environment({"PETS_APPLY_JITTER": "random"})
+    assert jitter is not None and jitter.seed > 0
+    with pytest.raises(ApplyError, match=r"PETS_APPLY_JITTER='fast': set a positive integer"):
+        Jitter.from_environment({"PETS_APPLY_JITTER": "fast"})
+
+
+def test_a_failure_under_jitter_says_how_to_replay_it() -> None:
+    def raises() -> None:
+        raise ValueError("bad setting")
+
+    with pytest.raises(ProgramRunError) as failure:
+        apply_function(raises, _no_aws_factory(), jitter=Jitter(5))
+    assert "PETS_APPLY_JITTER=5 replays this order" in " ".join(failure.value.__notes__)
 
 
 # -- emulator: one resource type at a time -----------------------------------------------
@@ -930,6 +970,77 @@ def test_deployment_before_its_methods_is_an_ordering_error(factory: Callable, u
     message = str(failure.value)
     assert "aws:apigateway/method:Method 'late' was created after" in message
     assert "'first'" not in message
+
+
+def _api_with_a_deployment(name: str, *, forgotten: bool) -> Callable[[], None]:
+    """Two routes created side by side; the deployment waits for the first route only when
+    `forgotten` (the second route's method and integration are missing from depends_on)."""
+
+    def program() -> None:
+        api = aws.apigateway.RestApi("api", name=name)
+        parts: list[pulumi.Resource] = []
+        for route, verb in (("first", "GET"), ("second", "POST")):
+            method = aws.apigateway.Method(
+                route,
+                rest_api=api.id,
+                resource_id=api.root_resource_id,
+                http_method=verb,
+                authorization="NONE",
+            )
+            integration = aws.apigateway.Integration(
+                f"{route}-integration",
+                rest_api=api.id,
+                resource_id=api.root_resource_id,
+                http_method=method.http_method,
+                type="MOCK",
+            )
+            parts += [method, integration]
+        aws.apigateway.Deployment(
+            "deployment",
+            rest_api=api.id,
+            opts=pulumi.ResourceOptions(depends_on=parts[:2] if forgotten else parts),
+        )
+
+    return program
+
+
+# Seeds that hold the forgotten method until the apply is quiet and hold nothing the
+# deployment waits for (checked by _holds_only_the_forgotten_route): the deployment is then
+# created first whatever the latencies, so the same seed gives the same verdict.
+CATCHING_SEEDS = (53, 57, 66)
+METHOD, INTEGRATION = "aws:apigateway/method:Method", "aws:apigateway/integration:Integration"
+
+
+def _holds_only_the_forgotten_route(jitter: Jitter) -> bool:
+    awaited = [("aws:apigateway/restApi:RestApi", "api"), (METHOD, "first"),
+               (INTEGRATION, "first-integration"), ("aws:apigateway/deployment:Deployment",
+                                                     "deployment")]
+    return jitter.holds(METHOD, "second") and not any(jitter.holds(*r) for r in awaited)
+
+
+@pytest.mark.parametrize("seed", CATCHING_SEEDS)
+def test_jitter_catches_a_part_the_deployment_forgot(
+    factory: Callable, unique: str, seed: int
+) -> None:
+    assert _holds_only_the_forgotten_route(Jitter(seed)), f"seed {seed}: pick another"
+    program = _api_with_a_deployment(f"jitter-{seed}-{unique}", forgotten=True)
+    # The default draws; a longer quiet period than the default's 40 ms keeps the verdict
+    # on a machine so loaded that the SDK pauses that long between two registrations.
+    jitter = Jitter(seed, quiet_seconds=0.25)
+    with pytest.raises(ApplyError, match=rf"out of order \(jitter seed {seed}: "
+                       rf"PETS_APPLY_JITTER={seed} replays it\)") as failure:
+        apply_function(program, factory, jitter=jitter)
+    assert "Method 'second' was created after" in str(failure.value)
+
+
+@pytest.mark.parametrize("seed", CATCHING_SEEDS)
+def test_jitter_passes_a_deployment_that_waits_for_every_part(
+    factory: Callable, unique: str, seed: int
+) -> None:
+    program = _api_with_a_deployment(f"jitter-ok-{seed}-{unique}", forgotten=False)
+    result = apply_function(program, factory, jitter=Jitter(seed))
+    assert result.jitter == Jitter(seed)
+    assert len(result.resources) == 6
 
 
 def test_deployment_of_an_api_without_methods_fails_as_on_aws(
