@@ -22,7 +22,8 @@ import os
 import runpy
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,15 +39,66 @@ _RUN_LOCK = threading.Lock()
 _REGISTRATION_THREADS = 32
 GET_REGION = "aws:index/getRegion:getRegion"
 GET_CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
+GET_OIDC_PROVIDER = "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"
+# What a Mocks.call returns: the answer, or (answer, failures) where a failure is
+# (property, reason): the SDK raises it in the program, as for a provider's failed invoke.
+CallResult = dict[str, Any] | tuple[dict[str, Any], list[tuple[str, str]]]
 
 
-def invoke_answer(token: str, *, account: str, region: str, caller_arn: str) -> dict | None:
-    """AWS's answer to one of the program's two invokes (region, caller identity); None for
-    any other, which the Mocks must refuse: unmocked, the SDK answers {} silently."""
+@dataclass(frozen=True)
+class OidcProvider:
+    """An IAM OIDC provider of the account, as a lookup reads it."""
+
+    arn: str
+    client_ids: tuple[str, ...]
+    thumbprints: tuple[str, ...] = ()
+
+
+def oidc_provider_key(url: str) -> str:
+    """The provider's name in its ARN, as IAM stores it: the URL without its scheme, the rest
+    exactly (a trailing slash stays). AWS takes only https; emulators also take http."""
+    return url.split("://", 1)[1] if "://" in url else url
+
+
+def oidc_provider_arn(account: str, url: str) -> str:
+    return f"arn:aws:iam::{account}:oidc-provider/{oidc_provider_key(url)}"
+
+
+def _oidc_provider_answer(args: Mapping[str, Any],
+                          providers: Callable[[], Iterable[OidcProvider]]) -> CallResult:
+    """As pulumi-aws 7's data source (terraform-provider-aws): by `arn`, or by `url`: the
+    provider whose ARN ends in `oidc-provider/<url without https://>` (so `https://x/` and
+    `https://x` are different providers). None found is the provider's error."""
+    arn = args.get("arn")
+    suffix = (str(arn).split(":oidc-provider/", 1)[-1] if arn
+              else oidc_provider_key(str(args.get("url") or "")))
+    for provider in providers():
+        if provider.arn.split(":oidc-provider/", 1)[-1] == suffix:
+            return {"arn": provider.arn, "id": provider.arn, "url": suffix,
+                    "clientIdLists": list(provider.client_ids),
+                    "thumbprintLists": list(provider.thumbprints), "tags": {}}
+    what = "arn" if arn else "url"
+    return {}, [(what, f"reading IAM OIDC Provider ({args.get(what)}): couldn't find resource")]
+
+
+def invoke_answer(
+    token: str,
+    args: Mapping[str, Any],
+    *,
+    account: str,
+    region: str,
+    caller_arn: str,
+    oidc_providers: Callable[[], Iterable[OidcProvider]],
+) -> CallResult | None:
+    """AWS's answer to one of the program's invokes (region, caller identity, an IAM OIDC
+    provider by URL); None for any other, which the Mocks must refuse: unmocked, the SDK
+    answers {} silently. oidc_providers: the account's, asked only for that lookup."""
     if token == GET_REGION:
         return {"region": region, "name": region, "id": region}
     if token == GET_CALLER_IDENTITY:
         return {"accountId": account, "arn": caller_arn, "userId": account, "id": account}
+    if token == GET_OIDC_PROVIDER:
+        return _oidc_provider_answer(args, oidc_providers)
     return None
 
 
