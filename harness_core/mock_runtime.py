@@ -54,14 +54,18 @@ class OidcProvider:
     thumbprints: tuple[str, ...] = ()
 
 
-def oidc_provider_key(url: str) -> str:
-    """The provider's name in its ARN, as IAM stores it: the URL without its scheme, the rest
-    exactly (a trailing slash stays). AWS takes only https; emulators also take http."""
-    return url.split("://", 1)[1] if "://" in url else url
+def oidc_provider_path(issuer_url: str) -> str:
+    """Issuer URL without its scheme: the provider part of the ARN and of the condition keys.
+
+    `https://tenant.auth0.com/` -> `tenant.auth0.com/` (the trailing slash is kept: IAM names
+    the provider, and its keys, after the URL as registered; with or without it is another
+    provider). AWS takes only https; emulators also take http.
+    """
+    return issuer_url.split("://", 1)[-1]
 
 
-def oidc_provider_arn(account: str, url: str) -> str:
-    return f"arn:aws:iam::{account}:oidc-provider/{oidc_provider_key(url)}"
+def oidc_provider_arn(issuer_url: str, *, account: str) -> str:
+    return f"arn:aws:iam::{account}:oidc-provider/{oidc_provider_path(issuer_url)}"
 
 
 def _oidc_provider_answer(args: Mapping[str, Any],
@@ -71,7 +75,7 @@ def _oidc_provider_answer(args: Mapping[str, Any],
     `https://x` are different providers). None found is the provider's error."""
     arn = args.get("arn")
     suffix = (str(arn).split(":oidc-provider/", 1)[-1] if arn
-              else oidc_provider_key(str(args.get("url") or "")))
+              else oidc_provider_path(str(args.get("url") or "")))
     for provider in providers():
         if provider.arn.split(":oidc-provider/", 1)[-1] == suffix:
             return {"arn": provider.arn, "id": provider.arn, "url": suffix,

@@ -142,7 +142,7 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     if typ == "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy":
         return {"id": "a1b2c3d4-rhp0-0000-0000-000000000000"}
     if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
-        arn = oidc_provider_arn(ACCOUNT, inputs["url"])
+        arn = oidc_provider_arn(inputs["url"], account=ACCOUNT)
         return {"id": arn, "arn": arn}
     if typ == "auth0:index/client:Client":
         return {"clientId": AUTH0_CLIENT_ID}
@@ -174,7 +174,7 @@ def baseline_for(config: Mapping[str, str], stack: str) -> tuple[OidcProvider, .
     except ConfigError:
         return ()
     client_id = settings.oidc_client_id or AUTH0_CLIENT_ID
-    return (OidcProvider(oidc_provider_arn(ACCOUNT, settings.oidc_issuer), (client_id,)),)
+    return (OidcProvider(oidc_provider_arn(settings.oidc_issuer, account=ACCOUNT), (client_id,)),)
 
 
 def _record(program: Callable[[], None], mocks: RecordingMocks, *, project: str, stack: str,
