@@ -50,6 +50,7 @@ class OidcProvider:
     """An IAM OIDC provider of the account, as a lookup reads it."""
 
     arn: str
+    url: str  # as the target stores it: AWS without the scheme, MiniStack with it
     client_ids: tuple[str, ...]
     thumbprints: tuple[str, ...] = ()
 
@@ -71,14 +72,16 @@ def oidc_provider_arn(issuer_url: str, *, account: str) -> str:
 def _oidc_provider_answer(args: Mapping[str, Any],
                           providers: Callable[[], Iterable[OidcProvider]]) -> CallResult:
     """As pulumi-aws 7's data source (terraform-provider-aws): by `arn`, or by `url`: the
-    provider whose ARN ends in `oidc-provider/<url without https://>` (so `https://x/` and
-    `https://x` are different providers). None found is the provider's error."""
-    arn = args.get("arn")
-    suffix = (str(arn).split(":oidc-provider/", 1)[-1] if arn
-              else oidc_provider_path(str(args.get("url") or "")))
+    provider named `<url without https://>` exactly (so `https://x/` and `https://x` are two
+    providers). The provider compares that name with the ARN's, which on AWS is the stored URL
+    without its scheme; MiniStack drops a trailing slash from the ARN but keeps the URL as
+    given, so the stored URL is compared here. None found is the provider's error."""
+    arn, url = args.get("arn"), str(args.get("url") or "")
     for provider in providers():
-        if provider.arn.split(":oidc-provider/", 1)[-1] == suffix:
-            return {"arn": provider.arn, "id": provider.arn, "url": suffix,
+        if (provider.arn == arn if arn
+                else oidc_provider_path(provider.url) == oidc_provider_path(url)):
+            return {"arn": provider.arn, "id": provider.arn,
+                    "url": oidc_provider_path(provider.url),  # as AWS answers it
                     "clientIdLists": list(provider.client_ids),
                     "thumbprintLists": list(provider.thumbprints), "tags": {}}
     what = "arn" if arn else "url"

@@ -27,6 +27,7 @@ from harness_core.mock_runtime import (
     OidcProvider,
     invoke_answer,
     oidc_provider_arn,
+    oidc_provider_path,
     program_from_folder,
     run_under_mocks,
 )
@@ -174,7 +175,9 @@ def baseline_for(config: Mapping[str, str], stack: str) -> tuple[OidcProvider, .
     except ConfigError:
         return ()
     client_id = settings.oidc_client_id or AUTH0_CLIENT_ID
-    return (OidcProvider(oidc_provider_arn(settings.oidc_issuer, account=ACCOUNT), (client_id,)),)
+    issuer = settings.oidc_issuer
+    return (OidcProvider(oidc_provider_arn(issuer, account=ACCOUNT), oidc_provider_path(issuer),
+                         (client_id,)),)
 
 
 def _record(program: Callable[[], None], mocks: RecordingMocks, *, project: str, stack: str,

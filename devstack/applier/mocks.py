@@ -210,13 +210,14 @@ class EmulatorMocks(pulumi.runtime.Mocks):
         return answer if isinstance(answer, tuple) else (answer, [])
 
     def _oidc_providers(self) -> list[OidcProvider]:
-        """The target's IAM OIDC providers (what the account baseline created there). Each
-        is named by its ARN, as in AWS; MiniStack's GetOpenIDConnectProvider answers the URL
-        with its scheme and AWS without, so the URL is never read from it."""
+        """The target's IAM OIDC providers (what the account baseline created there), with
+        their URLs as stored: MiniStack answers them with the scheme, AWS without (and
+        MiniStack's ARNs drop a trailing slash that AWS keeps), see invoke_answer."""
         iam = self.target.client("iam")
         found = []
         for entry in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
             provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=entry["Arn"])
-            found.append(OidcProvider(entry["Arn"], tuple(provider.get("ClientIDList") or ()),
+            found.append(OidcProvider(entry["Arn"], provider["Url"],
+                                      tuple(provider.get("ClientIDList") or ()),
                                       tuple(provider.get("ThumbprintList") or ())))
         return found

@@ -43,7 +43,7 @@ MANAGED = {"pets:auth0Tenant": "pets-test.eu.auth0.com", "pets:stage": "v1"}
 
 
 def account_with(*providers: tuple[str, tuple[str, ...]]) -> tuple[OidcProvider, ...]:
-    return tuple(OidcProvider(oidc_provider_arn(url, account=ACCOUNT), ids)
+    return tuple(OidcProvider(oidc_provider_arn(url, account=ACCOUNT), url, ids)
                  for url, ids in providers)
 
 

@@ -49,7 +49,7 @@ def _baseline(prod_outputs: dict) -> ProgramRun:
 
 def _account_of(baseline: ProgramRun) -> tuple[OidcProvider, ...]:
     """The providers the baseline's `up` left in the account."""
-    return tuple(OidcProvider(p.outputs["arn"], tuple(p.inputs["clientIdLists"]))
+    return tuple(OidcProvider(p.outputs["arn"], p.inputs["url"], tuple(p.inputs["clientIdLists"]))
                  for p in baseline.of_type(OIDC))
 
 
