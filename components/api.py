@@ -63,7 +63,6 @@ class PetsApiArgs:
     cors_allow_origin: pulumi.Input[str] = "*"
     log_retention_days: int = 30
     throttle: Throttle = field(default_factory=Throttle)
-    manage_account_logging_role: bool = False
     # X-Ray tracing on the stage (Security Hub APIGateway.3).
     tracing: bool = True
 
@@ -305,9 +304,8 @@ class PetsApi(pulumi.ComponentResource):
             retention_in_days=args.log_retention_days,
             opts=child,
         )
-        stage_after = []
-        if args.manage_account_logging_role:
-            stage_after.append(self._account_logging_role(name, args))
+        # Access logs need API Gateway's CloudWatch role in the account settings of the region,
+        # which the account baseline owns (account/): no app stack declares them.
         self.stage = aws.apigateway.Stage(
             f"{name}-stage",
             rest_api=api_id,
@@ -318,7 +316,7 @@ class PetsApi(pulumi.ComponentResource):
                 destination_arn=self.access_log_group.arn,
                 format=ACCESS_LOG_FORMAT,
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=stage_after),
+            opts=child,
         )
         aws.apigateway.MethodSettings(
             f"{name}-method-settings",
@@ -395,24 +393,3 @@ class PetsApi(pulumi.ComponentResource):
         )
         self.methods[f"OPTIONS {path}"] = method
         return [method, integration, response, integration_response]
-
-    def _account_logging_role(self, name: str, args: PetsApiArgs) -> aws.apigateway.Account:
-        """API Gateway's account-wide role for writing logs (one per account and region)."""
-        child = pulumi.ResourceOptions(parent=self)
-        role = aws.iam.Role(
-            f"{name}-cloudwatch-role",
-            name=f"{args.api_name}-apigateway-logs",
-            assume_role_policy=json.dumps(policies.service_trust_policy("apigateway.amazonaws.com")),
-            opts=child,
-        )
-        attachment = aws.iam.RolePolicyAttachment(
-            f"{name}-cloudwatch-role-policy",
-            role=role.name,
-            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
-            opts=child,
-        )
-        return aws.apigateway.Account(
-            f"{name}-account",
-            cloudwatch_role_arn=role.arn,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
-        )

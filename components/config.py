@@ -24,13 +24,11 @@ _KNOWN_KEYS = frozenset(
     {
         "oidcIssuer",
         "oidcClientId",
-        "oidcThumbprints",
         "stage",
         "userClasses",
         "corsAllowOrigin",
         "logRetentionDays",
         "throttle",
-        "manageApiGatewayAccount",
         "lambdaPackage",
         "siteCdn",
         "stsEndpoint",
@@ -47,6 +45,16 @@ _KNOWN_KEYS = frozenset(
         "siteCertificateArn",
     }
 )
+# Settings that used to be the app's and now belong to the account baseline (account/): an
+# old stack file still setting one is told where it went, not just that it is unknown.
+_MOVED_TO_BASELINE = {
+    "manageApiGatewayAccount": "API Gateway's account settings and their CloudWatch role are "
+    "one per account and region, owned by the account baseline: set "
+    "pets-account:apiGatewayLogging in account/Pulumi.<account stack>.yaml",
+    "oidcThumbprints": "the issuer's IAM OIDC provider is one per account, owned by the account "
+    "baseline: set pets-account:issuers.<issuer>.thumbprints in "
+    "account/Pulumi.<account stack>.yaml",
+}
 # Seconds. Auth0 takes ID token lifetimes up to 30 days; a shop's login needs far less.
 _ID_TOKEN_LIFETIME = (20, 86400)
 _REFRESH_TOKEN_LIFETIME = (60, 30 * 86400)
@@ -104,12 +112,10 @@ class Settings:
     oidc_client_id: str | None
     user_classes: tuple[access.UserClass, ...]
     stage: str = "v1"
-    oidc_thumbprints: tuple[str, ...] = ()
     # None: the site's own origin (CloudFront), wired by the program; `*` without CloudFront.
     cors_allow_origin: str | None = None
     log_retention_days: int = 30
     throttle: Throttle = field(default_factory=Throttle)
-    manage_api_gateway_account: bool = False
     lambda_package: str = "build/lambda"
     # CloudFront (https) in front of the S3 website endpoint (plain http): browsers only
     # give PKCE its crypto.subtle in a secure context. Off for the emulator (loopback is one).
@@ -142,17 +148,32 @@ def _is_loopback(host: str | None) -> bool:
         return False
 
 
+def check_issuer(key: str, value: str) -> str:
+    """An OIDC issuer URL IAM can trust, exactly as the token's `iss` says it (trailing slash
+    included: IAM keeps it in the provider's name); errors name `key`. The app's
+    pets:oidcIssuer and the account baseline's issuers are checked by this one rule."""
+    parts = urlsplit(value)
+    if parts.query or parts.fragment or not parts.hostname:
+        raise ConfigError(f"{key}: {value!r} is not an issuer URL")
+    # IAM only trusts https issuers; plain http is for an emulator on loopback.
+    if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(parts.hostname)):
+        raise ConfigError(f"{key}: {value!r} must use https "
+                          "(plain http only on a loopback host, for local emulators)")
+    return value
+
+
 def _issuer(value: str | None) -> str:
     if not value:
         raise ConfigError(f"{_key('oidcIssuer')} is required: the OIDC issuer URL, e.g. "
                           "https://YOUR_TENANT.auth0.com/ (exactly the token's `iss`)")
-    parts = urlsplit(value)
-    if parts.query or parts.fragment or not parts.hostname:
-        raise ConfigError(f"{_key('oidcIssuer')}: {value!r} is not an issuer URL")
-    # IAM only trusts https issuers; plain http is for an emulator on loopback.
-    if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(parts.hostname)):
-        raise ConfigError(f"{_key('oidcIssuer')}: {value!r} must use https "
-                          "(plain http only on a loopback host, for local emulators)")
+    return check_issuer(_key("oidcIssuer"), value)
+
+
+def check_client_id(key: str, value: str) -> str:
+    """An OIDC client id (the ID token's `aud`) as IAM takes it: 1-255 printable characters
+    without spaces; errors name `key`. Shared with the account baseline's clientIds."""
+    if not value or len(value) > 255 or not value.isprintable() or " " in value:
+        raise ConfigError(f"{key}: {value!r} is not a client id")
     return value
 
 
@@ -160,9 +181,7 @@ def _client_id(value: str | None) -> str:
     if not value:
         raise ConfigError(f"{_key('oidcClientId')} is required: the OIDC client id of the "
                           "browser app (the ID token's `aud`)")
-    if len(value) > 255 or not value.isprintable() or " " in value:
-        raise ConfigError(f"{_key('oidcClientId')}: {value!r} is not a client id")
-    return value
+    return check_client_id(_key("oidcClientId"), value)
 
 
 def _stage(value: str | None) -> str:
@@ -173,14 +192,19 @@ def _stage(value: str | None) -> str:
     return value
 
 
-def _json(name: str, value: str) -> Any:
+def json_value(key: str, value: str) -> Any:
+    """A structured value (the CLI passes objects and lists as JSON text); errors name `key`."""
     try:
         return json.loads(value)
     except json.JSONDecodeError as err:
-        raise ConfigError(f"{_key(name)}: not valid YAML/JSON structure ({err})") from None
+        raise ConfigError(f"{key}: not valid YAML/JSON structure ({err})") from None
 
 
-def _strings(key: str, value: Any) -> tuple[str, ...]:
+def _json(name: str, value: str) -> Any:
+    return json_value(_key(name), value)
+
+
+def string_list(key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ConfigError(f"{key}: expected a list of non-empty strings")
     return tuple(value)
@@ -200,8 +224,8 @@ def _membership(key: str, value: Any) -> access.Membership:
         raise ConfigError(f"{key}.sessionTags: expected a map of tag name to value")
     try:
         return access.Membership(
-            sub_patterns=_strings(f"{key}.subPatterns", value.get("subPatterns", [])),
-            subjects=_strings(f"{key}.subjects", value.get("subjects", [])),
+            sub_patterns=string_list(f"{key}.subPatterns", value.get("subPatterns", [])),
+            subjects=string_list(f"{key}.subjects", value.get("subjects", [])),
             session_tags=tags,
         )
     except ValueError as err:
@@ -262,12 +286,17 @@ def _throttle(value: str | None) -> Throttle:
     return Throttle(float(rate), burst)
 
 
-def _bool(name: str, value: str | None, default: bool) -> bool:
+def flag(key: str, value: str | None, default: bool) -> bool:
+    """true or false (either case); None: the default. Errors name `key`."""
     if value is None:
         return default
     if value.lower() in {"true", "false"}:
         return value.lower() == "true"
-    raise ConfigError(f"{_key(name)}: expected true or false, got {value!r}")
+    raise ConfigError(f"{key}: expected true or false, got {value!r}")
+
+
+def _bool(name: str, value: str | None, default: bool) -> bool:
+    return flag(_key(name), value, default)
 
 
 def _sts_endpoint(value: str | None) -> str | None:
@@ -413,17 +442,15 @@ def _protections(ours: Mapping[str, str]) -> Protections:
 def parse_settings(stack: str, raw: Mapping[str, str]) -> Settings:
     """Settings from raw config values keyed `pets:<name>` (objects as JSON text)."""
     ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
+    moved = sorted(set(ours) & set(_MOVED_TO_BASELINE))
+    if moved:
+        raise ConfigError("; ".join(f"{_key(k)} moved to the account baseline (account/, "
+                                    f"docs/deploying.md): {_MOVED_TO_BASELINE[k]}"
+                                    for k in moved) + ". Remove it from this stack's file")
     unknown = set(ours) - _KNOWN_KEYS
     if unknown:
         raise ConfigError(f"unknown setting(s) {sorted(_key(k) for k in unknown)}; "
                           f"known: {sorted(_key(k) for k in _KNOWN_KEYS)}")
-    thumbprints = ()
-    if ours.get("oidcThumbprints") is not None:
-        thumbprints = _strings(
-            _key("oidcThumbprints"), _json("oidcThumbprints", ours["oidcThumbprints"])
-        )
-        if not all(re.fullmatch(r"[0-9a-fA-F]{40}", t) for t in thumbprints):
-            raise ConfigError(f"{_key('oidcThumbprints')}: each must be 40 hex digits (SHA-1)")
     tenant = _auth0_tenant(ours.get("auth0Tenant"), ours)
     return Settings(
         stack=stack,
@@ -436,15 +463,11 @@ def parse_settings(stack: str, raw: Mapping[str, str]) -> Settings:
         refresh_token_lifetime_seconds=_seconds(
             "refreshTokenLifetimeSeconds", ours.get("refreshTokenLifetimeSeconds"),
             Settings.refresh_token_lifetime_seconds, _REFRESH_TOKEN_LIFETIME),
-        oidc_thumbprints=thumbprints,
         stage=_stage(ours.get("stage")),
         user_classes=_user_classes(ours.get("userClasses")),
         cors_allow_origin=_origin(ours.get("corsAllowOrigin")),
         log_retention_days=_retention(ours.get("logRetentionDays")),
         throttle=_throttle(ours.get("throttle")),
-        manage_api_gateway_account=_bool(
-            "manageApiGatewayAccount", ours.get("manageApiGatewayAccount"), False
-        ),
         lambda_package=ours.get("lambdaPackage") or Settings.lambda_package,
         site_cdn=_bool("siteCdn", ours.get("siteCdn"), Settings.site_cdn),
         sts_endpoint=_sts_endpoint(ours.get("stsEndpoint")),
@@ -452,19 +475,20 @@ def parse_settings(stack: str, raw: Mapping[str, str]) -> Settings:
     )
 
 
-def stack_file_config(path: Path) -> dict[str, str]:
+def stack_file_config(path: Path, namespace: str = NAMESPACE) -> dict[str, str]:
     """A `Pulumi.<stack>.yaml`'s `config:` as the flat string map the SDK runtime reads.
 
     Structured values (userClasses, throttle) become JSON text, as the Pulumi CLI passes
-    them; keys without a namespace are the project's (`pets:`). Pulumi.yaml declares no
-    config defaults, so the stack file is the whole config. A `secure:` value is refused:
-    only the Pulumi CLI can decrypt it, and read as JSON it would be a wrong setting.
+    them; keys without a namespace are the project's (`namespace`: `pets`, or the account
+    baseline's `pets-account`). Pulumi.yaml declares no config defaults, so the stack file
+    is the whole config. A `secure:` value is refused: only the Pulumi CLI can decrypt it,
+    and read as JSON it would be a wrong setting.
     """
     import yaml
 
     raw = yaml.safe_load(path.read_text()) or {}
     return {
-        key if ":" in key else f"{NAMESPACE}:{key}": config_text(key, value)
+        key if ":" in key else f"{namespace}:{key}": config_text(key, value)
         for key, value in (raw.get("config") or {}).items()
     }
 
@@ -491,12 +515,18 @@ def stack_names(root: Path) -> list[str]:
     return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in root.glob("Pulumi.*.yaml"))
 
 
-def load_settings() -> Settings:
-    """Settings of the running stack, from Pulumi's config."""
-    import pulumi
+def running_config() -> dict[str, str]:
+    """Every config value the engine passed to the running program, keyed `namespace:key`."""
     from pulumi.runtime import config as runtime_config
 
     # Pulumi's public Config API reads one key at a time; to catch typos we need
     # every key the engine passed, which it keeps in these two places.
     raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    return parse_settings(pulumi.get_stack(), {k: v for k, v in raw.items() if v is not None})
+    return {k: v for k, v in raw.items() if v is not None}
+
+
+def load_settings() -> Settings:
+    """Settings of the running stack, from Pulumi's config."""
+    import pulumi
+
+    return parse_settings(pulumi.get_stack(), running_config())

@@ -7,6 +7,10 @@ from __future__ import annotations
 import access
 
 PROJECT = "pets"  # Pulumi.yaml's name: the prefix's first word and the config namespace
+# account/Pulumi.yaml's name: the account baseline's config namespace and the prefix of the
+# account-wide resources it owns (no app stack's prefix, `pets-<stack>`, is followed by the
+# words these names use).
+ACCOUNT_PROJECT = f"{PROJECT}-account"
 
 
 def stack_prefix(stack: str) -> str:
@@ -26,3 +30,9 @@ def execution_role_name(function: str) -> str:
 def class_role_name(prefix: str, user_class: access.UserClass) -> str:
     """The IAM role a class's members assume, `pets-local-admin`: it says its class."""
     return f"{prefix}-{user_class.name}"
+
+
+def api_gateway_logs_role_name(region: str) -> str:
+    """API Gateway's CloudWatch role, one per account and region (the baseline's): IAM names
+    are account-wide, so the name says its region, `pets-account-apigateway-logs-eu-west-1`."""
+    return f"{ACCOUNT_PROJECT}-apigateway-logs-{region}"

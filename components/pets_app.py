@@ -23,7 +23,13 @@ from components.function import (
     RouteFunctionArgs,
     lambda_package,
 )
-from components.identity import UserIdentity, UserIdentityArgs
+from components.identity import (
+    TrustedIssuer,
+    UserIdentity,
+    UserIdentityArgs,
+    find_provider,
+    require_listed_client_id,
+)
 from components.naming import function_name
 from components.oidc_client import ClientRegistration, class_grants, registration_for
 from components.site import PetsSite, PetsSiteArgs, SiteHosting, SiteHostingArgs
@@ -79,6 +85,11 @@ def build(settings: Settings) -> PetsApp:
     package = lambda_package(settings.lambda_package)
     site_files = site_component.site_files()
     index_html = (site_component.SITE_DIR / site_component.INDEX).read_text()
+    # The account's OIDC provider is the account baseline's (account/): a stack that would
+    # fail at its first login fails here instead, saying what to deploy first.
+    trusted = find_provider(settings.oidc_issuer)
+    if settings.oidc_client_id is not None:
+        require_listed_client_id(trusted, settings.oidc_client_id)
     # Values known only once the site's hosting exists, which itself needs the API's id for
     # its CSP: the API's CORS origin, and a managed Auth0 application's client id (its
     # callbacks are the site's URL). Every one still unresolved when the program raises is
@@ -96,7 +107,7 @@ def build(settings: Settings) -> PetsApp:
         return output, resolve_once
 
     try:
-        return _build(settings, package, site_files, index_html, defer)
+        return _build(settings, trusted, package, site_files, index_html, defer)
     except BaseException as error:
         for resolve in list(pending):
             resolve(_failed(error))
@@ -105,6 +116,7 @@ def build(settings: Settings) -> PetsApp:
 
 def _build(
     settings: Settings,
+    trusted: TrustedIssuer,
     package: LambdaPackage,
     site_files: list[site_component.SiteFile],
     index_html: str,
@@ -166,7 +178,6 @@ def _build(
             cors_allow_origin=cors_origin,
             log_retention_days=settings.log_retention_days,
             throttle=settings.throttle,
-            manage_account_logging_role=settings.manage_api_gateway_account,
         ),
     )
     sts_endpoint = (pulumi.Output.from_input(settings.sts_endpoint) if settings.sts_endpoint
@@ -210,12 +221,14 @@ def _build(
         prefix,
         UserIdentityArgs(
             name_prefix=prefix,
-            issuer=settings.oidc_issuer,
-            client_id=client_id,
+            trusted=trusted,
+            # A managed tenant's client id is checked (a warning) once its application
+            # exists; a plain one was checked in build().
+            client_id=(client_id if settings.oidc_client_id is not None
+                       else require_listed_client_id(trusted, client_id)),
             user_classes=settings.user_classes,
             execution_arn=api.execution_arn,
             stage=settings.stage,
-            thumbprints=settings.oidc_thumbprints,
         ),
     )
     api.publish({

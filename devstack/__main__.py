@@ -30,9 +30,13 @@ def _up(engine: str | None, deployer: str) -> None:
     outputs = local.outputs
     apply_seconds = local.apply.seconds if local.apply else None
     if local.apply:
+        if local.baseline:
+            print(f"Applied the account baseline: {len(local.baseline.resources)} resources in "
+                  f"{local.baseline.seconds:.2f} s")
         print(f"Applied the `local` stack: {len(local.apply.resources)} resources in "
               f"{local.apply.seconds:.2f} s (apply), {time.monotonic() - started:.1f} s in all")
-        for warning in local.apply.warnings:
+        for warning in [*(local.baseline.warnings if local.baseline else []),
+                        *local.apply.warnings]:
             print(f"  note: {warning}")
     else:
         print(f"Deployed the `{stack.pulumi_engine.STACK}` stack with `pulumi up`, "

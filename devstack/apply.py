@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
+
 from components.config import NAMESPACE, ConfigError, config_text, stack_file_config
 from devstack.applier import ordering
 from devstack.applier.errors import ApplyError
@@ -36,22 +38,37 @@ FROM_ENVIRONMENT = "environment"
 JitterChoice = Jitter | Literal["environment"] | None
 
 
+def project_name(program_dir: Path) -> str:
+    """The project's name in its Pulumi.yaml: its config namespace, as under the CLI (`pets`
+    for the app, `pets-account` for the account baseline in account/)."""
+    path = Path(program_dir) / "Pulumi.yaml"
+    try:
+        name = (yaml.safe_load(path.read_text()) or {}).get("name")
+    except FileNotFoundError as exc:
+        raise ApplyError(f"{path} not found: the program folder needs its Pulumi.yaml") from exc
+    if not isinstance(name, str) or not name:
+        raise ApplyError(f"{path}: no project `name`")
+    return name
+
+
 def load_config(
     program_dir: Path, stack: str, overrides: Mapping[str, Any] | None = None
 ) -> dict[str, str]:
     """The config map the program sees: Pulumi.<stack>.yaml, then overrides (`key` means
-    `pets:key`; object values become JSON like the CLI's)."""
+    `<project>:key`, the project named in Pulumi.yaml; object values become JSON like the
+    CLI's)."""
+    namespace = project_name(program_dir)
     path = Path(program_dir) / f"Pulumi.{stack}.yaml"
     try:
-        return {**stack_file_config(path), **_qualified(overrides or {})}
+        return {**stack_file_config(path, namespace), **_qualified(overrides or {}, namespace)}
     except FileNotFoundError as exc:
         raise ApplyError(f"{path} not found: create it, or apply another stack (--stack)") from exc
     except ConfigError as exc:
         raise ApplyError(f"{path}: {exc}") from exc
 
 
-def _qualified(config: Mapping[str, Any]) -> dict[str, str]:
-    qualified = {k if ":" in k else f"{NAMESPACE}:{k}": v for k, v in config.items()}
+def _qualified(config: Mapping[str, Any], namespace: str = NAMESPACE) -> dict[str, str]:
+    qualified = {k if ":" in k else f"{namespace}:{k}": v for k, v in config.items()}
     return {k: config_text(k, v) for k, v in qualified.items()}
 
 
@@ -72,6 +89,7 @@ def apply_program(
         program_from_folder(program_dir),
         client_factory,
         stack=stack,
+        project=project_name(program_dir),
         config=load_config(program_dir, stack, config_overrides),
         program_dir=program_dir,
         timeout=timeout,
@@ -85,6 +103,7 @@ def apply_function(
     client_factory: ClientFactory,
     *,
     stack: str = "local",
+    project: str = NAMESPACE,
     config: Mapping[str, Any] | None = None,
     program_dir: Path | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
@@ -93,7 +112,8 @@ def apply_function(
 ) -> ApplyResult:
     """Apply `program` (a function; tests and small tools call this directly).
 
-    config: the program's config; keys without a namespace are the project's (`pets:`).
+    project: the project's name (Pulumi.yaml), which is also its config namespace.
+    config: the program's config; keys without a namespace are the project's.
     program_dir: the folder it runs in (cwd and first on sys.path, as under the CLI).
     allow_failed_functions: a function the target leaves in state Failed (it stores
     functions but cannot run them) is a warning, not an error.
@@ -101,7 +121,7 @@ def apply_function(
     PETS_APPLY_JITTER says (jitter.py). Its seed is in the result and in any failure.
     """
     started = time.perf_counter()
-    config = _qualified(config or {})
+    config = _qualified(config or {}, project)
     jitter = Jitter.from_environment() if isinstance(jitter, str) else jitter
     mocks = EmulatorMocks(client_factory, allow_failed_functions=allow_failed_functions,
                           jitter=jitter)
@@ -115,7 +135,7 @@ def apply_function(
         outputs = run_under_mocks(
             program,
             mocks,
-            project=NAMESPACE,
+            project=project,
             stack=stack,
             config=config,
             program_dir=program_dir,

@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from devstack import clients, emulator, idp_process, paths, procs, pulumi_engine
-from devstack.apply import ApplyResult, apply_program
+from devstack.apply import ApplyResult, ClientFactory, apply_program, load_config
 from devstack.clients import Target
 from devstack.errors import DevstackError
 from harness_core.node import ensure_packages
 from iamsim import engine as iam_engine
 
 STACK = "local"
+BASELINE_DIR = paths.REPO / "account"  # the account baseline, applied before the app
 OUTPUTS_FILE = paths.STATE / "outputs.json"
 TIMINGS_FILE = paths.STATE / "up-timings.json"  # `devstack up`'s where-the-time-went, as data
 OUTPUT_KEYS = ("endpoint", "engine", "region", "apiUrl", "restApiId", "stage", "roles",
@@ -37,6 +38,28 @@ class Stack:
     apply: ApplyResult | None  # None for a stack found running, or deployed by the Pulumi CLI
     idp_name: str = idp_process.NAME
     outputs_file: Path | None = OUTPUTS_FILE
+    baseline: ApplyResult | None = None  # the account baseline's apply, as `apply`
+
+
+def baseline_overrides(app_config: Mapping[str, str]) -> dict[str, Any]:
+    """The account baseline's settings for an app stack's config: its issuer's provider,
+    listing its client id (`pets-account:` keys, as overrides of account/Pulumi.<stack>.yaml)."""
+    issuer, client_id = app_config["pets:oidcIssuer"], app_config["pets:oidcClientId"]
+    return {"issuers": {issuer: {"clientIds": [client_id]}}}
+
+
+def apply_local(factory: ClientFactory, overrides: Mapping[str, Any] | None = None, *,
+                allow_failed_functions: bool = False) -> tuple[ApplyResult, ApplyResult]:
+    """The account baseline, then the `local` app stack, into the target the factory's clients
+    reach: as on AWS, the app finds the issuer's OIDC provider the baseline created.
+
+    overrides: `pets:` settings over Pulumi.local.yaml; the baseline trusts the issuer and
+    client id they end up with."""
+    app_config = load_config(paths.REPO, STACK, overrides)
+    baseline = apply_program(BASELINE_DIR, STACK, factory, baseline_overrides(app_config))
+    app = apply_program(paths.REPO, STACK, factory, overrides,
+                        allow_failed_functions=allow_failed_functions)
+    return baseline, app
 
 
 def install(engine: str | None = None) -> None:
@@ -60,13 +83,14 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_proces
        idp_port: int | None = None, outputs_file: Path | None = OUTPUTS_FILE,
        engine: str | None = None, config: Mapping[str, str] | None = None,
        deployer: str = "apply") -> Stack:
-    """Start the emulator and identity provider, apply the `local` stack, write outputs.
+    """Start the emulator and identity provider, apply the account baseline and the `local`
+    stack (apply_local), write outputs.
 
     engine: ministack or localstack (default $PETS_TARGET, else ministack); ignored when
     AWS_ENDPOINT_URL names the user's own emulator.
     config: `pets:` settings over the stack file's (e.g. a short idTokenLifetimeSeconds).
-    deployer: "apply" (the local apply of the `local` stack) or "pulumi" (`pulumi up` of the
-    `localstack` stack with the Automation API; needs the Pulumi CLI).
+    deployer: "apply" (the local apply of the `local` stacks) or "pulumi" (`pulumi up` of the
+    `localstack` stacks, baseline first, with the Automation API; needs the Pulumi CLI).
     """
     if deployer not in DEPLOYERS:
         raise DevstackError(f"deployer {deployer!r}: use one of {', '.join(DEPLOYERS)}")
@@ -85,13 +109,15 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_proces
         issuer = f"{'http' if ministack else 'https'}://{procs.LOOPBACK}:{port}"
         # The identity provider is never contacted during the apply: its issuer is config.
         overrides = {"oidcIssuer": issuer, "stsEndpoint": target.endpoint_url, **(config or {})}
-        result = None
+        result = baseline = None
         if deployer == "pulumi":
-            program_outputs = pulumi_engine.up(target.endpoint_url, overrides)
+            app_config = load_config(paths.REPO, pulumi_engine.STACK, overrides)
+            program_outputs = pulumi_engine.up(target.endpoint_url, overrides,
+                                               baseline_overrides(app_config))
         else:
-            result = apply_program(
-                paths.REPO, STACK, lambda service: clients.client(service, target=target),
-                overrides, allow_failed_functions=not ministack,
+            baseline, result = apply_local(
+                lambda service: clients.client(service, target=target), overrides,
+                allow_failed_functions=not ministack,
             )
             program_outputs = result.outputs
         outputs = {"endpoint": target.endpoint_url, "engine": target.engine, **program_outputs}
@@ -109,7 +135,7 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_proces
     if outputs_file is not None:
         outputs_file.parent.mkdir(parents=True, exist_ok=True)
         outputs_file.write_text(json.dumps({k: outputs[k] for k in OUTPUT_KEYS}, indent=2) + "\n")
-    return Stack(target, idp, outputs, result, idp_name, outputs_file)
+    return Stack(target, idp, outputs, result, idp_name, outputs_file, baseline)
 
 
 def down(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_process.NAME,

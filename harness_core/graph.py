@@ -83,9 +83,25 @@ class GraphMonitor(sdk_mocks.MockMonitor):
                 key: frozenset(deps.urns) for key, deps in request.propertyDependencies.items()
             },
         )
+        self._note(registration)
+        return super().RegisterResource(request)
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 - the gRPC method's name
+        """A read (Resource.get, a StackReference): in the graph like any resource, with no
+        per-input dependencies (a read sends none)."""
+        self._note(Registration(
+            urn=self.make_urn(request.parent, request.type, request.name),
+            type=request.type,
+            name=request.name,
+            custom=True,
+            parent=request.parent,
+            dependencies=frozenset(request.dependencies),
+        ))
+        return super().ReadResource(request)
+
+    def _note(self, registration: Registration) -> None:
         with self._lock:
             self.registrations[registration.urn] = registration
-        return super().RegisterResource(request)
 
 
 class ResourceGraph:

@@ -22,7 +22,8 @@ import os
 import runpy
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,15 +39,73 @@ _RUN_LOCK = threading.Lock()
 _REGISTRATION_THREADS = 32
 GET_REGION = "aws:index/getRegion:getRegion"
 GET_CALLER_IDENTITY = "aws:index/getCallerIdentity:getCallerIdentity"
+GET_OIDC_PROVIDER = "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"
+# What a Mocks.call returns: the answer, or (answer, failures) where a failure is
+# (property, reason): the SDK raises it in the program, as for a provider's failed invoke.
+CallResult = dict[str, Any] | tuple[dict[str, Any], list[tuple[str, str]]]
 
 
-def invoke_answer(token: str, *, account: str, region: str, caller_arn: str) -> dict | None:
-    """AWS's answer to one of the program's two invokes (region, caller identity); None for
-    any other, which the Mocks must refuse: unmocked, the SDK answers {} silently."""
+@dataclass(frozen=True)
+class OidcProvider:
+    """An IAM OIDC provider of the account, as a lookup reads it."""
+
+    arn: str
+    url: str  # as the target stores it: AWS without the scheme, MiniStack with it
+    client_ids: tuple[str, ...]
+    thumbprints: tuple[str, ...] = ()
+
+
+def oidc_provider_path(issuer_url: str) -> str:
+    """Issuer URL without its scheme: the provider part of the ARN and of the condition keys.
+
+    `https://tenant.auth0.com/` -> `tenant.auth0.com/` (the trailing slash is kept: IAM names
+    the provider, and its keys, after the URL as registered; with or without it is another
+    provider). AWS takes only https; emulators also take http.
+    """
+    return issuer_url.split("://", 1)[-1]
+
+
+def oidc_provider_arn(issuer_url: str, *, account: str) -> str:
+    return f"arn:aws:iam::{account}:oidc-provider/{oidc_provider_path(issuer_url)}"
+
+
+def _oidc_provider_answer(args: Mapping[str, Any],
+                          providers: Callable[[], Iterable[OidcProvider]]) -> CallResult:
+    """As pulumi-aws 7's data source (terraform-provider-aws): by `arn`, or by `url`: the
+    provider named `<url without https://>` exactly (so `https://x/` and `https://x` are two
+    providers). The provider compares that name with the ARN's, which on AWS is the stored URL
+    without its scheme; MiniStack drops a trailing slash from the ARN but keeps the URL as
+    given, so the stored URL is compared here. None found is the provider's error."""
+    arn, url = args.get("arn"), str(args.get("url") or "")
+    for provider in providers():
+        if (provider.arn == arn if arn
+                else oidc_provider_path(provider.url) == oidc_provider_path(url)):
+            return {"arn": provider.arn, "id": provider.arn,
+                    "url": oidc_provider_path(provider.url),  # as AWS answers it
+                    "clientIdLists": list(provider.client_ids),
+                    "thumbprintLists": list(provider.thumbprints), "tags": {}}
+    what = "arn" if arn else "url"
+    return {}, [(what, f"reading IAM OIDC Provider ({args.get(what)}): couldn't find resource")]
+
+
+def invoke_answer(
+    token: str,
+    args: Mapping[str, Any],
+    *,
+    account: str,
+    region: str,
+    caller_arn: str,
+    oidc_providers: Callable[[], Iterable[OidcProvider]],
+) -> CallResult | None:
+    """AWS's answer to one of the program's invokes (region, caller identity, an IAM OIDC
+    provider by URL); None for any other, which the Mocks must refuse: unmocked, the SDK
+    answers {} silently. oidc_providers: the account's, asked only for that lookup."""
     if token == GET_REGION:
         return {"region": region, "name": region, "id": region}
     if token == GET_CALLER_IDENTITY:
         return {"accountId": account, "arn": caller_arn, "userId": account, "id": account}
+    if token == GET_OIDC_PROVIDER:
+        return _oidc_provider_answer(args, oidc_providers)
     return None
 
 

@@ -19,18 +19,29 @@ import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
 
 from harness_core.graph import GraphMonitor, Registration, ResourceGraph
-from harness_core.mock_runtime import invoke_answer, run_under_mocks
+from harness_core.mock_runtime import (
+    CallResult,
+    OidcProvider,
+    invoke_answer,
+    oidc_provider_arn,
+    oidc_provider_path,
+    program_from_folder,
+    run_under_mocks,
+)
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 API_ID = "a1b2c3d4e5"
 CDN_DOMAIN = "d111111abcdef8.cloudfront.net"
 AUTH0_CLIENT_ID = "mockAuth0ClientId0123456789abcde"  # 32 characters, as Auth0's are
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+ACCOUNT_DIR = Path(__file__).resolve().parent.parent / "account"  # the account baseline
 
 
 @dataclass
@@ -56,20 +67,43 @@ class Declared:
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
+    """A synthetic account: ACCOUNT in REGION.
+
+    oidc_providers: the IAM OIDC providers it already has (what the program's lookup finds).
+    stack_outputs: other stacks' outputs, by fully qualified name, for StackReference.
+    """
+
+    def __init__(self, oidc_providers: Sequence[OidcProvider] = (),
+                 stack_outputs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
         self.declared: list[Declared] = []
+        self.oidc_providers = tuple(oidc_providers)
+        self.stack_outputs = dict(stack_outputs or {})
         self._lock = threading.Lock()
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
-        outputs = {**args.inputs, **_computed(args.typ, args.name, args.inputs)}
+        if args.typ == STACK_REFERENCE:
+            outputs = {**args.inputs, "outputs": self._stack_outputs(args.resource_id)}
+        elif args.resource_id:
+            raise NotImplementedError(f"{args.typ} {args.name}: reading an existing resource "
+                                      f"({args.resource_id!r}) is not recorded")
+        else:
+            outputs = {**args.inputs, **_computed(args.typ, args.name, args.inputs)}
         with self._lock:
             self.declared.append(Declared(args.typ, args.name, dict(args.inputs), outputs))
-        return outputs.get("id", f"{args.name}-id"), outputs
+        return outputs.get("id", args.resource_id or f"{args.name}-id"), outputs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
-        # A plain dict: the SDK's MockMonitor fails on a (result, None) tuple.
-        answer = invoke_answer(args.token, account=ACCOUNT, region=REGION,
-                               caller_arn=f"arn:aws:iam::{ACCOUNT}:root")
+    def _stack_outputs(self, stack: str) -> dict[str, Any]:
+        if stack not in self.stack_outputs:
+            # As the engine: a reference to a stack that does not exist fails.
+            raise LookupError(f"StackReference {stack!r}: no such stack in the recording "
+                              f"(known: {sorted(self.stack_outputs)})")
+        return dict(self.stack_outputs[stack])
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> CallResult:
+        # A plain dict, or (dict, failures): the SDK's MockMonitor fails on (result, None).
+        answer = invoke_answer(args.token, args.args, account=ACCOUNT, region=REGION,
+                               caller_arn=f"arn:aws:iam::{ACCOUNT}:root",
+                               oidc_providers=lambda: self.oidc_providers)
         if answer is None:
             raise NotImplementedError(f"unmocked invoke {args.token}")
         return answer
@@ -120,8 +154,8 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     if typ == "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy":
         return {"id": "a1b2c3d4-rhp0-0000-0000-000000000000"}
     if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
-        host = inputs["url"].split("://", 1)[1]
-        return {"arn": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{host}"}
+        arn = oidc_provider_arn(inputs["url"], account=ACCOUNT)
+        return {"id": arn, "arn": arn}
     if typ == "auth0:index/client:Client":
         return {"clientId": AUTH0_CLIENT_ID}
     return {}
@@ -167,31 +201,36 @@ Transformation = Callable[
     [pulumi.ResourceTransformationArgs], pulumi.ResourceTransformationResult | None]
 
 
-def record_program(config: dict[str, str], stack: str = "unit",
-                   transformations: Sequence[Transformation] = ()) -> ProgramRun:
-    """Runs the program like `pulumi up` would (preview=False), on the runner the local
-    apply uses (mock_runtime.run_under_mocks); raises what the program raised.
+def baseline_for(config: Mapping[str, str], stack: str) -> tuple[OidcProvider, ...]:
+    """The account as the app stack needs it: the baseline deployed, its issuer's provider
+    listing the stack's client id (a managed tenant's: AUTH0_CLIENT_ID). Nothing for a config
+    that does not parse: the program itself then fails on it, naming the key."""
+    from components.config import ConfigError, parse_settings
+
+    try:
+        settings = parse_settings(stack, config)
+    except ConfigError:
+        return ()
+    client_id = settings.oidc_client_id or AUTH0_CLIENT_ID
+    issuer = settings.oidc_issuer
+    return (OidcProvider(oidc_provider_arn(issuer, account=ACCOUNT), oidc_provider_path(issuer),
+                         (client_id,)),)
+
+
+def record(
+    program: Callable[[], None], config: Mapping[str, str], *, stack: str = "unit",
+    mocks: RecordingMocks | None = None, project: str = "pets",
+    program_dir: Path | None = None, transformations: Sequence[Transformation] = (),
+) -> ProgramRun:
+    """Any program (a function declaring resources), recorded: each resource's inputs and
+    outputs (the Mocks), its options (`protect`, `aliases`: a stack transformation registered
+    last, so it sees what the engine gets) and its place in the graph (the monitor).
 
     transformations: stack transformations registered before the program runs, as a
     policy pack's remediation or a project's own transformation would change resources;
     the Mocks see (and record) the transformed inputs.
     """
-    from components.config import load_settings
-    from components.pets_app import build
-
-    def program() -> None:  # __main__.py
-        for key, value in build(load_settings()).outputs().items():
-            pulumi.export(key, value)
-
-    return record(program, config, stack=stack, transformations=transformations)
-
-
-def record(
-    program: Callable[[], None], config: Mapping[str, str], *, stack: str = "unit",
-    transformations: Sequence[Transformation] = (),
-) -> ProgramRun:
-    """Any program (a function declaring resources), recorded as record_program does."""
-    mocks = RecordingMocks()
+    mocks = mocks if mocks is not None else RecordingMocks()
     monitor = GraphMonitor(mocks)
     options: dict[tuple[str, str], pulumi.ResourceOptions] = {}
 
@@ -199,15 +238,14 @@ def record(
         if args.opts is not None:
             options[(args.type_, args.name)] = args.opts
 
-    def recorded() -> None:  # the program, with the resource options recorded
+    def recorded() -> None:
         for transformation in transformations:
             pulumi.runtime.register_stack_transformation(transformation)
-        # Registered last, so it runs last: it records the options the engine gets.
         pulumi.runtime.register_stack_transformation(record_options)
         program()
 
-    outputs = run_under_mocks(recorded, mocks, project="pets", stack=stack, config=config,
-                              monitor=monitor)
+    outputs = run_under_mocks(recorded, mocks, project=project, stack=stack, config=config,
+                              program_dir=program_dir, monitor=monitor)
     by_name: dict[tuple[str, str], list[Registration]] = {}
     for registration in monitor.registrations.values():
         by_name.setdefault((registration.type, registration.name), []).append(registration)
@@ -223,3 +261,36 @@ def record(
         )
         declared.graph = found[0]
     return ProgramRun(mocks.declared, outputs, ResourceGraph(monitor.registrations.values()))
+
+
+def record_program(config: Mapping[str, str], stack: str = "unit", *,
+                   oidc_providers: Sequence[OidcProvider] | None = None,
+                   transformations: Sequence[Transformation] = ()) -> ProgramRun:
+    """Runs the program like `pulumi up` would (preview=False), on the runner the local
+    apply uses (mock_runtime.run_under_mocks); raises what the program raised.
+
+    oidc_providers: the account's IAM OIDC providers; default: the account baseline deployed
+    for this stack (baseline_for).
+    """
+    from components.config import load_settings
+    from components.pets_app import build
+
+    def program() -> None:  # __main__.py
+        for key, value in build(load_settings()).outputs().items():
+            pulumi.export(key, value)
+
+    providers = baseline_for(config, stack) if oidc_providers is None else oidc_providers
+    return record(program, config, stack=stack, mocks=RecordingMocks(providers),
+                  transformations=transformations)
+
+
+def record_baseline(config: Mapping[str, str], stack: str = "unit", *,
+                    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None) -> ProgramRun:
+    """Runs the account baseline (account/__main__.py, as the CLI runs it from its folder).
+
+    stack_outputs: the app stacks its `stacks:` entries reference, by fully qualified name."""
+    from components.naming import ACCOUNT_PROJECT
+
+    return record(program_from_folder(ACCOUNT_DIR), config, stack=stack,
+                  mocks=RecordingMocks(stack_outputs=stack_outputs),
+                  project=ACCOUNT_PROJECT, program_dir=ACCOUNT_DIR)

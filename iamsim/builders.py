@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from harness_core.mock_runtime import oidc_provider_arn, oidc_provider_path
 from iamsim.engine import ContextValue, SimRequest
 
 
@@ -21,19 +22,6 @@ def execute_api_arn(api_id: str, stage: str, method: str, path: str, *, region: 
     """
     resource_path = path.removeprefix("/")
     return f"arn:aws:execute-api:{region}:{account}:{api_id}/{stage}/{method}/{resource_path}"
-
-
-def oidc_provider_path(issuer_url: str) -> str:
-    """Issuer URL without its scheme: the provider part of the ARN and of the condition keys.
-
-    `https://tenant.auth0.com/` -> `tenant.auth0.com/` (the trailing slash is kept: IAM names keys
-    after the provider URL as registered, and a key with or without it is a different key).
-    """
-    return issuer_url.split("://", 1)[-1]
-
-
-def oidc_provider_arn(issuer_url: str, *, account: str) -> str:
-    return f"arn:aws:iam::{account}:oidc-provider/{oidc_provider_path(issuer_url)}"
 
 
 def invoke_request(*, principal: str, identity_policies: Sequence[Mapping[str, Any]],

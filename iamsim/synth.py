@@ -55,7 +55,7 @@ class Synthesized:
     region: str
     api_id: str
     stage: str  # the deployed Stage's stageName
-    client_id: str  # the audience the program's OIDC provider trusts (the stack output)
+    client_id: str  # the audience the class roles require (the `oidcClientId` stack output)
     class_roles: Mapping[str, Role]  # by user class
     other_roles: tuple[Role, ...]
     # (METHOD, path as in access.Route, e.g. "/pets/{petId}") -> "AWS_IAM" | "NONE" | ...
@@ -105,11 +105,13 @@ def synthesize(config: Mapping[str, str], stack: str = "local") -> Synthesized:
 
 
 def _client_id(run: ProgramRun) -> str:
-    """The one client id the program's OIDC provider trusts (a managed Auth0 app's: an output)."""
-    providers = run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
-    if len(providers) != 1 or len(providers[0].inputs.get("clientIdLists") or []) != 1:
-        raise UnsupportedProgram("expected one OIDC provider trusting one client id")
-    return str(providers[0].inputs["clientIdLists"][0])
+    """The client id the class roles' trust policies require (the stack output, as the live
+    harness reads it; a managed Auth0 app's is an output of its application). The OIDC
+    provider itself is the account baseline's, not the program's."""
+    client_id = run.outputs.get("oidcClientId")
+    if not isinstance(client_id, str) or not client_id:
+        raise UnsupportedProgram("the program exports no `oidcClientId` output")
+    return client_id
 
 
 def _inline_policies(run: ProgramRun, role: Declared) -> tuple[Document, ...]:

@@ -18,7 +18,7 @@ from devstack.applier.kinds import CreateRequest, ResourceKind
 from devstack.applier.results import CreatedResource
 from devstack.applier.services import KIND_BY_TYPE, SERVICES
 from devstack.applier.target import ApplyTarget, ClientFactory
-from harness_core.mock_runtime import invoke_answer
+from harness_core.mock_runtime import CallResult, OidcProvider, invoke_answer
 
 T = TypeVar("T")
 # How the SDK marks a secret inside deserialized properties (pulumi.runtime.rpc).
@@ -247,15 +247,29 @@ class EmulatorMocks(pulumi.runtime.Mocks):
 
     # -- invokes -----------------------------------------------------------------------
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> CallResult:
         self._touch()
         target = self.target
-        answer = invoke_answer(args.token, account=target.account_id, region=target.region,
-                               caller_arn=target.caller_arn)
+        answer = invoke_answer(args.token, args.args, account=target.account_id,
+                               region=target.region, caller_arn=target.caller_arn,
+                               oidc_providers=self._oidc_providers)
         if answer is None:
             raise ApplyError(
                 f"invoke {args.token} not supported by the local apply: answer it in "
                 "harness_core/mock_runtime.py (invoke_answer) from the target, or avoid it "
                 "in the program"
             )
-        return answer, []
+        return answer if isinstance(answer, tuple) else (answer, [])
+
+    def _oidc_providers(self) -> list[OidcProvider]:
+        """The target's IAM OIDC providers (what the account baseline created there), with
+        their URLs as stored: MiniStack answers them with the scheme, AWS without (and
+        MiniStack's ARNs drop a trailing slash that AWS keeps), see invoke_answer."""
+        iam = self.target.client("iam")
+        found = []
+        for entry in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
+            provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=entry["Arn"])
+            found.append(OidcProvider(entry["Arn"], provider["Url"],
+                                      tuple(provider.get("ClientIDList") or ()),
+                                      tuple(provider.get("ThumbprintList") or ())))
+        return found

@@ -27,7 +27,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from pulumi.type_token import get_type_token
 
-from devstack import clients
+from devstack import clients, stack
 from devstack.applier.errors import ApplyError, ResourceError
 from devstack.applier.jitter import Jitter
 from devstack.applier.mocks import EmulatorMocks
@@ -105,7 +105,13 @@ def mock_args(typ: str, name: str, inputs: dict[str, Any], custom: bool = True) 
 # -- no emulator: config ---------------------------------------------------------------
 
 
+def _project(folder: Path, name: str = "pets") -> Path:
+    (folder / "Pulumi.yaml").write_text(f"name: {name}\nruntime: python\n")
+    return folder
+
+
 def test_stack_config_reads_the_stack_file_and_overrides(tmp_path: Path) -> None:
+    _project(tmp_path)
     (tmp_path / "Pulumi.local.yaml").write_text(
         "config:\n  aws:region: us-east-1\n  pets:oidcIssuer: http://127.0.0.1:9443\n"
         "  pets:logRetentionDays: 7\n  pets:enabled: true\n"
@@ -123,13 +129,31 @@ def test_stack_config_reads_the_stack_file_and_overrides(tmp_path: Path) -> None
     }
 
 
+def test_stack_config_keys_without_a_namespace_are_the_folders_project(tmp_path: Path) -> None:
+    """The account baseline (account/, project pets-account) reads `pets-account:` keys."""
+    _project(tmp_path, "pets-account")
+    (tmp_path / "Pulumi.local.yaml").write_text("config:\n  apiGatewayLogging: true\n")
+    config = load_config(tmp_path, "local", {"issuers": {"http://127.0.0.1:1": {}}})
+    assert config == {"pets-account:apiGatewayLogging": "true",
+                      "pets-account:issuers": json.dumps({"http://127.0.0.1:1": {}})}
+    assert load_config(REPO / "account", "local")["pets-account:apiGatewayLogging"] == "true"
+
+
+def test_stack_config_needs_the_project_file(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.local.yaml").write_text("config: {}\n")
+    with pytest.raises(ApplyError, match=r"Pulumi\.yaml not found"):
+        load_config(tmp_path, "local")
+
+
 def test_stack_config_refuses_secrets(tmp_path: Path) -> None:
+    _project(tmp_path)
     (tmp_path / "Pulumi.local.yaml").write_text("config:\n  pets:key:\n    secure: AAABAxyz\n")
     with pytest.raises(ApplyError, match=r"pets:key is a secret .*plain value"):
         load_config(tmp_path, "local")
 
 
 def test_stack_config_needs_the_stack_file(tmp_path: Path) -> None:
+    _project(tmp_path)
     with pytest.raises(ApplyError, match=r"Pulumi\.local\.yaml not found"):
         load_config(tmp_path, "local")
 
@@ -273,7 +297,8 @@ def test_components_pass_through_and_invokes_come_from_the_target() -> None:
     assert identity["accountId"] == "123456789012"
     region, _ = mocks.call(pulumi.runtime.MockCallArgs("aws:index/getRegion:getRegion", {}, ""))
     assert region["region"] == region["name"] == "us-east-1"
-    # The program asks for caller identity and region only; anything else fails by name.
+    # The program asks for caller identity, region and its OIDC provider (read from the
+    # emulator: test_the_oidc_provider_lookup_reads_the_target); anything else fails by name.
     for token in ("aws:index/getPartition:getPartition",
                   "aws:index/getAvailabilityZones:getAvailabilityZones"):
         with pytest.raises(ApplyError, match=f"invoke {token} not supported"):
@@ -413,6 +438,31 @@ def test_roles_policies_and_oidc_provider(factory: Callable, unique: str) -> Non
     provider = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=result.outputs["oidcArn"])
     assert provider["ClientIDList"] == ["pets-test"]
     assert provider["Url"].endswith(issuer.split("://")[1])
+
+
+def test_the_oidc_provider_lookup_reads_the_target(factory: Callable, unique: str) -> None:
+    """The app's lookup (aws.iam.get_open_id_connect_provider by URL) finds what an earlier
+    apply (the account baseline) created, matching the URL exactly as IAM names it."""
+    issuer = f"http://127.0.0.1:9443/{unique}/"
+
+    def baseline() -> None:
+        aws.iam.OpenIdConnectProvider("oidc", url=issuer, client_id_lists=["app", "review"])
+
+    def lookup(url: str) -> Callable[[], None]:
+        def program() -> None:
+            found = aws.iam.get_open_id_connect_provider(url=url)
+            pulumi.export("found", {"arn": found.arn, "clientIds": found.client_id_lists,
+                                    "url": found.url})
+        return program
+
+    created = apply_function(baseline, factory).resources[0].id
+    assert apply_function(lookup(issuer), factory).outputs["found"] == {
+        # The URL as AWS answers it, without its scheme (MiniStack's own answer has it).
+        "arn": created, "clientIds": ["app", "review"], "url": f"127.0.0.1:9443/{unique}/"}
+    # Without the trailing slash it is another provider, which the account does not have.
+    with pytest.raises(ProgramRunError, match=r"getOpenIdConnectProvider failed: reading IAM "
+                                              r"OIDC Provider .*: couldn't find resource"):
+        apply_function(lookup(issuer.rstrip("/")), factory)
 
 
 def test_log_group_retention(factory: Callable, unique: str) -> None:
@@ -1172,11 +1222,22 @@ def test_apply_program_runs_a_folder_with_its_stack_config(
 
 
 def test_the_real_program_applies_quickly(fresh_target: clients.Target) -> None:
-    """The project's own program with Pulumi.local.yaml on a fresh emulator."""
-    result = apply_program(REPO, "local", lambda s: clients.client(s, target=fresh_target))
-    print(f"\nreal program: {len(result.resources)} resources in {result.seconds:.2f} s")
+    """The project's own programs on a fresh emulator: the app alone fails before creating
+    anything, saying what to deploy first; the account baseline, then the app, apply."""
+    factory = lambda s: clients.client(s, target=fresh_target)  # noqa: E731
+    with pytest.raises(ProgramRunError, match=r"no IAM OIDC provider for http://127\.0\.0\.1:"
+                                              r"9443 in this account: deploy the account "
+                                              r"baseline") as refused:
+        apply_program(REPO, "local", factory)
+    assert refused.value.resources == []
+    baseline, result = stack.apply_local(factory)
+    print(f"\nbaseline: {len(baseline.resources)} resources in {baseline.seconds:.2f} s; "
+          f"real program: {len(result.resources)} resources in {result.seconds:.2f} s")
     for warning in result.warnings:
         print(f"warning: {warning}")
+    assert sorted(r.type for r in baseline.resources) == [
+        "aws:apigateway/account:Account", "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+        "aws:iam/role:Role", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"]
     assert {"apiUrl", "restApiId", "roles", "tableName"} <= set(result.outputs)
     assert result.outputs["apiUrl"].startswith(f"{fresh_target.endpoint_url}/_aws/execute-api/")
     # The brief's budget is 3 s on this machine; the bound leaves room for a busy CI host.

@@ -14,13 +14,16 @@ import botocore.session
 import pytest
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
+from components import account_config
 from components.config import stack_file_config
 from devstack.applier.kinds import ResourceKind, To
 from devstack.applier.services import KIND_BY_TYPE
-from harness_core.recorder import ProgramRun, record_program
+from harness_core.recorder import AUTH0_CLIENT_ID, ProgramRun, record_baseline, record_program
 
 REPO = Path(__file__).resolve().parents[2]
 STACKS = ("dev", "local", "prod", "localstack")
+# The account baseline's stack files (account/): the local apply runs `local` before the app.
+BASELINE_STACKS = ("example", "local", "localstack")
 _SESSION = botocore.session.get_session()
 
 
@@ -81,10 +84,19 @@ def test_a_broken_mapping_is_caught() -> None:
 
 @pytest.fixture(scope="module")
 def runs() -> dict[str, ProgramRun]:
-    return {
+    apps = {
         stack: record_program(stack_file_config(REPO / f"Pulumi.{stack}.yaml"), stack=stack)
         for stack in STACKS
     }
+    baselines = {
+        f"account/{stack}": record_baseline(
+            stack_file_config(REPO / "account" / f"Pulumi.{stack}.yaml",
+                              account_config.NAMESPACE),
+            stack=stack, stack_outputs={"organization/pets/prod": {"oidcClientId":
+                                                                   AUTH0_CLIENT_ID}})
+        for stack in BASELINE_STACKS
+    }
+    return {**apps, **baselines}
 
 
 def test_the_kinds_support_what_the_program_declares_and_no_more(
@@ -103,6 +115,6 @@ def test_the_kinds_support_what_the_program_declares_and_no_more(
 
 
 def test_every_type_the_local_stacks_declare_has_a_kind(runs: dict[str, ProgramRun]) -> None:
-    for stack in ("local", "localstack"):
+    for stack in ("local", "localstack", "account/local", "account/localstack"):
         types = {r.type for r in runs[stack].declared if not r.type.startswith("pets:")}
         assert types - set(KIND_BY_TYPE) == set(), stack

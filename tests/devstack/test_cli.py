@@ -26,6 +26,28 @@ def test_up_writes_every_output_key(running_stack: Any):
     assert set(written["roles"]) == {"admin", "buyer"}
 
 
+def test_up_applies_the_account_baseline_the_app_trusts(running_stack: Any):
+    """The baseline's OIDC provider lists the local stack's client id for the running
+    identity provider, the class roles trust it, and API Gateway's account settings name the
+    baseline's CloudWatch role."""
+    if running_stack.baseline is None:
+        pytest.skip("a reused stack (PETS_USE_RUNNING_STACK=1) has no apply record")
+    from devstack import clients
+
+    by_type = {r.type: r for r in running_stack.baseline.resources}
+    provider = by_type["aws:iam/openIdConnectProvider:OpenIdConnectProvider"]
+    iam = clients.client("iam", target=running_stack.target)  # reading back: the deploy key
+    live = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=provider.id)
+    outputs = running_stack.outputs
+    assert live["ClientIDList"] == [outputs["oidcClientId"]]
+    assert live["Url"].split("://")[-1] == outputs["oidcIssuer"].split("://")[-1]
+    trust = iam.get_role(RoleName=outputs["roles"]["buyer"].split("/")[-1])["Role"]
+    assert {s["Principal"]["Federated"] for s in trust["AssumeRolePolicyDocument"][
+        "Statement"]} == {provider.id}
+    account = clients.client("apigateway", target=running_stack.target).get_account()
+    assert account["cloudwatchRoleArn"] == by_type["aws:iam/role:Role"].outputs["arn"]
+
+
 def test_site_url_serves_the_app_and_its_config(running_stack: Any):
     written = stack.load_outputs(running_stack.outputs_file)
     page = requests.get(written["siteUrl"], timeout=10)

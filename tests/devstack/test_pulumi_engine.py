@@ -45,6 +45,21 @@ def test_the_cli_says_what_to_do_without_a_traceback():
 def test_the_endpoints_it_overrides_are_the_stack_files():
     assert pulumi_engine.endpoint_services() == ["apigateway", "cloudwatch", "dynamodb", "iam",
                                                  "lambda", "logs", "s3", "sns", "sts"]
+    assert pulumi_engine.endpoint_services(pulumi_engine.BASELINE_DIR) == ["apigateway", "iam"]
+
+
+def test_the_baseline_goes_up_before_the_app(monkeypatch: pytest.MonkeyPatch, tmp_path):
+    """As on AWS: the app looks up the OIDC provider the baseline's `up` creates."""
+    calls: list[tuple[str, str, dict]] = []
+    monkeypatch.setattr(pulumi_engine, "BACKEND", tmp_path / "state")
+    monkeypatch.setattr(pulumi_engine, "_up", lambda work_dir, namespace, _, overrides: (
+        calls.append((work_dir.name, namespace, dict(overrides))) or {"from": namespace}))
+    issuers = {"issuers": {"https://127.0.0.1:1": {"clientIds": ["pets-local"]}}}
+    outputs = pulumi_engine.up("http://127.0.0.1:2", {"oidcIssuer": "https://127.0.0.1:1"},
+                               issuers)
+    assert calls == [("account", "pets-account", issuers),
+                     (ROOT.name, "pets", {"oidcIssuer": "https://127.0.0.1:1"})]
+    assert outputs == {"from": "pets"}  # the app stack's outputs
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ class Deployed:
         if running_stack.apply is None:
             pytest.skip("a reused stack (PETS_USE_RUNNING_STACK=1) has no apply record")
         self.result: ApplyResult = running_stack.apply
+        self.baseline: ApplyResult = running_stack.baseline  # the account baseline's apply
         self.outputs: dict[str, Any] = dict(running_stack.outputs)
         self.target = running_stack.target
         self.idp = running_stack.idp

@@ -162,6 +162,17 @@ def _role_policy(d: Deployed, r: dict[str, Any]) -> list[str]:
                    _doc(live["PolicyDocument"]))
 
 
+def _role_policy_attachment(d: Deployed, r: dict[str, Any]) -> list[str]:
+    attached = d.client("iam").list_attached_role_policies(RoleName=r["role"])
+    return _differ(f"managed policies of role {r['role']}", [r["policyArn"]],
+                   [p["PolicyArn"] for p in attached["AttachedPolicies"]])
+
+
+def _api_gateway_account(d: Deployed, r: dict[str, Any]) -> list[str]:
+    live = d.client("apigateway").get_account()
+    return _differ("CloudWatch role", r["cloudwatchRoleArn"], live.get("cloudwatchRoleArn"))
+
+
 def _oidc_provider(d: Deployed, r: dict[str, Any]) -> list[str]:
     live = d.client("iam").get_open_id_connect_provider(OpenIDConnectProviderArn=r["id"])
     # AWS returns the URL without its scheme; compare host and path only.
@@ -347,6 +358,8 @@ READERS: dict[str, Reader] = {
     "aws:iam/role:Role": _role,
     "aws:iam/rolePolicy:RolePolicy": _role_policy,
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _role_policy_attachment,
+    "aws:apigateway/account:Account": _api_gateway_account,
     "aws:dynamodb/table:Table": _table,
     "aws:lambda/function:Function": _function,
     "aws:lambda/layerVersion:LayerVersion": _layer,
@@ -364,14 +377,19 @@ READERS: dict[str, Reader] = {
 }
 
 
+def _created(d: Deployed) -> list[CreatedResource]:
+    """Everything `up` created: the account baseline's resources, then the app's."""
+    return [*d.baseline.resources, *d.result.resources]
+
+
 def test_every_created_type_has_a_reader(deployed: Deployed) -> None:
-    missing = sorted({r.type for r in deployed.result.resources} - set(READERS))
+    missing = sorted({r.type for r in _created(deployed)} - set(READERS))
     assert not missing, f"no read-back for {missing}: add a reader to READERS"
 
 
 def test_every_resource_reads_back_as_declared(deployed: Deployed) -> None:
     problems = []
-    for resource in deployed.result.resources:
+    for resource in _created(deployed):
         reader = READERS.get(resource.type)
         if reader is None:
             continue  # reported by test_every_created_type_has_a_reader

@@ -13,15 +13,10 @@ from typing import Any
 
 import pytest
 
+from harness_core.mock_runtime import oidc_provider_arn, oidc_provider_path
 from harness_core.node import NodeUnavailable, ensure_packages
 from iamsim import engine as engine_module
-from iamsim.builders import (
-    execute_api_arn,
-    invoke_request,
-    oidc_provider_arn,
-    oidc_provider_path,
-    web_identity_requests,
-)
+from iamsim.builders import execute_api_arn, invoke_request, web_identity_requests
 from iamsim.engine import PACKAGE_DIR, SimRequest, SimResult, SimulationError, simulate
 
 ACCOUNT = "000000000000"

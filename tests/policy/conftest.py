@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from harness_core.recorder import ProgramRun, record_program
+from components import account_config
+from components.config import stack_file_config
+from harness_core.recorder import AUTH0_CLIENT_ID, ProgramRun, record_baseline, record_program
 
 ISSUER = "https://pets-test.eu.auth0.com/"
 CLIENT_ID = "test-client-id"
@@ -16,10 +19,9 @@ BASE_CONFIG = {
     "pets:oidcClientId": CLIENT_ID,
     "pets:stage": "v1",
 }
-# The account logging role (a managed-policy attachment) and every kind of membership rule.
+# Every kind of membership rule and the production options.
 FULL_CONFIG = {
     **BASE_CONFIG,
-    "pets:manageApiGatewayAccount": "true",
     # Production options (issue 14).
     "pets:alarmEmail": "oncall@example.com",
     "pets:waf": "true",
@@ -56,3 +58,20 @@ def throwaway() -> ProgramRun:
 @pytest.fixture(scope="package", params=["base", "full"])
 def any_program(request, program, program_full) -> ProgramRun:
     return program if request.param == "base" else program_full
+
+
+@pytest.fixture(scope="package")
+def baseline() -> ProgramRun:
+    """The account baseline (account/Pulumi.example.yaml): the OIDC providers and API
+    Gateway's CloudWatch role (a managed-policy attachment). `pulumi preview --policy-pack
+    ../policy` from account/ runs the pack on it too."""
+    config = stack_file_config(Path(__file__).resolve().parents[2] / "account" /
+                               "Pulumi.example.yaml", account_config.NAMESPACE)
+    return record_baseline(config, "example", stack_outputs={
+        "organization/pets/prod": {"oidcClientId": AUTH0_CLIENT_ID}})
+
+
+@pytest.fixture(scope="package", params=["base", "full", "baseline"])
+def any_stack(request, program, program_full, baseline) -> ProgramRun:
+    """Every program the pack must accept: the app's two stacks and the account baseline."""
+    return {"base": program, "full": program_full, "baseline": baseline}[request.param]

@@ -57,17 +57,23 @@ def test_program_declares_what_the_rules_check(any_program: ProgramRun):
             "pack is tested on it")
 
 
-def test_full_stack_has_attachment_and_every_membership_kind(program_full: ProgramRun):
-    assert program_full.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+def test_the_baseline_has_the_managed_policy_attachment(baseline: ProgramRun):
+    """So iam-managed-policies-allowlisted is tried on a real attachment (API Gateway's
+    CloudWatch role, the baseline's) and the pack on an OIDC provider the roles trust."""
+    assert baseline.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert baseline.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+
+
+def test_full_stack_has_every_membership_kind(program_full: ProgramRun):
     sids = {s["Sid"] for role in program_full.of_type("aws:iam/role:Role")
             for s in role.json_input("assumeRolePolicy")["Statement"] if "Sid" in s}
     assert {"MembersBySubPattern", "MembersBySubject", "MembersBySessionTag"} <= sids, sids
 
 
 @pytest.mark.parametrize("policy", rules.RESOURCE_POLICIES, ids=lambda p: p.name)
-def test_resource_policy_passes_program(policy, any_program: ProgramRun):
+def test_resource_policy_passes_program(policy, any_stack: ProgramRun):
     found = {
-        d.name: messages for d in _provider_resources(any_program)
+        d.name: messages for d in _provider_resources(any_stack)
         if (messages := resource_violations(policy, d.type, d.inputs, d.name,
                                             protect=d.protect))
     }
@@ -76,9 +82,9 @@ def test_resource_policy_passes_program(policy, any_program: ProgramRun):
 
 @pytest.mark.parametrize("policy", rules.STACK_POLICIES, ids=lambda p: p.name)
 @pytest.mark.parametrize("preview", [False, True], ids=["up", "preview"])
-def test_stack_policy_passes_program(policy, preview, any_program: ProgramRun):
+def test_stack_policy_passes_program(policy, preview, any_stack: ProgramRun):
     """In preview every id and ARN is unknown: the policy must neither refuse nor give up."""
-    violations = stack_violations(policy, policy_resources(any_program.declared, preview=preview))
+    violations = stack_violations(policy, policy_resources(any_stack.declared, preview=preview))
     assert not violations, f"{policy.name} refuses the program's own stack: {violations}"
 
 

@@ -109,8 +109,6 @@ def test_bad_membership_override_names_the_key(value, message):
         ("pets:throttle", json.dumps({"rateLimit": 0})),
         ("pets:throttle", json.dumps({"burstLimit": 1.5})),
         ("pets:corsAllowOrigin", "https://x.example.com/app"),
-        ("pets:manageApiGatewayAccount", "yes"),
-        ("pets:oidcThumbprints", json.dumps(["abc"])),
         ("pets:userClasses", "{not json"),
         ("pets:idTokenLifetimeSeconds", "19"),
         ("pets:idTokenLifetimeSeconds", "an hour"),
@@ -126,3 +124,14 @@ def test_invalid_value_names_the_key(key, value):
 def test_auth0_tenant_must_be_a_domain(tenant):
     with pytest.raises(ConfigError, match="pets:auth0Tenant"):
         parse_settings("prod", {"pets:auth0Tenant": tenant})
+
+
+@pytest.mark.parametrize(
+    ("key", "where"),
+    [("pets:manageApiGatewayAccount", "pets-account:apiGatewayLogging"),
+     ("pets:oidcThumbprints", r"pets-account:issuers\.<issuer>\.thumbprints")],
+)
+def test_a_setting_that_moved_to_the_baseline_says_where(key, where):
+    """An old stack file is told where the setting went, not just that it is unknown."""
+    with pytest.raises(ConfigError, match=f"{key} moved to the account baseline .*{where}"):
+        parse(**{key: "true"})

@@ -170,7 +170,7 @@ def test_nothing_runs_after_placeholders(pulumi: FakePulumi, capsys) -> None:
     assert pulumi.commands() == [CONFIG]
     err = capsys.readouterr().err
     assert "preflight: pets:oidcClientId: 'REPLACE_WITH_YOUR_CLIENT_ID' is a placeholder" in err
-    assert "preflight: pets:oidcIssuer: 'pets-example.eu.auth0.com'" in err
+    assert "preflight: pets:oidcIssuer: 'pets-dev-example.eu.auth0.com'" in err
     assert "2 problem(s) found before anything was created" in err
 
 

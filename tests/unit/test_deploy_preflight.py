@@ -58,7 +58,7 @@ def test_the_examples_parse_but_their_placeholders_are_refused_by_key() -> None:
                              "pets:siteDomain"]
     assert "123456789012" in found["pets:siteCertificateArn"]
     assert "'example.com'" in found["pets:alarmEmail"]
-    assert "'pets-example.eu.auth0.com'" in found["pets:auth0Tenant"]
+    assert "'pets-prod-example.eu.auth0.com'" in found["pets:auth0Tenant"]
     assert "Pulumi.prod.yaml" in found["pets:siteDomain"]
     dev_found = {p.key: p.message for p in placeholders(dev, "dev")}
     assert sorted(dev_found) == ["pets:oidcClientId", "pets:oidcIssuer"]

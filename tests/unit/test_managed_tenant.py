@@ -1,9 +1,9 @@
 """A stack that manages its Auth0 tenant: the application's client id reaches every consumer.
 
-With `pets:auth0Tenant` the client id is an output of the auth0.Client, not config: the OIDC
-provider, both trust policies, every Lambda's OIDC_CLIENT_ID, the site's config.json and the
-stack outputs must all carry that one value, and the application's registration must be the
-site's URL.
+With `pets:auth0Tenant` the client id is an output of the auth0.Client, not config: both trust
+policies, every Lambda's OIDC_CLIENT_ID, the site's config.json and the stack outputs must all
+carry that one value (the account baseline's OIDC provider reads it from the oidcClientId
+output), and the application's registration must be the site's URL.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ def run() -> ProgramRun:
                         "pets:idTokenLifetimeSeconds": "900"}, stack="managed")
 
 
-def test_the_oidc_provider_trusts_the_managed_application(run: ProgramRun):
-    provider = run.named("pets-managed-oidc")
-    assert provider.inputs["url"] == f"https://{TENANT}/"
-    assert provider.inputs["clientIdLists"] == [AUTH0_CLIENT_ID]
+def test_the_stack_exports_the_client_id_the_baseline_reads(run: ProgramRun):
+    # components/account.py lists a `stacks:` entry's client id from this output.
+    assert run.outputs["oidcClientId"] == AUTH0_CLIENT_ID
+    assert run.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
 
 
 @pytest.mark.parametrize("user_class", access.USER_CLASSES, ids=lambda c: c.name)

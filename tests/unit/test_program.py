@@ -142,10 +142,15 @@ def test_admin_role_trusts_only_the_grant_tag_for_our_client(program: ProgramRun
     assert role.inputs["name"] == "pets-unit-admin"
 
 
-def test_oidc_provider_is_the_configured_issuer_and_client(program: ProgramRun):
-    provider = program.named("pets-unit-oidc")
-    assert provider.inputs["url"] == ISSUER
-    assert provider.inputs["clientIdLists"] == [CLIENT_ID]
+def test_the_stack_declares_no_account_singleton(program: ProgramRun):
+    """The issuer's OIDC provider and API Gateway's account settings are the account
+    baseline's (account/): the stack only looks the provider up, so its roles trust the
+    account's provider ARN and destroying the stack leaves other stacks' logins working."""
+    assert program.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider") == []
+    assert program.of_type("aws:apigateway/account:Account") == []
+    for user_class in access.USER_CLASSES:
+        trust = program.named(f"pets-unit-{user_class.name}-role").json_input("assumeRolePolicy")
+        assert {s["Principal"]["Federated"] for s in trust["Statement"]} == {PROVIDER_ARN}
 
 
 @pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
@@ -271,10 +276,6 @@ def test_stack_outputs(program: ProgramRun):
     }
 
 
-def test_no_account_logging_role_unless_asked(program: ProgramRun):
-    assert program.of_type("aws:apigateway/account:Account") == []
-
-
 def test_children_are_parented_to_components(program: ProgramRun):
     """Every AWS resource belongs to a component (so `pulumi stack` reads as a tree)."""
     components = {d.type for d in program.declared if d.type.startswith("pets:index:")}
@@ -299,13 +300,6 @@ def test_membership_override_reaches_the_trust_policy():
     assert by_sid["MembersBySessionTag"]["Condition"] == {
         "StringEquals": {f"{KEY}:aud": CLIENT_ID, "aws:RequestTag/team": "shop"}
     }
-
-
-def test_account_logging_role_when_asked():
-    run = record_program({**BASE_CONFIG, "pets:manageApiGatewayAccount": "true"})
-    (account,) = run.of_type("aws:apigateway/account:Account")
-    role = run.named("pets-unit-cloudwatch-role")
-    assert account.inputs["cloudwatchRoleArn"] == role.outputs["arn"]
 
 
 def test_invalid_config_fails_before_any_resource():
