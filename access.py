@@ -288,10 +288,10 @@ class PetField:
 
 
 PET_FIELDS: tuple[PetField, ...] = (
-    PetField("petId", (EVERY_CLASS,)),
-    PetField("type", (EVERY_CLASS,)),
-    PetField("price", (EVERY_CLASS,)),
-    PetField("createdAt", (EVERY_CLASS,)),
+    PetField("petId", (EVERY_CLASS,), description="the pet's id"),
+    PetField("type", (EVERY_CLASS,), description="what kind of pet"),
+    PetField("price", (EVERY_CLASS,), description="its price"),
+    PetField("createdAt", (EVERY_CLASS,), description="when it was added"),
     PetField("sold", (EVERY_CLASS,), description="whether someone bought it"),
     PetField("soldAt", (EVERY_CLASS,), description="when it was sold"),
     PetField("soldTo", ("admin",), buyer_reads=True, names_the_buyer=True,

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 import app
 import idempotency
+import shapes
 from tests.handlers.conftest import IDEMPOTENCY_TABLE
 from tests.handlers.test_app import (  # noqa: F401 (wired: the autouse fixture)
     ADMIN_ARN,
@@ -190,3 +191,8 @@ def test_the_records_live_in_the_idempotency_table_only(table, idempotency_table
     (record,) = records(idempotency_table)
     assert record["status"] == "COMPLETED" and idempotency_table.name == IDEMPOTENCY_TABLE
     assert all("status" not in i for i in items(table))
+
+
+def test_the_contract_states_the_utilitys_expiry_and_key_length():
+    assert idempotency.EXPIRES_AFTER_SECONDS == shapes.IDEMPOTENCY_KEY_EXPIRES_HOURS * 3600
+    assert shapes.IDEMPOTENCY_KEY.schema["maxLength"] == idempotency.MAX_KEY_LENGTH + 2  # quotes
