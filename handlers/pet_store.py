@@ -78,7 +78,17 @@ class PetStore:
                 pages.PARTITION_ATTRIBUTE: pages.PARTITION_VALUE,
                 pages.ORDER_ATTRIBUTE: pages.order_key(created_at, pet_id)}
         # A fresh UUID never collides; the condition makes that a checked fact.
-        self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(petId)")
+        try:
+            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(petId)")
+        except ClientError as err:
+            if not _condition_failed(err):
+                raise
+            # Only this call wrote this id: boto3 retried a put whose answer was lost (a read
+            # timeout) after the table had stored it. That is our pet, not a conflict.
+            stored = self._table.get_item(Key={"petId": pet_id}, ConsistentRead=True).get("Item")
+            if stored is None or stored.get("createdAt") != created_at:
+                raise
+            return to_json(stored)
         return to_json(item)
 
     def remove(self, pet_id: str) -> Pet:

@@ -8,6 +8,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+from botocore.exceptions import ReadTimeoutError
+from moto.core.models import botocore_stubber
 
 import access
 import app
@@ -234,3 +236,40 @@ def test_unexpected_failure_is_json_500(monkeypatch):
 def test_responses_carry_cors_headers_for_browsers():
     _, _, headers = call("GET", "/pets", headers={"Origin": "http://127.0.0.1:8000"})
     assert headers["Access-Control-Allow-Origin"] == "*"
+
+
+class LoseAnswers:
+    """botocore's before-send: the first `count` requests of `operation` reach the (moto)
+    table, which carries them out, and their answers are lost (a read timeout), so boto3
+    retries a request the table already executed."""
+
+    def __init__(self, operation: str, count: int = 1):
+        self.operation, self.count, self.lost = operation, count, 0
+
+    def __call__(self, request: Any, event_name: str, **_: Any) -> None:
+        if (request.headers["X-Amz-Target"].decode().endswith(f".{self.operation}")
+                and self.lost < self.count):
+            self.lost += 1
+            botocore_stubber(event_name, request)  # the table does it
+            raise ReadTimeoutError(endpoint_url=request.url)  # the answer never arrives
+
+
+def lose_answers(operation: str) -> LoseAnswers:
+    lose = LoseAnswers(operation)
+    app.store()._table.meta.client.meta.events.register("before-send.dynamodb", lose)
+    return lose
+
+
+def test_an_add_whose_answer_was_lost_is_the_pet_added(table):
+    """boto3's own retry of the put finds the item its first attempt stored."""
+    lose = lose_answers("PutItem")
+    pet = add()
+    assert lose.lost == 1
+    assert [i["petId"] for i in items(table)] == [pet["petId"]]
+
+
+def test_a_purchase_whose_answer_was_lost_is_the_sale(table):
+    pet = add()
+    lose = lose_answers("UpdateItem")
+    status, sale, _ = purchase(pet["petId"], sign(RSA_KEY))
+    assert (status, lose.lost, sale["soldTo"]) == (200, 1, "bob@example.com")
