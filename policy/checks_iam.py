@@ -303,6 +303,20 @@ def _lambda_documents(stack: Stack, role: Any) -> Iterator[tuple[str, Any, str]]
                    stack.props(policy).get("policy"), attachment.urn)
 
 
+def _role_statements(
+    stack: Stack, role: Any
+) -> Iterator[tuple[str, str, list[iam.Statement] | iam.DocumentError]]:
+    """(label, urn, its statements or why they cannot be read) of every known document
+    that applies to a role; one not known yet (preview of a new stack) is skipped."""
+    for label, raw, urn in _lambda_documents(stack, role):
+        if is_unknown(raw) or raw in (None, ""):
+            continue
+        try:
+            yield label, urn, iam.statements(iam.load(raw, label))
+        except iam.DocumentError as err:
+            yield label, urn, err
+
+
 def _table_of(stack: Stack, arn: str) -> Any | None:
     """The stack's table an ARN (of the table, or of one of its indexes) names, else None;
     by name while its ARN is unknown (preview)."""
@@ -348,13 +362,10 @@ def lambda_roles(stack: Stack) -> list[tuple[str, str]]:
         trust = stack.props(role).get("assumeRolePolicy")
         if is_unknown(trust) or _LAMBDA not in _service_principals(trust):
             continue
-        for label, raw, urn in _lambda_documents(stack, role):
-            if is_unknown(raw) or raw in (None, ""):
-                continue
-            try:
-                statements = iam.statements(iam.load(raw, label))
-            except iam.DocumentError as err:
-                violations.append((f"{label} is not a valid policy document ({err})", urn))
+        for label, urn, statements in _role_statements(stack, role):
+            if isinstance(statements, iam.DocumentError):
+                violations.append((f"{label} is not a valid policy document ({statements})",
+                                   urn))
                 continue
             for statement in statements:
                 violations += [(p, urn) for p in _no_tricks(label, statement)]
@@ -394,12 +405,8 @@ def lambda_table_actions(stack: Stack) -> list[tuple[str, str]]:
         route = model.function_route(stack.props(role))
         if route is None:
             continue
-        for label, raw, urn in _lambda_documents(stack, role):
-            if is_unknown(raw) or raw in (None, ""):
-                continue
-            try:
-                statements = iam.statements(iam.load(raw, label))
-            except iam.DocumentError:
+        for label, urn, statements in _role_statements(stack, role):
+            if isinstance(statements, iam.DocumentError):
                 continue  # lambda-roles-least-privilege reports the broken document
             for statement in statements:
                 actions = {a.lower() for a in statement.actions if isinstance(a, str)
