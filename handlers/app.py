@@ -95,16 +95,19 @@ def _caller() -> str | None:
     return app.current_event.request_context.identity.user_arn
 
 
-def _token_user(required: bool) -> TokenUser | None:
-    """The user of the X-Id-Token ID token, verified; None when it is optional and absent.
-    A token that is sent is always verified: a bad one is 401, never ignored."""
-    token = app.current_event.headers.get(ID_TOKEN_HEADER)
-    if not token and not required:
-        return None
+def _verified(token: str | None) -> TokenUser:
+    """The user of an ID token, verified, or 401."""
     try:
         return verifier().verify(token)
     except InvalidToken as err:
         raise Unauthorized(f"{err}; send the user's ID token in {ID_TOKEN_HEADER}") from None
+
+
+def _optional_user() -> TokenUser | None:
+    """The user of X-Id-Token where it is optional: None without one. A token that is sent
+    is always verified: a bad one is 401, never ignored."""
+    token = app.current_event.headers.get(ID_TOKEN_HEADER)
+    return _verified(token) if token else None
 
 
 def _reader(user: TokenUser | None) -> Reader:
@@ -125,7 +128,7 @@ def list_pets() -> Response:
     params = event.multi_value_query_string_parameters or {
         k: [v] for k, v in (event.query_string_parameters or {}).items()}
     request = validation.page_request(params)
-    reader = _reader(_token_user(required=False))
+    reader = _reader(_optional_user())
     pets, last = store().page(request.limit, request.before)
     body: dict[str, Any] = {"pets": [reader.view(p) for p in pets]}
     if last is not None:
@@ -155,7 +158,7 @@ def add_pet() -> Response:
         key = idempotency.key_of(_header_values(idempotency.HEADER))
     except idempotency.BadKey as err:
         raise BadRequest(str(err)) from None
-    user = _token_user(required=False)
+    user = _optional_user()
 
     def add() -> dict[str, Any]:
         pet = store().add(new)
@@ -180,8 +183,7 @@ def remove_pet(petId: str) -> Response:  # noqa: N803 (the path parameter's name
 
 @app.post("/pets/purchase")
 def purchase_pet() -> Response:
-    buyer = _token_user(required=True)
-    assert buyer is not None
+    buyer = _verified(app.current_event.headers.get(ID_TOKEN_HEADER))
     pet, sold_now = store().purchase(validation.purchase(app.current_event.body), buyer)
     # The token names the buyer; the SigV4 caller is only "some buyer" to IAM.
     logger.info("pet sold" if sold_now else "purchase repeated by its buyer",
