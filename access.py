@@ -18,6 +18,10 @@ expectations and the integration suite's expected matrix.
   and buying) is recognised only by an explicit grant: exact subjects, or a
   session tag the identity provider asserts from a grant. A `sub` pattern
   covers every account of a connection, and anyone can sign up to one.
+- PET_FIELDS: what each class may read of a pet. Who bought a pet (their e-mail, their
+  subject) is read only by classes recognised by an explicit grant and by that buyer
+  themself, whom the function knows by a verified ID token, never by anything the client
+  chooses.
 - TOKEN_KINDS: the ID tokens anyone can obtain (a self-registered user, a
   social login, a granted staff member, tokens for another client or from
   another issuer), and which class each becomes under a stack's membership
@@ -53,6 +57,9 @@ class Route:
     # Changes the shop (anything but reading and buying). True unless a route says otherwise,
     # so a new route needs an explicit grant until someone decides strangers may call it.
     manages_shop: bool = True
+    # DynamoDB actions on the idempotency table (a retried request with the same
+    # Idempotency-Key gets the first answer again); none: the route takes no key.
+    idempotency_actions: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.method not in _METHODS:
@@ -61,6 +68,10 @@ class Route:
             raise ValueError(f"route {self.method} {self.path}: malformed path")
         if not self.handler.isidentifier():
             raise ValueError(f"route {self.id}: handler must be a Python identifier")
+        for action in (*self.table_actions, *self.idempotency_actions):
+            if not re.fullmatch(r"dynamodb:[A-Z][A-Za-z]+", action):
+                raise ValueError(f"route {self.id}: {action!r} is not one DynamoDB action "
+                                 "(dynamodb:<Operation>, no wildcards)")
 
     @property
     def id(self) -> str:
@@ -186,8 +197,13 @@ LIST_PETS = Route(
     "GET", "/pets", "list_pets", ("dynamodb:Query",),  # on the list index only (policies.py)
     summary="list pets, one page at a time", manages_shop=False
 )
+# What Powertools' idempotency utility does to its table (DynamoDBPersistenceLayer): puts
+# the in-progress record, reads it back, stores the answer, deletes it when the add fails.
+IDEMPOTENCY_ACTIONS = ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem",
+                       "dynamodb:UpdateItem")
 ADD_PET = Route(
-    "POST", "/pets", "add_pet", ("dynamodb:PutItem",), summary="add one pet"
+    "POST", "/pets", "add_pet", ("dynamodb:PutItem",), summary="add one pet",
+    idempotency_actions=IDEMPOTENCY_ACTIONS,
 )
 REMOVE_PET = Route(
     "DELETE",
@@ -233,6 +249,87 @@ BUYER = UserClass(
 )
 
 USER_CLASSES: tuple[UserClass, ...] = (ADMIN, BUYER)
+
+
+# Every class that may call a route answering pets: a field for EVERY_CLASS is no secret.
+EVERY_CLASS = "*"
+
+
+@dataclass(frozen=True)
+class PetField:
+    """One field of a pet as the API answers it, and who may read it.
+
+    readers: class names, or (EVERY_CLASS,). buyer_reads: the pet's own buyer reads it
+    too, whatever their class, recognised by a verified ID token (X-Id-Token).
+    names_the_buyer: the field tells who bought the pet (e-mail, subject); such a field
+    is for classes recognised by an explicit grant (those that manage the shop) and the
+    buyer themself only: anyone can join a class recognised by a sub pattern, so giving
+    it such a field would give every buyer's identity to every stranger who logs in.
+    """
+
+    name: str
+    readers: tuple[str, ...]
+    buyer_reads: bool = False
+    names_the_buyer: bool = False
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier():
+            raise ValueError(f"pet field {self.name!r}: use a JSON property name")
+        if not self.readers and not self.buyer_reads:
+            raise ValueError(f"pet field {self.name}: nobody may read it; drop it instead")
+        if EVERY_CLASS in self.readers and len(self.readers) > 1:
+            raise ValueError(f"pet field {self.name}: {EVERY_CLASS!r} already means every "
+                             "class; list no class beside it")
+        if self.names_the_buyer and EVERY_CLASS in self.readers:
+            raise ValueError(f"pet field {self.name} names the buyer, so not every class may "
+                             "read it: list the classes that manage the shop, and set "
+                             "buyer_reads for the buyer themself")
+
+
+PET_FIELDS: tuple[PetField, ...] = (
+    PetField("petId", (EVERY_CLASS,), description="the pet's id"),
+    PetField("type", (EVERY_CLASS,), description="what kind of pet"),
+    PetField("price", (EVERY_CLASS,), description="its price"),
+    PetField("createdAt", (EVERY_CLASS,), description="when it was added"),
+    PetField("sold", (EVERY_CLASS,), description="whether someone bought it"),
+    PetField("soldAt", (EVERY_CLASS,), description="when it was sold"),
+    PetField("soldTo", ("admin",), buyer_reads=True, names_the_buyer=True,
+             description="the buyer's e-mail (their subject without one)"),
+    PetField("buyerSub", ("admin",), buyer_reads=True, names_the_buyer=True,
+             description="the buyer's OIDC subject"),
+)
+
+
+def readable_fields(user_class: str, *, own_purchase: bool = False,
+                    fields: tuple[PetField, ...] = PET_FIELDS) -> tuple[str, ...]:
+    """The fields of a pet a member of `user_class` reads (own_purchase: they bought it)."""
+    return tuple(f.name for f in fields
+                 if EVERY_CLASS in f.readers or user_class in f.readers
+                 or (own_purchase and f.buyer_reads))
+
+
+def check_pet_fields(fields: tuple[PetField, ...], classes: Iterable[UserClass]) -> None:
+    """Refuses a reader that is no class, and a field naming the buyer given to a class
+    anyone can join (one that does not manage the shop: access.py lets such a class be
+    recognised by a sub pattern)."""
+    by_name = {c.name: c for c in classes}
+    names = [f.name for f in fields]
+    if len(set(names)) != len(names):
+        raise ValueError("duplicate field in PET_FIELDS")
+    for pet_field in fields:
+        for reader in pet_field.readers:
+            if reader == EVERY_CLASS:
+                continue
+            if reader not in by_name:
+                raise ValueError(f"pet field {pet_field.name}: reader {reader!r} is not a user "
+                                 f"class ({', '.join(sorted(by_name))})")
+            if pet_field.names_the_buyer and not by_name[reader].manages_shop:
+                raise ValueError(
+                    f"pet field {pet_field.name} names the buyer, and class {reader} does not "
+                    "manage the shop, so anyone may join it (a sub pattern): it would read "
+                    "every other buyer's identity. Let the buyer read their own purchase "
+                    "(buyer_reads) instead")
 
 
 def route_by_id(route_id: str) -> Route:
@@ -320,6 +417,7 @@ def _check_model() -> None:
         for route in user_class.routes:
             if route not in ROUTES:
                 raise ValueError(f"{user_class.name} grants {route.id}, which is not in ROUTES")
+    check_pet_fields(PET_FIELDS, USER_CLASSES)
 
 
 _check_model()

@@ -41,16 +41,17 @@ class StackAlarmsArgs:
     stage: str
     functions: Mapping[str, AlarmTarget]  # by route id
     table_name: pulumi.Input[str]
+    idempotency_table_name: pulumi.Input[str]
     alarm_email: str | None = None
 
 
-def table_operations(routes: Iterable[access.Route]) -> list[str]:
-    """DynamoDB operations the routes use (`dynamodb:Scan` -> `Scan`), sorted.
+def table_operations(actions: Iterable[str]) -> list[str]:
+    """DynamoDB operations of these actions (`dynamodb:Scan` -> `Scan`), sorted.
 
-    ThrottledRequests is reported per TableName and Operation, so the alarm sums the
-    operations the model gives the functions.
+    ThrottledRequests is reported per TableName and Operation, so a table's alarm sums the
+    operations the model gives the functions on it.
     """
-    return sorted({a.split(":", 1)[1] for r in routes for a in r.table_actions})
+    return sorted({a.split(":", 1)[1] for a in actions})
 
 
 class StackAlarms(pulumi.ComponentResource):
@@ -139,21 +140,38 @@ class StackAlarms(pulumi.ComponentResource):
                 metric_name="Throttles", namespace="AWS/Lambda",
                 dimensions={"FunctionName": function}, statistic="Sum", threshold=0,
             )
-        operations = table_operations(t.route for t in args.functions.values())
+        routes = [t.route for t in args.functions.values()]
+        self._table_alarm(
+            f"{prefix}-table-throttled-requests", args, args.table_name,
+            table_operations(a for r in routes for a in r.table_actions),
+            "DynamoDB throttled requests to the pets table",
+            "the functions' Errors alarms and their 503 answers (the SDK's retries gave up)")
+        self._table_alarm(
+            f"{prefix}-idempotency-throttled-requests", args, args.idempotency_table_name,
+            table_operations(a for r in routes for a in r.idempotency_actions),
+            "DynamoDB throttled requests to the idempotency table (Idempotency-Key records)",
+            "the add function's 503 answers: adds with a key wait for this table")
+        self.register_outputs({
+            "topicArn": self.topic.arn,
+            "alarmNames": sorted(self.alarms),
+        })
+
+    def _table_alarm(self, alarm_name: str, args: StackAlarmsArgs,
+                     table_name: pulumi.Input[str], operations: list[str], what: str,
+                     effect: str) -> None:
         self._alarm(
-            f"{prefix}-table-throttled-requests", args,
+            alarm_name, args,
             description=(
-                f"DynamoDB throttled requests to the pets table ({', '.join(operations)}). "
-                "The table is on-demand, so this is a sudden burst beyond twice its previous "
-                "peak or a hot key. Look at: ThrottledRequests per Operation, the functions' "
-                "Errors alarms (the SDK's retries gave up) and the table's account quotas."),
+                f"{what} ({', '.join(operations)}). The table is on-demand, so this is a "
+                "sudden burst beyond twice its previous peak or a hot key. Look at: "
+                f"ThrottledRequests per Operation, {effect}, and the table's account quotas."),
             queries=[
                 aws.cloudwatch.MetricAlarmMetricQueryArgs(
                     id=f"m{index}",
                     metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
                         metric_name="ThrottledRequests",
                         namespace="AWS/DynamoDB",
-                        dimensions={"TableName": args.table_name, "Operation": operation},
+                        dimensions={"TableName": table_name, "Operation": operation},
                         period=PERIOD_SECONDS,
                         stat="Sum",
                     ),
@@ -168,10 +186,6 @@ class StackAlarms(pulumi.ComponentResource):
             )],
             threshold=0,
         )
-        self.register_outputs({
-            "topicArn": self.topic.arn,
-            "alarmNames": sorted(self.alarms),
-        })
 
     def _alarm(
         self,

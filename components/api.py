@@ -19,11 +19,21 @@ import access
 from components import api_models, policies, redeploy
 from components.config import Throttle
 
-# What the browser app sends: SigV4 headers and the user's ID token.
+# What the browser app sends: SigV4 headers, the user's ID token, an add's Idempotency-Key.
 CORS_ALLOW_HEADERS = (
-    "Authorization,Content-Type,X-Amz-Date,X-Amz-Security-Token,X-Amz-Content-Sha256,X-Id-Token"
+    "Authorization,Content-Type,X-Amz-Date,X-Amz-Security-Token,X-Amz-Content-Sha256,X-Id-Token,"
+    "Idempotency-Key"
 )
+# What a browser's script may read of an answer besides the CORS-safelisted headers: how
+# long to wait before a retry.
+CORS_EXPOSE_HEADERS = "Retry-After"
 CORS_MAX_AGE_SECONDS = 600
+# Gateway responses API Gateway answers when the client should retry: the stage throttle
+# (429), and the function out of reach or too slow (504). Each says when, with CORS headers
+# like every gateway response. Lambda's own failures (a crash, the function's timeout) are
+# 502s under DEFAULT_5XX, which also covers configuration errors, so it names no delay.
+RETRYABLE_GATEWAY_RESPONSES = ("THROTTLED", "INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT")
+GATEWAY_RETRY_AFTER_SECONDS = 1
 # One JSON line per request; caller and userArn say which role made the call, the two
 # request ids find it in API Gateway's execution logs and X-Ray, error.responseType says
 # which gateway response (ACCESS_DENIED, THROTTLED, ...) answered it.
@@ -244,18 +254,24 @@ class PetsApi(pulumi.ComponentResource):
 
         gateway_cors = {
             f"gatewayresponse.header.{header}": _quoted(value)
-            for header, value in _cors_headers(args.cors_allow_origin, _verbs(args.routes)).items()
+            for header, value in {
+                **_cors_headers(args.cors_allow_origin, _verbs(args.routes)),
+                "Access-Control-Expose-Headers": CORS_EXPOSE_HEADERS,
+            }.items()
         }
+        retry_after = {"gatewayresponse.header.Retry-After":
+                       _quoted(str(GATEWAY_RETRY_AFTER_SECONDS))}
         deploy_after += [
             aws.apigateway.Response(
                 f"{name}-gateway-{kind.lower().replace('_', '-')}",
                 rest_api_id=api_id,
                 response_type=kind,
-                response_parameters=gateway_cors,
+                response_parameters={
+                    **gateway_cors, **(retry_after if kind in RETRYABLE_GATEWAY_RESPONSES else {})},
                 response_templates={"application/json": GATEWAY_ERROR_TEMPLATE},
                 opts=child,
             )
-            for kind in ("DEFAULT_4XX", "DEFAULT_5XX")
+            for kind in ("DEFAULT_4XX", "DEFAULT_5XX", *RETRYABLE_GATEWAY_RESPONSES)
         ]
         if validation.validator is not None:
             deploy_after.append(

@@ -76,6 +76,8 @@ class RouteFunctionArgs:
     function_name: str
     code: pulumi.Archive
     table_arn: pulumi.Input[str]
+    # The idempotency table, for a route with idempotency actions (access.Route).
+    idempotency_table_arn: pulumi.Input[str] | None = None
     layers: Sequence[pulumi.Input[str]] = ()
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     log_retention_days: int = 30
@@ -93,7 +95,8 @@ class RouteFunction(pulumi.ComponentResource):
     """The Lambda serving one route, its log group and its execution role.
 
     The role may use only the route's own table actions, only on the pets
-    table, and write only to the function's own log group.
+    table, its idempotency actions only on the idempotency table, and write only to the
+    function's own log group.
     """
 
     function: aws.lambda_.Function
@@ -123,10 +126,14 @@ class RouteFunction(pulumi.ComponentResource):
             f"{name}-policy",
             name="table-and-logs",
             role=self.role.id,
-            policy=pulumi.Output.all(args.table_arn, self.log_group.arn).apply(
-                lambda arns: json.dumps(
-                    policies.function_policy(arns[0], args.route.table_actions, arns[1])
-                )
+            policy=pulumi.Output.all(
+                args.table_arn, self.log_group.arn, args.idempotency_table_arn
+            ).apply(
+                lambda arns: json.dumps(policies.function_policy(
+                    arns[0], args.route.table_actions, arns[1],
+                    idempotency_table_arn=arns[2],
+                    idempotency_actions=args.route.idempotency_actions,
+                ))
             ),
             opts=child,
         )

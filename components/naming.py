@@ -17,6 +17,16 @@ def stack_prefix(stack: str) -> str:
     return f"{PROJECT}-{stack}"
 
 
+def table_name(prefix: str) -> str:
+    """The pets table, one item per pet."""
+    return f"{prefix}-pets"
+
+
+def idempotency_table_name(prefix: str) -> str:
+    """The idempotency records of the routes that take an Idempotency-Key."""
+    return f"{prefix}-idempotency"
+
+
 def function_name(prefix: str, route: access.Route) -> str:
     """`pets-local-list-pets` for GET /pets (its handler is list_pets)."""
     return f"{prefix}-{route.handler.replace('_', '-')}"

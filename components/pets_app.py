@@ -15,6 +15,7 @@ from components.alarms import AlarmTarget, StackAlarms, StackAlarmsArgs
 from components.api import ApiInvoker, PetsApi, PetsApiArgs, RouteTarget
 from components.auth0 import Auth0Tenant, Auth0TenantArgs
 from components.config import Settings
+from components.environment import pet_readers
 from components.function import (
     DependencyLayer,
     DependencyLayerArgs,
@@ -30,17 +31,19 @@ from components.identity import (
     find_provider,
     require_listed_client_id,
 )
-from components.naming import function_name
+from components.naming import function_name, idempotency_table_name, table_name
 from components.oidc_client import ClientRegistration, class_grants, registration_for
 from components.site import PetsSite, PetsSiteArgs, SiteHosting, SiteHostingArgs
-from components.table import PetsTable, PetsTableArgs
+from components.table import IdempotencyTable, IdempotencyTableArgs, PetsTable, PetsTableArgs
 from components.waf import ApiFirewall, ApiFirewallArgs
+from handlers import idempotency
 
 
 @dataclass
 class PetsApp:
     settings: Settings
     table: PetsTable
+    idempotency_table: IdempotencyTable
     functions: dict[str, RouteFunction]  # by route id
     api: PetsApi
     identity: UserIdentity
@@ -66,6 +69,7 @@ class PetsApp:
             "oidcClient": self.registration.apply(lambda r: r.to_output()),
             "classGrants": class_grants(self.settings.prefix, self.settings.user_classes),
             "tableName": self.table.name,
+            "idempotencyTableName": self.idempotency_table.name,
             "siteUrl": self.site.url,
         }
 
@@ -136,7 +140,11 @@ def _build(
     prefix = settings.prefix
     region = aws.get_region_output().region
     table = PetsTable(prefix, PetsTableArgs(
-        table_name=f"{prefix}-pets",
+        table_name=table_name(prefix),
+        deletion_protection=settings.protections.data_protection,
+    ))
+    idempotency_table = IdempotencyTable(prefix, IdempotencyTableArgs(
+        table_name=idempotency_table_name(prefix),
         deletion_protection=settings.protections.data_protection,
     ))
     dependencies = DependencyLayer(
@@ -148,7 +156,11 @@ def _build(
         "OIDC_CLIENT_ID": client_id,
         "CORS_ALLOW_ORIGIN": cors_origin,
         "POWERTOOLS_SERVICE_NAME": "pets",
+        # What each class may read of a pet (access.PET_FIELDS), by the role of its class.
+        "PET_READERS": pet_readers(prefix, settings.user_classes),
     }
+    # Only a route that takes an Idempotency-Key is told where the records are.
+    keyed = {idempotency.TABLE_ENV: idempotency_table.name}
     functions = {
         route.id: RouteFunction(
             function_name(prefix, route),
@@ -158,7 +170,9 @@ def _build(
                 code=package.code,
                 layers=[dependencies.arn],
                 table_arn=table.arn,
-                environment=environment,
+                idempotency_table_arn=(idempotency_table.arn if route.idempotency_actions
+                                       else None),
+                environment={**environment, **(keyed if route.idempotency_actions else {})},
                 log_retention_days=settings.log_retention_days,
                 reserved_concurrency=settings.protections.reserved_concurrency.get(route.handler),
             ),
@@ -254,6 +268,7 @@ def _build(
                 for route in access.ROUTES
             },
             table_name=table.name,
+            idempotency_table_name=idempotency_table.name,
             alarm_email=settings.protections.alarm_email,
         ),
     )
@@ -271,5 +286,5 @@ def _build(
             url=hosting.url,
         ),
     )
-    return PetsApp(settings, table, functions, api, identity, hosting, site, alarms, firewall,
-                   auth0_tenant, client_id, registration)
+    return PetsApp(settings, table, idempotency_table, functions, api, identity, hosting, site,
+                   alarms, firewall, auth0_tenant, client_id, registration)

@@ -95,8 +95,15 @@ def service_trust_policy(service: str) -> Document:
     }
 
 
-def function_policy(table_arn: str, table_actions: Iterable[str], log_group_arn: str) -> Document:
-    """A route function's execution role: its table actions on the table, its own logs."""
+def function_policy(
+    table_arn: str,
+    table_actions: Iterable[str],
+    log_group_arn: str,
+    idempotency_table_arn: str | None = None,
+    idempotency_actions: Iterable[str] = (),
+) -> Document:
+    """A route function's execution role: its table actions on the table, its idempotency
+    actions on the idempotency table (access.Route.idempotency_actions), its own logs."""
     actions = sorted(set(table_actions) - INDEX_ACTIONS)
     statements: list[Document] = []
     if actions:
@@ -107,6 +114,13 @@ def function_policy(table_arn: str, table_actions: Iterable[str], log_group_arn:
         # Queries read the list index only (handlers/pages.py), never the table's own keys.
         statements.append({"Sid": "PetsListIndex", "Effect": "Allow", "Action": index_actions,
                            "Resource": f"{table_arn}/index/{pages.INDEX_NAME}"})
+    idempotency = sorted(set(idempotency_actions))
+    if idempotency:
+        if not idempotency_table_arn:
+            raise ValueError("the route has idempotency actions but no idempotency table ARN "
+                             "was given")
+        statements.append({"Sid": "IdempotencyTable", "Effect": "Allow",
+                           "Action": idempotency, "Resource": idempotency_table_arn})
     statements.append({
         "Sid": "OwnLogs", "Effect": "Allow",
         "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],

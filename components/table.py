@@ -1,4 +1,5 @@
-"""The pets table: one item per pet, keyed by petId."""
+"""The tables: the pets, one item per pet keyed by petId; and the idempotency records of the
+routes that take an Idempotency-Key (handlers/idempotency.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from handlers import pages
+from handlers import idempotency, pages
 
 
 @dataclass
@@ -55,11 +56,57 @@ class PetsTable(pulumi.ComponentResource):
                 ],
                 projection_type="ALL",
             )],
-            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
-            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
-            deletion_protection_enabled=args.deletion_protection,
-            # Says why this table may be deleted; the policy pack accepts it unprotected.
-            tags=None if args.deletion_protection else {"DataProtection": "off"},
+            **_protected(args.deletion_protection),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection),
+        )
+        self.name = self.table.name
+        self.arn = self.table.arn
+        self.register_outputs({"name": self.name, "arn": self.arn})
+
+
+def _protected(deletion_protection: bool) -> dict[str, object]:
+    """PITR, KMS encryption and deletion protection, as every table of the stack has them."""
+    return {
+        "point_in_time_recovery": aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+        "server_side_encryption": aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+        "deletion_protection_enabled": deletion_protection,
+        # Says why this table may be deleted; the policy pack accepts it unprotected.
+        "tags": None if deletion_protection else {"DataProtection": "off"},
+    }
+
+
+@dataclass
+class IdempotencyTableArgs:
+    table_name: str  # physical name, derived from the stack prefix
+    deletion_protection: bool = True  # as PetsTableArgs
+
+
+class IdempotencyTable(pulumi.ComponentResource):
+    """Powertools' idempotency records: one item per (caller, Idempotency-Key), deleted by
+    DynamoDB's TTL once expired (the utility itself treats an expired record as absent, so
+    TTL's delay of up to a few days only costs storage).
+
+    Protected like the pets table: losing it in a bad deploy would turn every retry still
+    in flight into a second pet.
+    """
+
+    table: aws.dynamodb.Table
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: IdempotencyTableArgs,
+                 opts: pulumi.ResourceOptions | None = None):
+        super().__init__("pets:index:IdempotencyTable", name, None, opts)
+        self.table = aws.dynamodb.Table(
+            f"{name}-idempotency-table",
+            name=args.table_name,
+            billing_mode="PAY_PER_REQUEST",
+            hash_key=idempotency.KEY_ATTRIBUTE,
+            attributes=[aws.dynamodb.TableAttributeArgs(name=idempotency.KEY_ATTRIBUTE,
+                                                        type="S")],
+            ttl=aws.dynamodb.TableTtlArgs(attribute_name=idempotency.EXPIRY_ATTRIBUTE,
+                                          enabled=True),
+            **_protected(args.deletion_protection),
             opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection),
         )
         self.name = self.table.name

@@ -1,7 +1,9 @@
 """The pets table: one item per pet, so concurrent writers never overwrite each other.
 
 Every change is a single conditional write; DynamoDB decides the race (a pet is
-sold at most once, a sold pet is never removed).
+sold at most once, a sold pet is never removed). A purchase is retry-safe by itself: the
+buyer (the verified token's subject, stored as buyerSub) who buys a pet they already
+bought gets that sale again, unchanged; anyone else is told it is sold.
 """
 
 from __future__ import annotations
@@ -30,11 +32,13 @@ def _now() -> str:
 
 
 def to_json(item: dict[str, Any]) -> Pet:
-    """A table item as the API returns it (numbers as JSON numbers, no index keys)."""
+    """A table item as the API stores it (numbers as JSON numbers, no index keys), every
+    field; readers.Reader.view cuts it to what the caller may read."""
     pet = {k: v for k, v in item.items() if k not in pages.INDEX_ATTRIBUTES}
     price = pet.get("price")
     if isinstance(price, Decimal):
         pet["price"] = int(price) if price == price.to_integral_value() else float(price)
+    pet["sold"] = "soldTo" in pet
     return pet
 
 
@@ -74,7 +78,17 @@ class PetStore:
                 pages.PARTITION_ATTRIBUTE: pages.PARTITION_VALUE,
                 pages.ORDER_ATTRIBUTE: pages.order_key(created_at, pet_id)}
         # A fresh UUID never collides; the condition makes that a checked fact.
-        self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(petId)")
+        try:
+            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(petId)")
+        except ClientError as err:
+            if not _condition_failed(err):
+                raise
+            # Only this call wrote this id: boto3 retried a put whose answer was lost (a read
+            # timeout) after the table had stored it. That is our pet, not a conflict.
+            stored = self._table.get_item(Key={"petId": pet_id}, ConsistentRead=True).get("Item")
+            if stored is None or stored.get("createdAt") != created_at:
+                raise
+            return to_json(stored)
         return to_json(item)
 
     def remove(self, pet_id: str) -> Pet:
@@ -88,7 +102,9 @@ class PetStore:
             self._explain_refusal(pet_id, "a sold pet cannot be removed")
         return to_json(old["Attributes"])
 
-    def purchase(self, pet_id: str, buyer: TokenUser) -> Pet:
+    def purchase(self, pet_id: str, buyer: TokenUser) -> tuple[Pet, bool]:
+        """The pet sold to `buyer`, and whether this call sold it (False: it repeats the
+        buyer's own earlier purchase, whose sale is returned as it was stored)."""
         try:
             new = self._table.update_item(
                 Key={"petId": pet_id},
@@ -100,12 +116,22 @@ class PetStore:
         except ClientError as err:
             if not _condition_failed(err):
                 raise
-            self._explain_refusal(pet_id, "pet already sold")
-        return to_json(new["Attributes"])
+            item = self._refused(pet_id)
+            # The write that sold it has completed (the condition saw it), and the read is
+            # strongly consistent: buyerSub is the winner's, whoever asks.
+            if item.get("buyerSub") == buyer.sub:
+                return to_json(item), False
+            raise Conflict("pet already sold") from None
+        return to_json(new["Attributes"]), True
 
-    def _explain_refusal(self, pet_id: str, when_sold: str) -> NoReturn:
-        """A conditional write failed: the pet is missing or sold. Say which."""
+    def _refused(self, pet_id: str) -> dict[str, Any]:
+        """A conditional write failed: the pet is missing (404) or sold (its item)."""
         item = self._table.get_item(Key={"petId": pet_id}, ConsistentRead=True).get("Item")
         if item is None:
             raise NotFound(f"no pet with id {pet_id}")
+        return item
+
+    def _explain_refusal(self, pet_id: str, when_sold: str) -> NoReturn:
+        """A conditional write failed: the pet is missing or sold. Say which."""
+        self._refused(pet_id)
         raise Conflict(when_sold)

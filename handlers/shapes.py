@@ -100,8 +100,12 @@ _TIMESTAMP: Schema = {"type": "string", "format": "date-time",
 
 PET: Schema = {
     "type": "object",
-    "description": "a pet as the API returns it; soldTo, buyerSub and soldAt once it is sold",
-    "required": ["petId", "type", "price", "createdAt"],
+    "description": (
+        "a pet as the API returns it: sold, and soldAt, once it is sold. Who bought it "
+        "(soldTo, buyerSub) is shown only to the classes that manage the shop and to the "
+        "buyer themself, recognised by a verified ID token in X-Id-Token; each property's "
+        "x-pets-readers says who reads it (access.PET_FIELDS)"),
+    "required": ["petId", "type", "price", "createdAt", "sold"],
     "additionalProperties": False,
     "properties": {
         "petId": PET_ID,
@@ -110,14 +114,16 @@ PET: Schema = {
         "price": {"type": "number", "minimum": 0, "exclusiveMinimum": True,
                   "maximum": MAX_PRICE, "example": 249.99},
         "createdAt": _TIMESTAMP,
+        "sold": {"type": "boolean", "description": "whether someone bought it",
+                 "example": False},
+        "soldAt": {**_TIMESTAMP, "description": "when it was sold"},
         "soldTo": {"type": "string", "description": "the buyer's email (or sub without one)",
                    "example": "bob@example.com"},
         "buyerSub": {"type": "string", "description": "the buyer's OIDC subject",
                      "example": "google-oauth2|104857600123456789012"},
-        "soldAt": _TIMESTAMP,
     },
     "example": {"petId": EXAMPLE_PET_ID, "type": "dog", "price": 249.99,
-                "createdAt": "2026-12-01T18:30:00.123Z"},
+                "createdAt": "2026-12-01T18:30:00.123Z", "sold": False},
 }
 
 PET_PAGE: Schema = {
@@ -142,7 +148,7 @@ PET_PAGE: Schema = {
         },
     },
     "example": {"pets": [{"petId": EXAMPLE_PET_ID, "type": "dog", "price": 249.99,
-                          "createdAt": "2026-12-01T18:30:00.123Z"}],
+                          "createdAt": "2026-12-01T18:30:00.123Z", "sold": False}],
                 "nextCursor": EXAMPLE_CURSOR},
 }
 
@@ -180,6 +186,7 @@ class RouteShape:
     body: str | None = None  # schema name of the JSON request body
     parameters: tuple[Parameter, ...] = ()
     examples: Mapping[int, Any] = field(default_factory=dict)  # status -> example body
+    retry_after: frozenset[int] = frozenset()  # statuses whose answer carries Retry-After
 
 
 LIMIT = Parameter(
@@ -203,20 +210,61 @@ ID_TOKEN = Parameter(
     "the function verifies it and records the buyer",
     required=True,
 )
+ID_TOKEN_TO_READ = Parameter(
+    "X-Id-Token", "header", {"type": "string"},
+    "optional: the caller's OIDC ID token; verified (a bad one is 401), it shows the "
+    "caller's own purchases with who bought them (soldTo, buyerSub)",
+)
+IDEMPOTENCY_KEY_EXPIRES_HOURS = 24  # handlers/idempotency.py EXPIRES_AFTER_SECONDS
+IDEMPOTENCY_KEY = Parameter(
+    "Idempotency-Key", "header", {"type": "string", "maxLength": 257},
+    "optional (IETF httpapi draft \"The Idempotency-Key HTTP Header Field\"): a fresh random "
+    "key (a UUID) per add, quoted (`\"...\"`) or bare, up to 255 characters; the same key "
+    "when retrying that add. The same key with the same body gives the first answer again "
+    "(its status and body) and adds nothing; with another body, 422; while the first "
+    "request still runs, 409 with Retry-After. Keys are kept per caller (the verified "
+    "X-Id-Token's subject when sent, else the SigV4 session) for "
+    f"{IDEMPOTENCY_KEY_EXPIRES_HOURS} hours after their answer",
+    example='"8e03978e-40d5-43e8-bc93-6894a57f9324"',
+)
+ID_TOKEN_TO_SCOPE = Parameter(
+    "X-Id-Token", "header", {"type": "string"},
+    "optional: the caller's OIDC ID token; verified (a bad one is 401), its subject scopes "
+    "the Idempotency-Key to the person (else to the SigV4 session, which renewed "
+    "credentials change)",
+)
 
 # Statuses every AWS_IAM route may answer without its function running.
 GATEWAY_RESPONSES: Mapping[int, tuple[str, str]] = {
     403: ("Error", "missing, invalid or expired SigV4 signature, or the caller's role may "
                    "not call this route"),
-    429: ("Error", "throttled by the stage's rate limits"),
-    500: ("Error", "unexpected failure"),
+    429: ("Error", "throttled by the stage's rate limits; retry after Retry-After seconds"),
+    500: ("Error", "unexpected failure; the message names the request id"),
+    502: ("Error", "the function failed (it crashed or ran out of time): retry. API Gateway "
+                   "answers with the gateway response DEFAULT_5XX (MiniStack: plain text)"),
+    504: ("Error", "API Gateway could not reach the function, or it did not answer in time "
+                   "(INTEGRATION_FAILURE, INTEGRATION_TIMEOUT): retry after Retry-After "
+                   "seconds"),
 }
+GATEWAY_RETRY_AFTER = frozenset({429, 504})
 GATEWAY_EXAMPLES: Mapping[int, Any] = {
     403: {"error": "User: arn:aws:sts::123456789012:assumed-role/pets-prod-buyer/bob is not "
                    "authorized to perform: execute-api:Invoke on resource: "
                    "arn:aws:execute-api:us-east-1:123456789012:a1b2c3/v1/POST/pets"},
     429: {"error": "Too Many Requests"},
-    500: {"error": "internal error"},
+    500: {"error": "internal error (request 5f1e0c2a-0b7d-4e55-9a3f-2c1d0e9b8a77)"},
+    502: {"error": "Internal server error"},
+    504: {"error": "Endpoint request timed out"},
+}
+# Statuses every route's function may answer, whatever the route.
+FUNCTION_RESPONSES: Mapping[int, tuple[str, str]] = {
+    503: ("Error", "the table is throttled or unavailable (after the function's own bounded "
+                   "retries, within its time budget), or the issuer's keys cannot be fetched: "
+                   "retry after Retry-After seconds"),
+}
+FUNCTION_RETRY_AFTER = frozenset({503})
+FUNCTION_EXAMPLES: Mapping[int, Any] = {
+    503: {"error": "the pets table is busy or unavailable; try again later"},
 }
 _BAD_BODY = (400, ("Error", "the body does not match the schema (refused by API Gateway's "
                             "request validator, or by the function)"))
@@ -224,17 +272,36 @@ _BAD_BODY = (400, ("Error", "the body does not match the schema (refused by API 
 ROUTE_SHAPES: Mapping[str, RouteShape] = {
     "GET /pets": RouteShape(
         summary="list pets, one page at a time, newest first",
-        parameters=(LIMIT, CURSOR),
-        responses={200: ("PetPage", "a page of pets"),
-                   400: ("Error", "limit or cursor is not valid")},
-        examples={400: {"error": f"limit must be an integer from 1 to {MAX_PAGE_SIZE}"}},
+        parameters=(LIMIT, CURSOR, ID_TOKEN_TO_READ),
+        responses={200: ("PetPage", "a page of pets, each with what the caller may read"),
+                   400: ("Error", "limit or cursor is not valid"),
+                   401: ("Error", "X-Id-Token was sent and is not a valid ID token")},
+        examples={400: {"error": f"limit must be an integer from 1 to {MAX_PAGE_SIZE}"},
+                  401: {"error": "ID token has expired; send the user's ID token in "
+                                 "X-Id-Token"}},
     ),
     "POST /pets": RouteShape(
         summary="add one pet",
         body="NewPet",
-        responses={201: ("Pet", "the pet as stored, with its new petId"),
-                   _BAD_BODY[0]: _BAD_BODY[1]},
-        examples={400: ERROR["example"]},
+        parameters=(IDEMPOTENCY_KEY, ID_TOKEN_TO_SCOPE),
+        responses={201: ("Pet", "the pet as stored, with its new petId; with an "
+                                "Idempotency-Key used before for the same body, the first "
+                                "answer again"),
+                   _BAD_BODY[0]: ("Error", _BAD_BODY[1][1] + "; or a malformed "
+                                           "Idempotency-Key"),
+                   401: ("Error", "X-Id-Token was sent and is not a valid ID token"),
+                   409: ("Error", "a request with this Idempotency-Key is still in progress: "
+                                  "retry after Retry-After seconds for its answer"),
+                   422: ("Error", "this Idempotency-Key was used with another body")},
+        examples={400: ERROR["example"],
+                  401: {"error": "ID token has expired; send the user's ID token in "
+                                 "X-Id-Token"},
+                  409: {"error": "a request with Idempotency-Key '8e03978e' is still in "
+                                 "progress; retry it after a moment to get its answer"},
+                  422: {"error": "Idempotency-Key '8e03978e' was already used with another "
+                                 "request body; send a new key for a new request, the same "
+                                 "key only to retry the same request"}},
+        retry_after=frozenset({409}),
     ),
     "DELETE /pets/{petId}": RouteShape(
         summary="remove one unsold pet",
@@ -251,16 +318,15 @@ ROUTE_SHAPES: Mapping[str, RouteShape] = {
         summary="buy one pet as the user of the X-Id-Token ID token",
         body="Purchase",
         parameters=(ID_TOKEN,),
-        responses={200: ("Pet", "the pet, sold to the token's user"),
+        responses={200: ("Pet", "the pet, sold to the token's user; a retry by that same "
+                                "user gets the same sale again (same soldAt)"),
                    _BAD_BODY[0]: _BAD_BODY[1],
                    401: ("Error", "X-Id-Token is missing or not a valid ID token"),
                    404: ("Error", "no pet with this id"),
-                   409: ("Error", "the pet is already sold"),
-                   503: ("Error", "the issuer's keys cannot be fetched right now")},
+                   409: ("Error", "the pet is already sold to someone else")},
         examples={401: {"error": "ID token is missing; send the user's ID token in X-Id-Token"},
                   404: {"error": f"no pet with id {EXAMPLE_PET_ID}"},
-                  409: {"error": "pet already sold"},
-                  503: {"error": "cannot verify ID tokens right now; try again later"}},
+                  409: {"error": "pet already sold"}},
     ),
 }
 

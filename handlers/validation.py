@@ -70,6 +70,12 @@ def new_pet(body: str | None) -> NewPet:
     return NewPet(raw["type"].strip(" "), Decimal(str(raw["price"])))
 
 
+def fingerprint(pet: NewPet) -> dict[str, str]:
+    """What makes two adds the same request (for the Idempotency-Key): the checked values,
+    so `1`, `1.0` and `1.00` are one price and surrounding spaces are no difference."""
+    return {"type": pet.type, "price": str(pet.price.normalize())}
+
+
 def purchase(body: str | None) -> str:
     return pet_id(checked(shapes.PURCHASE, _json(body))["petId"])
 

@@ -23,6 +23,7 @@ ALLOWED = "✔"
 DENIED = "✘"
 MATRIX_HEADING = "## Matrix"
 WHO_HEADING = "## Who becomes which class"
+FIELDS_HEADING = "## What each class reads of a pet"
 NO_CLASS = "no class"
 STACK = "<stack>"
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +44,11 @@ def execution_role_name(route: access.Route, stack: str = STACK) -> str:
 
 
 def table_name(stack: str = STACK) -> str:
-    return f"pets-{stack}-pets"
+    return naming.table_name(naming.stack_prefix(stack))
+
+
+def idempotency_table_name(stack: str = STACK) -> str:
+    return naming.idempotency_table_name(naming.stack_prefix(stack))
 
 
 def _code(text: str) -> str:
@@ -113,17 +118,44 @@ def _routes(routes: Sequence[access.Route]) -> list[str]:
         "## Routes",
         "",
         f"Each route has its own Lambda function and execution role; table actions are granted on "
-        f"{_code(table_name())} only.",
+        f"{_code(table_name())} only, idempotency actions on {_code(idempotency_table_name())} "
+        "only (the records of `Idempotency-Key`s, for a route that takes one).",
         "",
         "| Route | Summary | Authorization | Handler (handlers/app.py) | Lambda function "
-        "| Execution role | Table actions |",
-        "|---|---|---|---|---|---|---|",
+        "| Execution role | Table actions | Idempotency actions |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in routes:
         lines.append(
             f"| {_code(r.id)} | {_cell(r.summary)} | {'none (public)' if r.public else 'AWS_IAM'} "
             f"| {_code(r.handler)} | {_code(function_name(r))} | {_code(execution_role_name(r))} "
-            f"| {_codes(sorted(r.table_actions))} |")
+            f"| {_codes(sorted(r.table_actions))} | {_codes(sorted(r.idempotency_actions))} |")
+    return lines
+
+
+def _fields(classes: Sequence[access.UserClass],
+            fields: Sequence[access.PetField]) -> list[str]:
+    lines = [
+        FIELDS_HEADING,
+        "",
+        "What the API answers of a pet to a member of each class (every route that returns "
+        "pets, `access.PET_FIELDS`). The class is the role API Gateway authenticated (the role "
+        "part of the caller's assumed-role ARN, never its session name); the pet's own buyer "
+        "is the subject of a verified ID token in `X-Id-Token`, never anything else the client "
+        "sends. A field that names the buyer is for classes recognised by an explicit grant "
+        "and for the buyer themself only (access.py refuses anything else).",
+        "",
+        "| Field | " + " | ".join(c.name for c in classes) + " | the pet's own buyer | About |",
+        "|---|" + ":-:|" * (len(classes) + 1) + "---|",
+    ]
+    for field in fields:
+        cells = [ALLOWED if field.name in access.readable_fields(c.name, fields=tuple(fields))
+                 else DENIED for c in classes]
+        own = ALLOWED if field.buyer_reads or access.EVERY_CLASS in field.readers else DENIED
+        about = _cell(field.description) + ("; names the buyer" if field.names_the_buyer
+                                            else "")
+        lines.append(f"| {_code(field.name)} | " + " | ".join(cells) + f" | {own} | {about} |")
+    lines += ["", f"{ALLOWED} in the answer, {DENIED} left out.", ""]
     return lines
 
 
@@ -208,6 +240,7 @@ def render(
          "callers)") if public else "None: every route requires AWS_IAM.",
         "",
         *_classes(classes),
+        *_fields(classes, access.PET_FIELDS),
         *_who_becomes(stacks),
         *_routes(routes),
     ]

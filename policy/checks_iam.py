@@ -303,6 +303,34 @@ def _lambda_documents(stack: Stack, role: Any) -> Iterator[tuple[str, Any, str]]
                    stack.props(policy).get("policy"), attachment.urn)
 
 
+def _role_statements(
+    stack: Stack, role: Any
+) -> Iterator[tuple[str, str, list[iam.Statement] | iam.DocumentError]]:
+    """(label, urn, its statements or why they cannot be read) of every known document
+    that applies to a role; one not known yet (preview of a new stack) is skipped."""
+    for label, raw, urn in _lambda_documents(stack, role):
+        if is_unknown(raw) or raw in (None, ""):
+            continue
+        try:
+            yield label, urn, iam.statements(iam.load(raw, label))
+        except iam.DocumentError as err:
+            yield label, urn, err
+
+
+def _table_of(stack: Stack, arn: str) -> Any | None:
+    """The stack's table an ARN (of the table, or of one of its indexes) names, else None;
+    by name while its ARN is unknown (preview)."""
+    match = _TABLE_ARN.fullmatch(arn)
+    for table in stack.of_type(TABLE):
+        props = stack.props(table)
+        if props.get("arn") == (arn if match is None or not match["index"]
+                                else arn.split("/index/", 1)[0]):
+            return table
+        if match and is_unknown(props.get("arn")) and props.get("name") == match["name"]:
+            return table
+    return None
+
+
 def _table_arn_problem(stack: Stack, arn: str) -> str | None:
     tables = stack.of_type(TABLE)
     known = {stack.props(t).get("arn") for t in tables}
@@ -321,7 +349,8 @@ def _table_arn_problem(stack: Stack, arn: str) -> str | None:
 
 
 def lambda_roles(stack: Stack) -> list[tuple[str, str]]:
-    """Stack rule: route functions' roles list their actions, and use DynamoDB on the table only.
+    """Stack rule: route functions' roles list their actions, and use DynamoDB on the stack's
+    tables only (which actions on which table: lambda_table_actions).
 
     A Lambda execution role is a role trusted by lambda.amazonaws.com; its
     documents are its inline policies, the RolePolicies and the attached
@@ -333,13 +362,10 @@ def lambda_roles(stack: Stack) -> list[tuple[str, str]]:
         trust = stack.props(role).get("assumeRolePolicy")
         if is_unknown(trust) or _LAMBDA not in _service_principals(trust):
             continue
-        for label, raw, urn in _lambda_documents(stack, role):
-            if is_unknown(raw) or raw in (None, ""):
-                continue
-            try:
-                statements = iam.statements(iam.load(raw, label))
-            except iam.DocumentError as err:
-                violations.append((f"{label} is not a valid policy document ({err})", urn))
+        for label, urn, statements in _role_statements(stack, role):
+            if isinstance(statements, iam.DocumentError):
+                violations.append((f"{label} is not a valid policy document ({statements})",
+                                   urn))
                 continue
             for statement in statements:
                 violations += [(p, urn) for p in _no_tricks(label, statement)]
@@ -360,6 +386,49 @@ def lambda_roles(stack: Stack) -> list[tuple[str, str]]:
                         violations.append((
                             f"{label} {statement.label} (Lambda execution role {role.name}) "
                             f"grants DynamoDB actions beyond the table, {problem}: grant them "
-                            "on the pets "
-                            "table's ARN only (components/policies.function_policy)", urn))
+                            "on the stack's tables only, each its route's actions "
+                            "(components/policies.function_policy)", urn))
+    return violations
+
+
+def lambda_table_actions(stack: Stack) -> list[tuple[str, str]]:
+    """Stack rule: a route function's role uses on each table only the actions access.py
+    gives that route there: Route.table_actions on the pets table, Route.idempotency_actions
+    on the idempotency table (none: the route keeps no idempotency records).
+
+    The route is known by the role's name (`pets-<stack>-<handler>-fn`), the table by its
+    name (components/naming.py). Other roles, and resources that are no table of the stack,
+    are left to lambda-roles-least-privilege.
+    """
+    violations: list[tuple[str, str]] = []
+    for role in stack.of_type(ROLE):
+        route = model.function_route(stack.props(role))
+        if route is None:
+            continue
+        for label, urn, statements in _role_statements(stack, role):
+            if isinstance(statements, iam.DocumentError):
+                continue  # lambda-roles-least-privilege reports the broken document
+            for statement in statements:
+                actions = {a.lower() for a in statement.actions if isinstance(a, str)
+                           and a.lower().startswith("dynamodb:")}
+                if not statement.allow or not actions:
+                    continue
+                for resource in statement.resources:
+                    table = _table_of(stack, resource) if isinstance(resource, str) else None
+                    if table is None:
+                        continue
+                    kind = model.table_kind(stack.props(table))
+                    allowed = model.route_table_actions(route, kind)
+                    # Exact names: a wildcard is wider than any list of actions.
+                    extra = sorted(actions - allowed)
+                    if extra:
+                        field = "idempotency_actions" if kind == model.IDEMPOTENCY else (
+                            "table_actions")
+                        violations.append((
+                            f"{label} {statement.label} (Lambda execution role {role.name}, "
+                            f"the function of {route.id}) grants {', '.join(extra)} on the "
+                            f"{kind} table {stack.props(table).get('name')!r}, which access.py "
+                            f"does not give {route.id} there (Route.{field}: "
+                            f"{', '.join(sorted(allowed)) or 'none'}): change the model, "
+                            "not the role (components/policies.function_policy)", urn))
     return violations

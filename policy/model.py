@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import access
+from components import naming
 
 # arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}/{METHOD}/{path}
 _INVOKE_ARN = re.compile(
@@ -76,6 +77,40 @@ def invoke_arn_problem(arn: str) -> str | None:
 
 def allowed_route_suffixes_text() -> str:
     return ", ".join(sorted(route_arn_suffixes()))
+
+
+def function_route(role_props: Mapping[str, Any]) -> access.Route | None:
+    """The model route whose function runs as this role, known by the role's name
+    (`pets-<stack>-add-pet-fn`, components/naming.py), else None."""
+    name = role_props.get("name")
+    if not isinstance(name, str):
+        return None
+    for route in access.ROUTES:
+        if re.fullmatch(naming.execution_role_name(naming.function_name("pets-.+", route)),
+                        name):
+            return route
+    return None
+
+
+IDEMPOTENCY = "idempotency"
+PETS = "pets"
+
+
+def table_kind(table_props: Mapping[str, Any]) -> str:
+    """Which of the stack's tables this is, by its name (components/naming.py): the
+    idempotency records, or the pets (any other table is judged as the pets table, whose
+    actions are the model's narrower ones for most routes)."""
+    name = table_props.get("name")
+    if isinstance(name, str) and re.fullmatch(
+            naming.idempotency_table_name("pets-.+"), name):
+        return IDEMPOTENCY
+    return PETS
+
+
+def route_table_actions(route: access.Route, kind: str) -> frozenset[str]:
+    """The DynamoDB actions the model gives a route's function on a table of this kind."""
+    actions = route.idempotency_actions if kind == IDEMPOTENCY else route.table_actions
+    return frozenset(a.lower() for a in actions)
 
 
 def managing_class(role_props: Mapping[str, Any]) -> access.UserClass | None:

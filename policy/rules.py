@@ -103,6 +103,12 @@ LAMBDA_ROLES_LEAST_PRIVILEGE = _stack_policy(
     "stack's table.",
     checks_iam.lambda_roles,
 )
+LAMBDA_ROLES_MATCH_MODEL = _stack_policy(
+    "lambda-roles-match-model",
+    "A route function's role uses on each table only the actions access.py gives its route "
+    "there: table_actions on the pets table, idempotency_actions on the idempotency table.",
+    checks_iam.lambda_table_actions,
+)
 DYNAMODB_PITR_AND_SSE = _resource_policy(
     "dynamodb-pitr-and-sse",
     "DynamoDB tables have point-in-time recovery and server-side encryption enabled.",
@@ -193,6 +199,7 @@ RESOURCE_POLICIES: tuple[ResourceValidationPolicy, ...] = (
 STACK_POLICIES: tuple[StackValidationPolicy, ...] = (
     API_PUBLIC_METHODS_MATCH_MODEL,
     LAMBDA_ROLES_LEAST_PRIVILEGE,
+    LAMBDA_ROLES_MATCH_MODEL,
     API_RESOURCE_POLICY,
     STACK_HAS_ALARMS,
 )

@@ -64,6 +64,8 @@ code, layer, runtime = sys.argv[1:4]
 sys.path[:0] = [layer, code, runtime]
 import app  # every function's handler module
 import id_tokens  # imported by the purchase function at its first call
+# Imported by the add function at its first request with an Idempotency-Key.
+import aws_lambda_powertools.utilities.idempotency
 roots = (code + os.sep, layer + os.sep)
 count = 0
 for module in list(sys.modules.values()):

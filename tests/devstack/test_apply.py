@@ -358,6 +358,7 @@ def test_table_has_pitr_sse_billing_and_keys(factory: Callable, unique: str) -> 
             attributes=[aws.dynamodb.TableAttributeArgs(name="petId", type="S")],
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+            ttl=aws.dynamodb.TableTtlArgs(attribute_name="expiration", enabled=True),
             tags={"app": "pets"},
         )
         pulumi.export("arn", table.arn)
@@ -375,6 +376,8 @@ def test_table_has_pitr_sse_billing_and_keys(factory: Callable, unique: str) -> 
         "ContinuousBackupsDescription"
     ]
     assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    assert ddb.describe_time_to_live(TableName=f"pets-{unique}")["TimeToLiveDescription"] == {
+        "TimeToLiveStatus": "ENABLED", "AttributeName": "expiration"}
 
 
 def test_roles_policies_and_oidc_provider(factory: Callable, unique: str) -> None:

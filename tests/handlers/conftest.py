@@ -14,9 +14,11 @@ HANDLERS = Path(__file__).resolve().parents[2] / "handlers"
 if str(HANDLERS) not in sys.path:
     sys.path.insert(0, str(HANDLERS))
 
-import pages  # noqa: E402 (handlers/ is on sys.path only from here)
+import idempotency  # noqa: E402 (handlers/ is on sys.path only from here)
+import pages  # noqa: E402
 
 TABLE = "pets-test-pets"
+IDEMPOTENCY_TABLE = "pets-test-idempotency"
 
 
 @pytest.fixture
@@ -41,3 +43,22 @@ def table(monkeypatch) -> Iterator:
             BillingMode="PAY_PER_REQUEST",
         )
         yield created
+
+
+@pytest.fixture
+def idempotency_table(table) -> Iterator:
+    """The idempotency table as the program declares it (components/table.py), in the same
+    moto account as `table`."""
+    resource = boto3.resource("dynamodb")
+    created = resource.create_table(
+        TableName=IDEMPOTENCY_TABLE,
+        KeySchema=[{"AttributeName": idempotency.KEY_ATTRIBUTE, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": idempotency.KEY_ATTRIBUTE,
+                               "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    resource.meta.client.update_time_to_live(
+        TableName=IDEMPOTENCY_TABLE,
+        TimeToLiveSpecification={"AttributeName": idempotency.EXPIRY_ATTRIBUTE,
+                                 "Enabled": True})
+    yield created

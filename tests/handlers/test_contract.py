@@ -162,19 +162,32 @@ def _documented(route: access.Route, status: int) -> dict[str, Any]:
     return SCHEMAS[ref.rsplit("/", 1)[1]]
 
 
+def documented_retry_after(route: access.Route, status: int) -> bool:
+    """Whether the document says this answer carries Retry-After."""
+    responses = DOC["paths"][route.path][route.method.lower()]["responses"]
+    return "Retry-After" in responses[str(status)].get("headers", {})
+
+
 @pytest.mark.usefixtures("wired")
 def test_every_answer_is_documented_and_matches_its_schema():
     """The functions' answers to good and bad requests, checked against the document."""
     pet = add()
     sold = add("cat", 10)
+    key = {"Idempotency-Key": '"contract-1"'}
     requests = [
         (access.LIST_PETS, "GET", "/pets", None, {}),
+        (access.LIST_PETS, "GET", "/pets", None, {"X-Id-Token": "garbage"}),
         (access.ADD_PET, "POST", "/pets", {"type": "dog", "price": 1.5}, {}),
         (access.ADD_PET, "POST", "/pets", {"type": "dog", "price": "1"}, {}),
+        (access.ADD_PET, "POST", "/pets", {"type": "dog", "price": 2}, key),
+        (access.ADD_PET, "POST", "/pets", {"type": "dog", "price": 2}, key),
+        (access.ADD_PET, "POST", "/pets", {"type": "dog", "price": 3}, key),
         (access.PURCHASE_PET, "POST", "/pets/purchase", {"petId": sold["petId"]},
          {"X-Id-Token": sign(RSA_KEY)}),
         (access.PURCHASE_PET, "POST", "/pets/purchase", {"petId": sold["petId"]},
          {"X-Id-Token": sign(RSA_KEY)}),
+        (access.PURCHASE_PET, "POST", "/pets/purchase", {"petId": sold["petId"]},
+         {"X-Id-Token": sign(RSA_KEY, sub="github|dave")}),
         (access.PURCHASE_PET, "POST", "/pets/purchase", {"petId": pet["petId"]}, {}),
         (access.PURCHASE_PET, "POST", "/pets/purchase", {"petId": shapes.EXAMPLE_PET_ID},
          {"X-Id-Token": sign(RSA_KEY)}),
@@ -186,8 +199,10 @@ def test_every_answer_is_documented_and_matches_its_schema():
     ]
     statuses = set()
     for route, method, path, body, headers in requests:
-        status, answer, _ = call(method, path, body, headers=headers, resource=route.path)
+        status, answer, sent = call(method, path, body, headers=headers, resource=route.path)
         errors = list(OAS30Validator(_documented(route, status)).iter_errors(answer))
         assert not errors, f"{route.id} {status}: {errors[0].message}"
+        assert ("Retry-After" in sent) <= documented_retry_after(route, status), (
+            f"{route.id} {status} sends Retry-After, which the document does not say")
         statuses.add(status)
-    assert statuses == {200, 201, 400, 401, 404, 409}
+    assert statuses == {200, 201, 400, 401, 404, 409, 422}

@@ -28,8 +28,11 @@ import sys
 sys.path[:0] = [{code!r}, {layer!r}, {runtime!r}]
 import os
 os.environ.update(TABLE_NAME="t", OIDC_ISSUER="https://issuer.example/",
-                  OIDC_CLIENT_ID="c", AWS_DEFAULT_REGION="us-east-1")
-import app, errors, id_tokens, pet_store, validation
+                  OIDC_CLIENT_ID="c", AWS_DEFAULT_REGION="us-east-1",
+                  IDEMPOTENCY_TABLE_NAME="i")
+import app, aws_calls, errors, id_tokens, idempotency, pet_store, readers, validation
+# The idempotency utility and its persistence layer, as the add function builds them.
+idempotency.utility()
 import jwcrypto, cryptography
 from jwcrypto import jwk, jwt
 # Exercise the native code: sign and verify an RS256 token.

@@ -104,6 +104,14 @@ def buyer(sessions: dict[str, Session]) -> Session:
 
 
 @pytest.fixture(scope="session")
+def other_buyer(local: Local) -> Session:
+    """dave: a second buyer, with a social login and a role session of his own."""
+    token = local.token("dave")
+    credentials = local.assume("buyer", token, session_name="it-dave")
+    return Session("dave", token, credentials, local.api(credentials))
+
+
+@pytest.fixture(scope="session")
 def enforced(local: Local) -> None:
     """Skips a test when the target does not enforce AWS_IAM (e.g. LocalStack community).
 

@@ -13,7 +13,8 @@ def preflight(local: Local, path: str, method: str) -> requests.Response:
     return requests.options(
         local.outputs["apiUrl"] + path, timeout=10,
         headers={"Origin": "http://127.0.0.1:8080", "Access-Control-Request-Method": method,
-                 "Access-Control-Request-Headers": "authorization,x-amz-date,x-id-token"},
+                 "Access-Control-Request-Headers":
+                     "authorization,x-amz-date,x-id-token,idempotency-key"},
     )
 
 
@@ -24,7 +25,8 @@ def test_preflight_allows_the_route(local: Local, route):
     headers = response.headers
     assert route.method in headers["Access-Control-Allow-Methods"].split(",")
     allowed = {h.strip().lower() for h in headers["Access-Control-Allow-Headers"].split(",")}
-    assert {"authorization", "x-amz-date", "x-amz-security-token", "x-id-token"} <= allowed
+    assert {"authorization", "x-amz-date", "x-amz-security-token", "x-id-token",
+            "idempotency-key"} <= allowed
     assert headers["Access-Control-Allow-Origin"] == "*"
 
 
@@ -32,6 +34,8 @@ def test_a_refused_unsigned_call_carries_cors_headers(local: Local, enforced: No
     response = local.api().call("GET", "/pets", headers={"Origin": "http://127.0.0.1:8080"})
     assert response.status_code == 403
     assert response.headers.get("Access-Control-Allow-Origin") == "*"
+    # A script may read Retry-After on any gateway answer (the 429s and 504s carry one).
+    assert response.headers.get("Access-Control-Expose-Headers") == "Retry-After"
     assert response.json()["error"]
 
 
@@ -39,6 +43,7 @@ def test_a_lambda_answer_carries_cors_headers(buyer: Session, lambda_runs: None)
     response = buyer.api.call("GET", "/pets", headers={"Origin": "http://127.0.0.1:8080"})
     assert response.status_code == 200
     assert response.headers.get("Access-Control-Allow-Origin") == "*"
+    assert response.headers.get("Access-Control-Expose-Headers") == "Retry-After"
 
 
 def test_an_iam_denial_carries_cors_headers(buyer: Session, enforced: None):

@@ -207,7 +207,14 @@ def _table(d: Deployed, r: dict[str, Any]) -> list[str]:
     pitr = ddb.describe_continuous_backups(TableName=r["name"])["ContinuousBackupsDescription"]
     status = pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"]
     wanted = "ENABLED" if (r.get("pointInTimeRecovery") or {}).get("enabled") else "DISABLED"
-    return found + _differ("point-in-time recovery", wanted, status)
+    found += _differ("point-in-time recovery", wanted, status)
+    ttl = ddb.describe_time_to_live(TableName=r["name"])["TimeToLiveDescription"]
+    declared_ttl = r.get("ttl") or {}
+    return found + _differ(
+        "time to live",
+        (declared_ttl.get("attributeName"), "ENABLED" if declared_ttl.get("enabled")
+         else "DISABLED"),
+        (ttl.get("AttributeName"), ttl.get("TimeToLiveStatus")))
 
 
 def _function(d: Deployed, r: dict[str, Any]) -> list[str]:

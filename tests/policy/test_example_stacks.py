@@ -36,15 +36,17 @@ def test_every_rule_accepts_the_example(example):
 def test_example_declares_the_protections(example):
     stack, run = example
     prefix = f"pets-{stack}"
-    table = run.named(f"{prefix}-table")
-    assert table.protect and table.inputs["deletionProtectionEnabled"] is True
+    for name in (f"{prefix}-table", f"{prefix}-idempotency-table"):
+        table = run.named(name)
+        assert table.protect and table.inputs["deletionProtectionEnabled"] is True, name
     assert run.named(f"{prefix}-resource-policy").json_input("policy")["Statement"]
     assert run.named(f"{prefix}-stage").inputs["xrayTracingEnabled"] is True
     functions = run.of_type("aws:lambda/function:Function")
     assert {f.inputs["tracingConfig"]["mode"] for f in functions} == {"Active"}
     assert all(f.inputs["reservedConcurrentExecutions"] > 0 for f in functions)
+    tables = run.of_type("aws:dynamodb/table:Table")
     assert len(run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")) == 3 + 2 * len(
-        functions) + 1
+        functions) + len(tables)
     assert run.of_type("aws:cloudfront/originAccessControl:OriginAccessControl")
     assert run.of_type("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")
 

@@ -306,9 +306,10 @@ def test_dynamodb_beyond_the_table_is_refused(program: ProgramRun, resource, exp
            policy=function_doc(["dynamodb:PutItem"], resource))
     messages = [m for m, _ in lambda_messages(resources)]
     assert len(messages) == 1 and expected in messages[0], messages
-    assert "grant them on the pets table's ARN only" in messages[0]
+    assert "grant them on the stack's tables only" in messages[0]
     if resource != "*":
-        assert "is not the ARN of a table of this stack (tables: pets-unit-pets)" in messages[0]
+        assert ("is not the ARN of a table of this stack (tables: pets-unit-idempotency, "
+                "pets-unit-pets)") in messages[0]
 
 
 def test_dynamodb_on_the_tables_own_index_is_allowed(program: ProgramRun):
@@ -419,3 +420,68 @@ def test_one_open_statement_beside_a_grant_is_refused():
 def test_a_class_that_only_reads_and_buys_may_use_patterns():
     assert managing_messages(oidc({"StringEquals": AUD, "StringLike": SUB}),
                              name="pets-unit-buyer", tags={"pets:userClass": "buyer"}) == []
+
+
+# --- lambda-roles-match-model (stack) ----------------------------------------------------
+
+IDEMPOTENCY_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/pets-unit-idempotency"
+
+
+def model_messages(resources) -> list[str]:
+    return [m for m, _ in stack_violations(rules.LAMBDA_ROLES_MATCH_MODEL, resources)]
+
+
+def declared_policy(program: ProgramRun, name: str) -> dict:
+    return program.named(name).json_input("policy")
+
+
+def test_the_programs_function_roles_match_the_model(program: ProgramRun):
+    assert model_messages(policy_resources(program.declared)) == []
+
+
+def test_another_route_on_the_idempotency_table_is_refused(program: ProgramRun):
+    """The purchase takes no Idempotency-Key: its role gets nothing on the records."""
+    resources = policy_resources(program.declared)
+    policy = declared_policy(program, "pets-unit-purchase-pet-policy")
+    policy["Statement"].append({"Sid": "Records", "Effect": "Allow",
+                                "Action": ["dynamodb:GetItem"], "Resource": IDEMPOTENCY_ARN})
+    mutate(resources, "pets-unit-purchase-pet-policy", policy=json.dumps(policy))
+    (message,) = model_messages(resources)
+    assert message.startswith("role policy pets-unit-purchase-pet-policy statement 2 (Records) "
+                              "(Lambda execution role pets-unit-purchase-pet-role, the function "
+                              "of POST /pets/purchase) grants dynamodb:getitem on the "
+                              "idempotency table 'pets-unit-idempotency'"), message
+    assert "(Route.idempotency_actions: none)" in message
+
+
+def test_more_on_the_idempotency_table_than_the_utility_needs_is_refused(program: ProgramRun):
+    resources = policy_resources(program.declared)
+    policy = declared_policy(program, "pets-unit-add-pet-policy")
+    records = next(s for s in policy["Statement"] if s["Sid"] == "IdempotencyTable")
+    records["Action"] = [*records["Action"], "dynamodb:Scan"]
+    mutate(resources, "pets-unit-add-pet-policy", policy=json.dumps(policy))
+    (message,) = model_messages(resources)
+    assert "grants dynamodb:scan on the idempotency table" in message
+    assert ("Route.idempotency_actions: dynamodb:deleteitem, dynamodb:getitem, "
+            "dynamodb:putitem, dynamodb:updateitem") in message
+
+
+def test_the_utilitys_actions_on_the_pets_table_are_refused(program: ProgramRun):
+    """The add's idempotency actions belong to the records, not to the pets."""
+    resources = policy_resources(program.declared)
+    policy = declared_policy(program, "pets-unit-add-pet-policy")
+    pets = next(s for s in policy["Statement"] if s["Sid"] == "PetsTable")
+    pets["Action"] = [*pets["Action"], "dynamodb:DeleteItem", "dynamodb:UpdateItem"]
+    mutate(resources, "pets-unit-add-pet-policy", policy=json.dumps(policy))
+    (message,) = model_messages(resources)
+    assert ("grants dynamodb:deleteitem, dynamodb:updateitem on the pets table "
+            "'pets-unit-pets'") in message
+    assert "(Route.table_actions: dynamodb:putitem)" in message
+
+
+def test_a_wildcard_is_wider_than_the_model(program: ProgramRun):
+    resources = policy_resources(program.declared)
+    mutate(resources, "pets-unit-add-pet-policy",
+           policy=function_doc(["dynamodb:*"], IDEMPOTENCY_ARN))
+    (message,) = model_messages(resources)
+    assert "grants dynamodb:* on the idempotency table" in message

@@ -162,3 +162,45 @@ def test_every_body_route_has_a_gateway_validator(document):
         if "requestBody" in op:
             assert validators[op["x-amazon-apigateway-request-validator"]][
                 "validateRequestBody"] is True, route.id
+
+
+def test_each_pet_field_says_who_reads_it(document):
+    for schema in (document["components"]["schemas"]["Pet"],
+                   document["components"]["schemas"]["PetPage"]["properties"]["pets"]["items"]):
+        props = schema["properties"]
+        assert props["soldTo"]["x-pets-readers"] == ["admin"]
+        assert props["soldTo"]["x-pets-buyer-reads"] is True
+        assert props["buyerSub"]["x-pets-readers"] == ["admin"]
+        assert props["soldAt"]["x-pets-readers"] == ["admin", "buyer"]
+        assert props["sold"]["x-pets-readers"] == ["admin", "buyer"]
+        assert "sold" in schema["required"]
+
+
+def test_a_field_the_model_does_not_declare_is_refused(monkeypatch):
+    fields = tuple(f for f in access.PET_FIELDS if f.name != "buyerSub")
+    monkeypatch.setattr(access, "PET_FIELDS", fields)
+    with pytest.raises(ValueError, match="declare each field of a pet in both"):
+        openapi_doc.pet_schema(access.USER_CLASSES, fields)
+
+
+@pytest.mark.parametrize(("path", "method", "status"), [
+    ("/pets", "post", "409"), ("/pets", "get", "503"), ("/pets", "post", "503"),
+    ("/pets/{petId}", "delete", "503"), ("/pets/purchase", "post", "503"),
+    ("/pets", "get", "429"), ("/pets/purchase", "post", "504"),
+])
+def test_answers_that_say_when_to_retry_document_retry_after(document, path, method, status):
+    response = document["paths"][path][method]["responses"][status]
+    assert response["headers"]["Retry-After"]["schema"] == {"type": "integer", "minimum": 0}
+
+
+def test_a_refusal_to_act_on_says_nothing_of_retrying(document):
+    purchase = document["paths"]["/pets/purchase"]["post"]["responses"]
+    assert "headers" not in purchase["409"] and "headers" not in purchase["404"]
+
+
+def test_the_add_takes_an_idempotency_key_and_documents_its_answers(document):
+    add = document["paths"]["/pets"]["post"]
+    key = next(p for p in add["parameters"] if p["name"] == "Idempotency-Key")
+    assert key["in"] == "header" and key["required"] is False
+    assert "24 hours" in key["description"]
+    assert {"409", "422"} <= set(add["responses"])

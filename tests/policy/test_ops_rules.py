@@ -68,9 +68,11 @@ def test_throwaway_table_says_so_and_passes():
 
 
 def test_the_programs_throwaway_stack_passes(throwaway: ProgramRun):
-    (declared,) = throwaway.of_type(TABLE)
-    assert resource_violations(rules.DYNAMODB_DELETION_PROTECTION, TABLE, declared.inputs,
-                               protect=declared.protect) == []
+    tables = throwaway.of_type(TABLE)
+    assert len(tables) == 2  # the pets and the idempotency records
+    for declared in tables:
+        assert resource_violations(rules.DYNAMODB_DELETION_PROTECTION, TABLE, declared.inputs,
+                                   protect=declared.protect) == [], declared.name
 
 
 # --- tracing ------------------------------------------------------------------------------
@@ -173,10 +175,11 @@ def test_programs_alarms_pass(program: ProgramRun):
 def test_stack_without_alarms_is_refused(program: ProgramRun):
     violations = stack_violations(rules.STACK_HAS_ALARMS, stack_of(program, without={ALARM}))
     functions = len(access.ROUTES)
-    # 3 for the stage, 2 per function, 1 for the table.
-    assert len(violations) == 3 + 2 * functions + 1, violations
+    # 3 for the stage, 2 per function, 1 per table (the pets, the idempotency records).
+    assert len(violations) == 3 + 2 * functions + 2, violations
     assert {m.split(" has no ")[0] for m, _ in violations} == {
         "API stage pets-unit-stage", "DynamoDB table pets-unit-table",
+        "DynamoDB table pets-unit-idempotency-table",
         *(f"Lambda function pets-unit-{r.handler.replace('_', '-')}-function"
           for r in access.ROUTES)}
 

@@ -136,3 +136,49 @@ def test_membership_needs_a_rule():
 def test_route_rejects_malformed_method_or_path(method, path):
     with pytest.raises(ValueError):
         access.Route(method, path, "x", ())
+
+
+def test_only_the_add_takes_an_idempotency_key_with_the_utilitys_actions():
+    assert {r.id: r.idempotency_actions for r in access.ROUTES if r.idempotency_actions} == {
+        "POST /pets": ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem",
+                       "dynamodb:UpdateItem")}
+
+
+@pytest.mark.parametrize("action", ["dynamodb:*", "dynamodb:Get*", "s3:GetObject", "PutItem"])
+def test_route_refuses_anything_but_one_dynamodb_action(action):
+    with pytest.raises(ValueError, match="not one DynamoDB action"):
+        access.Route("POST", "/orders", "add_order", (), idempotency_actions=(action,))
+
+
+def test_what_each_class_reads_of_a_pet():
+    everyone = ("petId", "type", "price", "createdAt", "sold", "soldAt")
+    assert access.readable_fields("admin") == (*everyone, "soldTo", "buyerSub")
+    assert access.readable_fields("buyer") == everyone
+    assert access.readable_fields("buyer", own_purchase=True) == (*everyone, "soldTo", "buyerSub")
+    assert access.readable_fields("nobody-knows") == everyone
+
+
+def test_only_fields_naming_the_buyer_are_withheld_from_anyone():
+    withheld = [f.name for f in access.PET_FIELDS if access.EVERY_CLASS not in f.readers]
+    assert withheld == [f.name for f in access.PET_FIELDS if f.names_the_buyer]
+
+
+def test_a_field_naming_the_buyer_is_refused_to_a_class_anyone_can_join():
+    leaky = access.PetField("soldTo", ("admin", "buyer"), names_the_buyer=True)
+    with pytest.raises(ValueError, match="class buyer does not manage the shop"):
+        access.check_pet_fields((leaky,), access.USER_CLASSES)
+
+
+def test_a_field_naming_the_buyer_is_refused_to_every_class():
+    with pytest.raises(ValueError, match="names the buyer, so not every class"):
+        access.PetField("soldTo", (access.EVERY_CLASS,), names_the_buyer=True)
+
+
+def test_a_field_reader_must_be_a_class():
+    with pytest.raises(ValueError, match="reader 'staff' is not a user class"):
+        access.check_pet_fields((access.PetField("soldTo", ("staff",)),), access.USER_CLASSES)
+
+
+def test_a_field_nobody_reads_is_refused():
+    with pytest.raises(ValueError, match="nobody may read it"):
+        access.PetField("secret", ())

@@ -39,22 +39,27 @@ def throwaway() -> ProgramRun:
 # --- 2. data ---------------------------------------------------------------------------
 
 
-def test_table_is_protected_by_default(program: ProgramRun):
-    table = program.named("pets-unit-table")
+TABLES = ["pets-unit-table", "pets-unit-idempotency-table"]
+
+
+@pytest.mark.parametrize("name", TABLES)
+def test_table_is_protected_by_default(program: ProgramRun, name):
+    table = program.named(name)
     assert table.inputs["deletionProtectionEnabled"] is True
     assert table.protect is True, "the table must carry Pulumi's protect option"
     assert table.inputs["pointInTimeRecovery"] == {"enabled": True}
 
 
-def test_throwaway_stack_turns_both_protections_off(throwaway: ProgramRun):
-    table = throwaway.named("pets-unit-table")
+@pytest.mark.parametrize("name", TABLES)
+def test_throwaway_stack_turns_both_protections_off(throwaway: ProgramRun, name):
+    table = throwaway.named(name)
     assert table.inputs["deletionProtectionEnabled"] is False
     assert table.protect is False
     assert table.inputs["pointInTimeRecovery"] == {"enabled": True}, "PITR stays"
 
 
 def test_nothing_else_is_protected(program: ProgramRun):
-    assert [d.name for d in program.declared if d.protect] == ["pets-unit-table"]
+    assert sorted(d.name for d in program.declared if d.protect) == sorted(TABLES)
 
 
 # --- 3. API ------------------------------------------------------------------------------
@@ -154,7 +159,8 @@ def _alarms(run: ProgramRun) -> dict[str, dict]:
 def test_alarm_set_covers_api_functions_and_table(program: ProgramRun):
     names = set(_alarms(program))
     expected = {"pets-unit-api-5xx-rate", "pets-unit-api-4xx-spike", "pets-unit-api-p99-latency",
-                "pets-unit-table-throttled-requests"}
+                "pets-unit-table-throttled-requests",
+                "pets-unit-idempotency-throttled-requests"}
     for route in access.ROUTES:
         expected |= {f"{function_name(route)}-errors", f"{function_name(route)}-throttles"}
     assert names == expected
@@ -195,12 +201,18 @@ def test_each_function_has_errors_and_throttles_alarms(program: ProgramRun, rout
         assert alarm["threshold"] == 0 and alarm["comparisonOperator"] == "GreaterThanThreshold"
 
 
-def test_table_alarm_sums_throttles_of_every_operation_the_model_uses(program: ProgramRun):
-    alarm = _alarms(program)["pets-unit-table-throttled-requests"]
+@pytest.mark.parametrize(("alarm_name", "table", "actions"), [
+    ("pets-unit-table-throttled-requests", "pets-unit-pets",
+     {a for r in access.ROUTES for a in r.table_actions}),
+    ("pets-unit-idempotency-throttled-requests", "pets-unit-idempotency",
+     {a for r in access.ROUTES for a in r.idempotency_actions}),
+])
+def test_table_alarm_sums_throttles_of_every_operation_the_model_uses(
+        program: ProgramRun, alarm_name, table, actions):
+    alarm = _alarms(program)[alarm_name]
     metrics = [q["metric"] for q in alarm["metricQueries"] if "metric" in q]
-    assert {m["dimensions"]["Operation"] for m in metrics} == {
-        a.split(":")[1] for r in access.ROUTES for a in r.table_actions}
-    assert {m["dimensions"]["TableName"] for m in metrics} == {"pets-unit-pets"}
+    assert {m["dimensions"]["Operation"] for m in metrics} == {a.split(":")[1] for a in actions}
+    assert {m["dimensions"]["TableName"] for m in metrics} == {table}
     assert {m["metricName"] for m in metrics} == {"ThrottledRequests"}
     (total,) = [q for q in alarm["metricQueries"] if q.get("returnData")]
     assert set(total["expression"].replace("FILL(", "").replace(", 0)", "").split(" + ")) == {

@@ -6,6 +6,8 @@ structures. Each failure message names the resource.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import access
@@ -25,6 +27,7 @@ from tests.unit.conftest import BASE_CONFIG, CLIENT_ID, ISSUER
 
 EXECUTION_ARN = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}"
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/pets-unit-pets"
+IDEMPOTENCY_TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/pets-unit-idempotency"
 PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/pets-test.eu.auth0.com/"
 KEY = "pets-test.eu.auth0.com/"
 
@@ -84,19 +87,33 @@ def test_preflight_answers_cors_without_auth(program: ProgramRun, path, verbs):
     # Wired from the site's CloudFront origin (no corsAllowOrigin in the config).
     assert headers["method.response.header.Access-Control-Allow-Origin"] == (
         f"'https://{CDN_DOMAIN}'")
-    assert "X-Id-Token" in headers["method.response.header.Access-Control-Allow-Headers"]
+    allowed = headers["method.response.header.Access-Control-Allow-Headers"].strip("'")
+    assert {"X-Id-Token", "Idempotency-Key"} <= set(allowed.split(","))
 
 
-@pytest.mark.parametrize("kind", ["DEFAULT_4XX", "DEFAULT_5XX"])
+@pytest.mark.parametrize("kind", ["DEFAULT_4XX", "DEFAULT_5XX", "THROTTLED",
+                                  "INTEGRATION_FAILURE", "INTEGRATION_TIMEOUT"])
 def test_gateway_errors_are_json_with_cors(program: ProgramRun, kind):
     response = program.named(f"pets-unit-gateway-{kind.lower().replace('_', '-')}")
     assert response.inputs["responseType"] == kind
     params = response.inputs["responseParameters"]
     assert params["gatewayresponse.header.Access-Control-Allow-Origin"] == (
         f"'https://{CDN_DOMAIN}'"), response.name
+    # A browser's script may read Retry-After only if the answer exposes it.
+    assert params["gatewayresponse.header.Access-Control-Expose-Headers"] == "'Retry-After'"
     assert response.inputs["responseTemplates"]["application/json"] == (
         '{"error": $context.error.messageString}'
     )
+
+
+@pytest.mark.parametrize(("kind", "retry_after"), [
+    ("THROTTLED", "'1'"), ("INTEGRATION_FAILURE", "'1'"), ("INTEGRATION_TIMEOUT", "'1'"),
+    ("DEFAULT_4XX", None), ("DEFAULT_5XX", None)])
+def test_gateway_answers_that_should_be_retried_say_when(program: ProgramRun, kind,
+                                                         retry_after):
+    response = program.named(f"pets-unit-gateway-{kind.lower().replace('_', '-')}")
+    assert response.inputs["responseParameters"].get(
+        "gatewayresponse.header.Retry-After") == retry_after
 
 
 @pytest.mark.parametrize("user_class", access.USER_CLASSES, ids=lambda c: c.name)
@@ -157,16 +174,47 @@ def test_the_stack_declares_no_account_singleton(program: ProgramRun):
 def test_function_role_is_scoped_to_the_table_and_its_logs(program: ProgramRun, route):
     name = function_name(route)
     policy = program.named(f"{name}-policy").json_input("policy")
-    table, logs = policy["Statement"]
+    statements = {s["Sid"]: s for s in policy["Statement"]}
     # Queries go to the list index only (handlers/pages.py), every other action to the table.
     index = access.route_by_id("GET /pets") == route
+    table = statements["PetsListIndex" if index else "PetsTable"]
     assert table["Resource"] == (f"{TABLE_ARN}/index/by-created" if index else TABLE_ARN), (
         f"{name}-policy table statement")
     assert set(table["Action"]) == set(route.table_actions), f"{name}-policy actions"
+    logs = statements["OwnLogs"]
     assert logs["Resource"] == (
         f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{name}:*"
     ), f"{name}-policy logs statement"
     assert set(logs["Action"]) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    # The idempotency table: exactly the route's idempotency actions, and only for such a route.
+    records = statements.pop("IdempotencyTable", None)
+    if route.idempotency_actions:
+        assert records is not None, f"{name}-policy lacks the idempotency table"
+        assert set(records["Action"]) == set(route.idempotency_actions)
+        assert records["Resource"] == IDEMPOTENCY_TABLE_ARN
+    else:
+        assert records is None, f"{name}-policy grants the idempotency table"
+    assert len(statements) == 2, sorted(statements)
+
+
+@pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
+def test_only_a_keyed_route_is_told_the_idempotency_table(program: ProgramRun, route):
+    variables = program.named(f"{function_name(route)}-function").inputs["environment"][
+        "variables"]
+    expected = "pets-unit-idempotency" if route.idempotency_actions else None
+    assert variables.get("IDEMPOTENCY_TABLE_NAME") == expected
+
+
+@pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
+def test_every_function_is_told_what_each_class_reads(program: ProgramRun, route):
+    variables = program.named(f"{function_name(route)}-function").inputs["environment"][
+        "variables"]
+    rules = json.loads(variables["PET_READERS"])
+    assert rules["roles"] == {
+        f"pets-unit-{c.name}": list(access.readable_fields(c.name)) for c in access.USER_CLASSES}
+    assert "soldTo" in rules["roles"]["pets-unit-admin"]
+    assert "soldTo" not in rules["roles"]["pets-unit-buyer"] + rules["anyone"]
+    assert set(rules["ownPurchase"]) == {"soldTo", "buyerSub"}
 
 
 @pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
@@ -235,6 +283,21 @@ def test_table_is_on_demand_with_pitr_and_encryption(program: ProgramRun):
     assert table.inputs["serverSideEncryption"] == {"enabled": True}
 
 
+def test_idempotency_table_expires_its_records_and_is_protected_like_the_pets(
+        program: ProgramRun):
+    table = program.named("pets-unit-idempotency-table")
+    pets = program.named("pets-unit-table")
+    assert table.inputs["name"] == "pets-unit-idempotency"
+    assert table.inputs["billingMode"] == "PAY_PER_REQUEST"
+    # Powertools' DynamoDBPersistenceLayer keys and expiry (handlers/idempotency.py).
+    assert table.inputs["hashKey"] == "id"
+    assert table.inputs["attributes"] == [{"name": "id", "type": "S"}]
+    assert table.inputs["ttl"] == {"attributeName": "expiration", "enabled": True}
+    for key in ("pointInTimeRecovery", "serverSideEncryption", "deletionProtectionEnabled"):
+        assert table.inputs[key] == pets.inputs[key], key
+    assert table.protect == pets.protect
+
+
 def test_stage_writes_access_logs(program: ProgramRun):
     stage = program.named("pets-unit-stage")
     logs = program.named("pets-unit-access-logs")
@@ -273,13 +336,15 @@ def test_stack_outputs(program: ProgramRun):
         },
         "classGrants": {"pets-unit-admin": {"pets-class": "admin"}},
         "tableName": "pets-unit-pets",
+        "idempotencyTableName": "pets-unit-idempotency",
     }
 
 
 def test_children_are_parented_to_components(program: ProgramRun):
     """Every AWS resource belongs to a component (so `pulumi stack` reads as a tree)."""
     components = {d.type for d in program.declared if d.type.startswith("pets:index:")}
-    assert components == {"pets:index:PetsTable", "pets:index:RouteFunction",
+    assert components == {"pets:index:PetsTable", "pets:index:IdempotencyTable",
+                          "pets:index:RouteFunction",
                           "pets:index:DependencyLayer",
                           "pets:index:PetsApi", "pets:index:UserIdentity",
                           "pets:index:UserClassRole", "pets:index:PetsSite",

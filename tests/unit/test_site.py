@@ -297,7 +297,9 @@ def test_configured_cors_origin_wins(run: ProgramRun):
     assert {k for k in after if after[k] != before[k]} == {
         *(f"pets-unit-integration-response-options-{p}" for p in ("pets", "pets-var",
                                                                   "pets-purchase")),
-        *(f"pets-unit-gateway-{k}" for k in ("default-4xx", "default-5xx", "bad-request-body")),
+        *(f"pets-unit-gateway-{k}" for k in ("default-4xx", "default-5xx", "bad-request-body",
+                                             "throttled", "integration-failure",
+                                             "integration-timeout")),
     }
 
 

@@ -38,6 +38,8 @@ def create_table(req: CreateRequest) -> Created:
     _wait_active(req, name, table.get("TableStatus"))
     if req.params("UpdateContinuousBackups"):
         req.call("UpdateContinuousBackups", TableName=name)
+    if req.params("UpdateTimeToLive"):
+        req.call("UpdateTimeToLive", TableName=name)
     return Created(name, {"name": name, "arn": table["TableArn"]})
 
 
@@ -78,6 +80,11 @@ KINDS = [
                 "PointInTimeRecoverySpecification",
                 op="UpdateContinuousBackups",
                 fields={"enabled": "PointInTimeRecoveryEnabled"},
+            ),
+            "ttl": To(
+                "TimeToLiveSpecification",
+                op="UpdateTimeToLive",
+                fields={"attributeName": "AttributeName", "enabled": "Enabled"},
             ),
         },
         create_table,
