@@ -23,6 +23,7 @@ import os
 import re
 import secrets
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -142,6 +143,7 @@ class ApiCall:
     amz_date: str
     idempotency_key: str | None
     body: bytes
+    at: float  # time.monotonic() when it arrived
 
 
 def _now() -> str:
@@ -325,7 +327,7 @@ class FakeAws:
             self.calls.append(f"{caller.class_name} {method} {route_path} -> {status}")
             self.api_calls.append(ApiCall(
                 caller.class_name, route.id, status, self.signers[-1], lower.get("x-amz-date", ""),
-                lower.get("idempotency-key"), body))
+                lower.get("idempotency-key"), body, time.monotonic()))
 
         if not user_class.may_call(route):
             log("403")
