@@ -232,7 +232,7 @@ def _statuses(counts: Json) -> str:
 
 def report(r: Json) -> None:
     s, o, t = r["soak"], r["overload"], r["throttle"]
-    print(f"\n6. load, soak and overload (GET /pets as the buyer; the stage's throttle "
+    print(f"\n5. load, soak and overload (GET /pets as the buyer; the stage's throttle "
           f"{t['rate']:.0f} rps, burst {t['burst']})")
     table(f"   soak: {s['calls']} of {s['asked']} signed calls, one at a time, paced at "
           f"{s['rate']:.0f} calls/s, {s['seconds']:.0f} s",
