@@ -303,11 +303,12 @@ def test_refusals_are_tried_once(open_tab, shop):
 
 
 def test_a_retry_is_signed_with_credentials_renewed_meanwhile(open_tab, shop):
-    """Credentials living 303 s are renewed 300 s before they expire: fresh for the first
-    try, due by the retry 3 s later, which must be signed with the new ones."""
-    shop.fake.session_seconds = 303
+    """Credentials living 304 s are renewed 300 s before they expire: fresh for the first
+    try (their expiry has whole seconds: up to 1 s less), due by the retry 4 s later, which
+    must be signed with the new ones."""
+    shop.fake.session_seconds = 304
     seed(shop, "Parrot")
-    shop.fake.inject(LIST, throttled("3"))
+    shop.fake.inject(LIST, throttled("4"))
     tab = login(open_tab, shop, "bob", listed=False)
     flows.expect_status(tab, "Logged in as buyer. 1 pet listed.")
     first, retry = shop.fake.calls_of(LIST)
