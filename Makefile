@@ -88,9 +88,11 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# The Auth0 post-login Action's logic (auth0/post-login.js), on Node's own test runner.
-test-node:
-	node --test auth0/
+# On Node's own test runner: the Auth0 post-login Action's logic (auth0/post-login.js), and
+# the site's retry policy and API client (site/retry.js, site/api.js; the latter needs the
+# vendored aws4fetch).
+test-node: site
+	node --test auth0/ tests/site/
 
 # The same stack on LocalStack community (host mode): the whole apply, every resource read
 # back, CORS, and the integration suite, whose tests skip (with the probed reason) what

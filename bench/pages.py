@@ -70,7 +70,7 @@ def measure(args: Args) -> Json:
 
 
 def report(r: Json) -> None:
-    table("5. GET /pets through API Gateway, signed as the buyer",
+    table("6. GET /pets through API Gateway, signed as the buyer",
           ("", "seconds", "bytes", "status"),
           [(f"{size:>6} pets  {label}", med_range(row["seconds"]), f"{row['bytes']:,}",
             " ".join(map(str, row["statuses"]))) for size in SIZES

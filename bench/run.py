@@ -17,18 +17,20 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench import calls, common, imports, lifecycle, pages
+from bench import calls, common, imports, lifecycle, load, pages
 from bench.common import Json
 from devstack import paths, stack
 
 RESULTS = paths.REPO / "bench" / "results.json"
 # Every section, in the order it runs and prints: what measures it (from the options), what
-# prints it. calls and pages share the main stack; pages is last on it: it fills the table.
+# prints it. calls, load and pages share the main stack; pages is last on it: it fills the
+# table (and a page's latency on MiniStack grows with the table).
 SECTIONS = {"setup": (lifecycle.setup, lifecycle.report_setup),
             "make": (lambda a: {t: lifecycle.make_cycle(t, a.repeats) for t in a.targets},
                      lifecycle.report),
             "imports": (imports.handler_imports, imports.report),
             "calls": (calls.measure, calls.report),
+            "load": (load.measure, load.report),
             "pages": (pages.measure, pages.report)}
 
 
@@ -64,9 +66,10 @@ def run(args: argparse.Namespace) -> Json:
             seconds, r[key] = common.timed(lambda m=measure: m(args))
             # The 1-minute load at the end of each section: on a shared machine, that is how
             # a slow figure is told from a busy machine.
-            load = os.getloadavg()[0]
-            r["sections"].append({"section": key, "seconds": seconds, "load1_at_end": load})
-            print(f"[bench] {key}: {seconds:.1f} s (load {load:.1f})", file=sys.stderr, flush=True)
+            load1 = os.getloadavg()[0]
+            r["sections"].append({"section": key, "seconds": seconds, "load1_at_end": load1})
+            print(f"[bench] {key}: {seconds:.1f} s (load {load1:.1f})", file=sys.stderr,
+                  flush=True)
     finally:
         stack.down(**common.MAIN_NAMES, outputs_file=None)
     r["load_at_end"] = os.getloadavg()
@@ -108,11 +111,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--import-step", default=None,
                         help="code timed right after `import app`, e.g. a tracing SDK's "
                              "(bench/imports.py)")
+    load.add_arguments(parser)
     args = parser.parse_args(argv)
     os.environ.pop("AWS_ENDPOINT_URL", None)  # the bench measures emulators it starts itself
     results = run(args)
     report(results)
     RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    if "load" in results:
+        load.record(results)
     print(f"\nevery figure: {RESULTS}")
     return 0
 

@@ -1,6 +1,6 @@
 // The app: config -> OIDC login -> the class's role from STS -> signed API calls.
 
-import { ApiError, PetsApi, describeApiError } from './api.js';
+import { ApiError, PetsApi, describeApiError, gaveUpRetrying } from './api.js';
 import { Auth, idTokenExpiresAt } from './auth.js';
 import { classFor, mayCall } from './classes.js';
 import { loadConfig } from './config.js';
@@ -20,8 +20,10 @@ const ROUTES = {
 
 let config = null;
 let auth = null;
-// The logged-in user: { user, className, session, api, expiryTimer, cursor }, or null.
-// cursor: the nextCursor of the last page shown (the older pets "More pets" lists), or null.
+// The logged-in user: { user, className, session, api, expiryTimer, cursor, pendingAdd }, or
+// null. cursor: the nextCursor of the last page shown (the older pets "More pets" lists), or
+// null. pendingAdd: { type, price, key } of an add whose outcome is unknown (the API stayed
+// busy through every try), whose key a second add of the same pet sends again.
 let current = null;
 
 export async function start() {
@@ -85,9 +87,12 @@ async function begin(user) {
     onRefreshFailed: (error) => failed(error, 'renew your credentials'),
   });
   const api = new PetsApi({
-    apiUrl: config.apiUrl, region: config.region, credentials: () => session.credentials(),
+    apiUrl: config.apiUrl,
+    region: config.region,
+    credentials: () => session.credentials(),
+    onRetry: ({ tryNumber, tries }) => say(`Busy, retrying… (try ${tryNumber} of ${tries})`),
   });
-  current = { user, className, session, api, expiryTimer: null, cursor: null };
+  current = { user, className, session, api, expiryTimer: null, cursor: null, pendingAdd: null };
   auth.keepRenewed(user, { onRenewed: renewed, onFailed: renewalFailed });
   const may = (route) => mayCall(config.classes, className, route);
   showControls({ list: may(ROUTES.list), add: may(ROUTES.add), remove: may(ROUTES.remove),
@@ -122,22 +127,23 @@ function renewalFailed(error) {
   }, Math.max(0, idTokenExpiresAt(current.user) - Date.now()));
 }
 
-/** Runs an action with the controls disabled; any failure is said, never swallowed. */
-async function act(action, work) {
+/** Runs an action with the controls disabled; any failure is said, never swallowed.
+ * hint(error): more words for the failure message, or ''. */
+async function act(action, work, hint = () => '') {
   busy(true);
   try {
     await work();
     return true;
   } catch (error) {
-    failed(error, action);
+    failed(error, action, hint(error));
     return false;
   } finally {
     busy(false);
   }
 }
 
-function failed(error, action) {
-  say(describe(error, action), 'error');
+function failed(error, action, hint = '') {
+  say(`${describe(error, action)}${hint ? ` ${hint}` : ''}`, 'error');
   if (error instanceof LoginExpired) endSession();
 }
 
@@ -152,17 +158,18 @@ function listed({ count, more }) {
 /** Shows a page: the first (the newest pets) in place of the list, or (next) the one older
  * than the pets shown, after them. Returns { count, shown, more }: the page's pets, the
  * rows now shown, whether an older page follows. */
-async function showPage({ next = false } = {}) {
-  const page = await current.api.page(next ? current.cursor : undefined);
+async function showPage({ next = false, once = false } = {}) {
+  const page = await current.api.page(next ? current.cursor : undefined, current.user.id_token,
+    { once });
   current.cursor = page.nextCursor ?? null;
   const more = current.cursor !== null;
   const shown = showPets(page.pets, PET_ACTIONS, { append: next, more });
   return { count: page.pets.length, shown, more };
 }
 
-/** Lists the pets again from the first page. */
-function refresh() {
-  return showPage();
+/** Lists the pets again from the first page (once: one try, no retry announced). */
+function refresh({ once = false } = {}) {
+  return showPage({ once });
 }
 
 /** "More pets": appends the next, older page after the rows shown. */
@@ -182,7 +189,8 @@ async function listMore() {
 /** After a refused change the list may be stale (sold or removed meanwhile): show the truth. */
 async function refreshQuietly() {
   try {
-    await refresh();
+    // One try: while the API is busy, the outcome already said stays on the page.
+    await refresh({ once: true });
   } catch {
     // The refusal is what the user needs to read; the stale list stays.
   }
@@ -196,12 +204,26 @@ async function addPet(event) {
   }
   const type = elements.type.value.trim();
   const price = elements.price.valueAsNumber;
+  // One key per pet added; the same pet added again after its outcome stayed unknown sends
+  // the same key, so the API answers that first add instead of making a second pet.
+  const pending = current.pendingAdd;
+  const key = pending?.type === type && pending?.price === price
+    ? pending.key : crypto.randomUUID();
+  const adding = current;
   const ok = await act('add the pet', async () => {
-    const pet = await current.api.add(type, price);
-    elements.addForm.reset();
-    await refreshQuietly();
-    say(`Added ${pet.type} for ${formatPrice(pet.price)}.`);
-  });
+    adding.pendingAdd = { type, price, key };
+    try {
+      const pet = await current.api.add(type, price, key);
+      adding.pendingAdd = null;
+      elements.addForm.reset();
+      await refreshQuietly();
+      say(`Added ${pet.type} for ${formatPrice(pet.price)}.`);
+    } catch (error) {
+      if (!gaveUpRetrying(error)) adding.pendingAdd = null;
+      throw error;
+    }
+  }, (error) => (gaveUpRetrying(error)
+    ? 'It may have been added: adding the same pet again will not add it twice.' : ''));
   elements.type.focus();
   if (!ok) elements.type.select();
 }

@@ -66,11 +66,19 @@ function button(label, accessibleName, onClick) {
   return b;
 }
 
+const isSold = (pet) => pet.sold === true || Boolean(pet.soldTo);
+
+/** A pet's status: who bought it only when the API says (to admins and to the buyer). */
+function petStatus(pet) {
+  if (pet.soldTo) return `Sold to ${pet.soldTo}`;
+  return isSold(pet) ? 'Sold' : 'Available';
+}
+
 function petRow(pet, { onRemove, onBuy }) {
   const { rows } = elements;
   const tr = document.createElement('tr');
   tr.dataset.petId = pet.petId;
-  const cells = [pet.type, formatPrice(pet.price), pet.soldTo ? `Sold to ${pet.soldTo}` : 'Available'];
+  const cells = [pet.type, formatPrice(pet.price), petStatus(pet)];
   for (const text of cells) {
     const td = document.createElement('td');
     td.textContent = text;
@@ -78,8 +86,9 @@ function petRow(pet, { onRemove, onBuy }) {
   }
   const actions = document.createElement('td');
   const what = `${pet.type} (${formatPrice(pet.price)})`;
-  if (!pet.soldTo && rows.dataset.buy === 'yes') actions.append(button('Buy', `Buy ${what}`, () => onBuy(pet)));
-  if (!pet.soldTo && rows.dataset.remove === 'yes') {
+  const sold = isSold(pet);
+  if (!sold && rows.dataset.buy === 'yes') actions.append(button('Buy', `Buy ${what}`, () => onBuy(pet)));
+  if (!sold && rows.dataset.remove === 'yes') {
     actions.append(button('Remove', `Remove ${what}`, () => onRemove(pet)));
   }
   tr.append(actions);

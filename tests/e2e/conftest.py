@@ -79,21 +79,35 @@ def _only_loopback(tab: Tab):
     return handle
 
 
+# Where a tab that may not intercept requests sends everything but loopback: nowhere.
+NO_PROXY_HERE = "http://127.0.0.1:9"
+
+
 @pytest.fixture
 def open_tab(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """open_tab(name) -> Tab: a fresh, isolated context (no shared cookies or storage)."""
+    """open_tab(name) -> Tab: a fresh, isolated context (no shared cookies or storage).
+
+    open_tab(name, real_cors=True): while Playwright intercepts a context's requests, it
+    answers every CORS preflight itself, allowing everything, so the server never sees one.
+    A tab that tests CORS goes without interception; Chromium sends what is not loopback to
+    a proxy that does not exist (loopback bypasses it), so it reaches nothing else.
+    """
     test_dir = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
     shutil.rmtree(test_dir, ignore_errors=True)
     contexts = []
 
-    def open_(name: str = "user") -> Tab:
-        context = browser.new_context(viewport={"width": 1000, "height": 800})
+    def open_(name: str = "user", *, real_cors: bool = False) -> Tab:
+        context = browser.new_context(viewport={"width": 1000, "height": 800},
+                                      proxy={"server": NO_PROXY_HERE,
+                                             "bypass": ",".join(sorted(LOOPBACK_HOSTS))}
+                                      if real_cors else None)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)
         tab = Tab(page, test_dir / name)
         tab.artifacts.mkdir(parents=True, exist_ok=True)
-        context.route("**/*", _only_loopback(tab))
+        if not real_cors:
+            context.route("**/*", _only_loopback(tab))
         page.on("console", lambda m: tab.console_errors.append((page.url, m.text))
                 if m.type == "error" else None)
         page.on("pageerror", lambda e: tab.console_errors.append((page.url, f"uncaught: {e}")))

@@ -3,7 +3,8 @@
 Files get the content types components/site.py gives their objects; config.json is
 whatever the test says (or 404); requests the site files cannot answer go to an
 optional backend (tests/e2e/fake_aws.py), which is then same-origin, as the
-emulator's S3, STS and API are.
+emulator's S3, STS and API are. A server without files (files=False) serves the backend
+alone: the API on an origin of its own, as on AWS.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from typing import Any
 
 from components import site
 
+# A backend's status that means: close the connection without answering (fetch rejects).
+NO_ANSWER = 0
+
 # (method, path, headers, body) -> (status, headers, body)
 Backend = Callable[[str, str, dict[str, str], bytes], tuple[int, dict[str, str], bytes]]
 
@@ -33,6 +37,7 @@ class SiteServer:
     # Added to every answer for a site file, as CloudFront's response headers policy does.
     headers: dict[str, str] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)  # "METHOD path", for assertions
+    files: bool = True  # False: the backend answers everything
 
     @property
     def origin(self) -> str:
@@ -66,12 +71,16 @@ def _handler(server: SiteServer) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             server.requests.append(f"{self.command} {self.path}")
-            answer = server._file(self.path) if self.command in ("GET", "HEAD") else None
+            answer = (server._file(self.path) if server.files and self.command in ("GET", "HEAD")
+                      else None)
             if answer is not None:
                 answer = (answer[0], {**answer[1], **server.headers}, answer[2])
             if answer is None and server.backend is not None:
                 answer = server.backend(self.command, self.path, dict(self.headers), body)
             status, headers, payload = answer or (404, {"Content-Type": "text/plain"}, b"")
+            if status == NO_ANSWER:
+                self.close_connection = True
+                return
             self.send_response(status)
             for name, value in headers.items():
                 self.send_header(name, value)
@@ -80,7 +89,7 @@ def _handler(server: SiteServer) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(payload)
 
-        do_GET = do_HEAD = do_POST = do_DELETE = do_PUT = _answer  # noqa: N815
+        do_GET = do_HEAD = do_POST = do_DELETE = do_PUT = do_OPTIONS = _answer  # noqa: N815
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # quiet: server.requests keeps the record

@@ -14,9 +14,8 @@ import pytest
 import access
 from components import oidc_client, site
 from tests.e2e import flows
-from tests.e2e.fake_aws import FakeAws
+from tests.e2e.fake_aws import FakeAws, fake_config
 from tests.e2e.site_server import SiteServer, serving
-from tests.e2e.test_site_offline import fake_config
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +37,6 @@ def csp_stack() -> Iterator[tuple[SiteServer, FakeAws, str]]:
     name = f"idp-site-csp-{os.getpid()}"
     fake = FakeAws()
     with serving(SiteServer(backend=fake)) as server:
-        fake.origin = server.origin
         try:
             # Registered as the program declares the site's client (refresh tokens included,
             # so renewal and revocation run under the policy too).

@@ -10,52 +10,23 @@
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-import access
-from components import oidc_client
-from components.site import app_config
 from tests.e2e import flows
 from tests.e2e.conftest import Tab
-from tests.e2e.fake_aws import API_PREFIX, REGION, FakeAws, role_arn
+from tests.e2e.fake_aws import REGION, FakeAws, fake_config, fake_shop
 from tests.e2e.flows import listed_ids, more_button, more_pets, pet_rows
 from tests.e2e.site_server import SiteServer, serving
 
 pytestmark = pytest.mark.browser
 ISSUER_UNUSED = "http://127.0.0.1:9"  # a config whose IdP is never contacted
-# This suite's login has no refresh token (the program's registration without the
-# refresh_token grant): a login ends with its ID token. Renewal is test_sessions.py's.
-NO_REFRESH_SCOPE = "openid email profile"
-
-
-def fake_config(origin: str, issuer: str, scope: str = oidc_client.SCOPE) -> dict[str, Any]:
-    """config.json as the stack writes it, pointing at the fake services."""
-    return app_config(
-        region=REGION,
-        api_url=f"{origin}{API_PREFIX}",
-        issuer=issuer,
-        client_id="pets-local",
-        sts_endpoint=origin,
-        roles={c.name: role_arn(c.name) for c in access.USER_CLASSES},
-        user_classes=access.USER_CLASSES,
-        scope=scope,
-    )
-
-
-def registration_without_refresh(site_url: str) -> dict[str, Any]:
-    declared = oidc_client.registration_for(
-        site_url, id_token_lifetime_seconds=3600, refresh_token_lifetime_seconds=8 * 3600)
-    return replace(declared, grant_types=("authorization_code",),
-                   scope=NO_REFRESH_SCOPE).to_output()
 
 
 @pytest.fixture
@@ -227,25 +198,8 @@ def test_api_errors_are_worded(open_tab, static_site: SiteServer, status, messag
 
 @pytest.fixture(scope="module")
 def fake_stack() -> Iterator[tuple[SiteServer, FakeAws, str]]:
-    idp_process = pytest.importorskip("devstack.idp_process")
-    from devstack import procs
-
-    name = f"idp-site-e2e-{os.getpid()}"  # one per pytest worker
-    fake = FakeAws()
-    with serving(SiteServer(backend=fake)) as server:
-        fake.origin = server.origin
-        try:
-            idp = idp_process.start(
-                procs.free_port(), registration=registration_without_refresh(server.url),
-                class_grants=oidc_client.class_grants("pets-local", access.USER_CLASSES),
-                name=name)
-        except Exception as err:  # no node, no npm packages: the flow cannot run here
-            pytest.skip(f"local identity provider unavailable: {err}")
-        try:
-            server.config = fake_config(server.origin, idp.issuer, NO_REFRESH_SCOPE)
-            yield server, fake, idp.issuer
-        finally:
-            idp_process.stop(name)
+    with fake_shop("site-e2e") as shop:
+        yield shop.site, shop.fake, shop.issuer
 
 
 def test_admin_adds_buyer_buys_and_roles_are_enforced(open_tab, fake_stack):
