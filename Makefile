@@ -14,7 +14,7 @@ TARGET ?= ministack
 export PETS_TARGET := $(TARGET)
 BENCH_ARGS ?=
 
-.PHONY: help up down test test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench openapi chromium
+.PHONY: help up down test test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench openapi chromium prove access-diff
 
 help:
 	@echo "make up       start the local stack (MiniStack + OIDC provider) and apply the program"
@@ -24,6 +24,8 @@ help:
 	@echo "              the LocalStack leg (make test-ministack / make test-localstack alone)"
 	@echo "make unit     the fast tests only (no emulator, no browser)"
 	@echo "make access   regenerate ACCESS.md from access.py"
+	@echo "make prove    prove every stack file's policies give each class exactly its access"
+	@echo "              (z3, over every request; python -m devstack prove: the running stack)"
 	@echo "make openapi  regenerate openapi.json from access.py and handlers/shapes.py"
 	@echo "make bench    time setup, make up, the matrix and API calls (bench/README.md)"
 	@echo "make deploy   pulumi up the STACK (default dev) on real AWS; needs the Pulumi CLI"
@@ -76,6 +78,7 @@ test: test-ministack test-localstack
 test-ministack: package site test-node chromium
 	$(PY) -m devstack install --target ministack
 	$(PY) -m ruff check .
+	$(MAKE) --no-print-directory prove
 	PETS_TARGET=ministack $(PY) -m pytest -n 2 --durations=15 \
 		--ignore=tests/localstack $(PYTEST_ARGS)
 
@@ -103,6 +106,11 @@ lint: $(VENV)/.installed
 
 access: $(VENV)/.installed
 	$(PY) -m policy.access_doc > ACCESS.md
+
+# The access proof (prover/): every Pulumi.<stack>.yaml's synthesized policies, over every
+# request; counterexamples are replayed through iam-simulate (about 15 s for four stacks).
+prove: package
+	$(PY) -m prover prove
 
 # The API's contract (OpenAPI 3.0) from access.py and handlers/shapes.py.
 openapi: $(VENV)/.installed

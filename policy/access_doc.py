@@ -176,8 +176,19 @@ def _who_becomes(stacks: Sequence[Settings]) -> list[str]:
         lines += ["", "| ID token | `sub` | `aud` | issuer | session tags | Becomes |",
                   "|---|---|---|---|---|---|"]
         lines += [_token_row(t, classes) for t in access.token_kinds(classes)]
-        lines.append("")
+        lines += ["", *_shared(classes), ""]
     return lines
+
+
+def _shared(classes: Sequence[access.UserClass]) -> list[str]:
+    """Which tokens reach two classes, stated (access.shared_members), never accidental."""
+    pairs = [(a, b, access.shared_members(a.members, b.members))
+             for i, a in enumerate(classes) for b in classes[i + 1:]]
+    shared = [f"- {a.name} and {b.name}: a token meeting {_cell('; or '.join(rules))}"
+              for a, b, rules in pairs if rules]
+    if not shared:
+        return ["No token reaches two classes."]
+    return ["Tokens that reach two classes:", *shared]
 
 
 def render(

@@ -14,7 +14,7 @@ replay (prover/replay.py) sends them.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import z3
@@ -22,13 +22,14 @@ import z3
 from prover import encoding
 from prover.encoding import ANY, KeyValue, RequestPrincipal, SymbolicRequest, concat, literal
 from prover.fragment import Policy
+from prover.witnesses import Candidate, Witness
 
 INVOKE = "execute-api:Invoke"
 ASSUME = "sts:AssumeRoleWithWebIdentity"
 TAG_SESSION = "sts:TagSession"
 OIDC_CLAIMS = ("aud", "sub", "amr")  # the provider's keys the fragment knows
 TAG_PREFIX = "aws:requesttag/"
-# STS role session names: 2-64 of [\w+=,.@-].
+# STS role session names: 2-64 of [\w+=,.@-] (role names: 1-64 of the same).
 SESSION_NAME = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"),
                         *[literal(c) for c in "_+=,.@-"])
 # Session tag keys and values as STS accepts them (letters, digits, spaces and _.:/=+-@).
@@ -39,15 +40,6 @@ _counter = itertools.count()
 
 def _fresh(name: str) -> z3.SeqRef:
     return z3.String(f"{name}!{next(_counter)}")
-
-
-def session_arn_regex(role_arn: str) -> z3.ReRef:
-    """`arn:aws:sts::<acct>:assumed-role/<name>/<session>` of this role, as STS names them."""
-    prefix, _, name = role_arn.partition(":role/")
-    partition_and_account = prefix.split(":iam::", 1)
-    return concat(literal(f"{partition_and_account[0]}:sts::{partition_and_account[1]}:"
-                          f"assumed-role/{name.rsplit('/', 1)[-1]}/"),
-                  z3.Loop(SESSION_NAME, 2, 64))
 
 
 # --- execute-api:Invoke -----------------------------------------------------------------------
@@ -69,97 +61,127 @@ class ConcreteInvoke:
 
 @dataclass
 class InvokeVars:
+    """One case of the callers (`case` says which, for a witness's note), any resource."""
+
+    case: str
     resource: z3.SeqRef
-    principal: z3.SeqRef
-    anonymous: z3.BoolRef
-    principal_arn: z3.SeqRef
+    principal: z3.SeqRef  # the caller's ARN ("" when anonymous)
+    anonymous: bool
+    principal_arn: z3.SeqRef  # aws:PrincipalArn ("" when anonymous: the key is absent)
     secure_transport: z3.SeqRef
     constraints: list[z3.BoolRef]
+    # Readable values of the caller's variables, for witnesses tried before the solver's.
+    samples: Mapping[z3.SeqRef, str] = field(default_factory=dict)
     request: SymbolicRequest = field(init=False)
 
     def __post_init__(self) -> None:
-        self.request = SymbolicRequest(INVOKE, self.resource,
-                                       RequestPrincipal(self.principal, self.anonymous),
-                                       encoding.key_table(self.keys()))
-
-    def keys(self) -> dict[str, KeyValue]:
-        return {"aws:PrincipalArn": KeyValue.single(z3.Not(self.anonymous), self.principal_arn),
+        keys = {"aws:PrincipalArn": KeyValue.single(not self.anonymous, self.principal_arn),
                 "aws:SecureTransport": KeyValue.single(True, self.secure_transport)}
+        self.request = SymbolicRequest(
+            INVOKE, self.resource, RequestPrincipal(self.principal, z3.BoolVal(self.anonymous)),
+            encoding.key_table(keys))
 
-    def strings(self) -> list[z3.SeqRef]:
-        return [self.resource, self.principal, self.principal_arn]
+    @property
+    def shown(self) -> list[z3.SeqRef]:
+        """What tells two witnesses apart: the resource, and who calls unless the class does."""
+        return [self.resource] if self.case.startswith(SESSION_CASE) else [
+            self.resource, self.principal, self.principal_arn]
 
-    def concrete(self, model: z3.ModelRef) -> ConcreteInvoke:
+    def candidate(self, resource: str) -> Candidate:
+        return Candidate({self.resource: z3.StringVal(resource),
+                          self.secure_transport: z3.StringVal("true"),
+                          **{var: z3.StringVal(value) for var, value in self.samples.items()}})
+
+    def concrete(self, model: Witness) -> ConcreteInvoke:
         def value(v: z3.SeqRef) -> str:
             return model.eval(v, model_completion=True).as_string()
 
-        anonymous = z3.is_true(model.eval(self.anonymous, model_completion=True))
-        return ConcreteInvoke(value(self.resource), None if anonymous else value(self.principal),
-                              None if anonymous else value(self.principal_arn),
-                              value(self.secure_transport))
+        if self.anonymous:
+            return ConcreteInvoke(value(self.resource), None, None, value(self.secure_transport))
+        return ConcreteInvoke(value(self.resource), value(self.principal),
+                              value(self.principal_arn), value(self.secure_transport))
 
 
-def _invoke_vars() -> tuple[z3.SeqRef, ...]:
-    return (_fresh("resource"), _fresh("principal"), _fresh("principalArn"),
-            _fresh("secureTransport"))
+def _common(resource_space: z3.ReRef) -> tuple[z3.SeqRef, z3.SeqRef, list[z3.BoolRef]]:
+    resource, secure = _fresh("resource"), _fresh("secureTransport")
+    return resource, secure, [z3.InRe(resource, resource_space),
+                              z3.InRe(secure, z3.Union(literal("true"), literal("false")))]
 
 
-def _common(resource: z3.SeqRef, resource_space: z3.ReRef, secure: z3.SeqRef
-            ) -> list[z3.BoolRef]:
-    return [z3.InRe(resource, resource_space),
-            z3.Or(secure == z3.StringVal("true"), secure == z3.StringVal("false"))]
+def _session_prefix(role_arn: str) -> str:
+    prefix, _, name = role_arn.partition(":role/")
+    partition, account = prefix.split(":iam::", 1)
+    return f"{partition}:sts::{account}:assumed-role/{name.rsplit('/', 1)[-1]}/"
 
 
-def invoke_by_session(role_arn: str, resource_space: z3.ReRef) -> InvokeVars:
+# Every solver question keeps each string's constraints in one regular expression: z3 decides
+# one intersection of automata quickly, and can time out on the same set given as separate
+# (negated) memberships.
+PRINCIPAL_ARN_CASES = ("role", "session")
+SESSION_CASE = "the class's session,"
+SAMPLE_SESSION = "witness"
+
+
+def invoke_by_session(role_arn: str, resource_space: z3.ReRef, principal_arn: str
+                      ) -> InvokeVars:
     """A session of `role_arn` invoking any ARN of `resource_space`.
 
-    aws:PrincipalArn is the role's ARN (AWS) or the session's own ARN (what MiniStack gives):
-    a theorem must hold under both.
+    principal_arn "role": aws:PrincipalArn is the role's ARN, as AWS gives it; "session": the
+    session's own ARN, as MiniStack gives it. A theorem is proved for both.
     """
-    resource, principal, principal_arn, secure = _invoke_vars()
-    constraints = [
-        *_common(resource, resource_space, secure),
-        z3.InRe(principal, session_arn_regex(role_arn)),
-        z3.Or(principal_arn == z3.StringVal(role_arn), principal_arn == principal),
-    ]
-    return InvokeVars(resource, principal, z3.BoolVal(False), principal_arn, secure, constraints)
+    resource, secure, constraints = _common(resource_space)
+    session = _fresh("sessionName")
+    principal = z3.Concat(z3.StringVal(_session_prefix(role_arn)), session)
+    constraints.append(z3.InRe(session, z3.Loop(SESSION_NAME, 2, 64)))
+    arn = z3.StringVal(role_arn) if principal_arn == "role" else principal
+    return InvokeVars(f"{SESSION_CASE} aws:PrincipalArn = the {principal_arn}'s ARN", resource,
+                      principal, False, arn, secure, constraints, {session: SAMPLE_SESSION})
 
 
-def invoke_by_others(excluded_roles: Sequence[str], mentioned_roles: Iterable[str],
-                     resource_space: z3.ReRef) -> InvokeVars:
-    """Anyone but the sessions of `excluded_roles` (another role's session, a user, a service,
-    an anonymous caller) invoking any ARN of `resource_space`.
+ROLE_NAME = z3.Loop(SESSION_NAME, 1, 64)  # [\w+=,.@-]{1,64}
+PARTITION = z3.Plus(z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), literal("-")))
 
-    The caller is any printable string and aws:PrincipalArn any ARN, tied together where it
-    matters: a session of a role some policy names has that role's ARN or its own as
-    aws:PrincipalArn, and a caller that is no role session is its own aws:PrincipalArn.
+
+def invoke_by_others(excluded_roles: Sequence[str], resource_space: z3.ReRef, account: str
+                     ) -> list[InvokeVars]:
+    """Anyone but the sessions of `excluded_roles`, in three cases that together cover every
+    caller: nobody (an unsigned call), a caller that is its own aws:PrincipalArn (an IAM user,
+    a federated user, the account root; any role session as MiniStack names it), and another
+    role's session as AWS names it (aws:PrincipalArn its role's ARN, whatever the role's path).
     """
-    resource, principal, principal_arn, secure = _invoke_vars()
-    anonymous = z3.Bool(f"anonymous!{next(_counter)}")
-    any_session = concat(literal("arn:"), z3.Star(encoding.NOT_COLON),
-                         literal(":sts::"), encoding.ACCOUNT, literal(":assumed-role/"),
-                         z3.Star(ANY))
-    constraints = [
-        *_common(resource, resource_space, secure),
-        encoding.universe(principal),
-        z3.Implies(z3.Not(anonymous), z3.InRe(principal_arn, encoding.PRINCIPAL_ARN)),
-        z3.Implies(anonymous, z3.And(principal == z3.StringVal(""),
-                                     principal_arn == z3.StringVal(""))),
-        z3.Implies(z3.Not(z3.InRe(principal, any_session)), principal_arn == principal),
-    ]
-    for role in excluded_roles:
-        sessions = encoding.role_sessions(role)
-        constraints += [principal != z3.StringVal(role), principal_arn != z3.StringVal(role)]
-        if sessions is not None:
-            constraints += [z3.Not(z3.InRe(principal, sessions)),
-                            z3.Not(z3.InRe(principal_arn, sessions))]
-    for role in set(mentioned_roles) - set(excluded_roles):
-        sessions = encoding.role_sessions(role)
-        if sessions is not None:
-            constraints.append(z3.Implies(
-                z3.InRe(principal, sessions),
-                z3.Or(principal_arn == z3.StringVal(role), principal_arn == principal)))
-    return InvokeVars(resource, principal, anonymous, principal_arn, secure, constraints)
+    excluded = [encoding.literal(r) for r in excluded_roles]
+    excluded += [r for r in map(encoding.role_sessions, excluded_roles) if r is not None]
+    not_ours = z3.Complement(z3.Union(*excluded)) if excluded else z3.Star(ANY)
+    cases: list[InvokeVars] = []
+
+    resource, secure, constraints = _common(resource_space)
+    cases.append(InvokeVars("an anonymous caller", resource, z3.StringVal(""), True,
+                            z3.StringVal(""), secure, constraints))
+
+    resource, secure, constraints = _common(resource_space)
+    caller = _fresh("caller")
+    constraints.append(z3.InRe(caller, z3.Intersect(encoding.PRINCIPAL_ARN, not_ours)))
+    cases.append(InvokeVars("a caller whose aws:PrincipalArn is its own ARN", resource, caller,
+                            False, caller, secure, constraints,
+                            {caller: f"arn:aws:iam::{account}:user/someone"}))
+
+    # The session and its role's ARN vary independently: every real pair is among them (more
+    # pairs than exist: a proof holds all the more, a counterexample may need checking).
+    resource, secure, constraints = _common(resource_space)
+    principal, role = _fresh("session"), _fresh("sessionRole")
+    sessions = concat(literal("arn:"), PARTITION, literal(":sts::"), encoding.ACCOUNT,
+                      literal(":assumed-role/"), ROLE_NAME, literal("/"),
+                      z3.Loop(SESSION_NAME, 2, 64))
+    roles = concat(literal("arn:"), PARTITION, literal(":iam::"), encoding.ACCOUNT,
+                   literal(":role/"), z3.Star(concat(ROLE_NAME, literal("/"))), ROLE_NAME)
+    constraints += [z3.InRe(principal, z3.Intersect(sessions, not_ours)),
+                    z3.InRe(role, z3.Intersect(roles, not_ours))]
+    cases.append(InvokeVars("another role's session (aws:PrincipalArn its role's ARN)", resource,
+                            principal, False, role, secure, constraints,
+                            {principal: f"arn:aws:sts::{account}:assumed-role/another-role/"
+                                        f"{SAMPLE_SESSION}",
+                             role: f"arn:aws:iam::{account}:role/another-role"}))
+    return cases
 
 
 # --- STS AssumeRoleWithWebIdentity ------------------------------------------------------------
@@ -257,7 +279,7 @@ class TokenVars:
         return (SymbolicRequest(ASSUME, None, principal, keys),
                 SymbolicRequest(TAG_SESSION, None, principal, keys))
 
-    def concrete(self, model: z3.ModelRef) -> ConcreteToken:
+    def concrete(self, model: Witness) -> ConcreteToken:
         def value(v: z3.SeqRef) -> str:
             return model.eval(v, model_completion=True).as_string()
 

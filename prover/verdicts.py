@@ -86,10 +86,12 @@ def invoke_verdict(request: ConcreteInvoke, identity: Sequence[Policy],
     return InvokeJudge(identity, resource).verdict(request)
 
 
-def fixed_token(token: ConcreteToken, policies: Iterable[Policy]) -> TokenVars:
-    """The token as TokenVars of constants, its tags sorted into those the policies name."""
+def fixed_token(token: ConcreteToken, policies: Iterable[Policy],
+                named_tags: Iterable[str] = ()) -> TokenVars:
+    """The token as TokenVars of constants, its tags sorted into those the policies (or
+    `named_tags`) name."""
     named = {k.lower().removeprefix(TAG_PREFIX) for k in condition_keys(policies)
-             if k.lower().startswith(TAG_PREFIX)}
+             if k.lower().startswith(TAG_PREFIX)} | {k.lower() for k in named_tags}
     by_key = {k.lower(): (k, v) for k, v in token.tags}
     named_tags = {}
     for key in named:
