@@ -21,10 +21,10 @@ from iamsim.synth import Document, Role, Synthesized, UnsupportedProgram
 def _trust_policy(iam: Any, role_name: str) -> Document:
     # list_roles may omit the trust policy; get_role always carries it. (botocore decodes IAM's
     # URL-encoded JSON documents into dicts.)
-    return _document(iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"])
+    return policy_document(iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"])
 
 
-def _document(value: Any) -> Document:
+def policy_document(value: Any) -> Document:
     """A policy document as IAM or API Gateway hands it back: botocore decodes IAM's
     URL-encoded JSON into a dict; API Gateway returns its policy as a string with its quotes
     escaped (`{\\"Version\\":...}`)."""
@@ -43,19 +43,20 @@ def _identity_policies(iam: Any, role_name: str) -> tuple[Document, ...]:
     attached = [p["PolicyArn"] for page in
                 iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name)
                 for p in page["AttachedPolicies"]]
-    inline = [_document(iam.get_role_policy(RoleName=role_name, PolicyName=n)["PolicyDocument"])
+    inline = [policy_document(iam.get_role_policy(RoleName=role_name,
+                                                  PolicyName=n)["PolicyDocument"])
               for n in sorted(names)]
     managed = []
     for arn in sorted(attached):
         version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-        managed.append(_document(iam.get_policy_version(
+        managed.append(policy_document(iam.get_policy_version(
             PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]))
     return (*inline, *managed)
 
 
 def _api_policy(apigw: Any, api_id: str) -> Document | None:
     text = apigw.get_rest_api(restApiId=api_id).get("policy")
-    return _document(text) if text else None
+    return policy_document(text) if text else None
 
 
 def _method_authorization(apigw: Any, api_id: str) -> dict[tuple[str, str], str]:

@@ -4,7 +4,7 @@ A witness the prover found must get, from iam-simulate (iamsim.engine.simulate, 
 for the whole batch), the verdict the prover gives it (prover/verdicts.py: the theorem's own
 formulas, every variable fixed); otherwise the run fails as an engine disagreement: one of the
 two engines is wrong, and neither a proof nor a refutation is trusted. Live replay (on MiniStack,
-prover/live.py) asks STS with a minted token and calls the API with real role credentials.
+devstack/proof.py) asks STS with a minted token and calls the API with real role credentials.
 """
 
 from __future__ import annotations

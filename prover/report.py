@@ -46,7 +46,9 @@ class ProofReport:
         lines = [f"Stack `{s.stack}` ({s.source}): issuer {s.issuer}, client {s.client_id}, "
                  f"API {s.synthesized.api_id} stage {s.synthesized.stage} in "
                  f"{s.synthesized.region}, account {s.account}"]
-        by_counterexample = {id(r.counterexample): r for r in self.replays}
+        by_counterexample: dict[int, list[Replay]] = {}
+        for done in self.replays:
+            by_counterexample.setdefault(id(done.counterexample), []).append(done)
         for result in self.results:
             lines.append(f"  {MARKS[result.status]} {result.label}: {result.statement} "
                          f"[{result.status}, {result.seconds * 1000:.0f} ms]")
@@ -54,7 +56,7 @@ class ProofReport:
                 lines.append(f"      {result.reason}")
             for found in result.counterexamples:
                 lines.append(f"      counterexample: {found.describe()}")
-                if (done := by_counterexample.get(id(found))) is not None:
+                for done in by_counterexample.get(id(found), []):
                     lines.append(f"        replayed: {done.describe()}")
         proved = sum(r.status == "proved" for r in self.results)
         lines.append(f"  {proved}/{len(self.results)} proved in {self.seconds:.1f} s"
@@ -66,11 +68,11 @@ class ProofReport:
         return "\n".join(lines)
 
 
-LiveReplay = Callable[[Sequence], list[Replay]]
+Replayer = Callable[[Sequence], list[Replay]]  # counterexamples -> their replays
 
 
 def prove_subject(subject: Subject, *, replay: bool = True,
-                  live: LiveReplay | None = None,
+                  live: Replayer | None = None,
                   progress: Callable[[TheoremResult], None] | None = None) -> ProofReport:
     """Every theorem of the subject, then each counterexample replayed offline (and live)."""
     started = time.perf_counter()

@@ -206,11 +206,11 @@ ABSENT = z3.StringVal(chr(1))  # outside the universe: no claim has this value
 
 
 def _token_shown(t: TokenVars) -> list[z3.ExprRef]:
-    """What tells two tokens apart: sub, aud, the amr list and the tags it carries."""
-    shown: list[z3.ExprRef] = [t.sub, t.aud, t.amr_present]
+    """What tells two tokens apart: sub, aud and the tags it carries (an amr list alone makes
+    no new witness)."""
+    shown: list[z3.ExprRef] = [t.sub, t.aud]
     shown += [z3.If(tag.present, value, ABSENT) for tag in t.tags for value in (tag.key,
                                                                                 tag.value)]
-    shown += [z3.If(z3.And(t.amr_present, member), v, ABSENT) for member, v in t.amr]
     return shown
 
 
@@ -223,7 +223,9 @@ def _token_shapes(t: TokenVars) -> list[z3.BoolRef]:
     """Readable claims, tag keys spelled as the policies name them, no empty sub or aud."""
     spelled = [tag.key == z3.StringVal(key) for key, tag in t.named_tags.items()]
     filled = [z3.Length(t.sub) > 0, z3.Length(t.aud) > 0]
-    return [z3.And(_token_readable(t), *spelled, *filled), _token_readable(t)]
+    plain = [z3.Not(t.amr_present), *[z3.Not(tag.present) for tag in t.other_tags]]
+    return [z3.And(_token_readable(t), *spelled, *filled, *plain),
+            z3.And(_token_readable(t), *spelled, *filled), _token_readable(t)]
 
 
 # --- running one theorem --------------------------------------------------------------------
