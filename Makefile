@@ -26,6 +26,7 @@ help:
 	@echo "make access   regenerate ACCESS.md from access.py"
 	@echo "make prove    prove every stack file's policies give each class exactly its access"
 	@echo "              (z3, over every request; python -m devstack prove: the running stack)"
+	@echo "make access-diff BASE=<rev>  what the working tree grants/revokes against BASE"
 	@echo "make openapi  regenerate openapi.json from access.py and handlers/shapes.py"
 	@echo "make bench    time setup, make up, the matrix and API calls (bench/README.md)"
 	@echo "make deploy   pulumi up the STACK (default dev) on real AWS; needs the Pulumi CLI"
@@ -111,6 +112,12 @@ access: $(VENV)/.installed
 # request; counterexamples are replayed through iam-simulate (about 15 s for four stacks).
 prove: package
 	$(PY) -m prover prove
+
+# What the working tree grants and revokes against BASE (a git revision), per class, over every
+# request, with witnesses; exit 1 when anything is granted. make access-diff BASE=HEAD~1
+BASE ?= HEAD
+access-diff: package
+	$(PY) -m prover diff --base $(BASE)
 
 # The API's contract (OpenAPI 3.0) from access.py and handlers/shapes.py.
 openapi: $(VENV)/.installed

@@ -17,6 +17,8 @@ MiniStack gives it: each theorem holds under both):
 - trust: the role's trust policy (with sts:TagSession for a token with tags) admits exactly the
   tokens its membership names: our issuer, our client, and the class's rules.
 Per stack:
+- universe: a printable character appears in no policy (encoding.py: why the proofs then
+  hold beyond printable strings);
 - others: the API's resource policy explicitly denies every other caller (another role's
   session, a user, an anonymous caller) everything but the preflights, which it allows;
 - methods: every route is a method with AWS_IAM authorization, and the only other methods are
@@ -247,7 +249,7 @@ def _timed(theorem_id: str, user_class: str | None, statement: str,
 InvokeChecks = Callable[[InvokeVars], list[tuple[str, z3.BoolRef, bool]]]
 
 
-def _invoke_counterexamples(
+def invoke_witnesses(
     subject: Subject, cases: Sequence[InvokeVars], checks: InvokeChecks, *, theorem: str,
     user_class: str | None, identity: Sequence[dict], resource: dict | None, limit: int,
 ) -> list[Counterexample]:
@@ -269,7 +271,7 @@ def _invoke_counterexamples(
     return found
 
 
-def _sessions(subject: Subject, user_class: str, space: z3.ReRef) -> list[InvokeVars]:
+def sessions(subject: Subject, user_class: str, space: z3.ReRef) -> list[InvokeVars]:
     return [invoke_by_session(subject.role_arn(user_class), space, semantics)
             for semantics in PRINCIPAL_ARN_CASES]
 
@@ -292,15 +294,15 @@ def _identity(subject: Subject, user_class: access.UserClass) -> TheoremResult:
             return [("allows what the model does not grant", z3.And(own, z3.Not(model)), True),
                     ("refuses what the model grants", z3.And(z3.Not(own), model), False)]
 
-        return _invoke_counterexamples(
-            subject, _sessions(subject, name, encoding.RESOURCE_ARN), checks, theorem="identity",
+        return invoke_witnesses(
+            subject, sessions(subject, name, encoding.RESOURCE_ARN), checks, theorem="identity",
             user_class=name, limit=LIMIT,
             identity=subject.synthesized.class_roles[name].identity_policies, resource=None)
 
     return _timed("identity", user_class.name, statement, body)
 
 
-def _api_space(subject: Subject) -> z3.ReRef:
+def api_space(subject: Subject) -> z3.ReRef:
     return concat(literal(f"{subject.execution_arn}/"), z3.Star(ANY))
 
 
@@ -325,7 +327,7 @@ def _api_policy_theorem(subject: Subject, user_class: access.UserClass) -> Theor
                  z3.And(z3.Not(wall.denies), z3.Not(target)), True),
             ]
 
-        return _invoke_counterexamples(subject, _sessions(subject, name, _api_space(subject)),
+        return invoke_witnesses(subject, sessions(subject, name, api_space(subject)),
                                        checks, theorem="api-policy", user_class=name,
                                        identity=(), resource=subject.synthesized.api_policy,
                                        limit=LIMIT)
@@ -351,8 +353,8 @@ def _effective(subject: Subject, user_class: access.UserClass) -> TheoremResult:
                      True),
                     ("refuses what the model grants", z3.And(z3.Not(allowed), target), False)]
 
-        return _invoke_counterexamples(
-            subject, _sessions(subject, name, _api_space(subject)), checks, theorem="effective",
+        return invoke_witnesses(
+            subject, sessions(subject, name, api_space(subject)), checks, theorem="effective",
             user_class=name, limit=LIMIT,
             identity=subject.synthesized.class_roles[name].identity_policies,
             resource=subject.synthesized.api_policy)
@@ -377,8 +379,8 @@ def _others(subject: Subject) -> TheoremResult:
                     ("refuses a CORS preflight", z3.And(preflight, z3.Not(wall.allowed)),
                      False)]
 
-        return _invoke_counterexamples(
-            subject, invoke_by_others(class_roles, _api_space(subject), subject.account), checks,
+        return invoke_witnesses(
+            subject, invoke_by_others(class_roles, api_space(subject), subject.account), checks,
             theorem="others", user_class=None, identity=(),
             resource=subject.synthesized.api_policy, limit=LIMIT)
 
@@ -416,9 +418,12 @@ def trust_policy(subject: Subject, role_name: str, document: dict) -> Policy:
     return _parse(document, f"{role_name}/trust", "trust")
 
 
-def _token_space(subject: Subject, policies: Sequence[Policy], provider: str) -> TokenVars:
+def token_space(classes: Sequence[access.UserClass], policies: Sequence[Policy], provider: str
+                ) -> TokenVars:
+    """Any token of `provider`, with variables for every tag the policies or the classes'
+    membership rules name."""
     keys = condition_keys(policies)
-    model_tags = {k.lower() for c in subject.classes for k in c.members.session_tags}
+    model_tags = {k.lower() for c in classes for k in c.members.session_tags}
     return token_vars(provider, tag_keys=tag_keys_named(keys) | model_tags,
                       amr_slots=set_conditions_on(policies, ":amr") + 1,
                       other_tag_slots=set_conditions_on(policies, "aws:tagkeys") + 1)
@@ -435,14 +440,18 @@ def sts_admits(trust: Policy, role_arn: str, token: TokenVars) -> z3.BoolRef:
     return z3.And(first, z3.Implies(token.tagged, second))
 
 
-def _token_counterexamples(
+def token_witnesses(
     subject: Subject, policies: Sequence[Policy],
     checks: Callable[[TokenVars], list[tuple[str, z3.BoolRef, bool]]], *, theorem: str,
     user_class: str | None, trust_document: dict, role_arn: str, limit: int,
+    classes: Sequence[access.UserClass] | None = None,
 ) -> list[Counterexample]:
+    """Witness tokens of each check, from every provider that matters (at most `limit` per
+    finding); `classes` name the tags to tell apart (default: the subject's)."""
     found: list[Counterexample] = []
     for provider in providers(policies, subject.provider_arn, subject.account):
-        token = _token_space(subject, policies, provider)
+        token = token_space(subject.classes if classes is None else classes, policies,
+                            provider)
         for finding, violation, policies_allow in checks(token):
             if len([c for c in found if c.finding == finding]) >= limit:
                 continue
@@ -477,7 +486,7 @@ def _trust(subject: Subject, user_class: access.UserClass) -> TheoremResult:
                     ("refuses a token the membership names", z3.And(z3.Not(admits), model),
                      False)]
 
-        found = _token_counterexamples(subject, [trust], checks, theorem="trust",
+        found = token_witnesses(subject, [trust], checks, theorem="trust",
                                        user_class=user_class.name,
                                        trust_document=role.trust_policy, role_arn=role.arn,
                                        limit=LIMIT)
@@ -516,7 +525,7 @@ def _other_roles(subject: Subject) -> TheoremResult:
         found: list[Counterexample] = []
         for role in subject.synthesized.other_roles:
             trust = trust_policy(subject, role.name, role.trust_policy)
-            found += _token_counterexamples(
+            found += token_witnesses(
                 subject, [trust],
                 lambda token, trust=trust, role=role: [
                     (f"role {role.name} admits a web-identity token",
@@ -581,7 +590,7 @@ def _shared(subject: Subject, a: access.UserClass, b: access.UserClass,
     roles = subject.synthesized.class_roles
     both = [trusts[a.name], trusts[b.name]]
     for provider in providers(both, subject.provider_arn, subject.account):
-        token = _token_space(subject, both, provider)
+        token = token_space(subject.classes, both, provider)
         shared = z3.And(sts_admits(trusts[a.name], roles[a.name].arn, token),
                         sts_admits(trusts[b.name], roles[b.name].arn, token))
         search = witnesses.Search(token.constraints, shared, _token_shown(token),
@@ -624,7 +633,7 @@ Theorem = tuple[str, Callable[[], TheoremResult]]  # (label, run it)
 
 def theorems(subject: Subject) -> list[Theorem]:
     """Every theorem of the stack by label (`buyer: trust`, `others`), each run on demand."""
-    found: list[Theorem] = [("universe", lambda: _universe(subject))]
+    found: list[Theorem] = []
     for user_class in subject.classes:
         name = user_class.name
         if name not in subject.synthesized.class_roles:
@@ -637,7 +646,7 @@ def theorems(subject: Subject) -> list[Theorem]:
                   for label, t in (("identity", _identity), ("api-policy", _api_policy_theorem),
                                    ("effective", _effective), ("trust", _trust))]
     found += [(label, lambda t=t: t(subject)) for label, t in (
-        ("others", _others), ("methods", _methods), ("other-roles", _other_roles),
+        ("universe", _universe), ("others", _others), ("methods", _methods), ("other-roles", _other_roles),
         ("memberships", _memberships))]
     return found
 

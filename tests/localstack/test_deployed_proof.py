@@ -3,9 +3,6 @@ its deployed documents (every request, every token) is this leg's strongest acce
 
 from __future__ import annotations
 
-import json
-
-import access
 from devstack import proof
 from prover.request_shapes import ConcreteInvoke
 from tests.localstack.conftest import Deployed
@@ -22,16 +19,8 @@ def test_the_deployed_policies_are_proved(deployed: Deployed) -> None:
 def test_a_widened_deployed_policy_is_refuted_and_not_replayed_live(deployed: Deployed) -> None:
     """The proof reads what LocalStack holds: a widened buyer policy is refuted with its
     witness; LocalStack cannot evaluate it live, and the replay says why."""
-    iam = deployed.client("iam")
-    role = deployed.outputs["roles"][access.BUYER.name].rsplit("/", 1)[-1]
-    widened = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"}]}
-    iam.put_role_policy(RoleName=role, PolicyName="widened-by-proof-test",
-                        PolicyDocument=json.dumps(widened))
-    try:
+    with deployed.buyer_invokes_everything():
         report = proof.prove_running(deployed.outputs, deployed.target, deployed.idp)
-    finally:
-        iam.delete_role_policy(RoleName=role, PolicyName="widened-by-proof-test")
     assert report.exit_code == 1, report.render()
     refuted = [r for r in report.results if r.status == "refuted"]
     assert [r.label for r in refuted] == ["buyer: identity"], report.render()
