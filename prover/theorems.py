@@ -646,8 +646,8 @@ def theorems(subject: Subject) -> list[Theorem]:
                   for label, t in (("identity", _identity), ("api-policy", _api_policy_theorem),
                                    ("effective", _effective), ("trust", _trust))]
     found += [(label, lambda t=t: t(subject)) for label, t in (
-        ("universe", _universe), ("others", _others), ("methods", _methods), ("other-roles", _other_roles),
-        ("memberships", _memberships))]
+        ("universe", _universe), ("others", _others), ("methods", _methods),
+        ("other-roles", _other_roles), ("memberships", _memberships))]
     return found
 
 
