@@ -16,7 +16,7 @@ TARGET ?= ministack
 export PETS_TARGET := $(TARGET)
 BENCH_ARGS ?=
 
-.PHONY: help up down test test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench openapi chromium
+.PHONY: help up down test test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench openapi chromium prove access-diff
 
 help:
 	@echo "make up       start the local stack (MiniStack + OIDC provider) and apply the program"
@@ -26,6 +26,9 @@ help:
 	@echo "              the LocalStack leg (make test-ministack / make test-localstack alone)"
 	@echo "make unit     the fast tests only (no emulator, no browser)"
 	@echo "make access   regenerate ACCESS.md from access.py"
+	@echo "make prove    prove every stack file's policies give each class exactly its access"
+	@echo "              (z3, over every request; python -m devstack prove: the running stack)"
+	@echo "make access-diff BASE=<rev>  what the working tree grants/revokes against BASE"
 	@echo "make openapi  regenerate openapi.json from access.py and handlers/shapes.py"
 	@echo "make bench    time setup, make up, the matrix and API calls (bench/README.md)"
 	@echo "make preview  check STACK (default dev) against its AWS account, then pulumi preview"
@@ -79,6 +82,7 @@ test: test-ministack test-localstack
 test-ministack: package site test-node chromium
 	$(PY) -m devstack install --target ministack
 	$(PY) -m ruff check .
+	$(MAKE) --no-print-directory prove
 	PETS_TARGET=ministack $(PY) -m pytest -n 2 --durations=15 \
 		--ignore=tests/localstack $(PYTEST_ARGS)
 
@@ -108,6 +112,17 @@ lint: $(VENV)/.installed
 
 access: $(VENV)/.installed
 	$(PY) -m policy.access_doc > ACCESS.md
+
+# The access proof (prover/): every Pulumi.<stack>.yaml's synthesized policies, over every
+# request; counterexamples are replayed through iam-simulate (about 15 s for four stacks).
+prove: package
+	$(PY) -m prover prove
+
+# What the working tree grants and revokes against BASE (a git revision), per class, over every
+# request, with witnesses; exit 1 when anything is granted. make access-diff BASE=HEAD~1
+BASE ?= HEAD
+access-diff: package
+	$(PY) -m prover diff --base $(BASE)
 
 # The API's contract (OpenAPI 3.0) from access.py and handlers/shapes.py.
 openapi: $(VENV)/.installed

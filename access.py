@@ -124,13 +124,16 @@ class Membership:
 
         Mirrors components/policies.trust_policy: every rule requires our issuer and client;
         a token that carries session tags also needs sts:TagSession, which only the
-        session-tag rule grants, so such a token is judged by its tags alone.
+        session-tag rule grants, so such a token is judged by its tags alone. IAM names a tag's
+        condition key `aws:RequestTag/<key>` and compares key names case-insensitively, so a
+        tag key matches in any case (its value does not).
         """
         if not (claims.own_issuer and claims.own_client):
             return False
         if claims.session_tags:
+            tags = {k.lower(): v for k, v in claims.session_tags.items()}
             return bool(self.session_tags) and all(
-                claims.session_tags.get(k) == v for k, v in self.session_tags.items()
+                tags.get(k.lower()) == v for k, v in self.session_tags.items()
             )
         return claims.sub in self.subjects or any(
             string_like(p, claims.sub) for p in self.sub_patterns
@@ -182,6 +185,53 @@ class TokenClaims:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "session_tags", MappingProxyType(dict(self.session_tags)))
+
+
+def shared_members(a: Membership, b: Membership) -> tuple[str, ...]:
+    """The rules of two memberships one token can meet at once (empty: no token is in both).
+
+    A token without session tags is judged by its sub, one with tags by its tags alone
+    (Membership.admits), so only two sub rules or two tag rules can meet.
+    """
+    def sub_rules(m: Membership) -> list[tuple[str, str, bool]]:  # (label, text, exact)
+        return ([(f"sub like {p}", p, False) for p in m.sub_patterns]
+                + [(f"sub = {s}", s, True) for s in m.subjects])
+
+    found = [f"{x} and {y}" for x, tx, ex in sub_rules(a) for y, ty, ey in sub_rules(b)
+             if (tx == ty if ex and ey else string_like(ty, tx) if ex
+                 else string_like(tx, ty) if ey else patterns_overlap(tx, ty))]
+    if a.session_tags and b.session_tags:
+        tags_a = {k.lower(): v for k, v in a.session_tags.items()}
+        tags_b = {k.lower(): v for k, v in b.session_tags.items()}
+        if all(tags_b[k] == v for k, v in tags_a.items() if k in tags_b):
+            found.append(f"session tags {dict(a.session_tags)} and {dict(b.session_tags)}")
+    return tuple(found)
+
+
+def patterns_overlap(p: str, q: str) -> bool:
+    """Whether some string matches both IAM patterns (`*` any run, `?` one character).
+
+    Walks both patterns at once: a state is a position in each; `*` may stay or move on, any
+    two tokens that can stand for one same character move both on.
+    """
+    seen: set[tuple[int, int]] = set()
+    todo = [(0, 0)]
+    while todo:
+        i, j = todo.pop()
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        if i == len(p) and j == len(q):
+            return True
+        a = p[i] if i < len(p) else None
+        b = q[j] if j < len(q) else None
+        if a == "*":
+            todo.append((i + 1, j))
+        if b == "*":
+            todo.append((i, j + 1))
+        if a is not None and b is not None and (a in "*?" or b in "*?" or a == b):
+            todo.append((i if a == "*" else i + 1, j if b == "*" else j + 1))
+    return False
 
 
 def string_like(pattern: str, value: str) -> bool:

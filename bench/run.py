@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench import calls, common, imports, lifecycle, load, pages
+from bench import calls, common, imports, lifecycle, load, pages, proof
 from bench.common import Json
 from devstack import paths, stack
 
@@ -31,7 +31,8 @@ SECTIONS = {"setup": (lifecycle.setup, lifecycle.report_setup),
             "imports": (imports.handler_imports, imports.report),
             "calls": (calls.measure, calls.report),
             "load": (load.measure, load.report),
-            "pages": (pages.measure, pages.report)}
+            "pages": (pages.measure, pages.report),
+            "proof": (proof.measure, proof.report)}
 
 
 def venv_version(venv: Path, distribution: str) -> str:

@@ -1,4 +1,4 @@
-"""python -m devstack up|down|token|matrix|install: the local stack from the shell."""
+"""python -m devstack up|down|token|matrix|prove|install: the local stack from the shell."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from components.config import ConfigError, stack_names
 from devstack import (
@@ -18,6 +19,7 @@ from devstack import (
     matrix,
     paths,
     probes,
+    proof,
     stack,
 )
 from devstack.errors import DevstackError
@@ -123,6 +125,19 @@ def _offline_matrix(stack_name: str, overrides: Sequence[tuple[str, str]]) -> in
     return 0
 
 
+def _prove(outputs: Path, idp_name: str, *, replay: bool, live: bool) -> int:
+    """Proves the running stack's deployed policies; 0 proved, 1 counterexamples, 2 undecided
+    or an engine disagreement."""
+    report = proof.prove_running(stack.load_outputs(outputs), clients.current_target(),
+                                 idp_process.require(name=idp_name), replay=replay, live=live)
+    print(report.render())
+    print({0: "OK: the deployed policies give each class exactly its access, for every request.",
+           1: "FAIL: the deployed policies differ from the model; see the counterexamples.",
+           2: "ERROR: not proved (see `cannot prove` or ENGINE DISAGREEMENT above)."}[
+               report.exit_code])
+    return report.exit_code
+
+
 def _override(text: str) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     if not sep or not key:
@@ -154,6 +169,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                          help="with --offline: the Pulumi.<stack>.yaml to evaluate")
     offline.add_argument("--set", dest="overrides", type=_override, action="append", default=[],
                          metavar="KEY=VALUE", help="with --offline: override a config value")
+    prove = sub.add_parser("prove", help="prove the running stack's deployed policies (z3): "
+                                         "exit 0 proved, 1 counterexamples, 2 undecided")
+    prove.add_argument("--no-replay", action="store_true",
+                       help="do not replay counterexamples (through iam-simulate and live)")
+    prove.add_argument("--no-live", action="store_true",
+                       help="replay counterexamples through iam-simulate only")
+    prove.add_argument("--outputs", type=Path, default=stack.OUTPUTS_FILE,
+                       help="the stack's outputs (tests run their own stack)")
+    prove.add_argument("--idp-name", default=idp_process.NAME,
+                       help="the identity provider's record name (tests run their own)")
     sub.add_parser("install", parents=[target], help="install the emulator and the npm packages")
     args = parser.parse_args(argv)
     try:
@@ -168,6 +193,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.offline:
                 return _offline_matrix(args.stack, args.overrides)
             _matrix()
+        elif args.command == "prove":
+            return _prove(args.outputs, args.idp_name, replay=not args.no_replay,
+                          live=not args.no_live)
         else:
             stack.install(args.target)
     except (HarnessError, ConfigError) as err:

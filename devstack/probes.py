@@ -64,3 +64,22 @@ def session_tags_evaluated(outputs: Mapping[str, Any], target: Target, idp: idp_
     return (f"STS refused the {user_class.name} role to a token carrying its grant tags "
             f"{dict(user_class.members.session_tags)}: the target ignores the ID token's "
             f"{access.TAGS_CLAIM} claim")
+
+
+def trust_evaluated(outputs: Mapping[str, Any], target: Target, idp: idp_process.Idp,
+                    classes: Sequence[access.UserClass]) -> str | None:
+    """Does STS evaluate a role's trust policy (refuse a token no membership rule names)?
+
+    A token for a sub no class admits, minted for our client, is offered to the first class's
+    role (a denial probe: the token is the only credential; no key is used).
+    """
+    nobody = "probe|no-class-admits-this"
+    if any(c.members.admits(access.TokenClaims("probe", nobody)) for c in classes):
+        return "every class admits the probe's sub: trust evaluation cannot be probed"
+    token = tokens.mint_token({"sub": nobody}, idp=idp)
+    role = outputs["roles"][classes[0].name]
+    if calls.assume_role_unless_refused(role, token, target=target,
+                                        session_name="probe-trust") is None:
+        return None
+    return (f"STS gave {role} to a token its trust policy does not admit: the target does not "
+            "evaluate trust policies")

@@ -2,13 +2,15 @@
 
 The offline matrices (iamsim.matrix) normally judge what the program synthesizes. On a
 target that stores IAM but never enforces it (LocalStack community), this module reads
-what was actually deployed instead (roles, their trust and inline policies, every other
-role, the API's methods) so the same engine judges the live documents: a deployed buyer
-policy that differs from the model fails there even though the target would never deny.
+what was actually deployed instead (roles, their trust, inline and attached policies, every
+other role, the API's methods and its resource policy) so the same engine judges the live
+documents: a deployed buyer policy that differs from the model fails there even though the
+target would never deny.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,20 +21,42 @@ from iamsim.synth import Document, Role, Synthesized, UnsupportedProgram
 def _trust_policy(iam: Any, role_name: str) -> Document:
     # list_roles may omit the trust policy; get_role always carries it. (botocore decodes IAM's
     # URL-encoded JSON documents into dicts.)
-    return dict(iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"])
+    return policy_document(iam.get_role(RoleName=role_name)["Role"]["AssumeRolePolicyDocument"])
 
 
-def _inline_policies(iam: Any, role_name: str) -> tuple[Document, ...]:
+def policy_document(value: Any) -> Document:
+    """A policy document as IAM or API Gateway hands it back: botocore decodes IAM's
+    URL-encoded JSON into a dict; API Gateway returns its policy as a string with its quotes
+    escaped (`{\\"Version\\":...}`)."""
+    if isinstance(value, dict):
+        return dict(value)
+    try:
+        return dict(json.loads(value))
+    except json.JSONDecodeError:
+        return dict(json.loads(value.replace('\\"', '"')))
+
+
+def _identity_policies(iam: Any, role_name: str) -> tuple[Document, ...]:
+    """The role's inline policies, then the default version of each attached managed policy."""
     names = [n for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name)
              for n in page["PolicyNames"]]
     attached = [p["PolicyArn"] for page in
                 iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name)
                 for p in page["AttachedPolicies"]]
-    if attached:
-        raise UnsupportedProgram(f"role {role_name} has managed policies {attached}: only "
-                                 "inline policies are evaluated")
-    return tuple(dict(iam.get_role_policy(RoleName=role_name, PolicyName=n)["PolicyDocument"])
-                 for n in sorted(names))
+    inline = [policy_document(iam.get_role_policy(RoleName=role_name,
+                                                  PolicyName=n)["PolicyDocument"])
+              for n in sorted(names)]
+    managed = []
+    for arn in sorted(attached):
+        version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        managed.append(policy_document(iam.get_policy_version(
+            PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]))
+    return (*inline, *managed)
+
+
+def _api_policy(apigw: Any, api_id: str) -> Document | None:
+    text = apigw.get_rest_api(restApiId=api_id).get("policy")
+    return policy_document(text) if text else None
 
 
 def _method_authorization(apigw: Any, api_id: str) -> dict[tuple[str, str], str]:
@@ -67,7 +91,7 @@ def read_deployed(stack: str, config: Mapping[str, str], outputs: Mapping[str, A
             raise UnsupportedProgram(f"output roles.{user_class} = {arn} is not deployed")
         name = by_arn[arn]["RoleName"]
         class_roles[user_class] = Role(name, arn, _trust_policy(iam, name),
-                                       _inline_policies(iam, name))
+                                       _identity_policies(iam, name))
     class_role_arns = set(class_arns.values())
     other_roles = tuple(Role(r["RoleName"], r["Arn"], _trust_policy(iam, r["RoleName"]))
                         for r in roles if r["Arn"] not in class_role_arns)
@@ -82,4 +106,5 @@ def read_deployed(stack: str, config: Mapping[str, str], outputs: Mapping[str, A
         class_roles=class_roles,
         other_roles=other_roles,
         method_authorization=_method_authorization(clients["apigateway"], outputs["restApiId"]),
+        api_policy=_api_policy(clients["apigateway"], outputs["restApiId"]),
     )

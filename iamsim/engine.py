@@ -56,7 +56,7 @@ class SimRequest:
 
     action: str
     resource: str
-    principal: str
+    principal: str | None  # None: an anonymous (unsigned) caller
     identity_policies: tuple[Mapping[str, Any], ...] = ()
     resource_policy: Mapping[str, Any] | None = None
     context: Mapping[str, ContextValue] = field(default_factory=dict)

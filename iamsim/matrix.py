@@ -214,7 +214,7 @@ def compute_offline_matrices(
                   for route in routes if route.id not in fixed_cells}
         checks |= {f"forbidden {name} {label}": arn for label, arn in forbidden.items()}
         requests += [invoke_request(principal=principal, resource=arn, id=request_id,
-                                    identity_policies=role.inline_policies)
+                                    identity_policies=role.identity_policies)
                      for request_id, arn in checks.items()]
 
     roles = {r.arn: (name, r.trust_policy) for name, r in s.class_roles.items()}

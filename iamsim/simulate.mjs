@@ -117,7 +117,7 @@ function arnAccount(arn) {
 
 /** Lower-cased "<provider>:<claim>" keys that AWS would put in the context for this principal. */
 function oidcKeysForPrincipal(principal) {
-  const match = OIDC_PROVIDER_ARN.exec(principal)
+  const match = typeof principal === 'string' ? OIDC_PROVIDER_ARN.exec(principal) : null
   if (!match) return { provider: undefined, keys: new Map() }
   const provider = match[2]
   const keys = new Map()
@@ -231,7 +231,8 @@ async function evaluate(req) {
   if (!isPlainObject(req)) throw new RequestError('request.invalid', 'request must be an object')
   const action = requireString(req, 'action')
   const resource = requireString(req, 'resource')
-  const principal = requireString(req, 'principal')
+  // null: an anonymous (unsigned) caller, whom only a resource policy's "*" principal admits.
+  const principal = req.principal === null ? { type: 'Anonymous' } : requireString(req, 'principal')
   const identityPolicies = namedIdentityPolicies(req.identity_policies)
   const rawResourcePolicy = req.resource_policy ?? null
   if (rawResourcePolicy !== null && !isPlainObject(rawResourcePolicy)) {

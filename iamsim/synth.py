@@ -7,7 +7,8 @@ extracts, from the recorded resource inputs only:
 - each user-class role (from the stack output `roles`, as the live harness picks them), its name,
   its trust policy (`assumeRolePolicy`) and every inline policy attached to it;
 - every other role (must never be assumable with a web identity);
-- the deployed API shape: stage name and, per (METHOD, path), the method's authorization.
+- the deployed API shape: stage name and, per (METHOD, path), the method's authorization;
+- the REST API's resource policy (RestApiPolicy, or the RestApi's own `policy` input).
 Account, region and API id are the mocks' constants, NOT the program's executionArn: a program
 that builds its grants from a wrong ARN must fail the check.
 """
@@ -28,6 +29,8 @@ Document = dict[str, Any]
 
 _ROLE = "aws:iam/role:Role"
 _ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+_REST_API = "aws:apigateway/restApi:RestApi"
+_API_POLICY = "aws:apigateway/restApiPolicy:RestApiPolicy"
 # Attachment kinds whose policies we cannot read from the recorded inputs (managed policies).
 _ATTACHMENTS = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment",
                 "aws:iam/policyAttachment:PolicyAttachment")
@@ -42,7 +45,7 @@ class Role:
     name: str
     arn: str
     trust_policy: Document
-    inline_policies: tuple[Document, ...] = ()  # read for the user-class roles only
+    identity_policies: tuple[Document, ...] = ()  # inline, then attached; class roles only
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,7 @@ class Synthesized:
     other_roles: tuple[Role, ...]
     # (METHOD, path as in access.Route, e.g. "/pets/{petId}") -> "AWS_IAM" | "NONE" | ...
     method_authorization: Mapping[tuple[str, str], str]
+    api_policy: Document | None = None  # the REST API's resource policy; None: it has none
 
 
 def synthesize(config: Mapping[str, str], stack: str = "local") -> Synthesized:
@@ -80,7 +84,7 @@ def synthesize(config: Mapping[str, str], stack: str = "local") -> Synthesized:
             name=role.inputs["name"],
             arn=arn,
             trust_policy=role.json_input("assumeRolePolicy"),
-            inline_policies=_inline_policies(run, role),
+            identity_policies=_inline_policies(run, role),
         )
     class_role_arns = set(class_arns.values())
     other_roles = tuple(
@@ -101,7 +105,17 @@ def synthesize(config: Mapping[str, str], stack: str = "local") -> Synthesized:
         class_roles=class_roles,
         other_roles=other_roles,
         method_authorization=_method_authorization(run),
+        api_policy=_api_policy(run),
     )
+
+
+def _api_policy(run: ProgramRun) -> Document | None:
+    policies = [d.json_input("policy") for d in run.of_type(_API_POLICY)]
+    policies += [json.loads(d.inputs["policy"]) for d in run.of_type(_REST_API)
+                 if d.inputs.get("policy")]
+    if len(policies) > 1:
+        raise UnsupportedProgram(f"the REST API has {len(policies)} resource policies")
+    return policies[0] if policies else None
 
 
 def _client_id(run: ProgramRun) -> str:
@@ -135,7 +149,7 @@ def _inline_policies(run: ProgramRun, role: Declared) -> tuple[Document, ...]:
 
 def _method_authorization(run: ProgramRun) -> dict[tuple[str, str], str]:
     """Rebuilds each method's path from the declared Resource tree (parentId/pathPart)."""
-    [api] = run.of_type("aws:apigateway/restApi:RestApi")
+    [api] = run.of_type(_REST_API)
     parents: dict[str, tuple[str, str]] = {}  # resource id -> (parent id, path part)
     for resource in run.of_type("aws:apigateway/resource:Resource"):
         # The id the mock runtime handed back (recorder.RecordingMocks.new_resource).

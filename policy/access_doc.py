@@ -24,6 +24,7 @@ DENIED = "✘"
 MATRIX_HEADING = "## Matrix"
 WHO_HEADING = "## Who becomes which class"
 FIELDS_HEADING = "## What each class reads of a pet"
+PROOF_HEADING = "## Proved for every request"
 NO_CLASS = "no class"
 STACK = "<stack>"
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,8 +194,7 @@ def _who_becomes(stacks: Sequence[Settings]) -> list[str]:
     ]
     for settings in stacks:
         classes = settings.user_classes
-        client = (_code(settings.oidc_client_id) if settings.oidc_client_id
-                  else "the managed Auth0 application's client id")
+        client = _client(settings)
         lines += [f"### Stack `{settings.stack}`", "",
                   f"Issuer {_code(settings.oidc_issuer)}, client {client}"
                   + (f"; Auth0 tenant {_code(settings.auth0_tenant)} managed by the program"
@@ -208,8 +208,101 @@ def _who_becomes(stacks: Sequence[Settings]) -> list[str]:
         lines += ["", "| ID token | `sub` | `aud` | issuer | session tags | Becomes |",
                   "|---|---|---|---|---|---|"]
         lines += [_token_row(t, classes) for t in access.token_kinds(classes)]
-        lines.append("")
+        lines += ["", *_shared(classes), ""]
     return lines
+
+
+def _shared(classes: Sequence[access.UserClass]) -> list[str]:
+    """Which tokens reach two classes, stated (access.shared_members), never accidental."""
+    pairs = [(a, b, access.shared_members(a.members, b.members))
+             for i, a in enumerate(classes) for b in classes[i + 1:]]
+    shared = [f"- {a.name} and {b.name}: a token meeting {_cell('; or '.join(rules))}"
+              for a, b, rules in pairs if rules]
+    if not shared:
+        return ["No token reaches two classes."]
+    return ["Tokens that reach two classes:", *shared]
+
+
+def _client(settings: Settings) -> str:
+    return (_code(settings.oidc_client_id) if settings.oidc_client_id
+            else "the managed Auth0 application's client id")
+
+
+def _proved(stacks: Sequence[Settings]) -> list[str]:
+    """What `make prove` proves per stack file; each claim's label is a theorem of prover/
+    (tests/prover/test_access_md_claims.py checks the two lists are the same)."""
+    lines = [
+        PROOF_HEADING,
+        "",
+        "`make prove` (run by `make test`) proves each claim below for its stack file, on the "
+        "policies the program synthesizes from it, and `python -m devstack prove` on what the "
+        "running local stack holds: the z3 SMT solver covers every request at once (every ARN "
+        "string, every caller, every value of every ID-token claim, in printable characters), "
+        "not a sample. A false claim fails the run with its shortest counterexamples, replayed "
+        "through iam-simulate (prover/). Role sessions are judged with `aws:PrincipalArn` as AWS "
+        "gives it (the role's ARN) and as MiniStack gives it (the session's ARN).",
+        "",
+    ]
+    for settings in stacks:
+        stage = settings.stage
+        lines += [f"### Stack `{settings.stack}`", ""]
+        for c in settings.user_classes:
+            routes = _codes([r.id for r in c.routes])
+            arns = _codes([f"<executionArn>/{stage}/{r.arn_suffix}" for r in c.routes])
+            lines += [
+                f"- `{c.name}: identity`: the role `{role_name(c, settings.stack)}`'s own "
+                f"policies allow `execute-api:Invoke` on exactly {arns}, whatever the ARN",
+                f"- `{c.name}: api-policy`: on this API, its resource policy alone allows that "
+                f"role exactly {routes} and the CORS preflights, and explicitly denies it "
+                "everything else (a second wall)",
+                f"- `{c.name}: effective`: on this API, both policies together allow that role "
+                f"exactly {routes} and the CORS preflights",
+                f"- `{c.name}: trust`: its trust policy admits exactly the tokens of issuer "
+                f"{_code(settings.oidc_issuer)} for {_client(settings)} with "
+                f"{_rule_summary(c.members)} (a token carrying session tags by its tags alone, "
+                "which need `sts:TagSession`)",
+            ]
+        lines += [
+            "- `universe`: a printable character appears in no policy, so what holds for every "
+            "printable string holds for every string without control characters",
+            "- `others`: the API's resource policy explicitly denies anyone else (other roles' "
+            "sessions, users, anonymous callers) everything on this API but the CORS "
+            "preflights, which it allows",
+            "- `methods`: every route is a method with AWS_IAM authorization, and the only other "
+            "methods are the routes' unauthenticated OPTIONS preflights",
+            "- `other-roles`: no other role of the stack admits any web-identity token",
+            "- `memberships`: each ID token above becomes the classes its table says, and two "
+            "classes share a token exactly as stated there",
+            "",
+        ]
+    return lines
+
+
+def _stack_sections(path: str | Path, heading: str) -> dict[str, list[str]]:
+    """{stack: its lines} of a section whose `### Stack `<name>`` parts follow `heading`."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    try:
+        start = lines.index(heading)
+    except ValueError:
+        raise ValueError(f"{path}: no {heading!r} section") from None
+    sections: dict[str, list[str]] = {}
+    stack = None
+    for line in lines[start + 1:]:
+        if line.startswith("## "):
+            break
+        if match := re.fullmatch(r"### Stack `(?P<stack>[^`]+)`", line):
+            stack = match["stack"]
+            sections[stack] = []
+        elif stack:
+            sections[stack].append(line)
+    return sections
+
+
+def proved_from_doc(path: str | Path) -> dict[str, list[str]]:
+    """{stack: [claim label]} read from the checked-in ACCESS.md's proof section."""
+    return {stack: [m["label"] for line in lines
+                    if (m := re.match(r"- `(?P<label>[^`]+)`: ", line))]
+            for stack, lines in _stack_sections(path, PROOF_HEADING).items()}
 
 
 def render(
@@ -242,6 +335,7 @@ def render(
         *_classes(classes),
         *_fields(classes, access.PET_FIELDS),
         *_who_becomes(stacks),
+        *_proved(stacks),
         *_routes(routes),
     ]
     return "\n".join(lines)
@@ -293,23 +387,15 @@ def access_matrix_from_doc(path: str | Path) -> dict[str, dict[str, bool]]:
 
 def who_becomes_from_doc(path: str | Path) -> dict[str, dict[str, list[str]]]:
     """{stack: {ID token label: classes}} read from the checked-in ACCESS.md."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    try:
-        start = lines.index(WHO_HEADING)
-    except ValueError:
-        raise ValueError(f"{path}: no {WHO_HEADING!r} section") from None
     tables: dict[str, dict[str, list[str]]] = {}
-    stack = None
-    for line in lines[start + 1:]:
-        if line.startswith("## "):
-            break
-        if match := re.fullmatch(r"### Stack `(?P<stack>[^`]+)`", line):
-            stack = match["stack"]
-            tables[stack] = {}
-        elif stack and line.startswith("| ") and not line.startswith("| ID token"):
-            cells = [c.replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
-            label, becomes = cells[0].strip(), cells[-1].strip()
-            tables[stack][label] = [] if becomes == NO_CLASS else becomes.split(", ")
+    for stack, lines in _stack_sections(path, WHO_HEADING).items():
+        tables[stack] = {}
+        for line in lines:
+            if line.startswith("| ") and not line.startswith("| ID token"):
+                cells = [c.replace("\\|", "|")
+                         for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+                label, becomes = cells[0].strip(), cells[-1].strip()
+                tables[stack][label] = [] if becomes == NO_CLASS else becomes.split(", ")
     return tables
 
 

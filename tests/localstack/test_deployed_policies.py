@@ -5,8 +5,6 @@ class, route and demo identity, against access.py."""
 
 from __future__ import annotations
 
-import json
-
 import access
 from iamsim.deployed import read_deployed
 from iamsim.matrix import compute_offline_matrices
@@ -27,17 +25,9 @@ def test_deployed_policies_are_the_class_roles_of_the_model(deployed: Deployed) 
 def test_a_widened_deployed_policy_is_reported(deployed: Deployed) -> None:
     """The check above reads what LocalStack holds, not what the program declares: widen the
     deployed buyer role's policies and it must name the difference."""
-    iam = deployed.client("iam")
-    role = deployed.outputs["roles"][access.BUYER.name].rsplit("/", 1)[-1]
-    widened = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"}]}
-    iam.put_role_policy(RoleName=role, PolicyName="widened-by-test",
-                        PolicyDocument=json.dumps(widened))
-    try:
+    with deployed.buyer_invokes_everything():
         live = read_deployed("local", deployed.config(), deployed.outputs, {
             service: deployed.client(service) for service in ("iam", "apigateway", "sts")})
         problems = compute_offline_matrices(live).problems()
-    finally:
-        iam.delete_role_policy(RoleName=role, PolicyName="widened-by-test")
     assert any("Invoke matrix differs" in p for p in problems), problems
     assert any("must be denied but is allowed" in p for p in problems), problems

@@ -1,8 +1,8 @@
 """The harness's layering and names, read from the source (no imports run).
 
-harness_core <- iamsim <- devstack <- bench: each package imports only those below it and
-the product, the product imports none of them, and a public class (or CamelCase type alias)
-is defined once across the harness, so a name means one thing wherever it is read.
+harness_core <- iamsim <- prover <- devstack <- bench: each package imports only those below
+it and the product, the product imports none of them, and a public class (or CamelCase type
+alias) is defined once across the harness, so a name means one thing wherever it is read.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 # Each package may import the packages of lower rank (and the product); a package missing
 # from this table fails the test, so a new package has to take a place in it.
-HARNESS_RANK = {"harness_core": 0, "iamsim": 1, "devstack": 2, "bench": 3}
+HARNESS_RANK = {"harness_core": 0, "iamsim": 1, "prover": 2, "devstack": 3, "bench": 4}
 PRODUCT = ("access.py", "__main__.py", "account", "components", "deploy", "handlers", "policy",
            "scripts")
 

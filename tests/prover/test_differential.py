@@ -1,0 +1,230 @@
+"""The prover's encoding against a second IAM engine, on random policies of the fragment.
+
+More than 10,000 random requests (execute-api:Invoke with an identity and a resource policy;
+AssumeRoleWithWebIdentity and TagSession against a trust policy) over random policies drawn
+from the fragment (wildcards, `?`, case variants, NotResource, NotAction, NotPrincipal, denies,
+every condition operator, set operators, session tags, multi-valued keys) are judged by the
+prover's encoding (prover/verdicts.py: the same formulas the theorems use, every variable
+fixed) and by iam-simulate (one Node process for the whole batch). Any disagreement fails.
+
+The seed is new on every run and printed (`PETS_DIFFERENTIAL_SEED=<n>` repeats a run). Where
+iam-simulate and the prover part ways on purpose, the prover refuses the construct; the tests at
+the end show each case (what iam-simulate does, and that the prover says "cannot prove").
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import functools
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from iamsim.engine import Decision, SimulationError, simulate
+from prover import encoding
+from prover.fragment import CannotProve, parse_policy
+from prover.replay import invoke_sim_request, token_sim_requests
+from prover.request_shapes import ConcreteInvoke, ConcreteToken
+from prover.verdicts import InvokeJudge, trust_verdict
+from tests.prover import random_fragment as rf
+
+CASES = 240  # policy sets per shape; about 12,500 requests (a token with tags asks twice)
+REQUESTS_PER_CASE = 20
+ROLE = rf.ROLES["pets-admin"]
+
+
+def _seed() -> int:
+    given = os.environ.get("PETS_DIFFERENTIAL_SEED")
+    return int(given) if given else random.randrange(2**32)  # noqa: S311 (a test sample)
+
+
+@dataclass
+class Run:
+    seed: int
+    requests: int = 0
+    disagreements: list[str] = field(default_factory=list)
+    verdicts: collections.Counter[tuple[str, str]] = field(default_factory=collections.Counter)
+    operators: collections.Counter[str] = field(default_factory=collections.Counter)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def header(self) -> str:
+        return (f"differential seed {self.seed} (PETS_DIFFERENTIAL_SEED={self.seed} repeats it): "
+                f"{self.requests} requests")
+
+
+def differential(seed: int, cases: int = CASES) -> Run:
+    rng = random.Random(seed)  # noqa: S311 (reproducible from the printed seed)
+    run = Run(seed)
+    batch, expected = [], {}
+    started = time.perf_counter()
+    for i in range(cases):
+        case = rf.invoke_case(rng, REQUESTS_PER_CASE)
+        identity = parse_policy(case.identity, "identity", "identity")
+        api = parse_policy(case.resource, "api", "resource") if case.resource else None
+        for policy in filter(None, (identity, api)):
+            run.operators.update(c.text for s in policy.statements for c in s.conditions)
+        judge = InvokeJudge([identity], api)
+        for j, request in enumerate(case.requests):
+            request_id = f"invoke {i}.{j}"
+            batch.append(invoke_sim_request(request, [case.identity], case.resource,
+                                            id=request_id))
+            expected[request_id] = (judge.verdict(request), request, case)
+    for i in range(cases):
+        case = rf.trust_case(rng, REQUESTS_PER_CASE)
+        trust = parse_policy(case.trust, "trust", "trust")
+        run.operators.update(c.text for s in trust.statements for c in s.conditions)
+        for j, token in enumerate(case.tokens):
+            verdict = trust_verdict(token, trust, ROLE)
+            requests = token_sim_requests(token, ROLE, case.trust, id=f"token {i}.{j}")
+            batch += requests
+            expected[str(requests[0].id)] = (verdict.assume, token, case)
+            if verdict.tag_session is not None:
+                expected[str(requests[1].id)] = (verdict.tag_session, token, case)
+    run.seconds["prover"] = time.perf_counter() - started
+    started = time.perf_counter()
+    results = simulate(batch)
+    run.seconds["iam-simulate"] = time.perf_counter() - started
+    run.requests = len(results)
+    for result in results:
+        mine, request, case = expected[str(result.id)]
+        shape = "invoke" if isinstance(request, ConcreteInvoke) else "token"
+        run.verdicts[shape, result.decision] += 1
+        if result.decision != mine:
+            run.disagreements.append(
+                f"{result.id}: prover {mine}, iam-simulate {result.decision}\n  {request}\n"
+                f"  policies: {case}")
+    return run
+
+
+@pytest.fixture(scope="module")
+def run() -> Run:
+    result = differential(_seed())
+    print(f"\n{result.header()}; prover {result.seconds['prover']:.1f} s, "
+          f"iam-simulate {result.seconds['iam-simulate']:.1f} s")
+    return result
+
+
+def test_the_prover_and_iam_simulate_agree_on_every_request(run: Run) -> None:
+    assert run.requests >= 10_000, run.header()
+    assert not run.disagreements, (f"{run.header()}, {len(run.disagreements)} disagreements:\n"
+                                   + "\n".join(run.disagreements[:10]))
+
+
+def test_the_random_requests_reach_every_verdict_and_operator(run: Run) -> None:
+    """A sample where everything is denied would agree vacuously."""
+    for shape in ("invoke", "token"):
+        total = sum(n for (s, _), n in run.verdicts.items() if s == shape)
+        for verdict in ("Allowed", "ImplicitlyDenied", "ExplicitlyDenied"):
+            share = run.verdicts[shape, verdict] / total
+            assert share > 0.05, f"{run.header()}: {shape} {verdict} only {share:.1%}"
+    wanted = {"StringEquals", "StringNotEquals", "StringLike", "StringNotLike", "ArnLike",
+              "ArnNotLike", "ArnEquals", "Null", "Bool", "ForAnyValue:StringLike",
+              "ForAllValues:StringEquals", "ForAnyValue:ArnLike"}
+    assert wanted <= set(run.operators), f"{run.header()}: unused {wanted - set(run.operators)}"
+
+
+@contextlib.contextmanager
+def _patched(name: str, value: object) -> Iterator[None]:
+    saved = getattr(encoding, name)
+    setattr(encoding, name, value)
+    for cached in (encoding.glob, encoding.literal, encoding._resource_pattern,
+                   encoding._arn_value_pattern):
+        cached.cache_clear()
+    try:
+        yield
+    finally:
+        setattr(encoding, name, saved)
+        for cached in (encoding.glob, encoding.literal, encoding._resource_pattern,
+                       encoding._arn_value_pattern):
+            cached.cache_clear()
+
+
+def _question_mark_as_star() -> contextlib.AbstractContextManager[None]:
+    """`?` read as `*`: a plausible slip in a glob encoding."""
+    original = encoding.glob.__wrapped__
+
+    @functools.cache
+    def glob(pattern: str, **kwargs: bool) -> object:
+        return original(pattern.replace("?", "*"), **kwargs)
+
+    return _patched("glob", glob)
+
+
+def _star_crosses_colons() -> contextlib.AbstractContextManager[None]:
+    """A `*` within an ARN segment that runs over `:` into the next segment."""
+    return _patched("NOT_COLON", encoding.ANY)
+
+
+@pytest.mark.parametrize("breakage", [_question_mark_as_star, _star_crosses_colons],
+                         ids=["? as *", "* across :"])
+def test_the_differential_catches_a_broken_encoding(
+    breakage: Callable[[], contextlib.AbstractContextManager[None]],
+) -> None:
+    seed = _seed()
+    with breakage():
+        broken = differential(seed, cases=60)
+    print(f"\n{broken.header()}: {len(broken.disagreements)} disagreements")
+    assert broken.disagreements, f"{broken.header()}: a broken encoding went unnoticed"
+
+
+# --- where iam-simulate differs, the prover refuses ---------------------------------------------
+
+ARN = f"arn:aws:execute-api:{rf.REGION}:{rf.ACCOUNT}:{rf.API}/{rf.STAGE}/GET/pets"
+SESSION = f"arn:aws:sts::{rf.ACCOUNT}:assumed-role/pets-admin/alice"
+
+
+def _allow(**element: object) -> dict:
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "execute-api:Invoke", **element}]}
+
+
+def _iam_simulate(identity: dict, resource: str = ARN) -> Decision:
+    request = ConcreteInvoke(resource, SESSION, rf.ROLES["pets-admin"], "true")
+    [result] = simulate([invoke_sim_request(request, [identity], None, id="one")])
+    return result.decision
+
+
+def test_a_wildcard_in_the_api_id_is_literal_to_iam_simulate_and_refused_by_the_prover() -> None:
+    """iam-simulate compares the resource-type part of an ARN (for execute-api: the API id up to
+    its `/`) literally, so `*/prod/GET/pets` matches nothing; AWS documents no such rule."""
+    policy = _allow(Resource=f"arn:aws:execute-api:{rf.REGION}:{rf.ACCOUNT}:*/{rf.STAGE}/GET/pets")
+    assert _iam_simulate(policy) == "ImplicitlyDenied"
+    assert _iam_simulate(_allow(Resource=ARN)) == "Allowed"  # the control
+    with pytest.raises(CannotProve, match=r"wildcard in the resource-type part '\*/' .* in p/0"):
+        InvokeJudge([parse_policy(policy, "p", "identity")], None)
+
+
+def test_a_short_arn_under_notresource_never_applies_in_iam_simulate_and_is_refused() -> None:
+    """iam-simulate pads `arn:aws:execute-api:eu-west-1:*` to six segments but never inverts a
+    mismatch of the padded ARN under NotResource, so the statement applies to no request."""
+    policy = _allow(NotResource="arn:aws:execute-api:eu-west-1:*")
+    assert _iam_simulate(policy) == "ImplicitlyDenied"  # us-east-1 is outside: should apply
+    with pytest.raises(CannotProve, match="NotResource 'arn:aws:execute-api:eu-west-1:\\*' "
+                                          "shorter than six ARN segments in p/0"):
+        InvokeJudge([parse_policy(policy, "p", "identity")], None)
+
+
+def test_iam_simulate_cannot_evaluate_an_invoke_of_the_api_root() -> None:
+    """`GET /` is `.../GET/` (an empty resource path); iam-simulate knows execute-api:Invoke
+    resources only with every part non-empty, so such witnesses are not replayed offline."""
+    with pytest.raises(SimulationError, match=r"no\.resource\.types"):
+        _iam_simulate(_allow(Resource="*"), resource=ARN.removesuffix("pets"))
+
+
+def test_a_provider_of_another_account_is_never_admitted() -> None:
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRoleWithWebIdentity"}]}
+    token = ConcreteToken(rf.provider_arn(rf.ISSUERS[0], "999999999999"), rf.CLIENT, "x", None,
+                          ())
+    ours = ConcreteToken(rf.provider_arn(rf.ISSUERS[0]), rf.CLIENT, "x", None, ())
+    parsed = parse_policy(trust, "trust", "trust")
+    assert trust_verdict(token, parsed, ROLE).assume == "ImplicitlyDenied"
+    assert trust_verdict(ours, parsed, ROLE).assume == "Allowed"
+    results = simulate([*token_sim_requests(token, ROLE, trust, id="other"),
+                        *token_sim_requests(ours, ROLE, trust, id="ours")])
+    assert [r.decision for r in results] == ["ImplicitlyDenied", "Allowed"]
