@@ -44,10 +44,18 @@ def measured(local: Local, enforced: None, lambda_runs: None) -> dict[str, dict[
     callers = [matrix.caller_for(c, local.outputs, local.target, local.idp)
                for c in access.USER_CLASSES]
     token = local.token("mallory")
-    credentials = calls.assume_role(create_test_only_role(local), token,
-                                    session_name="it-mallory", target=local.target)
-    callers.append(matrix.Caller(AUDITOR.name, local.api(credentials), token))
-    return matrix.measure(local.outputs, callers, target=local.target)
+    role_arn = create_test_only_role(local)
+    try:
+        credentials = calls.assume_role(role_arn, token, session_name="it-mallory",
+                                        target=local.target)
+        callers.append(matrix.Caller(AUDITOR.name, local.api(credentials), token))
+        return matrix.measure(local.outputs, callers, target=local.target)
+    finally:
+        # The stack is shared: a role the program does not declare, left behind, is a role
+        # the access proof of the deployed stack rightly refutes (tests/integration/
+        # test_prove_deployed.py: "no other role admits any web-identity token").
+        clients.client("iam", target=local.target).delete_role(
+            RoleName=role_arn.rsplit("/", 1)[1])
 
 
 def expected_allowed() -> dict[str, dict[str, bool]]:
