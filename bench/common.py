@@ -12,7 +12,8 @@ from typing import Any
 
 from tabulate import tabulate
 
-from devstack import procs, stack
+from devstack import stack
+from devstack.processes import procs
 
 Json = dict[str, Any]
 Args = argparse.Namespace  # what every section's measure() gets: bench.run's options

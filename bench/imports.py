@@ -25,7 +25,8 @@ import tempfile
 from pathlib import Path
 
 from bench.common import Args, Json, med_range, spread, table, timed
-from devstack import emulator, paths
+from devstack import paths
+from devstack.processes import emulator
 
 # Run as `python -c`: each step is exec'd in turn and timed.
 _PROBE = """

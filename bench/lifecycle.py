@@ -13,7 +13,9 @@ import tempfile
 from pathlib import Path
 
 from bench.common import Args, Json, med_range, spread, table, timed
-from devstack import clients, emulator, idp_process, paths, procs, stack
+from devstack import clients, paths, stack
+from devstack.idp import idp_process
+from devstack.processes import emulator, procs
 
 # The keys of stack.TIMINGS_FILE, and what they are.
 UP_TIMINGS = {"ready": "  devstack up, to its Ready line",

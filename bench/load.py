@@ -33,10 +33,11 @@ from typing import Any
 import psutil
 
 import access
-from bench.calls import callers
 from bench.common import MAIN_NAMES, Args, Json, main_stack, percentiles, table
-from devstack import clients, matrix, paths, procs, stack
+from bench.latency import callers
+from devstack import clients, live_matrix, paths, stack
 from devstack.errors import DevstackError
+from devstack.processes import procs
 
 SITE_RETRY = paths.REPO / "bench" / "site_retry.mjs"
 RESULTS_MD = paths.REPO / "bench" / "RESULTS.md"
@@ -93,7 +94,7 @@ def memory() -> Json:
             "workers_mb": sum(rss) / 2**20}
 
 
-def site_call(caller: matrix.Caller) -> Callable[[], int]:
+def site_call(caller: live_matrix.Caller) -> Callable[[], int]:
     """One GET /pets as the site sends it: the status answered."""
     headers = {"X-Id-Token": caller.id_token or ""}
     return lambda: caller.api.call("GET", QUERY, headers=headers).status_code
@@ -107,7 +108,7 @@ def quarter(samples: list[tuple[float, float, int]]) -> Json:
             "statuses": dict(Counter(status for _, _, status in samples))}
 
 
-def soak(caller: matrix.Caller, n: int, rate: float, max_seconds: float) -> Json:
+def soak(caller: live_matrix.Caller, n: int, rate: float, max_seconds: float) -> Json:
     """n calls, call i sent no earlier than i/rate s after the first; quarters and memory."""
     send = site_call(caller)
     samples: list[tuple[float, float, int]] = []
@@ -133,7 +134,7 @@ def soak(caller: matrix.Caller, n: int, rate: float, max_seconds: float) -> Json
             "memory": memory_at}
 
 
-def site_users(local: stack.Stack, caller: matrix.Caller, users: int, seconds: float) -> Json:
+def site_users(local: stack.Stack, caller: live_matrix.Caller, users: int, seconds: float) -> Json:
     """bench/site_retry.mjs: the site's own client and retry policy, under Node."""
     credentials = caller.api.credentials or {}
     given = {"apiUrl": local.outputs["apiUrl"], "region": local.outputs["region"],
@@ -156,7 +157,7 @@ def site_users(local: stack.Stack, caller: matrix.Caller, users: int, seconds: f
             else {}}
 
 
-def overload(local: stack.Stack, caller: matrix.Caller, args: Args) -> Json:
+def overload(local: stack.Stack, caller: live_matrix.Caller, args: Args) -> Json:
     """The site's users at a throttle they exceed, alone and then beside raw clients."""
     if args.burst_rate:
         with throttled_at(local, args.burst_rate, int(2 * args.burst_rate)) as throttle:
@@ -164,7 +165,7 @@ def overload(local: stack.Stack, caller: matrix.Caller, args: Args) -> Json:
     return {"throttle": stage_throttle(local), "lowered": False, **_overload(local, caller, args)}
 
 
-def warm(caller: matrix.Caller, concurrency: int) -> Json:
+def warm(caller: live_matrix.Caller, concurrency: int) -> Json:
     """`concurrency` calls at once, three times: MiniStack starts a worker per call under way,
     and a dozen cold starts at once take seconds on 2 cores; not part of the overload."""
     send = site_call(caller)
@@ -178,7 +179,7 @@ def warm(caller: matrix.Caller, concurrency: int) -> Json:
     return {"seconds": time.perf_counter() - started, **memory()}
 
 
-def _overload(local: stack.Stack, caller: matrix.Caller, args: Args) -> Json:
+def _overload(local: stack.Stack, caller: live_matrix.Caller, args: Args) -> Json:
     warmed = warm(caller, args.burst_threads + args.burst_site_users)
     alone = site_users(local, caller, args.burst_site_users, args.burst_seconds)
     stop = threading.Event()

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from boto3.dynamodb.table import BatchWriter
 
 import access
-from bench.calls import callers
 from bench.common import Args, Json, main_stack, med_range, spread, table, timed
+from bench.latency import callers
 from devstack import clients, stack
 from handlers import pages
 

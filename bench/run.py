@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench import calls, common, imports, lifecycle, load, pages, proof
+from bench import common, imports, latency, lifecycle, load, pages, proof
 from bench.common import Json
 from devstack import paths, stack
 
@@ -29,7 +29,7 @@ SECTIONS = {"setup": (lifecycle.setup, lifecycle.report_setup),
             "make": (lambda a: {t: lifecycle.make_cycle(t, a.repeats) for t in a.targets},
                      lifecycle.report),
             "imports": (imports.handler_imports, imports.report),
-            "calls": (calls.measure, calls.report),
+            "calls": (latency.measure, latency.report),
             "load": (load.measure, load.report),
             "pages": (pages.measure, pages.report),
             "proof": (proof.measure, proof.report)}

@@ -10,19 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from components.config import ConfigError, stack_names
-from devstack import (
-    clients,
-    demo_users,
-    emulator,
-    idp_process,
-    login_client,
-    matrix,
-    paths,
-    probes,
-    proof,
-    stack,
-)
+from devstack import clients, live_matrix, paths, probes, proof, stack
 from devstack.errors import DevstackError
+from devstack.idp import demo_users, idp_process, login_client
+from devstack.processes import emulator
 from harness_core.errors import HarnessError
 
 
@@ -88,17 +79,17 @@ def _matrix() -> float:
     """Measure, print and check person -> class -> route; returns the seconds it took."""
     started = time.monotonic()
     outputs = stack.load_outputs()
-    classes = matrix.stack_classes()
+    classes = live_matrix.stack_classes()
     target, idp = clients.current_target(), idp_process.require()
     tags_unread = probes.session_tags_evaluated(outputs, target, idp, classes)
-    people, unsigned = matrix.measure_people(outputs, target=target, idp=idp)
+    people, unsigned = live_matrix.measure_people(outputs, target=target, idp=idp)
     seconds = time.monotonic() - started
     print("\nWho becomes which class, measured on the running stack: each demo user logs in, asks"
           "\nSTS for every class's role with their own ID token, and calls every route with what"
-          f"\nthey got (HTTP status per signed call; {matrix.NO_CREDENTIALS} = STS refused every "
-          "role, so no credentials):")
-    print(matrix.render_people(people, unsigned))
-    problems = matrix.people_problems(people, unsigned, classes,
+          "\nthey got (HTTP status per signed call; "
+          f"{live_matrix.NO_CREDENTIALS} = STS refused every role, so no credentials):")
+    print(live_matrix.render_people(people, unsigned))
+    problems = live_matrix.people_problems(people, unsigned, classes,
                                       tags_evaluated=tags_unread is None)
     if problems:
         raise DevstackError("the measured matrix differs from access.py and "
@@ -114,7 +105,7 @@ def _matrix() -> float:
 
 
 def _offline_matrix(stack_name: str, overrides: Sequence[tuple[str, str]]) -> int:
-    from iamsim.matrix import offline_matrices
+    from iamsim.offline_matrix import offline_matrices
 
     result = offline_matrices(stack_name, overrides=dict(overrides))
     print(result.render())

@@ -22,8 +22,8 @@ import localstack_client.session
 from botocore import UNSIGNED
 from botocore.config import Config
 
-from devstack import procs
 from devstack.errors import DevstackError
+from devstack.processes import procs
 
 # MiniStack's root key pair. Any 12-digit key (or an empty one) also acts as root there.
 ROOT_CREDENTIALS: Mapping[str, str] = {"AccessKeyId": "test", "SecretAccessKey": "test"}
@@ -42,7 +42,7 @@ class Target:
     started: bool  # True if the call that produced this Target started the emulator
     external: bool = False  # True when AWS_ENDPOINT_URL names the user's own emulator
     pid: int | None = None  # emulator pid when we run it
-    # Which emulator we run there (devstack.emulator.ENGINES), "external" for
+    # Which emulator we run there (devstack.processes.emulator.ENGINES), "external" for
     # AWS_ENDPOINT_URL: only for messages and defaults; tests probe what it can do.
     engine: str = "ministack"
 

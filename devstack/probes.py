@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import access
-from devstack import calls, clients, idp_process, tokens
+from devstack import calls, clients
 from devstack.clients import Target
+from devstack.idp import idp_process, tokens
 
 _LIST_ROUTE = ("GET", "/pets")  # public to every class, stores nothing
 

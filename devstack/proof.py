@@ -16,19 +16,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import access
-from devstack import (
-    apply,
-    calls,
-    clients,
-    idp_process,
-    login_client,
-    matrix,
-    paths,
-    probes,
-    stack,
-    tokens,
-)
+from devstack import apply, calls, clients, live_matrix, paths, probes, stack
 from devstack.clients import Target
+from devstack.idp import idp_process, login_client, tokens
 from prover.fragment import parse_policy
 from prover.replay import Replay
 from prover.report import ProofReport, prove_subject
@@ -111,7 +101,7 @@ class LiveReplay:
     def _session(self, user_class: access.UserClass) -> tuple[str, calls.Api]:
         """The class's real session: its demo user's login, STS, the role's credentials."""
         if user_class.name not in self._sessions:
-            user = matrix.demo_user_for(user_class)
+            user = live_matrix.demo_user_for(user_class)
             token = login_client.id_token(user.login, idp=self.idp)
             answer = clients.unsigned_client("sts", target=self.target)\
                 .assume_role_with_web_identity(

@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devstack import clients, emulator, idp_process, paths, procs, pulumi_engine
+from devstack import clients, paths, pulumi_engine
 from devstack.apply import ApplyResult, ClientFactory, apply_program, load_config
 from devstack.clients import Target
 from devstack.errors import DevstackError
+from devstack.idp import idp_process
+from devstack.processes import emulator, procs
 from harness_core.node import ensure_packages
 from iamsim import engine as iam_engine
 

@@ -1,6 +1,6 @@
 """The IAM-relevant state of a DEPLOYED stack, read back from its AWS target.
 
-The offline matrices (iamsim.matrix) normally judge what the program synthesizes. On a
+The offline matrices (iamsim.offline_matrix) normally judge what the program synthesizes. On a
 target that stores IAM but never enforces it (LocalStack community), this module reads
 what was actually deployed instead (roles, their trust, inline and attached policies, every
 other role, the API's methods and its resource policy) so the same engine judges the live
@@ -73,7 +73,7 @@ def _method_authorization(apigw: Any, api_id: str) -> dict[tuple[str, str], str]
 
 def read_deployed(stack: str, config: Mapping[str, str], outputs: Mapping[str, Any],
                   clients: Mapping[str, Any]) -> Synthesized:
-    """The deployed stack as iamsim.matrix.compute_offline_matrices takes it.
+    """The deployed stack as iamsim.offline_matrix.compute_offline_matrices takes it.
 
     config: the stack's flat config as applied (for the intent: classes, issuer, client id).
     outputs: the stack outputs (roles, restApiId, stage, region).

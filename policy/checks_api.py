@@ -6,7 +6,7 @@ from typing import Any
 
 from policy import model
 from policy.props import is_unknown, require_known
-from policy.stack import INTEGRATION, METHOD, Stack
+from policy.stack_graph import INTEGRATION, METHOD, Stack
 
 REST_API = "aws:apigateway/restApi:RestApi"
 REST_API_PUT = "aws:apigateway/restApiPut:RestApiPut"

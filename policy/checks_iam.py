@@ -8,7 +8,7 @@ from typing import Any
 
 from policy import iam, model
 from policy.props import is_unknown, require_known
-from policy.stack import (
+from policy.stack_graph import (
     MANAGED_POLICY,
     POLICY_ATTACHMENT,
     ROLE,

@@ -11,7 +11,7 @@ from pulumi_policy import PolicyResource
 from policy import iam, model
 from policy.checks_data import bucket_policy_statements
 from policy.props import is_unknown, require_known
-from policy.stack import REST_API, TABLE, Stack
+from policy.stack_graph import REST_API, TABLE, Stack
 
 STAGE = "aws:apigateway/stage:Stage"
 FUNCTION = "aws:lambda/function:Function"

@@ -26,7 +26,7 @@ from pulumi_policy import (
 
 from policy import checks_api, checks_data, checks_iam, checks_ops
 from policy.props import plain
-from policy.stack import METHOD, Stack
+from policy.stack_graph import METHOD, Stack
 
 PACK_NAME = "pets-access"
 ResourceCheck = Callable[[str, dict[str, Any]], list[str]]

@@ -39,7 +39,7 @@ from typing import Literal
 import z3
 
 import access
-from iamsim.matrix import concrete_path
+from iamsim.offline_matrix import concrete_path
 from policy.access_doc import who_becomes_from_doc
 from prover import encoding, witnesses
 from prover.encoding import ANY, Outcome, concat, literal

@@ -28,17 +28,17 @@ STACK_FOLDERS = ("devstack", "localstack", "integration", "e2e")
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Every local apply of the session jitters its creates (devstack/applier/jitter.py), so
+    """Every local apply of the session jitters its creates (devstack/apply/jitter.py), so
     a missing depends_on fails as an ordering error instead of hiding behind the usual
     order. One seed per session, chosen here unless given, and inherited by the xdist
     workers (started after this) and by `python -m devstack` subprocesses."""
-    from devstack.applier.jitter import ENV
+    from devstack.apply.jitter import ENV
 
     os.environ.setdefault(ENV, str(random.SystemRandom().randrange(1, 10**6)))
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    from devstack.applier.jitter import ENV
+    from devstack.apply.jitter import ENV
 
     return f"local apply jitter: {ENV}={os.environ[ENV]} (set it to replay; off: no jitter)"
 
@@ -80,7 +80,9 @@ def running_stack(worker_id: str, tmp_path_factory: pytest.TempPathFactory) -> I
 
     Names and ports are the session's own, so a `make up` stack is never touched.
     """
-    from devstack import clients, idp_process, procs, stack
+    from devstack import clients, stack
+    from devstack.idp import idp_process
+    from devstack.processes import procs
 
     if USE_RUNNING_STACK:
         idp = idp_process.running()

@@ -3,7 +3,7 @@
 // oidc-provider (a certified OIDC server) with its built-in dev login/consent pages, one
 // public client (authorization code + PKCE S256, no secret) registered exactly as the program
 // declares it (components/oidc_client.py, stack output `oidcClient`), and the demo users of
-// users.json. devstack/idp_process.py starts it; configuration comes from the environment:
+// users.json. devstack/idp/idp_process.py starts it; configuration comes from the environment:
 //   IDP_PORT           port on 127.0.0.1 (default 9443); issuer is http://127.0.0.1:<port>
 //   IDP_JWKS_FILE      private JWKS ({"keys": [RSA JWK with kid]}) made by idp_process.py
 //   IDP_CLIENT_ID      the public client's id (default pets-local)
@@ -51,7 +51,7 @@ const REGISTRATION_SECONDS = ['idTokenLifetimeSeconds', 'refreshTokenLifetimeSec
 
 /** The program's registration of the site, checked: a missing field is never defaulted. */
 function readRegistration(text) {
-  if (!text) fail('IDP_CLIENT is required (devstack/idp_process.py passes the stack output oidcClient)');
+  if (!text) fail('IDP_CLIENT is required (devstack/idp/idp_process.py passes the stack output oidcClient)');
   const reg = parseJson('IDP_CLIENT', text);
   if (reg === null || typeof reg !== 'object' || Array.isArray(reg)) fail('IDP_CLIENT must be an object');
   for (const key of REGISTRATION_LISTS) {
@@ -85,7 +85,7 @@ try {
 } catch (error) {
   fail(`IDP_CLASS_GRANTS: ${error.message}`);
 }
-if (!env.IDP_JWKS_FILE) fail('IDP_JWKS_FILE is required (devstack/idp_process.py generates it)');
+if (!env.IDP_JWKS_FILE) fail('IDP_JWKS_FILE is required (devstack/idp/idp_process.py generates it)');
 const jwks = JSON.parse(readFileSync(env.IDP_JWKS_FILE, 'utf8'));
 const { users } = JSON.parse(readFileSync(env.IDP_USERS_FILE || path.join(here, 'users.json'), 'utf8'));
 const usersBySub = new Map(Object.values(users).map((user) => [user.sub, user]));

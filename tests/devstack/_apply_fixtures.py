@@ -12,9 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from devstack import clients, emulator, procs
+from devstack import clients
 from devstack.apply import ClientFactory
 from devstack.clients import EXTERNAL_ENDPOINT_ENV, Target
+from devstack.processes import emulator, procs
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 

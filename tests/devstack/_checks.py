@@ -15,8 +15,8 @@ import psutil
 import requests
 from packaging.utils import canonicalize_name
 
-from devstack import installer
-from devstack.idp_process import Idp
+from devstack.idp.idp_process import Idp
+from devstack.processes import installer
 
 
 def alive(pid: int) -> bool:

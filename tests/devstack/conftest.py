@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from devstack import emulator, procs
 from devstack.clients import EXTERNAL_ENDPOINT_ENV, Target
+from devstack.processes import emulator, procs
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 TEST_CLIENT_ID = "pets-test"

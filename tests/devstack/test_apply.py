@@ -28,12 +28,12 @@ from botocore.credentials import Credentials
 from pulumi.type_token import get_type_token
 
 from devstack import clients, stack
-from devstack.applier.errors import ApplyError, ResourceError
-from devstack.applier.jitter import Jitter
-from devstack.applier.mocks import EmulatorMocks
-from devstack.applier.services import KIND_BY_TYPE
-from devstack.applier.target import ApplyTarget
 from devstack.apply import apply_function, apply_program, load_config
+from devstack.apply.errors import ApplyError, ResourceError
+from devstack.apply.jitter import Jitter
+from devstack.apply.mocks import EmulatorMocks
+from devstack.apply.services import KIND_BY_TYPE
+from devstack.apply.target import ApplyTarget
 from harness_core.errors import ProgramRunError
 
 # The fixtures (a private emulator, client factory, unique names) live in a module of
@@ -221,7 +221,7 @@ def test_every_type_of_the_brief_has_a_handler() -> None:
 
 
 def test_the_support_document_covers_every_type() -> None:
-    document = (REPO / "devstack" / "applier" / "SUPPORT.md").read_text()
+    document = (REPO / "devstack" / "apply" / "SUPPORT.md").read_text()
     missing = [t for t in KIND_BY_TYPE if f"`{t}`" not in document]
     assert not missing
 

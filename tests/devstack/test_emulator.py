@@ -17,10 +17,11 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from devstack import clients, emulator, paths, procs
+from devstack import clients, paths
 from devstack.clients import EXTERNAL_ENDPOINT_ENV, Target
 from devstack.errors import DevstackError
-from devstack.procs import PortInUseError, StartupError
+from devstack.processes import emulator, procs
+from devstack.processes.procs import PortInUseError, StartupError
 from tests.devstack._checks import alive, family_pids, installed, listeners, pins
 from tests.devstack.conftest import private_name
 

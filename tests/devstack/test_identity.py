@@ -23,10 +23,12 @@ from jwcrypto import jwk, jws, jwt
 import access
 from access import TAGS_CLAIM
 from components import oidc_client
-from devstack import demo_users, idp_process, login_client, paths, procs, tokens
+from devstack import paths
 from devstack.errors import DevstackError
-from devstack.procs import PortInUseError, StartupError
-from devstack.tokens import unverified_claims as claims_of
+from devstack.idp import demo_users, idp_process, login_client, tokens
+from devstack.idp.tokens import unverified_claims as claims_of
+from devstack.processes import procs
+from devstack.processes.procs import PortInUseError, StartupError
 from harness_core.node import NodeUnavailable
 from tests.devstack._checks import alive, family_pids, listeners, served_jwks
 from tests.devstack.conftest import TEST_CLIENT_ID, TEST_REDIRECT_URIS, private_name

@@ -12,8 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from devstack import paths, procs
-from devstack.procs import StartupError
+from devstack import paths
+from devstack.processes import procs
+from devstack.processes.procs import StartupError
 from tests.devstack._checks import alive, listeners
 from tests.devstack.conftest import private_name
 

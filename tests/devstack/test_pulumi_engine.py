@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from devstack import procs, pulumi_engine, stack
+from devstack import pulumi_engine, stack
 from devstack.errors import DevstackError
+from devstack.processes import procs
 from tests.devstack.conftest import private_name
 
 ROOT = stack.paths.REPO

@@ -41,7 +41,7 @@ from components import oidc_client
 from components.api import CORS_ALLOW_HEADERS
 from components.api_models import BAD_BODY_MESSAGE
 from components.site import app_config
-from devstack.tokens import unverified_claims
+from devstack.idp.tokens import unverified_claims
 from handlers import pages, shapes
 from tests.e2e.site_server import NO_ANSWER, SiteServer, serving
 
@@ -471,8 +471,9 @@ def fake_shop(label: str) -> Iterator[FakeShop]:
     node, no npm packages)."""
     import pytest
 
-    from devstack import idp_process, procs
     from devstack.errors import DevstackError
+    from devstack.idp import idp_process
+    from devstack.processes import procs
 
     name = f"idp-{label}-{os.getpid()}"  # one per pytest worker
     fake = FakeAws()

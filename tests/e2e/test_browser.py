@@ -16,7 +16,8 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from devstack import calls, login_client
+from devstack import calls
+from devstack.idp import login_client
 from tests.e2e import flows
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]

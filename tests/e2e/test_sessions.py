@@ -21,9 +21,11 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from devstack import calls, clients, idp_process, login_client, procs, stack
+from devstack import calls, clients, stack
 from devstack.clients import Target
-from devstack.tokens import unverified_claims as claims_of
+from devstack.idp import idp_process, login_client
+from devstack.idp.tokens import unverified_claims as claims_of
+from devstack.processes import procs
 from tests.e2e import flows
 from tests.e2e.conftest import Tab
 

@@ -30,9 +30,9 @@ def csp_for(server: SiteServer, issuer: str, *, with_hashes: bool = True) -> str
 
 @pytest.fixture(scope="module")
 def csp_stack() -> Iterator[tuple[SiteServer, FakeAws, str]]:
-    idp_process = pytest.importorskip("devstack.idp_process")
-    from devstack import procs
+    idp_process = pytest.importorskip("devstack.idp.idp_process")
     from devstack.errors import DevstackError
+    from devstack.processes import procs
 
     name = f"idp-site-csp-{os.getpid()}"
     fake = FakeAws()

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 import requests
 
-from devstack import calls, clients, idp_process, login_client, probes, tokens
+from devstack import calls, clients, probes
 from devstack.clients import Target
+from devstack.idp import idp_process, login_client, tokens
 
 USERS_BY_CLASS = {"admin": "alice", "buyer": "bob"}
 

@@ -14,7 +14,7 @@ import pytest
 
 import access
 from components import policies
-from devstack import calls, clients, matrix
+from devstack import calls, clients, live_matrix
 from tests.integration.conftest import Local
 
 AUDITOR = access.UserClass(
@@ -41,15 +41,15 @@ def create_test_only_role(local: Local) -> str:
 
 @pytest.fixture(scope="session")
 def measured(local: Local, enforced: None, lambda_runs: None) -> dict[str, dict[str, int]]:
-    callers = [matrix.caller_for(c, local.outputs, local.target, local.idp)
+    callers = [live_matrix.caller_for(c, local.outputs, local.target, local.idp)
                for c in access.USER_CLASSES]
     token = local.token("mallory")
     role_arn = create_test_only_role(local)
     try:
         credentials = calls.assume_role(role_arn, token, session_name="it-mallory",
                                         target=local.target)
-        callers.append(matrix.Caller(AUDITOR.name, local.api(credentials), token))
-        return matrix.measure(local.outputs, callers, target=local.target)
+        callers.append(live_matrix.Caller(AUDITOR.name, local.api(credentials), token))
+        return live_matrix.measure(local.outputs, callers, target=local.target)
     finally:
         # The stack is shared: a role the program does not declare, left behind, is a role
         # the access proof of the deployed stack rightly refutes (tests/integration/
@@ -60,37 +60,37 @@ def measured(local: Local, enforced: None, lambda_runs: None) -> dict[str, dict[
 
 def expected_allowed() -> dict[str, dict[str, bool]]:
     expected = access.access_matrix((*access.USER_CLASSES, AUDITOR))
-    expected[matrix.UNSIGNED] = {r.id: r.public for r in access.ROUTES}
+    expected[live_matrix.UNSIGNED] = {r.id: r.public for r in access.ROUTES}
     return expected
 
 
 def test_each_class_reaches_exactly_its_routes(measured: dict[str, dict[str, int]]):
-    table = matrix.render(measured)
-    assert matrix.allowed(measured) == expected_allowed(), (
+    table = live_matrix.render(measured)
+    assert live_matrix.allowed(measured) == expected_allowed(), (
         f"measured (HTTP status per signed call):\n{table}")
 
 
 def test_denials_are_403_not_other_errors(measured: dict[str, dict[str, int]]):
     denied = [status for label, row in measured.items() for route, status in row.items()
               if not expected_allowed()[label][route]]
-    assert denied and set(denied) == {403}, matrix.render(measured)
+    assert denied and set(denied) == {403}, live_matrix.render(measured)
 
 
 def test_measured_matrix_equals_access_md(measured: dict[str, dict[str, int]]):
     from policy.access_doc import access_matrix_from_doc
 
     documented = access_matrix_from_doc(access.__file__.replace("access.py", "ACCESS.md"))
-    live = {c.name: matrix.allowed(measured)[c.name] for c in access.USER_CLASSES}
-    assert live == documented, f"ACCESS.md vs measured:\n{matrix.render(measured)}"
+    live = {c.name: live_matrix.allowed(measured)[c.name] for c in access.USER_CLASSES}
+    assert live == documented, f"ACCESS.md vs measured:\n{live_matrix.render(measured)}"
 
 
 def test_emulator_and_offline_engine_agree(measured: dict[str, dict[str, int]]):
     """Two independent IAM engines (MiniStack's, iam-simulate's) must say the same."""
-    from iamsim.matrix import offline_matrices
+    from iamsim.offline_matrix import offline_matrices
     from iamsim.report import compare_matrices
 
     offline = offline_matrices("local").invoke
-    live = {c.name: matrix.allowed(measured)[c.name] for c in access.USER_CLASSES}
+    live = {c.name: live_matrix.allowed(measured)[c.name] for c in access.USER_CLASSES}
     report = compare_matrices(offline, live, engines=("offline (iam-simulate)", "emulator"))
     assert report is None, report
 

@@ -25,7 +25,8 @@ import requests
 
 import access
 from components.naming import function_name
-from devstack import clients, procs
+from devstack import clients
+from devstack.processes import procs
 from tests.integration.conftest import Local, Session, add_pet, purchase
 
 pytestmark = pytest.mark.usefixtures("lambda_runs")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pytest
 from jwcrypto import jwk
 
-from devstack import idp_process
+from devstack.idp import idp_process
 from tests.integration.conftest import Local, Session, add_pet, claims_of, purchase
 
 pytestmark = pytest.mark.usefixtures("lambda_runs")

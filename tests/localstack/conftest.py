@@ -17,7 +17,7 @@ import pytest
 
 import access
 from devstack import apply, clients, paths
-from devstack.applier.results import ApplyResult
+from devstack.apply.results import ApplyResult
 
 if os.environ.get("PETS_TARGET") != "localstack" and not os.environ.get("AWS_ENDPOINT_URL"):
     collect_ignore_glob = ["test_*.py"]

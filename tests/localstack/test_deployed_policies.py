@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import access
 from iamsim.deployed import read_deployed
-from iamsim.matrix import compute_offline_matrices
+from iamsim.offline_matrix import compute_offline_matrices
 from tests.localstack.conftest import Deployed
 
 

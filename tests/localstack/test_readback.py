@@ -14,7 +14,7 @@ import pytest
 import requests
 
 import access
-from devstack.applier.results import CreatedResource
+from devstack.apply.results import CreatedResource
 from tests.localstack.conftest import Deployed
 
 Reader = Callable[[Deployed, dict[str, Any]], list[str]]

@@ -11,8 +11,9 @@ import pulumi_aws as aws
 import pytest
 from botocore.exceptions import ClientError
 
-from devstack import apply, clients, emulator, paths, procs
-from devstack.applier.errors import ResourceError
+from devstack import apply, clients, paths
+from devstack.apply.errors import ResourceError
+from devstack.processes import emulator, procs
 from tests.devstack._checks import family_pids, installed, listeners, pins
 from tests.localstack.conftest import Deployed
 

@@ -1,4 +1,5 @@
-"""The offline access matrices of what the program would deploy (iamsim.matrix), and their report.
+"""The offline access matrices of what the program would deploy (iamsim.offline_matrix), and
+their report.
 
 The program runs under Pulumi mocks with the unit-test stack config; its synthesized policies are
 evaluated by @cloud-copilot/iam-simulate in one Node batch per computation. The broken-program
@@ -17,7 +18,7 @@ import pytest
 import access
 from components import policies
 from devstack.__main__ import main
-from iamsim.matrix import (
+from iamsim.offline_matrix import (
     DEMO_IDENTITIES,
     OfflineMatrices,
     concrete_path,

@@ -18,7 +18,7 @@ import pytest
 import access
 from components import policies
 from components.config import stack_names
-from iamsim.matrix import ROOT, OfflineMatrices, offline_matrices
+from iamsim.offline_matrix import ROOT, OfflineMatrices, offline_matrices
 from policy.access_doc import stack_settings, who_becomes_from_doc
 
 STACKS = stack_names(ROOT)

@@ -18,7 +18,7 @@ import pulumi_aws as aws
 import pytest
 
 from components import redeploy
-from devstack.applier.ordering import DEPLOYED_PARTS
+from devstack.apply.ordering import DEPLOYED_PARTS
 from harness_core.recorder import ProgramRun, record_program
 from tests.unit.conftest import BASE_CONFIG
 

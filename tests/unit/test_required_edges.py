@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from devstack.applier.ordering import DEPLOYED_PARTS, DEPLOYMENT
+from devstack.apply.ordering import DEPLOYED_PARTS, DEPLOYMENT
 from harness_core.recorder import Declared, ProgramRun
 
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"

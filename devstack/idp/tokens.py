@@ -10,8 +10,8 @@ from typing import Any
 
 from jwcrypto import jwk, jws, jwt
 
-from devstack import demo_users, idp_process
-from devstack.idp_process import Idp
+from devstack.idp import demo_users, idp_process
+from devstack.idp.idp_process import Idp
 
 
 def unverified_claims(token: str) -> dict[str, Any]:

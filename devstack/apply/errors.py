@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from harness_core.errors import ProgramRunError
 
-KINDS_HOME = "devstack/applier/services"
+KINDS_HOME = "devstack/apply/services"
 
 
 class ApplyError(ProgramRunError):

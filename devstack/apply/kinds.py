@@ -16,8 +16,8 @@ from typing import Any
 
 import botocore
 
-from devstack.applier.errors import ResourceError
-from devstack.applier.target import ApplyTarget
+from devstack.apply.errors import ResourceError
+from devstack.apply.target import ApplyTarget
 
 
 @dataclass(frozen=True)

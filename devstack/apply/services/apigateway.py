@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from devstack.applier.kinds import UPDATES_ONLY, Created, CreateRequest, ResourceKind, To
+from devstack.apply.kinds import UPDATES_ONLY, Created, CreateRequest, ResourceKind, To
 
 # UpdateStage patch paths of the MethodSettings settings the program declares.
 _METHOD_SETTING_PATHS = {

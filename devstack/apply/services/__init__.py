@@ -3,8 +3,8 @@ the type token -> its kind. A type missing here fails the apply by name."""
 
 from __future__ import annotations
 
-from devstack.applier.kinds import ResourceKind
-from devstack.applier.services import apigateway, dynamodb, iam, lambda_, logs, monitoring, s3
+from devstack.apply.kinds import ResourceKind
+from devstack.apply.services import apigateway, dynamodb, iam, lambda_, logs, monitoring, s3
 
 KIND_BY_TYPE: dict[str, ResourceKind] = {
     kind.resource_type: kind

@@ -28,7 +28,7 @@ import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from devstack.applier.errors import ApplyError
+from devstack.apply.errors import ApplyError
 
 ENV = "PETS_APPLY_JITTER"
 OFF = ("", "0", "off")

@@ -8,7 +8,7 @@ Two engines, each from its own venv under .devstack/ (PETS_TARGET picks one):
 - localstack: LocalStack community (localstack-core) on the host, Python 3.13. Without
   Docker it stores Lambda functions but cannot run them, and it never enforces IAM; its
   DynamoDB (DynamoDB Local, a Java download) is replaced by moto's through LocalStack's
-  own provider override (devstack/localstack_ext).
+  own provider override (devstack/processes/localstack_ext).
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ from pathlib import Path
 
 import requests
 
-from devstack import clients, installer, paths, procs
+from devstack import clients, paths
 from devstack.clients import Target
 from devstack.errors import DevstackError
+from devstack.processes import installer, procs
 
 REGION = "us-east-1"
 ACCOUNT_ID = "000000000000"
@@ -114,7 +115,7 @@ def _localstack_env(port: int, tmpdir: Path) -> dict[str, str]:
         "OVERRIDE_IN_DOCKER": "0",  # host mode: no container around it
         "FILESYSTEM_ROOT": str(tmpdir / "localstack"),
         # DynamoDB Local needs a Java download that cannot happen here; moto's DynamoDB,
-        # registered by our plugin (devstack/localstack_ext), serves the same API.
+        # registered by our plugin (devstack/processes/localstack_ext), serves the same API.
         "PROVIDER_OVERRIDE_DYNAMODB": "moto",
         "DNS_ADDRESS": "0",  # no DNS server (it would want port 53)
         "SKIP_SSL_CERT_DOWNLOAD": "1",  # no internet: do not try api.localstack.cloud

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from devstack.applier.kinds import Created, CreateRequest, ResourceKind, To, tag_list
+from devstack.apply.kinds import Created, CreateRequest, ResourceKind, To, tag_list
 
 _ACTIVE_WAIT_SECONDS = 30.0
 _KEY_FIELDS = {"attributeName": "AttributeName", "keyType": "KeyType"}
@@ -31,7 +31,7 @@ def create_table(req: CreateRequest) -> Created:
         raise req.fail(
             "billingMode PROVISIONED (the provider's default) needs readCapacity and "
             "writeCapacity, which the local apply does not map: declare billingMode "
-            "PAY_PER_REQUEST, or add them to the Table kind in devstack/applier/services"
+            "PAY_PER_REQUEST, or add them to the Table kind in devstack/apply/services"
         )
     name = req.require("name")
     table = req.call()["TableDescription"]

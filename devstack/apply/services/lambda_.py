@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 
-from devstack.applier.kinds import Created, CreateRequest, ResourceKind, To, read_file
+from devstack.apply.kinds import Created, CreateRequest, ResourceKind, To, read_file
 
 _ACTIVE_WAIT_SECONDS = 30.0
 _POLL_SECONDS = 0.05

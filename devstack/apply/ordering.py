@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from devstack.applier.results import CreatedResource
+from devstack.apply.results import CreatedResource
 
 DEPLOYMENT = "aws:apigateway/deployment:Deployment"
 # Type -> the input naming its REST API.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from devstack.applier.kinds import Created, CreateRequest, ResourceKind, To
+from devstack.apply.kinds import Created, CreateRequest, ResourceKind, To
 
 
 def create_log_group(req: CreateRequest) -> Created:

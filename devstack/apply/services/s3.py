@@ -7,7 +7,7 @@ from typing import Any
 
 import pulumi
 
-from devstack.applier.kinds import Created, CreateRequest, ResourceKind, To, read_file
+from devstack.apply.kinds import Created, CreateRequest, ResourceKind, To, read_file
 
 
 def create_bucket(req: CreateRequest) -> Created:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from devstack.applier.kinds import Created, CreateRequest, ResourceKind, To
+from devstack.apply.kinds import Created, CreateRequest, ResourceKind, To
 
 _METRIC_FIELDS = {"namespace": "Namespace", "metricName": "MetricName", "dimensions": "Dimensions"}
 

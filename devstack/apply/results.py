@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from devstack.applier.jitter import Jitter
+from devstack.apply.jitter import Jitter
 
 
 @dataclass(frozen=True)

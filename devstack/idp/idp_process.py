@@ -4,7 +4,7 @@ The provider is npm `oidc-provider` (devstack/idp/server.mjs) on 127.0.0.1, issu
 `http(s)://127.0.0.1:<port>`, with one public client (code + PKCE S256, refresh tokens that
 rotate) registered as the program declares it (stack outputs `oidcClient` and `classGrants`,
 see components/oidc_client.py), and the demo users of devstack/idp/users.json. Its RS256
-signing key is generated here (jwcrypto) and handed to the provider, so devstack.tokens can
+signing key is generated here (jwcrypto) and handed to the provider, so devstack.idp.tokens can
 sign deliberately bad tokens with the very key the provider's JWKS publishes.
 """
 
@@ -21,8 +21,9 @@ import requests
 import trustme
 from jwcrypto import jwk
 
-from devstack import paths, procs
+from devstack import paths
 from devstack.errors import DevstackError
+from devstack.processes import procs
 from harness_core.node import ensure_packages
 
 NAME = "idp"

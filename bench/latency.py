@@ -1,6 +1,6 @@
 """Calling the API as users do, on the bench's main stack (fresh, so its functions start cold):
 signed with a demo user's role credentials (ID token -> STS) through API Gateway, as
-devstack.matrix's callers make each call (a new HTTP connection each, devstack.calls.Api).
+devstack.live_matrix's callers make each call (a new HTTP connection each, devstack.calls.Api).
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ import requests
 
 import access
 from bench.common import Args, Json, main_stack, med_range, ms, percentiles, spread, table, timed
-from devstack import matrix, stack
+from devstack import live_matrix, stack
 
 Request = Callable[[], requests.Response]
 
 
-def callers(local: stack.Stack) -> dict[str, matrix.Caller]:
+def callers(local: stack.Stack) -> dict[str, live_matrix.Caller]:
     """Each class's demo user logged in, holding the class's role (fresh 15-min credentials)."""
-    return {c.name: matrix.caller_for(c, local.outputs, local.target, local.idp)
+    return {c.name: live_matrix.caller_for(c, local.outputs, local.target, local.idp)
             for c in access.USER_CLASSES}
 
 
@@ -42,11 +42,11 @@ def measure(args: Args) -> Json:
     logins = spread([timed(lambda: callers(local))[0] for _ in range(args.repeats)])
     by_class = callers(local)
     admin, buyer = by_class[access.ADMIN.name], by_class[access.BUYER.name]
-    pets = matrix.PetFixtures(local.outputs["tableName"], local.target)
+    pets = live_matrix.PetFixtures(local.outputs["tableName"], local.target)
     try:
         for_sale = [pets.new_pet() for _ in range(n)]
 
-        def purchase(caller: matrix.Caller, pet_id: str) -> Request:
+        def purchase(caller: live_matrix.Caller, pet_id: str) -> Request:
             return lambda: caller.api.call("POST", "/pets/purchase", json={"petId": pet_id},
                                            headers={"X-Id-Token": caller.id_token or ""})
 

@@ -1,17 +1,11 @@
-"""The local apply: run the Pulumi program, unchanged, under the SDK's mock runtime and
-create every resource it declares in the emulator with boto3.
-
-    from devstack.apply import apply_program
-    result = apply_program(Path("."), "local", client_factory, {"oidcIssuer": "http://127.0.0.1:9555"})
-    result.outputs["apiUrl"]; result.resources; result.seconds
-
-`python -m devstack up` runs it against the dev stack's emulator.
+"""The local apply's entry points: a program folder (apply_program) or a function
+(apply_function) run under the SDK's mock runtime, every resource created in the target.
 
 There is no state and no update: an apply creates everything, so it targets a fresh
 emulator. Anything the apply cannot create faithfully fails it, naming the resource type
-and name (devstack/applier/SUPPORT.md). With PETS_APPLY_JITTER set (the tests set it),
+and name (devstack/apply/SUPPORT.md). With PETS_APPLY_JITTER set (the tests set it),
 each create waits a random, seeded time first, so that a missing depends_on shows as an
-ordering error instead of hiding behind the usual order (devstack/applier/jitter.py).
+ordering error instead of hiding behind the usual order (devstack/apply/jitter.py).
 """
 
 from __future__ import annotations
@@ -24,12 +18,12 @@ from typing import Any, Literal
 import yaml
 
 from components.config import NAMESPACE, ConfigError, config_text, stack_file_config
-from devstack.applier import ordering
-from devstack.applier.errors import ApplyError
-from devstack.applier.jitter import Jitter
-from devstack.applier.mocks import EmulatorMocks
-from devstack.applier.results import ApplyResult
-from devstack.applier.target import ClientFactory
+from devstack.apply import ordering
+from devstack.apply.errors import ApplyError
+from devstack.apply.jitter import Jitter
+from devstack.apply.mocks import EmulatorMocks
+from devstack.apply.results import ApplyResult
+from devstack.apply.target import ClientFactory
 from harness_core.errors import ProgramRunError
 from harness_core.mock_runtime import program_from_folder, run_under_mocks
 

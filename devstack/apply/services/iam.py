@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 
-from devstack.applier.kinds import Created, CreateRequest, ResourceKind, To, tag_list
+from devstack.apply.kinds import Created, CreateRequest, ResourceKind, To, tag_list
 
 
 def _policy_document(document: str) -> str:

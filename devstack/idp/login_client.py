@@ -18,10 +18,10 @@ from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session, OAuthError
 from authlib.oauth2.rfc6749.errors import MismatchingStateException
 
-from devstack import demo_users, idp_process
 from devstack.errors import DevstackError
-from devstack.idp_process import HTTP_TIMEOUT, Idp
-from devstack.tokens import unverified_claims
+from devstack.idp import demo_users, idp_process
+from devstack.idp.idp_process import HTTP_TIMEOUT, Idp
+from devstack.idp.tokens import unverified_claims
 
 
 class LoginRefused(DevstackError):

@@ -22,8 +22,9 @@ from tabulate import tabulate
 
 import access
 from components.config import parse_settings, stack_file_config
-from devstack import calls, clients, demo_users, idp_process, login_client, paths, tokens
+from devstack import calls, clients, paths
 from devstack.clients import Target
+from devstack.idp import demo_users, idp_process, login_client, tokens
 
 UNSIGNED = "(unsigned)"
 PROBE_TYPE = "matrix-probe"

@@ -12,12 +12,12 @@ import botocore.exceptions
 import pulumi
 from pulumi.runtime import rpc
 
-from devstack.applier.errors import KINDS_HOME, ApplyError, ResourceError
-from devstack.applier.jitter import Jitter
-from devstack.applier.kinds import CreateRequest, ResourceKind
-from devstack.applier.results import CreatedResource
-from devstack.applier.services import KIND_BY_TYPE, SERVICES
-from devstack.applier.target import ApplyTarget, ClientFactory
+from devstack.apply.errors import KINDS_HOME, ApplyError, ResourceError
+from devstack.apply.jitter import Jitter
+from devstack.apply.kinds import CreateRequest, ResourceKind
+from devstack.apply.results import CreatedResource
+from devstack.apply.services import KIND_BY_TYPE, SERVICES
+from devstack.apply.target import ApplyTarget, ClientFactory
 from harness_core.mock_runtime import CallResult, OidcProvider, invoke_answer
 
 T = TypeVar("T")
