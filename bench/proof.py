@@ -9,7 +9,7 @@ import copy
 import dataclasses
 
 from bench.common import Args, Json, med_range, spread, table, timed
-from components.config import stack_names
+from components.stack_files import stack_names
 from devstack import paths
 from prover import replay
 from prover.subject import Subject, synthesized_subject

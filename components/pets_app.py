@@ -141,11 +141,11 @@ def _build(
     region = aws.get_region_output().region
     table = PetsTable(prefix, PetsTableArgs(
         table_name=table_name(prefix),
-        deletion_protection=settings.protections.data_protection,
+        deletion_protection=settings.data_protection,
     ))
     idempotency_table = IdempotencyTable(prefix, IdempotencyTableArgs(
         table_name=idempotency_table_name(prefix),
-        deletion_protection=settings.protections.data_protection,
+        deletion_protection=settings.data_protection,
     ))
     dependencies = DependencyLayer(
         prefix, DependencyLayerArgs(f"{prefix}-dependencies", package.dependencies)
@@ -174,7 +174,7 @@ def _build(
                                        else None),
                 environment={**environment, **(keyed if route.idempotency_actions else {})},
                 log_retention_days=settings.log_retention_days,
-                reserved_concurrency=settings.protections.reserved_concurrency.get(route.handler),
+                reserved_concurrency=settings.reserved_concurrency.get(route.handler),
             ),
         )
         for route in access.ROUTES
@@ -208,8 +208,8 @@ def _build(
             sts_origin=sts_endpoint.apply(site_component.origin_of),
             issuer_origin=site_component.origin_of(settings.oidc_issuer),
             script_hashes=site_component.inline_script_hashes(index_html),
-            domain=settings.protections.site_domain,
-            certificate_arn=settings.protections.site_certificate_arn,
+            domain=settings.site_domain,
+            certificate_arn=settings.site_certificate_arn,
         ),
     )
     if resolve_cors_origin is not None:
@@ -249,11 +249,11 @@ def _build(
         c.name: ApiInvoker(identity.roles[c.name].arn, c.routes) for c in settings.user_classes
     })
     firewall = None
-    if settings.protections.waf:
+    if settings.waf:
         firewall = ApiFirewall(f"{prefix}-waf", ApiFirewallArgs(
             name_prefix=prefix,
             stage_arn=api.stage.arn,
-            rate_limit=settings.protections.waf_rate_limit,
+            rate_limit=settings.waf_rate_limit,
         ))
     # The alarms wait for nothing of the API: CloudWatch takes an alarm on metrics that have
     # no data yet, named by plain dimensions (ApiName, Stage), and only the topic they notify.
@@ -269,7 +269,7 @@ def _build(
             },
             table_name=table.name,
             idempotency_table_name=idempotency_table.name,
-            alarm_email=settings.protections.alarm_email,
+            alarm_email=settings.alarm_email,
         ),
     )
     site = PetsSite(

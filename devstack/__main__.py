@@ -9,7 +9,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.config import ConfigError, stack_names
+from components.config import ConfigError
+from components.stack_files import stack_names
 from devstack import (
     clients,
     demo_users,

@@ -23,7 +23,8 @@ from typing import Any, Literal
 
 import yaml
 
-from components.config import NAMESPACE, ConfigError, config_text, stack_file_config
+from components.config import NAMESPACE, ConfigError
+from components.stack_files import config_text, stack_file_config
 from devstack.applier import ordering
 from devstack.applier.errors import ApplyError
 from devstack.applier.jitter import Jitter

@@ -21,7 +21,8 @@ from typing import Any
 from tabulate import tabulate
 
 import access
-from components.config import parse_settings, stack_file_config
+from components.config import parse_settings
+from components.stack_files import stack_file_config
 from devstack import calls, clients, demo_users, idp_process, login_client, paths, tokens
 from devstack.clients import Target
 

@@ -16,7 +16,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.config import ConfigError, stack_names
+from components.config import ConfigError
+from components.stack_files import stack_names
 from harness_core.errors import HarnessError
 from prover.diff import access_diff
 from prover.report import prove_subject

@@ -126,7 +126,10 @@ def synthesize_revision(revision: str, lambda_package: Path, root: Path = ROOT
 
 def main(folder: str, lambda_package: str) -> None:
     """In the subprocess: every stack file of `folder`, synthesized, as JSON on stdout."""
-    from components.config import stack_file_config, stack_names
+    try:
+        from components.stack_files import stack_file_config, stack_names
+    except ModuleNotFoundError:  # a revision from before the reader left components.config
+        from components.config import stack_file_config, stack_names
     from iamsim.synth import synthesize
 
     found = {}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from components import account_config
-from components.config import stack_file_config
+from components.stack_files import stack_file_config
 from harness_core.recorder import AUTH0_CLIENT_ID, ProgramRun, record_baseline, record_program
 
 ISSUER = "https://pets-test.eu.auth0.com/"

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from components.config import stack_file_config
+from components.stack_files import stack_file_config
 from harness_core.recorder import ProgramRun, record_program
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,9 +16,9 @@ import pulumi
 import pytest
 
 from components.account_config import NAMESPACE
-from components.config import stack_file_config
 from components.identity import AccountBaselineError
 from components.naming import ACCOUNT_PROJECT
+from components.stack_files import stack_file_config
 from harness_core.mock_runtime import (
     OidcProvider,
     oidc_provider_arn,

@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 from components import account_config
-from components.config import parse_settings, stack_file_config
+from components.config import parse_settings
+from components.stack_files import stack_file_config
 from harness_core.recorder import ProgramRun, record_baseline, record_program
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -265,9 +265,9 @@ VALID = {"pets:oidcIssuer": "https://tenant.auth0.com/", "pets:oidcClientId": "a
 
 def test_protections_default_on_and_optional_extras_off():
     from components.config import parse_settings
-    protections = parse_settings("dev", VALID).protections
-    assert (protections.data_protection, dict(protections.reserved_concurrency),
-            protections.waf, protections.alarm_email) == (True, {}, False, None)
+    settings = parse_settings("dev", VALID)
+    assert (settings.data_protection, dict(settings.reserved_concurrency),
+            settings.waf, settings.alarm_email) == (True, {}, False, None)
 
 
 @pytest.mark.parametrize(("key", "value", "message"), [
