@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 import access
-from components import site as site_component
+from components import site_content
 from components.alarms import AlarmTarget, StackAlarms, StackAlarmsArgs
 from components.api import ApiInvoker, PetsApi, PetsApiArgs, RouteTarget
 from components.auth0 import Auth0Tenant, Auth0TenantArgs
@@ -32,7 +32,7 @@ from components.identity import (
     require_listed_client_id,
 )
 from components.naming import function_name, idempotency_table_name, table_name
-from components.oidc_client import ClientRegistration, class_grants, registration_for
+from components.oidc_client import ClientRegistration, class_grants, origin_of, registration_for
 from components.site import PetsSite, PetsSiteArgs, SiteHosting, SiteHostingArgs
 from components.table import IdempotencyTable, IdempotencyTableArgs, PetsTable, PetsTableArgs
 from components.waf import ApiFirewall, ApiFirewallArgs
@@ -87,8 +87,8 @@ Defer = Callable[[], tuple[pulumi.Output[str], Callable[[pulumi.Input[str]], Non
 def build(settings: Settings) -> PetsApp:
     # What can fail on the operator's input fails before anything is registered.
     package = lambda_package(settings.lambda_package)
-    site_files = site_component.site_files()
-    index_html = (site_component.SITE_DIR / site_component.INDEX).read_text()
+    site_files = site_content.site_files()
+    index_html = (site_content.SITE_DIR / site_content.INDEX).read_text()
     # The account's OIDC provider is the account baseline's (account/): a stack that would
     # fail at its first login fails here instead, saying what to deploy first.
     trusted = find_provider(settings.oidc_issuer)
@@ -122,7 +122,7 @@ def _build(
     settings: Settings,
     trusted: TrustedIssuer,
     package: LambdaPackage,
-    site_files: list[site_component.SiteFile],
+    site_files: list[site_content.SiteFile],
     index_html: str,
     defer: Defer,
 ) -> PetsApp:
@@ -195,19 +195,19 @@ def _build(
         ),
     )
     sts_endpoint = (pulumi.Output.from_input(settings.sts_endpoint) if settings.sts_endpoint
-                    else region.apply(site_component.default_sts_endpoint))
+                    else region.apply(site_content.default_sts_endpoint))
     hosting = SiteHosting(
         f"{prefix}-site",
         SiteHostingArgs(
             name_prefix=prefix,
             region=region,
-            keys=[f.key for f in site_files] + [site_component.CONFIG_KEY],
+            keys=[f.key for f in site_files] + [site_content.CONFIG_KEY],
             cdn=settings.site_cdn,
             api_origin=pulumi.Output.all(api.rest_api_id, region).apply(
-                lambda v: site_component.api_origin(v[0], v[1])),
-            sts_origin=sts_endpoint.apply(site_component.origin_of),
-            issuer_origin=site_component.origin_of(settings.oidc_issuer),
-            script_hashes=site_component.inline_script_hashes(index_html),
+                lambda v: site_content.api_origin(v[0], v[1])),
+            sts_origin=sts_endpoint.apply(origin_of),
+            issuer_origin=origin_of(settings.oidc_issuer),
+            script_hashes=site_content.inline_script_hashes(index_html),
             domain=settings.site_domain,
             certificate_arn=settings.site_certificate_arn,
         ),
