@@ -12,7 +12,8 @@ import pulumi_aws as aws
 import access
 from components import site_content
 from components.alarms import AlarmTarget, StackAlarms, StackAlarmsArgs
-from components.api import ApiInvoker, PetsApi, PetsApiArgs, RouteTarget
+from components.api import PetsApi, PetsApiArgs, RouteTarget
+from components.api_stage import ApiInvoker, ApiStage, ApiStageArgs
 from components.auth0 import Auth0Tenant, Auth0TenantArgs
 from components.config import Settings
 from components.environment import pet_readers
@@ -46,6 +47,7 @@ class PetsApp:
     idempotency_table: IdempotencyTable
     functions: dict[str, RouteFunction]  # by route id
     api: PetsApi
+    api_stage: ApiStage
     identity: UserIdentity
     hosting: SiteHosting
     site: PetsSite
@@ -58,7 +60,7 @@ class PetsApp:
     def outputs(self) -> dict[str, pulumi.Input[object]]:
         """What users and the local harness read from the stack."""
         return {
-            "apiUrl": self.api.invoke_url,
+            "apiUrl": self.api_stage.invoke_url,
             "restApiId": self.api.rest_api_id,
             "stage": self.settings.stage,
             "region": aws.get_region_output().region,
@@ -190,8 +192,6 @@ def _build(
                 for route_id, fn in functions.items()
             },
             cors_allow_origin=cors_origin,
-            log_retention_days=settings.log_retention_days,
-            throttle=settings.throttle,
         ),
     )
     sts_endpoint = (pulumi.Output.from_input(settings.sts_endpoint) if settings.sts_endpoint
@@ -245,14 +245,27 @@ def _build(
             stage=settings.stage,
         ),
     )
-    api.publish({
-        c.name: ApiInvoker(identity.roles[c.name].arn, c.routes) for c in settings.user_classes
-    })
+    api_stage = ApiStage(
+        prefix,
+        ApiStageArgs(
+            api_name=prefix,
+            rest_api_id=api.rest_api_id,
+            execution_arn=api.execution_arn,
+            parts=api.parts,
+            stage=settings.stage,
+            routes=access.ROUTES,
+            invokers={c.name: ApiInvoker(identity.roles[c.name].arn, c.routes)
+                      for c in settings.user_classes},
+            log_retention_days=settings.log_retention_days,
+            throttle=settings.throttle,
+            moved_from=api,
+        ),
+    )
     firewall = None
     if settings.waf:
         firewall = ApiFirewall(f"{prefix}-waf", ApiFirewallArgs(
             name_prefix=prefix,
-            stage_arn=api.stage.arn,
+            stage_arn=api_stage.stage.arn,
             rate_limit=settings.waf_rate_limit,
         ))
     # The alarms wait for nothing of the API: CloudWatch takes an alarm on metrics that have
@@ -277,7 +290,7 @@ def _build(
         PetsSiteArgs(
             bucket=hosting.bucket.bucket,
             region=region,
-            api_url=api.invoke_url,
+            api_url=api_stage.invoke_url,
             issuer=settings.oidc_issuer,
             client_id=client_id,
             user_classes=settings.user_classes,
@@ -286,5 +299,5 @@ def _build(
             url=hosting.url,
         ),
     )
-    return PetsApp(settings, table, idempotency_table, functions, api, identity, hosting, site,
-                   alarms, firewall, auth0_tenant, client_id, registration)
+    return PetsApp(settings, table, idempotency_table, functions, api, api_stage, identity,
+                   hosting, site, alarms, firewall, auth0_tenant, client_id, registration)

@@ -158,7 +158,10 @@ def passing_account(settings: Settings, reserved_now: Mapping[str, int | None] |
 # --- stack exports ---------------------------------------------------------------------
 
 def urn(stack: str, typ: str, name: str) -> str:
-    return f"urn:pulumi:{stack}::pets::pets:index:PetsApi${typ}::{name}"
+    """As the engine names them: the deployment under the stage's component, the rest of the
+    API under the API's (components/api_stage.py, components/api.py)."""
+    component = "ApiStage" if typ == "aws:apigateway/deployment:Deployment" else "PetsApi"
+    return f"urn:pulumi:{stack}::pets::pets:index:{component}${typ}::{name}"
 
 
 def export_serving(methods: Iterable[str], stack: str = "review",

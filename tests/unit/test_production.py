@@ -12,7 +12,7 @@ import pytest
 
 import access
 from components import alarms, naming, policies
-from components.api import ACCESS_LOG_FORMAT
+from components.api_stage import ACCESS_LOG_FORMAT
 from harness_core.recorder import ACCOUNT, API_ID, REGION, ProgramRun, record_program
 from tests.unit.conftest import BASE_CONFIG
 
