@@ -64,7 +64,9 @@ class AccountBaselineArgs:
 
 
 class AccountBaseline(pulumi.ComponentResource):
-    """The account's OIDC providers and this region's API Gateway account settings."""
+    """Owns one IAM OpenIdConnectProvider per issuer and, with api_gateway_logging, this
+    region's API Gateway Account settings with their CloudWatch Role and its
+    RolePolicyAttachment (AmazonAPIGatewayPushToCloudWatchLogs)."""
 
     providers: dict[str, aws.iam.OpenIdConnectProvider]  # by issuer URL
     api_gateway_account: aws.apigateway.Account | None

@@ -55,6 +55,10 @@ def table_operations(actions: Iterable[str]) -> list[str]:
 
 
 class StackAlarms(pulumi.ComponentResource):
+    """Owns the alarms' SNS Topic, its e-mail TopicSubscription (with alarm_email), and each
+    CloudWatch MetricAlarm: the API's 5XX rate, 4XX spike and p99 latency, each function's
+    errors and throttles, each table's throttled requests."""
+
     topic: aws.sns.Topic
     alarms: dict[str, aws.cloudwatch.MetricAlarm]  # by alarm name
 

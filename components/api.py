@@ -61,9 +61,9 @@ class PetsApi(pulumi.ComponentResource):
     Owns the RestApi; per path prefix a Resource; per route a Method, its AWS_PROXY
     Integration and the Lambda Permission for that method of the stage; per path the CORS
     preflight (OPTIONS Method, MOCK Integration, MethodResponse, IntegrationResponse); the
-    gateway responses (DEFAULT_4XX/5XX and the retryable ones) and the request models and
-    body validator (components/api_models.py). `parts` lists everything the stage serves,
-    for the deployment (components/api_stage.py).
+    gateway responses (Response: DEFAULT_4XX/5XX, the retryable ones, BAD_REQUEST_BODY), and
+    the request bodies' Model and the body RequestValidator (components/api_models.py).
+    `parts` lists everything the stage serves, for the deployment (components/api_stage.py).
     """
 
     rest_api: aws.apigateway.RestApi

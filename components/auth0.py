@@ -49,7 +49,10 @@ class Auth0TenantArgs:
 
 
 class Auth0Tenant(pulumi.ComponentResource):
-    """The single-page application, its staff connection, one role per grant, the Action."""
+    """The tenant's part of the shop. Owns its own Auth0 Provider (the tenant's domain), the
+    single-page application (Client, with ClientCredentials: no secret), the staff
+    Connection and its ConnectionClients, one Role per class grant, the post-login Action
+    and the TriggerActions binding it."""
 
     provider: auth0.Provider
     client: auth0.Client

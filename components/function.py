@@ -49,7 +49,8 @@ class DependencyLayerArgs:
 
 
 class DependencyLayer(pulumi.ComponentResource):
-    """The handlers' third-party packages, one layer shared by every route function."""
+    """Owns the LayerVersion of the handlers' third-party packages, shared by every route
+    function."""
 
     layer: aws.lambda_.LayerVersion
 
@@ -92,7 +93,8 @@ class RouteFunctionArgs:
 
 
 class RouteFunction(pulumi.ComponentResource):
-    """The Lambda serving one route, its log group and its execution role.
+    """The Lambda serving one route: owns its Function, its LogGroup, its execution Role and
+    that role's RolePolicy (and, with tracing, the RolePolicy for X-Ray).
 
     The role may use only the route's own table actions, only on the pets
     table, its idempotency actions only on the idempotency table, and write only to the

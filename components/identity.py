@@ -105,7 +105,8 @@ class UserClassRoleArgs:
 
 
 class UserClassRole(pulumi.ComponentResource):
-    """A class's role: assumable only with a matching ID token, invokes only its routes."""
+    """A class's role: owns the IAM Role (assumable only with a matching ID token) and its
+    RolePolicy (invokes only the class's routes)."""
 
     role: aws.iam.Role
 
@@ -154,7 +155,8 @@ class UserIdentityArgs:
 
 
 class UserIdentity(pulumi.ComponentResource):
-    """The role of every user class, trusting the account's OIDC provider of the issuer."""
+    """Owns one UserClassRole per user class, each trusting the account's OIDC provider of
+    the issuer (looked up, not owned: the account baseline's)."""
 
     roles: dict[str, UserClassRole]
 

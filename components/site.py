@@ -79,7 +79,10 @@ class SiteHostingArgs:
 
 
 class SiteHosting(pulumi.ComponentResource):
-    """Where the site is served from: the bucket and, on AWS, CloudFront in front of it."""
+    """Where the site is served from. Owns the Bucket, its BucketOwnershipControls,
+    BucketPublicAccessBlock and BucketPolicy; with `cdn` (AWS) the OriginAccessControl, the
+    ResponseHeadersPolicy and the CloudFront Distribution, without it (the emulator) the
+    BucketWebsiteConfiguration."""
 
     bucket: aws.s3.Bucket
     website: aws.s3.BucketWebsiteConfiguration | None
@@ -258,7 +261,8 @@ class PetsSiteArgs:
 
 
 class PetsSite(pulumi.ComponentResource):
-    """The site's content: every file of site/ and the generated config.json."""
+    """The site's content: owns one BucketObjectv2 per file of site/ and one for the
+    generated config.json."""
 
     objects: dict[str, aws.s3.BucketObjectv2]  # by key, config.json included
     url: pulumi.Output[str]

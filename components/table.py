@@ -25,7 +25,8 @@ def _list_index_attributes() -> list[aws.dynamodb.TableAttributeArgs]:
 
 
 class PetsTable(pulumi.ComponentResource):
-    """On-demand DynamoDB table with point-in-time recovery and KMS encryption.
+    """The pets: owns one on-demand DynamoDB Table, keyed by petId, with point-in-time
+    recovery, KMS encryption and the index GET /pets pages through.
 
     With deletion protection, DynamoDB refuses DeleteTable and Pulumi refuses to delete
     (or replace) the resource; turning it off takes an update first (`pets:dataProtection:
@@ -82,7 +83,8 @@ class IdempotencyTableArgs:
 
 
 class IdempotencyTable(pulumi.ComponentResource):
-    """Powertools' idempotency records: one item per (caller, Idempotency-Key), deleted by
+    """Owns the DynamoDB Table of Powertools' idempotency records: one item per (caller,
+    Idempotency-Key), deleted by
     DynamoDB's TTL once expired (the utility itself treats an expired record as absent, so
     TTL's delay of up to a few days only costs storage).
 

@@ -35,6 +35,9 @@ def _rule_visibility(metric: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
 
 
 class ApiFirewall(pulumi.ComponentResource):
+    """Owns the WAFv2 WebAcl (per-IP rate limit, AWS's common rule set) and the
+    WebAclAssociation that puts it in front of the API's stage."""
+
     web_acl: aws.wafv2.WebAcl
     association: aws.wafv2.WebAclAssociation
 

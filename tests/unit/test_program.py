@@ -6,10 +6,8 @@ structures. Each failure message names the resource.
 
 from __future__ import annotations
 
-import inspect
 import json
 
-import pulumi
 import pytest
 
 import access
@@ -385,31 +383,3 @@ def test_policy_functions_match_the_declared_policies(program: ProgramRun):
         declared = program.named(f"pets-unit-{user_class.name}-invoke").json_input("policy")
         assert declared == policies.invoke_policy(EXECUTION_ARN, "v1", user_class.routes)
 
-
-def test_every_component_registers_its_outputs_in_its_constructor(monkeypatch):
-    """A component is whole once constructed: none registers its outputs in a later call
-    (the API once did, in a `publish()` after the class roles existed)."""
-    created: list[pulumi.ComponentResource] = []
-    in_constructor: set[int] = set()
-    original_init = pulumi.ComponentResource.__init__
-    original_register = pulumi.ComponentResource.register_outputs
-
-    def init(self, *args, **kwargs):
-        created.append(self)
-        original_init(self, *args, **kwargs)
-
-    def register(self, outputs):
-        frame = inspect.currentframe().f_back
-        while frame is not None:
-            if frame.f_code.co_name == "__init__" and frame.f_locals.get("self") is self:
-                in_constructor.add(id(self))
-            frame = frame.f_back
-        original_register(self, outputs)
-
-    monkeypatch.setattr(pulumi.ComponentResource, "__init__", init)
-    monkeypatch.setattr(pulumi.ComponentResource, "register_outputs", register)
-    record_program(BASE_CONFIG)
-    ours = [c for c in created if type(c).__module__.startswith("components.")]
-    assert {"PetsApi", "ApiStage", "SiteHosting", "PetsSite"} <= {type(c).__name__ for c in ours}
-    late = sorted({type(c).__name__ for c in ours if id(c) not in in_constructor})
-    assert not late, f"components registering their outputs outside their constructor: {late}"
