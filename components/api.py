@@ -19,6 +19,7 @@ import pulumi_aws as aws
 import access
 from components import api_models, policies
 from components.api_paths import check_names, name_before, part_name, resource_paths
+from components.component import Component, Outputs
 from components.cors import CORS_EXPOSE_HEADERS, allowed_methods, cors_headers
 
 # Gateway responses API Gateway answers when the client should retry: the stage throttle
@@ -55,7 +56,7 @@ def _quoted(value: pulumi.Input[str]) -> pulumi.Input[str]:
     return pulumi.Output.from_input(value).apply(lambda v: f"'{v}'")
 
 
-class PetsApi(pulumi.ComponentResource):
+class PetsApi(Component[PetsApiArgs]):
     """The API as the routes make it, unpublished.
 
     Owns the RestApi; per path prefix a Resource; per route a Method, its AWS_PROXY
@@ -71,15 +72,16 @@ class PetsApi(pulumi.ComponentResource):
     parts: list[pulumi.CustomResource]
     rest_api_id: pulumi.Output[str]
     execution_arn: pulumi.Output[str]
+    api_name: str
+    stage_name: str  # the stage its functions' permissions name (ApiStage creates it)
+    routes: tuple[access.Route, ...]
 
-    def __init__(self, name: str, args: PetsApiArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("pets:index:PetsApi", name, None, opts)
+    def declare(self, name: str, args: PetsApiArgs) -> Outputs:
         missing = [r.id for r in args.routes if r.id not in args.targets]
         if missing:
             raise ValueError(f"{name}: no function for route(s) {missing}")
         access.check_path_variables(args.routes)
         check_names(resource_paths(args.routes))
-        child = pulumi.ResourceOptions(parent=self)
 
         self.rest_api = aws.apigateway.RestApi(
             f"{name}-api",
@@ -88,10 +90,11 @@ class PetsApi(pulumi.ComponentResource):
             endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(
                 types="REGIONAL"
             ),
-            opts=child,
+            opts=self.child(),
         )
         self.rest_api_id = self.rest_api.id
         self.execution_arn = self.rest_api.execution_arn
+        self.api_name, self.stage_name, self.routes = args.api_name, args.stage, tuple(args.routes)
         self.methods = {}
         self.parts = []
 
@@ -103,7 +106,7 @@ class PetsApi(pulumi.ComponentResource):
                 rest_api=self.rest_api_id, parent_id=resources[parent or "/"], path_part=part,
             ).id
 
-        validation = api_models.request_validation(name, self.rest_api, args.routes, child)
+        validation = api_models.request_validation(name, self.rest_api, args.routes, self.child())
         self.parts += validation.resources
         for route in args.routes:
             self._route(name, args, route, resources[route.path], validation)
@@ -111,9 +114,9 @@ class PetsApi(pulumi.ComponentResource):
             methods = allowed_methods([r for r in args.routes if r.path == path])
             self._preflight(name, resources[path], path,
                             cors_headers(args.cors_allow_origin, methods))
-        self._gateway_responses(name, args, validation, child)
+        self._gateway_responses(name, args, validation)
 
-        self.register_outputs({"restApiId": self.rest_api_id, "executionArn": self.execution_arn})
+        return {"restApiId": self.rest_api_id, "executionArn": self.execution_arn}
 
     def _part(self, kind: type[pulumi.CustomResource], stem: str, path: str,
               method: str | None, *, depends_on: Sequence[pulumi.Resource] = (),
@@ -121,9 +124,8 @@ class PetsApi(pulumi.ComponentResource):
         """One part of `path` (of one of its methods), named by position, with the alias of
         the name it had before positional names; `served` (by the stage): in `parts`."""
         before = name_before(stem, path, method)
-        part = kind(part_name(stem, path, method), **inputs, opts=pulumi.ResourceOptions(
-            parent=self, depends_on=list(depends_on),
-            aliases=[pulumi.Alias(name=before)] if before else []))
+        part = kind(part_name(stem, path, method), **inputs, opts=self.child(
+            depends_on=list(depends_on), aliases=[pulumi.Alias(name=before)] if before else []))
         if served:
             self.parts.append(part)
         return part
@@ -177,8 +179,7 @@ class PetsApi(pulumi.ComponentResource):
         self.methods[f"OPTIONS {path}"] = method
 
     def _gateway_responses(self, name: str, args: PetsApiArgs,
-                           validation: api_models.RequestValidation,
-                           child: pulumi.ResourceOptions) -> None:
+                           validation: api_models.RequestValidation) -> None:
         """API Gateway's own refusals as the API's JSON errors, with CORS headers (and
         Retry-After where a retry may succeed), so a browser can read them."""
         gateway_cors = {
@@ -198,10 +199,10 @@ class PetsApi(pulumi.ComponentResource):
                 response_parameters={
                     **gateway_cors, **(retry_after if kind in RETRYABLE_GATEWAY_RESPONSES else {})},
                 response_templates={"application/json": GATEWAY_ERROR_TEMPLATE},
-                opts=child,
+                opts=self.child(),
             )
             for kind in ("DEFAULT_4XX", "DEFAULT_5XX", *RETRYABLE_GATEWAY_RESPONSES)
         ]
         if validation.validator is not None:
             self.parts.append(
-                api_models.bad_body_response(name, self.rest_api, gateway_cors, child))
+                api_models.bad_body_response(name, self.rest_api, gateway_cors, self.child()))

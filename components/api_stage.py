@@ -17,6 +17,8 @@ import pulumi_aws as aws
 
 import access
 from components import policies, redeploy
+from components.api import PetsApi
+from components.component import Component, Outputs
 from components.config import Throttle
 
 # One JSON line per request; caller and userArn say which role made the call, the two
@@ -49,25 +51,18 @@ class ApiInvoker:
 
 @dataclass
 class ApiStageArgs:
-    api_name: str  # the RestApi's name: the access log group is named after it
-    rest_api_id: pulumi.Input[str]
-    execution_arn: pulumi.Input[str]
-    # Everything the stage serves (PetsApi.parts): the deployment comes after each, and its
-    # trigger is derived from them (components/redeploy.py).
-    parts: Sequence[pulumi.CustomResource]
-    stage: str
-    routes: Sequence[access.Route]
+    # What is published: its name, stage name and routes, and everything the stage serves
+    # (PetsApi.parts), which the deployment comes after and its trigger is derived from
+    # (components/redeploy.py).
+    api: PetsApi
     invokers: Mapping[str, ApiInvoker]  # by class name
     log_retention_days: int = 30
     throttle: Throttle = field(default_factory=Throttle)
     # X-Ray tracing on the stage (Security Hub APIGateway.3).
     tracing: bool = True
-    # Where these resources were registered before the stage had a component of its own
-    # (the PetsApi component): aliased, so deployed stacks keep them instead of replacing them.
-    moved_from: pulumi.Resource | None = None
 
 
-class ApiStage(pulumi.ComponentResource):
+class ApiStage(Component[ApiStageArgs]):
     """Owns the RestApiPolicy (each class role, its routes; everyone else denied), the
     Deployment, the stage's access LogGroup, the Stage (X-Ray, access logs) and its
     MethodSettings (throttle, metrics)."""
@@ -78,57 +73,59 @@ class ApiStage(pulumi.ComponentResource):
     stage: aws.apigateway.Stage
     invoke_url: pulumi.Output[str]
 
-    def __init__(self, name: str, args: ApiStageArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("pets:index:ApiStage", name, None, opts)
-        aliases = [pulumi.Alias(parent=args.moved_from)] if args.moved_from else []
-        child = pulumi.ResourceOptions(parent=self, aliases=aliases)
-        paths = sorted({r.path for r in args.routes})
+    def declare(self, name: str, args: ApiStageArgs) -> Outputs:
+        api = args.api
+        # Stacks deployed before the stage had a component of its own hold these resources
+        # under the API's: the alias keeps them there instead of replacing them.
+        aliases = [pulumi.Alias(parent=api)]
+        moved = self.child(aliases=aliases)
+        paths = sorted({r.path for r in api.routes})
         invokers = dict(args.invokers)
         policy = pulumi.Output.all(
-            args.execution_arn, *(i.role_arn for i in invokers.values())
+            api.execution_arn, *(i.role_arn for i in invokers.values())
         ).apply(lambda v: json.dumps(policies.api_resource_policy(
-            v[0], args.stage,
+            v[0], api.stage_name,
             {n: (arn, i.routes) for (n, i), arn in zip(invokers.items(), v[1:], strict=True)},
             paths,
         ), sort_keys=True))
         self.resource_policy = aws.apigateway.RestApiPolicy(
             f"{name}-resource-policy",
-            rest_api_id=args.rest_api_id,
+            rest_api_id=api.rest_api_id,
             policy=policy,
-            opts=child,
+            opts=moved,
         )
         # API Gateway applies a changed resource policy only with a new deployment, too.
-        deployed = [*args.parts, self.resource_policy]
+        deployed = [*api.parts, self.resource_policy]
         self.deployment = aws.apigateway.Deployment(
             f"{name}-deployment",
-            rest_api=args.rest_api_id,
+            rest_api=api.rest_api_id,
             description="pets API",
             triggers=redeploy.deployment_triggers(deployed),
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=deployed)),
+            opts=self.child(aliases=aliases, depends_on=deployed),
         )
         self.access_log_group = aws.cloudwatch.LogGroup(
             f"{name}-access-logs",
-            name=f"/aws/apigateway/{args.api_name}/{args.stage}/access",
+            name=f"/aws/apigateway/{api.api_name}/{api.stage_name}/access",
             retention_in_days=args.log_retention_days,
-            opts=child,
+            opts=moved,
         )
         # Access logs need API Gateway's CloudWatch role in the account settings of the region,
         # which the account baseline owns (account/): no app stack declares them.
         self.stage = aws.apigateway.Stage(
             f"{name}-stage",
-            rest_api=args.rest_api_id,
+            rest_api=api.rest_api_id,
             deployment=self.deployment.id,
-            stage_name=args.stage,
+            stage_name=api.stage_name,
             xray_tracing_enabled=args.tracing,
             access_log_settings=aws.apigateway.StageAccessLogSettingsArgs(
                 destination_arn=self.access_log_group.arn,
                 format=ACCESS_LOG_FORMAT,
             ),
-            opts=child,
+            opts=moved,
         )
         aws.apigateway.MethodSettings(
             f"{name}-method-settings",
-            rest_api=args.rest_api_id,
+            rest_api=api.rest_api_id,
             stage_name=self.stage.stage_name,
             method_path="*/*",
             settings=aws.apigateway.MethodSettingsSettingsArgs(
@@ -136,7 +133,7 @@ class ApiStage(pulumi.ComponentResource):
                 throttling_burst_limit=args.throttle.burst_limit,
                 metrics_enabled=True,
             ),
-            opts=child,
+            opts=moved,
         )
         self.invoke_url = self.stage.invoke_url
-        self.register_outputs({"invokeUrl": self.invoke_url, "stageArn": self.stage.arn})
+        return {"invokeUrl": self.invoke_url, "stageArn": self.stage.arn}

@@ -248,17 +248,11 @@ def _build(
     api_stage = ApiStage(
         prefix,
         ApiStageArgs(
-            api_name=prefix,
-            rest_api_id=api.rest_api_id,
-            execution_arn=api.execution_arn,
-            parts=api.parts,
-            stage=settings.stage,
-            routes=access.ROUTES,
+            api=api,
             invokers={c.name: ApiInvoker(identity.roles[c.name].arn, c.routes)
                       for c in settings.user_classes},
             log_retention_days=settings.log_retention_days,
             throttle=settings.throttle,
-            moved_from=api,
         ),
     )
     firewall = None

@@ -39,6 +39,7 @@ import pulumi_aws as aws
 
 import access
 from components import policies
+from components.component import Component, Outputs
 from components.oidc_client import origin_of
 from components.site_content import (
     CACHE_CONTROL,
@@ -78,7 +79,7 @@ class SiteHostingArgs:
     certificate_arn: str | None = None
 
 
-class SiteHosting(pulumi.ComponentResource):
+class SiteHosting(Component[SiteHostingArgs]):
     """Where the site is served from. Owns the Bucket, its BucketOwnershipControls,
     BucketPublicAccessBlock and BucketPolicy; with `cdn` (AWS) the OriginAccessControl, the
     ResponseHeadersPolicy and the CloudFront Distribution, without it (the emulator) the
@@ -90,23 +91,19 @@ class SiteHosting(pulumi.ComponentResource):
     url: pulumi.Output[str]  # the page users open (the OIDC redirect URI)
     origin: pulumi.Output[str]  # what the API's CORS settings allow
 
-    def __init__(
-        self, name: str, args: SiteHostingArgs, opts: pulumi.ResourceOptions | None = None
-    ):
-        super().__init__("pets:index:SiteHosting", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+    def declare(self, name: str, args: SiteHostingArgs) -> Outputs:
         account = aws.get_caller_identity_output()
         self.bucket = aws.s3.Bucket(
             f"{name}-bucket",
             bucket=account.account_id.apply(lambda a: bucket_name(args.name_prefix, a)),
-            opts=child,
+            opts=self.child(),
         )
         bucket = self.bucket.bucket
         ownership = aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
             bucket=bucket,
             rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
+            opts=self.child(),
         )
         # On AWS nothing in the bucket is public; for the emulator only the bucket policy
         # below may make objects public, ACLs stay blocked.
@@ -117,9 +114,9 @@ class SiteHosting(pulumi.ComponentResource):
             ignore_public_acls=True,
             block_public_policy=args.cdn,
             restrict_public_buckets=args.cdn,
-            opts=child,
+            opts=self.child(),
         )
-        policy_after = pulumi.ResourceOptions(parent=self, depends_on=[public_access, ownership])
+        policy_after = self.child(depends_on=[public_access, ownership])
         keys = list(args.keys)
         if args.cdn:
             self.website = None
@@ -143,7 +140,7 @@ class SiteHosting(pulumi.ComponentResource):
                 f"{name}-website",
                 bucket=bucket,
                 index_document=aws.s3.BucketWebsiteConfigurationIndexDocumentArgs(suffix=INDEX),
-                opts=child,
+                opts=self.child(),
             )
             aws.s3.BucketPolicy(
                 f"{name}-policy",
@@ -156,11 +153,10 @@ class SiteHosting(pulumi.ComponentResource):
             )
             self.url = self.website.website_endpoint.apply(lambda e: site_url(e, https=False))
             self.origin = self.url.apply(origin_of)
-        self.register_outputs({"bucketName": bucket, "siteUrl": self.url, "origin": self.origin})
+        return {"bucketName": bucket, "siteUrl": self.url, "origin": self.origin}
 
     def _cdn(self, name: str, args: SiteHostingArgs) -> aws.cloudfront.Distribution:
         """https for viewers; the bucket's REST endpoint as the origin, signed with SigV4."""
-        child = pulumi.ResourceOptions(parent=self)
         access_control = aws.cloudfront.OriginAccessControl(
             f"{name}-oac",
             name=f"{args.name_prefix}-site",
@@ -168,7 +164,7 @@ class SiteHosting(pulumi.ComponentResource):
             origin_access_control_origin_type="s3",
             signing_behavior="always",
             signing_protocol="sigv4",
-            opts=child,
+            opts=self.child(),
         )
         csp = pulumi.Output.all(args.api_origin, args.sts_origin).apply(
             lambda v: content_security_policy(api_origin=v[0], sts_origin=v[1],
@@ -195,7 +191,7 @@ class SiteHosting(pulumi.ComponentResource):
                 ResponseHeadersPolicySecurityHeadersConfigReferrerPolicyArgs(
                     referrer_policy="no-referrer", override=True),
             ),
-            opts=child,
+            opts=self.child(),
         )
         origin_id = "site-bucket"
         return aws.cloudfront.Distribution(
@@ -227,7 +223,7 @@ class SiteHosting(pulumi.ComponentResource):
             ),
             aliases=[args.domain] if args.domain else None,
             viewer_certificate=self._certificate(args),
-            opts=child,
+            opts=self.child(),
         )
 
 
@@ -260,16 +256,14 @@ class PetsSiteArgs:
     site_dir: Path = field(default_factory=lambda: SITE_DIR)
 
 
-class PetsSite(pulumi.ComponentResource):
+class PetsSite(Component[PetsSiteArgs]):
     """The site's content: owns one BucketObjectv2 per file of site/ and one for the
     generated config.json."""
 
     objects: dict[str, aws.s3.BucketObjectv2]  # by key, config.json included
     url: pulumi.Output[str]
 
-    def __init__(self, name: str, args: PetsSiteArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("pets:index:PetsSite", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+    def declare(self, name: str, args: PetsSiteArgs) -> Outputs:
         files = site_files(args.site_dir)
         if set(args.role_arns) != {c.name for c in args.user_classes}:
             raise ValueError(f"{name}: need one role per user class, got {sorted(args.role_arns)}")
@@ -282,7 +276,7 @@ class PetsSite(pulumi.ComponentResource):
                 source=pulumi.FileAsset(str(f.path)),
                 content_type=f.content_type,
                 cache_control=CACHE_CONTROL,
-                opts=child,
+                opts=self.child(),
             )
             for f in files
         }
@@ -308,7 +302,7 @@ class PetsSite(pulumi.ComponentResource):
             content=config,
             content_type=CONTENT_TYPES[".json"],
             cache_control=CACHE_CONTROL,
-            opts=child,
+            opts=self.child(),
         )
         self.url = pulumi.Output.from_input(args.url)
-        self.register_outputs({"siteUrl": self.url})
+        return {"siteUrl": self.url}

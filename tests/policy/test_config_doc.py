@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import subprocess
 import sys
 from pathlib import Path
@@ -12,21 +11,16 @@ import pytest
 from components.account_config import BASELINE
 from components.config import APP
 from policy import config_doc
+from tests.policy.generated import check_up_to_date
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "configuration.md"
 
 
 def test_configuration_md_is_up_to_date():
-    expected = config_doc.render()
-    actual = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-    if actual != expected:
-        diff = "".join(difflib.unified_diff(
-            actual.splitlines(keepends=True), expected.splitlines(keepends=True),
-            "docs/configuration.md (checked in)", "docs/configuration.md (from the tables)", n=1))
-        pytest.fail("docs/configuration.md is out of date with the settings tables "
-                    "(components/config.py, components/account_config.py): run `make docs` "
-                    "and commit it with the change.\n" + diff, pytrace=False)
+    check_up_to_date(DOC, config_doc.render(), make="make docs",
+                     source="the settings tables (components/config.py, "
+                            "components/account_config.py)")
 
 
 def test_make_docs_writes_what_the_test_expects():

@@ -12,6 +12,7 @@ import pulumi
 import pytest
 
 import components
+from components.component import TYPE_PREFIX, Component
 from harness_core.recorder import ProgramRun, record_baseline, record_program
 from tests.unit.conftest import BASE_CONFIG
 
@@ -26,7 +27,8 @@ def _component_classes() -> dict[str, type[pulumi.ComponentResource]]:
         loaded = importlib.import_module(f"components.{module.name}")
         for name, value in vars(loaded).items():
             if (inspect.isclass(value) and issubclass(value, pulumi.ComponentResource)
-                    and value.__module__ == loaded.__name__):
+                    and value.__module__ == loaded.__name__ and not name.startswith("_")
+                    and value is not Component):
                 found[name] = value
     return found
 
@@ -40,6 +42,14 @@ def runs() -> list[ProgramRun]:
         record_program({"pets:auth0Tenant": "pets-test.eu.auth0.com", "pets:stage": "v1"}),
         record_baseline(ACCOUNT),
     ]
+
+
+def test_each_component_is_typed_after_its_class(runs: list[ProgramRun]):
+    """Component types are `pets:index:<class name>`: the class is the one declaration."""
+    classes = _component_classes()
+    assert all(issubclass(c, Component) for c in classes.values()), classes
+    declared = {d.type for run in runs for d in run.declared if d.type.startswith(TYPE_PREFIX)}
+    assert declared == {f"{TYPE_PREFIX}{name}" for name in classes}
 
 
 def test_each_components_docstring_names_what_it_owns(runs: list[ProgramRun]):

@@ -36,9 +36,10 @@ MEDIA_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css
 OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
 
 
-@pytest.fixture(scope="module")
-def run() -> ProgramRun:
-    return record_program(BASE_CONFIG)
+@pytest.fixture
+def run(program: ProgramRun) -> ProgramRun:
+    """The package's recording with BASE_CONFIG (tests/unit/conftest.py), not one more."""
+    return program
 
 
 @pytest.fixture(scope="module")
