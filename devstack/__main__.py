@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from components.config import ConfigError
-from components.stack_files import stack_names
 from devstack import (
     clients,
     demo_users,
@@ -25,6 +24,7 @@ from devstack import (
 )
 from devstack.errors import DevstackError
 from harness_core.errors import HarnessError
+from harness_core.stack_files import stack_names
 
 
 def _up(engine: str | None, deployer: str) -> None:

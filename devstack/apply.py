@@ -24,7 +24,6 @@ from typing import Any, Literal
 import yaml
 
 from components.config import NAMESPACE, ConfigError
-from components.stack_files import config_text, stack_file_config
 from devstack.applier import ordering
 from devstack.applier.errors import ApplyError
 from devstack.applier.jitter import Jitter
@@ -33,6 +32,7 @@ from devstack.applier.results import ApplyResult
 from devstack.applier.target import ClientFactory
 from harness_core.errors import ProgramRunError
 from harness_core.mock_runtime import program_from_folder, run_under_mocks
+from harness_core.stack_files import config_text, stack_file_config
 
 DEFAULT_TIMEOUT_SECONDS = 300.0
 FROM_ENVIRONMENT = "environment"

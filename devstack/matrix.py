@@ -22,9 +22,9 @@ from tabulate import tabulate
 
 import access
 from components.config import parse_settings
-from components.stack_files import stack_file_config
 from devstack import calls, clients, demo_users, idp_process, login_client, paths, tokens
 from devstack.clients import Target
+from harness_core.stack_files import stack_file_config
 
 UNSIGNED = "(unsigned)"
 PROBE_TYPE = "matrix-probe"

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from components.config import ConfigError
-from components.stack_files import stack_names
 from harness_core.errors import HarnessError
+from harness_core.stack_files import stack_names
 from prover.diff import access_diff
 from prover.report import prove_subject
 from prover.subject import ROOT, synthesized_subject

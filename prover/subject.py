@@ -11,7 +11,7 @@ from typing import Any
 
 import access
 from components.config import Settings
-from components.stack_files import stack_file_config
+from harness_core.stack_files import stack_file_config
 from iamsim.builders import oidc_provider_arn
 from iamsim.deployed import read_deployed
 from iamsim.synth import Synthesized, synthesize

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from components import account_config
-from components.stack_files import stack_file_config
 from harness_core.recorder import AUTH0_CLIENT_ID, ProgramRun, record_baseline, record_program
+from harness_core.stack_files import stack_file_config
 
 ISSUER = "https://pets-test.eu.auth0.com/"
 CLIENT_ID = "test-client-id"

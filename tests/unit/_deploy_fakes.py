@@ -16,8 +16,8 @@ from botocore.stub import Stubber
 import access
 from components.config import Settings
 from components.naming import function_name, stack_prefix
-from components.stack_files import stack_file_config
 from deploy.preflight import AccountClients
+from harness_core.stack_files import stack_file_config
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"

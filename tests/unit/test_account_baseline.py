@@ -18,7 +18,6 @@ import pytest
 from components.account_config import NAMESPACE
 from components.identity import AccountBaselineError
 from components.naming import ACCOUNT_PROJECT
-from components.stack_files import stack_file_config
 from harness_core.mock_runtime import (
     OidcProvider,
     oidc_provider_arn,
@@ -34,6 +33,7 @@ from harness_core.recorder import (
     record_baseline,
     record_program,
 )
+from harness_core.stack_files import stack_file_config
 from tests.unit.conftest import BASE_CONFIG, CLIENT_ID, ISSUER
 
 ROOT = Path(__file__).resolve().parents[2]
