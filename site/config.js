@@ -1,4 +1,4 @@
-// config.json: written by the stack (components/site.py app_config), read once at start.
+// config.json: written by the stack (components/site_content.py app_config), read once at start.
 
 export class ConfigError extends Error {}
 

@@ -74,7 +74,7 @@ def test_each_components_docstring_names_what_it_owns(runs: list[ProgramRun]):
 
 def test_every_component_registers_its_outputs_in_its_constructor(monkeypatch):
     """A component is whole once constructed: none registers its outputs in a later call
-    (the API once did, in a `publish()` after the class roles existed)."""
+    (registering them later would leave a half-built component to whatever runs between)."""
     created: list[pulumi.ComponentResource] = []
     in_constructor: set[int] = set()
     original_init = pulumi.ComponentResource.__init__
