@@ -51,10 +51,6 @@ class Throttle:
     burst_limit: int = 200
 
 
-def _key(name: str) -> str:
-    return f"{NAMESPACE}:{name}"
-
-
 def auth0_issuer(tenant: str) -> str:
     """The issuer Auth0 puts in `iss` for a tenant's domain (with its trailing slash)."""
     return f"https://{tenant}/"
@@ -392,7 +388,7 @@ RULES: tuple[Rule, ...] = (
          _site_domain),
 )
 
-_BASELINE = ("the account baseline (account/, docs/deploying.md): {}")
+_BASELINE = "the account baseline (account/, docs/deploying.md): {}"
 APP = Project(
     namespace=NAMESPACE,
     title="The app (`pets`)",
