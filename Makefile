@@ -16,7 +16,7 @@ TARGET ?= ministack
 export PETS_TARGET := $(TARGET)
 BENCH_ARGS ?=
 
-.PHONY: help up down test test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench openapi chromium prove access-diff
+.PHONY: help up down test test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench openapi docs chromium prove access-diff
 
 help:
 	@echo "make up       start the local stack (MiniStack + OIDC provider) and apply the program"
@@ -30,6 +30,7 @@ help:
 	@echo "              (z3, over every request; python -m devstack prove: the running stack)"
 	@echo "make access-diff BASE=<rev>  what the working tree grants/revokes against BASE"
 	@echo "make openapi  regenerate openapi.json from access.py and handlers/shapes.py"
+	@echo "make docs     regenerate docs/configuration.md from the settings tables"
 	@echo "make bench    time setup, make up, the matrix and API calls (bench/README.md)"
 	@echo "make preview  check STACK (default dev) against its AWS account, then pulumi preview"
 	@echo "make deploy   the same checks, then pulumi up the STACK on real AWS; needs the Pulumi CLI"
@@ -127,6 +128,10 @@ access-diff: package
 # The API's contract (OpenAPI 3.0) from access.py and handlers/shapes.py.
 openapi: $(VENV)/.installed
 	$(PY) -m policy.openapi_doc > openapi.json
+
+# The settings of both projects (components/config.py, components/account_config.py).
+docs: $(VENV)/.installed
+	$(PY) -m policy.config_doc > docs/configuration.md
 
 # Real AWS: needs the Pulumi CLI (not installable on the sandbox machines). The driver
 # (deploy/) checks the stack file and the account first (the preflight), then runs

@@ -9,8 +9,8 @@ import copy
 import dataclasses
 
 from bench.common import Args, Json, med_range, spread, table, timed
-from components.config import stack_names
 from devstack import paths
+from harness_core.stack_files import stack_names
 from prover import replay
 from prover.subject import Subject, synthesized_subject
 from prover.theorems import prove

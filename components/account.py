@@ -23,6 +23,7 @@ import pulumi_aws as aws
 
 from components import policies
 from components.account_config import IssuerTrust
+from components.component import Component, Outputs
 from components.naming import api_gateway_logs_role_name
 
 API_GATEWAY_LOGS_POLICY = (
@@ -63,17 +64,15 @@ class AccountBaselineArgs:
     api_gateway_logging: bool = True
 
 
-class AccountBaseline(pulumi.ComponentResource):
-    """The account's OIDC providers and this region's API Gateway account settings."""
+class AccountBaseline(Component[AccountBaselineArgs]):
+    """Owns one IAM OpenIdConnectProvider per issuer and, with api_gateway_logging, this
+    region's API Gateway Account settings with their CloudWatch Role and its
+    RolePolicyAttachment (AmazonAPIGatewayPushToCloudWatchLogs)."""
 
     providers: dict[str, aws.iam.OpenIdConnectProvider]  # by issuer URL
     api_gateway_account: aws.apigateway.Account | None
 
-    def __init__(
-        self, name: str, args: AccountBaselineArgs, opts: pulumi.ResourceOptions | None = None
-    ):
-        super().__init__("pets:index:AccountBaseline", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+    def declare(self, name: str, args: AccountBaselineArgs) -> Outputs:
         self.providers = {
             trust.url: aws.iam.OpenIdConnectProvider(
                 f"{name}-oidc-{issuer_slug(trust.url)}",
@@ -81,7 +80,7 @@ class AccountBaseline(pulumi.ComponentResource):
                 client_id_lists=_client_ids(trust),
                 # Empty: IAM then trusts the issuer's certificate through its own CA store.
                 thumbprint_lists=list(trust.thumbprints) or None,
-                opts=child,
+                opts=self.child(),
             )
             for trust in args.issuers
         }
@@ -94,21 +93,21 @@ class AccountBaseline(pulumi.ComponentResource):
                             "(account setting of this region, owned by the account baseline)",
                 assume_role_policy=json.dumps(
                     policies.service_trust_policy("apigateway.amazonaws.com")),
-                opts=child,
+                opts=self.child(),
             )
             attachment = aws.iam.RolePolicyAttachment(
                 f"{name}-apigateway-logs-policy",
                 role=role.name,
                 policy_arn=API_GATEWAY_LOGS_POLICY,
-                opts=child,
+                opts=self.child(),
             )
             self.api_gateway_account = aws.apigateway.Account(
                 f"{name}-apigateway-account",
                 cloudwatch_role_arn=role.arn,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
+                opts=self.child(depends_on=[attachment]),
             )
-        self.register_outputs({
+        return {
             "oidcProviders": {url: p.arn for url, p in self.providers.items()},
             "apiGatewayLogsRole": (self.api_gateway_account.cloudwatch_role_arn
                                    if self.api_gateway_account else None),
-        })
+        }

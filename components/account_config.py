@@ -16,25 +16,27 @@ baseline's own namespace `pets-account:`, before anything is created.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from components.config import (
-    NAMESPACE as APP_NAMESPACE,
-)
-from components.config import (
+from components.config import NAMESPACE as APP_NAMESPACE
+from components.config import engine_config
+from components.naming import ACCOUNT_PROJECT
+from components.settings_table import (
+    FLAG,
     ConfigError,
+    Kind,
+    Project,
+    Rule,
+    Setting,
     check_client_id,
     check_issuer,
-    flag,
     json_value,
     string_list,
 )
-from components.naming import ACCOUNT_PROJECT
 
 NAMESPACE = ACCOUNT_PROJECT  # account/Pulumi.yaml's name: keys are `pets-account:<key>`
-_KNOWN_KEYS = frozenset({"issuers", "apiGatewayLogging"})
 _ISSUER_FIELDS = ("clientIds", "stacks", "thumbprints")
 # IAM's quotas for one OIDC provider.
 MAX_CLIENT_IDS = 100
@@ -60,25 +62,13 @@ class IssuerTrust:
     thumbprints: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class AccountSettings:
-    stack: str
-    issuers: tuple[IssuerTrust, ...] = ()
-    # API Gateway's CloudWatch role for this region (stage access logs need it).
-    api_gateway_logging: bool = True
-
-
-def _key(name: str) -> str:
-    return f"{NAMESPACE}:{name}"
-
-
 def _unique(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
-def _issuer(url: Any, value: Any) -> IssuerTrust:
-    key = f"{_key('issuers')}.{url}"
-    check_issuer(_key("issuers"), url)
+def _issuer(issuers_key: str, url: Any, value: Any) -> IssuerTrust:
+    key = f"{issuers_key}.{url}"
+    check_issuer(issuers_key, url)
     if not isinstance(value, dict):
         raise ConfigError(f"{key}: expected a map with {', '.join(_ISSUER_FIELDS)}")
     unknown = set(value) - set(_ISSUER_FIELDS)
@@ -108,14 +98,59 @@ def _issuer(url: Any, value: Any) -> IssuerTrust:
     return IssuerTrust(url, client_ids, stacks, thumbprints)
 
 
-def _issuers(value: str | None) -> tuple[IssuerTrust, ...]:
-    if value is None:
-        return ()
-    raw = json_value(_key("issuers"), value)
+def _issuers(key: str, value: str) -> tuple[IssuerTrust, ...]:
+    raw = json_value(key, value)
     if not isinstance(raw, dict):
-        raise ConfigError(f"{_key('issuers')}: expected a map of issuer URL to "
+        raise ConfigError(f"{key}: expected a map of issuer URL to "
                           "{clientIds, stacks, thumbprints}")
-    return tuple(_issuer(url, trust) for url, trust in sorted(raw.items()))
+    return tuple(_issuer(key, url, trust) for url, trust in sorted(raw.items()))
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "issuers", Kind("map: issuer URL -> {clientIds, stacks, thumbprints}", _issuers), (),
+        "issuers",
+        doc="One IAM OIDC provider per issuer URL (exactly the tokens' `iss`), listing the "
+            "client id of every app stack that trusts it: `clientIds` by value, `stacks` "
+            "(`<organization>/pets/<stack>`) read from the oidcClientId output of stacks that "
+            "manage their Auth0 tenant, `thumbprints` rarely (IAM trusts the issuer's CA). Set "
+            "it in the account's first region only: IAM is global.",
+        cost="Free. STS refuses a token whose `aud` the provider does not list.",
+        default_means="none"),
+    Setting(
+        "apiGatewayLogging", FLAG, True, "api_gateway_logging",
+        doc="API Gateway's CloudWatch role in this region's account settings: the stages' "
+            "access logs need it.",
+        cost="An IAM role (free); the logs cost what the app's logRetentionDays keeps."),
+)
+
+
+def _declares_something(values: dict[str, Any], qualify: Callable[[str], str]) -> dict[str, Any]:
+    if not values["issuers"] and not values["api_gateway_logging"]:
+        raise ConfigError(f"the baseline would declare nothing: set {qualify('issuers')} (in the "
+                          f"account's first region) or {qualify('apiGatewayLogging')}: true")
+    return values
+
+
+BASELINE = Project(
+    namespace=NAMESPACE,
+    title="The account baseline (`pets-account`)",
+    stack_file="account/Pulumi.<account stack>.yaml",
+    settings=SETTINGS,
+    rules=(Rule(("issuers", "apiGatewayLogging"),
+                "At least one: a baseline that declares nothing is a mistake.",
+                _declares_something),),
+)
+
+
+@dataclass(frozen=True)
+@BASELINE.fields
+class AccountSettings:
+    """The baseline's settings: one field per row of SETTINGS, which says what each means."""
+
+    stack: str
+    issuers: tuple[IssuerTrust, ...]
+    api_gateway_logging: bool
 
 
 def parse_account_settings(stack: str, raw: Mapping[str, str]) -> AccountSettings:
@@ -125,27 +160,11 @@ def parse_account_settings(stack: str, raw: Mapping[str, str]) -> AccountSetting
         raise ConfigError(f"{misplaced} are app settings: they belong in the app's "
                           "Pulumi.<stack>.yaml at the repository root, not in the account "
                           "baseline's (account/)")
-    ours = {k.split(":", 1)[1]: v for k, v in raw.items() if k.startswith(f"{NAMESPACE}:")}
-    unknown = set(ours) - _KNOWN_KEYS
-    if unknown:
-        raise ConfigError(f"unknown setting(s) {sorted(_key(k) for k in unknown)}; "
-                          f"known: {sorted(_key(k) for k in _KNOWN_KEYS)}")
-    settings = AccountSettings(
-        stack=stack,
-        issuers=_issuers(ours.get("issuers")),
-        api_gateway_logging=flag(_key("apiGatewayLogging"), ours.get("apiGatewayLogging"),
-                                 AccountSettings.api_gateway_logging),
-    )
-    if not settings.issuers and not settings.api_gateway_logging:
-        raise ConfigError(f"the baseline would declare nothing: set {_key('issuers')} (in the "
-                          f"account's first region) or {_key('apiGatewayLogging')}: true")
-    return settings
+    return AccountSettings(stack=stack, **BASELINE.parse(raw))
 
 
 def load_account_settings() -> AccountSettings:
     """Settings of the running baseline stack, from Pulumi's config."""
     import pulumi
 
-    from components.config import running_config
-
-    return parse_account_settings(pulumi.get_stack(), running_config())
+    return parse_account_settings(pulumi.get_stack(), engine_config())

@@ -14,6 +14,7 @@ import pulumi
 import pulumi_aws as aws
 
 import access
+from components.component import Component, Outputs
 from components.naming import function_name
 
 PERIOD_SECONDS = 300
@@ -54,15 +55,15 @@ def table_operations(actions: Iterable[str]) -> list[str]:
     return sorted({a.split(":", 1)[1] for a in actions})
 
 
-class StackAlarms(pulumi.ComponentResource):
+class StackAlarms(Component[StackAlarmsArgs]):
+    """Owns the alarms' SNS Topic, its e-mail TopicSubscription (with alarm_email), and each
+    CloudWatch MetricAlarm: the API's 5XX rate, 4XX spike and p99 latency, each function's
+    errors and throttles, each table's throttled requests."""
+
     topic: aws.sns.Topic
     alarms: dict[str, aws.cloudwatch.MetricAlarm]  # by alarm name
 
-    def __init__(
-        self, name: str, args: StackAlarmsArgs, opts: pulumi.ResourceOptions | None = None
-    ):
-        super().__init__("pets:index:StackAlarms", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+    def declare(self, name: str, args: StackAlarmsArgs) -> Outputs:
         prefix = args.name_prefix
         # No KMS key: CloudWatch cannot publish to a topic encrypted with the AWS managed
         # alias/aws/sns key (it would need a customer managed key granting it kms:Decrypt).
@@ -70,7 +71,7 @@ class StackAlarms(pulumi.ComponentResource):
             f"{name}-topic",
             name=f"{prefix}-alarms",
             display_name=f"{prefix} alarms",
-            opts=child,
+            opts=self.child(),
         )
         if args.alarm_email:
             aws.sns.TopicSubscription(
@@ -78,7 +79,7 @@ class StackAlarms(pulumi.ComponentResource):
                 topic=self.topic.arn,
                 protocol="email",
                 endpoint=args.alarm_email,
-                opts=child,
+                opts=self.child(),
             )
         self.alarms = {}
         api_dims = {"ApiName": args.api_name, "Stage": args.stage}
@@ -151,10 +152,10 @@ class StackAlarms(pulumi.ComponentResource):
             table_operations(a for r in routes for a in r.idempotency_actions),
             "DynamoDB throttled requests to the idempotency table (Idempotency-Key records)",
             "the add function's 503 answers: adds with a key wait for this table")
-        self.register_outputs({
+        return {
             "topicArn": self.topic.arn,
             "alarmNames": sorted(self.alarms),
-        })
+        }
 
     def _table_alarm(self, alarm_name: str, args: StackAlarmsArgs,
                      table_name: pulumi.Input[str], operations: list[str], what: str,
@@ -222,5 +223,5 @@ class StackAlarms(pulumi.ComponentResource):
             treat_missing_data="notBreaching",
             alarm_actions=[self.topic.arn],
             ok_actions=[self.topic.arn],
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )

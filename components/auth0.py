@@ -16,6 +16,7 @@ import pulumi
 import pulumi_auth0 as auth0
 
 import access
+from components.component import Component, Outputs
 from components.config import auth0_issuer
 from components.oidc_client import ClientRegistration
 
@@ -48,8 +49,11 @@ class Auth0TenantArgs:
     action_source: Path = POST_LOGIN_ACTION
 
 
-class Auth0Tenant(pulumi.ComponentResource):
-    """The single-page application, its staff connection, one role per grant, the Action."""
+class Auth0Tenant(Component[Auth0TenantArgs]):
+    """The tenant's part of the shop. Owns its own Auth0 Provider (the tenant's domain), the
+    single-page application (Client, with ClientCredentials: no secret), the staff
+    Connection and its ConnectionClients, one Role per class grant, the post-login Action
+    and the TriggerActions binding it."""
 
     provider: auth0.Provider
     client: auth0.Client
@@ -59,19 +63,16 @@ class Auth0Tenant(pulumi.ComponentResource):
     issuer: str
     client_id: pulumi.Output[str]
 
-    def __init__(
-        self, name: str, args: Auth0TenantArgs, opts: pulumi.ResourceOptions | None = None
-    ):
-        super().__init__("pets:index:Auth0Tenant", name, None, opts)
+    def declare(self, name: str, args: Auth0TenantArgs) -> Outputs:
         prefix = args.name_prefix
         # Only the domain is set: the plugin reads AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET from its
         # environment, so the Management API credentials never enter config or state.
         self.provider = auth0.Provider(
-            f"{name}-provider", domain=args.tenant, opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-provider", domain=args.tenant, opts=self.child()
         )
         # Every child names the provider: a default provider would manage whatever tenant
         # AUTH0_DOMAIN happens to name.
-        child = pulumi.ResourceOptions(parent=self, provider=self.provider)
+        in_tenant = self.child(provider=self.provider)
         registration = pulumi.Output.from_input(args.registration)
 
         self.client = auth0.Client(
@@ -104,7 +105,7 @@ class Auth0Tenant(pulumi.ComponentResource):
                 infinite_idle_token_lifetime=False,
                 leeway=REFRESH_REUSE_LEEWAY_SECONDS,
             ),
-            opts=child,
+            opts=in_tenant,
         )
         # In this SDK the token endpoint's auth method is its own resource. A public client:
         # the SPA proves itself with PKCE, never with a secret.
@@ -112,7 +113,7 @@ class Auth0Tenant(pulumi.ComponentResource):
             f"{name}-spa-credentials",
             client_id=self.client.client_id,
             authentication_method="none",
-            opts=child,
+            opts=in_tenant,
         )
 
         # Auth0 gives every database user a sub of auth0|<id>; with sign-ups on, anyone could
@@ -126,14 +127,14 @@ class Auth0Tenant(pulumi.ComponentResource):
                 brute_force_protection=True,
                 password_policy="good",  # noqa: S106 (Auth0's policy level, not a password)
             ),
-            opts=child,
+            opts=in_tenant,
         )
         # Authoritative: no other application of the tenant can log in through this connection.
         auth0.ConnectionClients(
             f"{name}-staff-clients",
             connection_id=self.connection.id,
             enabled_clients=[self.client.client_id],
-            opts=child,
+            opts=in_tenant,
         )
 
         self.roles = {
@@ -141,7 +142,7 @@ class Auth0Tenant(pulumi.ComponentResource):
                 f"{name}-role-{role_name}",
                 name=role_name,
                 description=_describe(prefix, tags),
-                opts=child,
+                opts=in_tenant,
             )
             for role_name, tags in sorted(args.class_grants.items())
         }
@@ -160,7 +161,7 @@ class Auth0Tenant(pulumi.ComponentResource):
             secrets=[auth0.ActionSecretArgs(name=GRANTS_SECRET, value=json.dumps(grants))],
             # Undeployed, a bound Action does not run: admins would get no class.
             deploy=True,
-            opts=child,
+            opts=in_tenant,
         )
         # Authoritative for the tenant's post-login flow: one stack per tenant.
         auth0.TriggerActions(
@@ -169,12 +170,12 @@ class Auth0Tenant(pulumi.ComponentResource):
             actions=[auth0.TriggerActionsActionArgs(
                 id=self.action.id, display_name=self.action.name
             )],
-            opts=child,
+            opts=in_tenant,
         )
 
         self.issuer = auth0_issuer(args.tenant)  # what IAM must trust
         self.client_id = self.client.client_id
-        self.register_outputs({"issuer": self.issuer, "clientId": self.client_id})
+        return {"issuer": self.issuer, "clientId": self.client_id}
 
 
 def _describe(prefix: str, tags: Mapping[str, str]) -> str:

@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 import access
 from components import policies
+from components.component import Component, Outputs
 from components.naming import execution_role_name
 
 RUNTIME = "python3.12"
@@ -48,15 +49,13 @@ class DependencyLayerArgs:
     dependencies: pulumi.Archive
 
 
-class DependencyLayer(pulumi.ComponentResource):
-    """The handlers' third-party packages, one layer shared by every route function."""
+class DependencyLayer(Component[DependencyLayerArgs]):
+    """Owns the LayerVersion of the handlers' third-party packages, shared by every route
+    function."""
 
     layer: aws.lambda_.LayerVersion
 
-    def __init__(
-        self, name: str, args: DependencyLayerArgs, opts: pulumi.ResourceOptions | None = None
-    ):
-        super().__init__("pets:index:DependencyLayer", name, None, opts)
+    def declare(self, name: str, args: DependencyLayerArgs) -> Outputs:
         self.layer = aws.lambda_.LayerVersion(
             f"{name}-layer",
             layer_name=args.layer_name,
@@ -64,10 +63,10 @@ class DependencyLayer(pulumi.ComponentResource):
             compatible_runtimes=[RUNTIME],
             compatible_architectures=["x86_64"],
             description="handlers/requirements.txt built for python3.12 manylinux x86_64",
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )
         self.arn = self.layer.arn
-        self.register_outputs({"layerArn": self.layer.arn})
+        return {"layerArn": self.layer.arn}
 
 
 @dataclass
@@ -91,8 +90,9 @@ class RouteFunctionArgs:
     reserved_concurrency: int | None = None
 
 
-class RouteFunction(pulumi.ComponentResource):
-    """The Lambda serving one route, its log group and its execution role.
+class RouteFunction(Component[RouteFunctionArgs]):
+    """The Lambda serving one route: owns its Function, its LogGroup, its execution Role and
+    that role's RolePolicy (and, with tracing, the RolePolicy for X-Ray).
 
     The role may use only the route's own table actions, only on the pets
     table, its idempotency actions only on the idempotency table, and write only to the
@@ -103,24 +103,20 @@ class RouteFunction(pulumi.ComponentResource):
     role: aws.iam.Role
     log_group: aws.cloudwatch.LogGroup
 
-    def __init__(
-        self, name: str, args: RouteFunctionArgs, opts: pulumi.ResourceOptions | None = None
-    ):
-        super().__init__("pets:index:RouteFunction", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+    def declare(self, name: str, args: RouteFunctionArgs) -> Outputs:
 
         # Created by us rather than by Lambda on first write, so it has a retention.
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             name=f"/aws/lambda/{args.function_name}",
             retention_in_days=args.log_retention_days,
-            opts=child,
+            opts=self.child(),
         )
         self.role = aws.iam.Role(
             f"{name}-role",
             name=execution_role_name(args.function_name),
             assume_role_policy=json.dumps(policies.service_trust_policy("lambda.amazonaws.com")),
-            opts=child,
+            opts=self.child(),
         )
         role_policy = aws.iam.RolePolicy(
             f"{name}-policy",
@@ -135,7 +131,7 @@ class RouteFunction(pulumi.ComponentResource):
                     idempotency_actions=args.route.idempotency_actions,
                 ))
             ),
-            opts=child,
+            opts=self.child(),
         )
         role_policies: list[pulumi.Resource] = [role_policy]
         if args.tracing:
@@ -144,7 +140,7 @@ class RouteFunction(pulumi.ComponentResource):
                 name="xray-traces",
                 role=self.role.id,
                 policy=json.dumps(policies.tracing_policy()),
-                opts=child,
+                opts=self.child(),
             ))
         self.function = aws.lambda_.Function(
             f"{name}-function",
@@ -166,10 +162,10 @@ class RouteFunction(pulumi.ComponentResource):
             ),
             # The policies must exist before the first invocation, the log group
             # before Lambda would create one without retention.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*role_policies, self.log_group]),
+            opts=self.child(depends_on=[*role_policies, self.log_group]),
         )
-        self.register_outputs({
+        return {
             "functionName": self.function.name,
             "functionArn": self.function.arn,
             "roleArn": self.role.arn,
-        })
+        }

@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 import access
 from components import policies
+from components.component import Component, Outputs
 from components.naming import class_role_name
 
 SESSION_SECONDS = 3600  # the browser refreshes credentials before they expire
@@ -104,15 +105,13 @@ class UserClassRoleArgs:
     stage: str
 
 
-class UserClassRole(pulumi.ComponentResource):
-    """A class's role: assumable only with a matching ID token, invokes only its routes."""
+class UserClassRole(Component[UserClassRoleArgs]):
+    """A class's role: owns the IAM Role (assumable only with a matching ID token) and its
+    RolePolicy (invokes only the class's routes)."""
 
     role: aws.iam.Role
 
-    def __init__(
-        self, name: str, args: UserClassRoleArgs, opts: pulumi.ResourceOptions | None = None
-    ):
-        super().__init__("pets:index:UserClassRole", name, None, opts)
+    def declare(self, name: str, args: UserClassRoleArgs) -> Outputs:
         user_class = args.user_class
         self.role = aws.iam.Role(
             f"{name}-role",
@@ -125,7 +124,7 @@ class UserClassRole(pulumi.ComponentResource):
                 ))
             ),
             tags={"pets:userClass": user_class.name},
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self.child(),
         )
         if user_class.routes:  # a class without routes gets no grant at all
             aws.iam.RolePolicy(
@@ -137,10 +136,10 @@ class UserClassRole(pulumi.ComponentResource):
                         policies.invoke_policy(arn, args.stage, user_class.routes)
                     )
                 ),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=self.child(),
             )
         self.arn = self.role.arn
-        self.register_outputs({"roleArn": self.role.arn})
+        return {"roleArn": self.role.arn}
 
 
 @dataclass
@@ -153,15 +152,13 @@ class UserIdentityArgs:
     stage: str
 
 
-class UserIdentity(pulumi.ComponentResource):
-    """The role of every user class, trusting the account's OIDC provider of the issuer."""
+class UserIdentity(Component[UserIdentityArgs]):
+    """Owns one UserClassRole per user class, each trusting the account's OIDC provider of
+    the issuer (looked up, not owned: the account baseline's)."""
 
     roles: dict[str, UserClassRole]
 
-    def __init__(
-        self, name: str, args: UserIdentityArgs, opts: pulumi.ResourceOptions | None = None
-    ):
-        super().__init__("pets:index:UserIdentity", name, None, opts)
+    def declare(self, name: str, args: UserIdentityArgs) -> Outputs:
         self.provider_arn = args.trusted.provider_arn
         self.roles = {
             user_class.name: UserClassRole(
@@ -175,11 +172,11 @@ class UserIdentity(pulumi.ComponentResource):
                     execution_arn=args.execution_arn,
                     stage=args.stage,
                 ),
-                opts=pulumi.ResourceOptions(parent=self),
+                opts=self.child(),
             )
             for user_class in args.user_classes
         }
-        self.register_outputs({
+        return {
             "providerArn": self.provider_arn,
             "roleArns": {name: role.arn for name, role in self.roles.items()},
-        })
+        }

@@ -10,9 +10,10 @@ import pulumi
 import pulumi_aws as aws
 
 import access
-from components import site as site_component
+from components import site_content
 from components.alarms import AlarmTarget, StackAlarms, StackAlarmsArgs
-from components.api import ApiInvoker, PetsApi, PetsApiArgs, RouteTarget
+from components.api import PetsApi, PetsApiArgs, RouteTarget
+from components.api_stage import ApiInvoker, ApiStage, ApiStageArgs
 from components.auth0 import Auth0Tenant, Auth0TenantArgs
 from components.config import Settings
 from components.environment import pet_readers
@@ -32,7 +33,7 @@ from components.identity import (
     require_listed_client_id,
 )
 from components.naming import function_name, idempotency_table_name, table_name
-from components.oidc_client import ClientRegistration, class_grants, registration_for
+from components.oidc_client import ClientRegistration, class_grants, origin_of, registration_for
 from components.site import PetsSite, PetsSiteArgs, SiteHosting, SiteHostingArgs
 from components.table import IdempotencyTable, IdempotencyTableArgs, PetsTable, PetsTableArgs
 from components.waf import ApiFirewall, ApiFirewallArgs
@@ -46,6 +47,7 @@ class PetsApp:
     idempotency_table: IdempotencyTable
     functions: dict[str, RouteFunction]  # by route id
     api: PetsApi
+    api_stage: ApiStage
     identity: UserIdentity
     hosting: SiteHosting
     site: PetsSite
@@ -58,7 +60,7 @@ class PetsApp:
     def outputs(self) -> dict[str, pulumi.Input[object]]:
         """What users and the local harness read from the stack."""
         return {
-            "apiUrl": self.api.invoke_url,
+            "apiUrl": self.api_stage.invoke_url,
             "restApiId": self.api.rest_api_id,
             "stage": self.settings.stage,
             "region": aws.get_region_output().region,
@@ -87,8 +89,8 @@ Defer = Callable[[], tuple[pulumi.Output[str], Callable[[pulumi.Input[str]], Non
 def build(settings: Settings) -> PetsApp:
     # What can fail on the operator's input fails before anything is registered.
     package = lambda_package(settings.lambda_package)
-    site_files = site_component.site_files()
-    index_html = (site_component.SITE_DIR / site_component.INDEX).read_text()
+    site_files = site_content.site_files()
+    index_html = (site_content.SITE_DIR / site_content.INDEX).read_text()
     # The account's OIDC provider is the account baseline's (account/): a stack that would
     # fail at its first login fails here instead, saying what to deploy first.
     trusted = find_provider(settings.oidc_issuer)
@@ -122,7 +124,7 @@ def _build(
     settings: Settings,
     trusted: TrustedIssuer,
     package: LambdaPackage,
-    site_files: list[site_component.SiteFile],
+    site_files: list[site_content.SiteFile],
     index_html: str,
     defer: Defer,
 ) -> PetsApp:
@@ -141,11 +143,11 @@ def _build(
     region = aws.get_region_output().region
     table = PetsTable(prefix, PetsTableArgs(
         table_name=table_name(prefix),
-        deletion_protection=settings.protections.data_protection,
+        deletion_protection=settings.data_protection,
     ))
     idempotency_table = IdempotencyTable(prefix, IdempotencyTableArgs(
         table_name=idempotency_table_name(prefix),
-        deletion_protection=settings.protections.data_protection,
+        deletion_protection=settings.data_protection,
     ))
     dependencies = DependencyLayer(
         prefix, DependencyLayerArgs(f"{prefix}-dependencies", package.dependencies)
@@ -174,7 +176,7 @@ def _build(
                                        else None),
                 environment={**environment, **(keyed if route.idempotency_actions else {})},
                 log_retention_days=settings.log_retention_days,
-                reserved_concurrency=settings.protections.reserved_concurrency.get(route.handler),
+                reserved_concurrency=settings.reserved_concurrency.get(route.handler),
             ),
         )
         for route in access.ROUTES
@@ -190,26 +192,24 @@ def _build(
                 for route_id, fn in functions.items()
             },
             cors_allow_origin=cors_origin,
-            log_retention_days=settings.log_retention_days,
-            throttle=settings.throttle,
         ),
     )
     sts_endpoint = (pulumi.Output.from_input(settings.sts_endpoint) if settings.sts_endpoint
-                    else region.apply(site_component.default_sts_endpoint))
+                    else region.apply(site_content.default_sts_endpoint))
     hosting = SiteHosting(
         f"{prefix}-site",
         SiteHostingArgs(
             name_prefix=prefix,
             region=region,
-            keys=[f.key for f in site_files] + [site_component.CONFIG_KEY],
+            keys=[f.key for f in site_files] + [site_content.CONFIG_KEY],
             cdn=settings.site_cdn,
             api_origin=pulumi.Output.all(api.rest_api_id, region).apply(
-                lambda v: site_component.api_origin(v[0], v[1])),
-            sts_origin=sts_endpoint.apply(site_component.origin_of),
-            issuer_origin=site_component.origin_of(settings.oidc_issuer),
-            script_hashes=site_component.inline_script_hashes(index_html),
-            domain=settings.protections.site_domain,
-            certificate_arn=settings.protections.site_certificate_arn,
+                lambda v: site_content.api_origin(v[0], v[1])),
+            sts_origin=sts_endpoint.apply(origin_of),
+            issuer_origin=origin_of(settings.oidc_issuer),
+            script_hashes=site_content.inline_script_hashes(index_html),
+            domain=settings.site_domain,
+            certificate_arn=settings.site_certificate_arn,
         ),
     )
     if resolve_cors_origin is not None:
@@ -245,15 +245,22 @@ def _build(
             stage=settings.stage,
         ),
     )
-    api.publish({
-        c.name: ApiInvoker(identity.roles[c.name].arn, c.routes) for c in settings.user_classes
-    })
+    api_stage = ApiStage(
+        prefix,
+        ApiStageArgs(
+            api=api,
+            invokers={c.name: ApiInvoker(identity.roles[c.name].arn, c.routes)
+                      for c in settings.user_classes},
+            log_retention_days=settings.log_retention_days,
+            throttle=settings.throttle,
+        ),
+    )
     firewall = None
-    if settings.protections.waf:
+    if settings.waf:
         firewall = ApiFirewall(f"{prefix}-waf", ApiFirewallArgs(
             name_prefix=prefix,
-            stage_arn=api.stage.arn,
-            rate_limit=settings.protections.waf_rate_limit,
+            stage_arn=api_stage.stage.arn,
+            rate_limit=settings.waf_rate_limit,
         ))
     # The alarms wait for nothing of the API: CloudWatch takes an alarm on metrics that have
     # no data yet, named by plain dimensions (ApiName, Stage), and only the topic they notify.
@@ -269,7 +276,7 @@ def _build(
             },
             table_name=table.name,
             idempotency_table_name=idempotency_table.name,
-            alarm_email=settings.protections.alarm_email,
+            alarm_email=settings.alarm_email,
         ),
     )
     site = PetsSite(
@@ -277,7 +284,7 @@ def _build(
         PetsSiteArgs(
             bucket=hosting.bucket.bucket,
             region=region,
-            api_url=api.invoke_url,
+            api_url=api_stage.invoke_url,
             issuer=settings.oidc_issuer,
             client_id=client_id,
             user_classes=settings.user_classes,
@@ -286,5 +293,5 @@ def _build(
             url=hosting.url,
         ),
     )
-    return PetsApp(settings, table, idempotency_table, functions, api, identity, hosting, site,
-                   alarms, firewall, auth0_tenant, client_id, registration)
+    return PetsApp(settings, table, idempotency_table, functions, api, api_stage, identity,
+                   hosting, site, alarms, firewall, auth0_tenant, client_id, registration)

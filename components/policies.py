@@ -141,7 +141,7 @@ def public_read_policy(bucket_arn: str, keys: Iterable[str]) -> Document:
     }
 
 
-# --- production protections (issue 14) --------------------------------------------------
+# --- what a production stack adds: the API's own policy, tracing, a private site bucket --
 
 
 def assumed_role_arn_pattern(role_arn: str) -> str:

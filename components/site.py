@@ -1,7 +1,12 @@
-"""The browser app (site/): its hosting (bucket, CloudFront) and its content (the files).
+"""The browser app's hosting and content on AWS: two components.
 
-Two components, so that nothing depends on itself: the hosting gives the site's origin,
-which the API's CORS settings need; the content's config.json needs the API's URL.
+SiteHosting owns where the site is served from: the bucket, its ownership controls, public
+access block and policy, and either CloudFront (Origin Access Control, response headers
+policy, distribution) or, for the emulator, the bucket's website configuration. PetsSite
+owns what is served: one object per file of site/ and the generated config.json. They are
+two because the API's CORS origin needs the hosting's origin, and the content's config.json
+needs the API's URL. The values both are built from (file types, config.json, the CSP, the
+URL) are pure functions in components/site_content.py.
 
 On AWS (`cdn`, the default) the bucket is private: Block Public Access fully on, and only
 the stack's CloudFront distribution may read it, through an Origin Access Control (SigV4
@@ -15,59 +20,40 @@ object by object: the bucket policy names every key the app consists of, so noth
 put in the bucket is ever public, and nobody can list it. ACLs stay disabled
 (BucketOwnerEnforced) either way.
 
-`config.json` is generated from the stack: the API URL, the issuer and client,
-each user class's role and membership rules (from access.py, so the app never
-duplicates them), and the STS endpoint the browser calls.
-
 Real AWS: browsers give `crypto.subtle` (PKCE) only to secure contexts, so CloudFront
 serves the app over https (`cdn`). Locally the emulator has no website endpoint; the
 site is read path-style from its S3 endpoint
 (`http://127.0.0.1:<port>/<bucket>/index.html`), which is a secure context because it is
-loopback. See `site_url`.
+loopback. See `site_content.site_url`.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 import access
-from components import oidc_client, policies
+from components import policies
+from components.component import Component, Outputs
 from components.oidc_client import origin_of
+from components.site_content import (
+    CACHE_CONTROL,
+    CONFIG_KEY,
+    CONTENT_TYPES,
+    INDEX,
+    SITE_DIR,
+    app_config,
+    bucket_name,
+    content_security_policy,
+    site_files,
+    site_url,
+)
 
-SITE_DIR = Path(__file__).resolve().parent.parent / "site"
-INDEX = "index.html"
-CONFIG_KEY = "config.json"
-# Written by `node site/vendor.mjs` from the pinned npm packages (site/package-lock.json).
-VENDORED = ("vendor/oidc-client-ts.js", "vendor/jwt-decode.js", "vendor/aws4fetch.js")
-# In site/ but tooling, not app: never uploaded.
-_TOOLING_FILES = frozenset({"package.json", "package-lock.json", "vendor.mjs"})
-_TOOLING_DIRS = frozenset({"node_modules"})
-# Module scripts are refused unless served with a JavaScript type, so the type of every
-# file is decided here; an unknown extension fails the deployment instead of guessing.
-CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".json": "application/json",
-    ".map": "application/json",
-    ".svg": "image/svg+xml",
-    ".png": "image/png",
-    ".ico": "image/x-icon",
-    ".txt": "text/plain; charset=utf-8",
-}
-# File names carry no content hash, so browsers (and CloudFront, down to its minimum
-# TTL) must revalidate: a stale app.js beside a new config.json would break the app.
-CACHE_CONTROL = "no-cache"
 # AWS managed CloudFront policies (fixed, documented IDs).
 CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 # HSTS: two years, as hstspreload.org asks (not submitted for preload: a stack's domain is
@@ -75,156 +61,6 @@ CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 HSTS_MAX_AGE_SECONDS = 63072000
 # CloudFront's security policy with a custom certificate: TLSv1.2 and up, modern ciphers.
 MINIMUM_TLS = "TLSv1.2_2021"
-_INLINE_SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.DOTALL)
-_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
-
-
-@dataclass(frozen=True)
-class SiteFile:
-    key: str  # object key, relative to the site root
-    path: Path
-    content_type: str
-
-
-def content_type(key: str) -> str:
-    suffix = Path(key).suffix.lower()
-    if suffix not in CONTENT_TYPES:
-        raise ValueError(f"site/{key}: no content type for {suffix or 'files without extension'}; "
-                         "add it to components/site.py CONTENT_TYPES")
-    return CONTENT_TYPES[suffix]
-
-
-def site_files(site_dir: Path = SITE_DIR) -> list[SiteFile]:
-    """Every file of the app under site_dir (tooling left out), sorted by key.
-
-    Fails when the vendored libraries are missing: the app would deploy and
-    then fail in every browser on its first import.
-    """
-    missing = [v for v in VENDORED if not (site_dir / v).is_file()]
-    if missing:
-        raise FileNotFoundError(
-            f"{site_dir}: vendored libraries missing ({', '.join(missing)}): run "
-            "`npm --prefix site ci && node site/vendor.mjs`"
-        )
-    files = []
-    for path in sorted(site_dir.rglob("*")):
-        relative = path.relative_to(site_dir)
-        if not path.is_file() or relative.parts[0] in _TOOLING_DIRS:
-            continue
-        if str(relative) in _TOOLING_FILES or any(p.startswith(".") for p in relative.parts):
-            continue
-        key = relative.as_posix()
-        if key == CONFIG_KEY:
-            raise ValueError(f"site/{CONFIG_KEY} must not exist: the stack generates it")
-        files.append(SiteFile(key, path, content_type(key)))
-    return files
-
-
-def bucket_name(prefix: str, account_id: str) -> str:
-    """`{prefix}-site-{accountId}`: globally unique, and the same on every run."""
-    name = f"{prefix}-site-{account_id}".lower()
-    if not _BUCKET_NAME.match(name):
-        raise ValueError(f"site bucket name {name!r} is not a valid S3 bucket name "
-                         "(3-63 lowercase letters, digits, hyphens): use a shorter stack name")
-    return name
-
-
-def default_sts_endpoint(region: str) -> str:
-    """The regional STS endpoint (AWS recommends regional over the global one)."""
-    return f"https://sts.{region}.amazonaws.com"
-
-
-def site_url(host: str, *, https: bool) -> str:
-    """The URL users open, which is also the app's OIDC redirect URI.
-
-    host: the CloudFront domain (https), or the bucket's `websiteEndpoint`
-    (plain http): on AWS `<bucket>.s3-website-<region>.amazonaws.com`; for the
-    emulator, which has no website endpoint, `127.0.0.1:<port>/<bucket>`.
-    `index.html` is explicit because the emulator serves no index document.
-    """
-    return f"{'https' if https else 'http'}://{host}/{INDEX}"
-
-
-def class_rules(user_classes: Sequence[access.UserClass]) -> dict[str, dict[str, list[str]]]:
-    """What the app needs to know about each class, in the model's order.
-
-    subPatterns/subjects/sessionTags: the trust policy's rules, so the app can pick
-    the role to ask for (the trust policy is what enforces). routes: the route ids
-    the class may call, so the app offers only those controls.
-    """
-    return {
-        c.name: {
-            "subPatterns": list(c.members.sub_patterns),
-            "subjects": list(c.members.subjects),
-            "sessionTags": dict(c.members.session_tags),
-            "routes": [r.id for r in c.routes],
-        }
-        for c in user_classes
-    }
-
-
-def app_config(
-    *,
-    region: str,
-    api_url: str,
-    issuer: str,
-    client_id: str,
-    sts_endpoint: str,
-    roles: Mapping[str, str],
-    user_classes: Sequence[access.UserClass],
-    scope: str = oidc_client.SCOPE,
-) -> dict[str, Any]:
-    """The content of config.json (the browser app's only input besides the user)."""
-    return {
-        "region": region,
-        "apiUrl": api_url.rstrip("/"),
-        "issuer": issuer,
-        "clientId": client_id,
-        "scope": scope,
-        "stsEndpoint": sts_endpoint,
-        "roles": dict(roles),
-        "classes": class_rules(user_classes),
-    }
-
-
-def inline_script_hashes(html: str) -> list[str]:
-    """CSP hash sources (`'sha256-...'`) of the inline scripts of a page (its import map).
-
-    Only these exact bodies may run inline; `'unsafe-inline'` is never needed.
-    """
-    hashes = []
-    for match in _INLINE_SCRIPT.finditer(html):
-        if re.search(r"\bsrc\s*=", match["attrs"]):
-            continue
-        digest = hashlib.sha256(match["body"].encode()).digest()
-        hashes.append(f"'sha256-{base64.b64encode(digest).decode()}'")
-    return sorted(set(hashes))
-
-
-def content_security_policy(
-    *, api_origin: str, sts_origin: str, issuer_origin: str, script_hashes: Sequence[str]
-) -> str:
-    """The site may load only itself and talk only to the API, STS and the issuer."""
-    connect = " ".join(["'self'", *sorted({api_origin, sts_origin, issuer_origin})])
-    scripts = " ".join(["'self'", *script_hashes])
-    directives = [
-        "default-src 'none'",
-        f"script-src {scripts}",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        f"connect-src {connect}",
-        f"form-action 'self' {issuer_origin}",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "object-src 'none'",
-    ]
-    return "; ".join(directives)
-
-
-def api_origin(rest_api_id: str, region: str) -> str:
-    """The REST API's own execute-api origin (the stage URL's origin, known before the
-    stage exists)."""
-    return f"https://{rest_api_id}.execute-api.{region}.amazonaws.com"
 
 
 @dataclass
@@ -243,8 +79,11 @@ class SiteHostingArgs:
     certificate_arn: str | None = None
 
 
-class SiteHosting(pulumi.ComponentResource):
-    """Where the site is served from: the bucket and, on AWS, CloudFront in front of it."""
+class SiteHosting(Component[SiteHostingArgs]):
+    """Where the site is served from. Owns the Bucket, its BucketOwnershipControls,
+    BucketPublicAccessBlock and BucketPolicy; with `cdn` (AWS) the OriginAccessControl, the
+    ResponseHeadersPolicy and the CloudFront Distribution, without it (the emulator) the
+    BucketWebsiteConfiguration."""
 
     bucket: aws.s3.Bucket
     website: aws.s3.BucketWebsiteConfiguration | None
@@ -252,23 +91,19 @@ class SiteHosting(pulumi.ComponentResource):
     url: pulumi.Output[str]  # the page users open (the OIDC redirect URI)
     origin: pulumi.Output[str]  # what the API's CORS settings allow
 
-    def __init__(
-        self, name: str, args: SiteHostingArgs, opts: pulumi.ResourceOptions | None = None
-    ):
-        super().__init__("pets:index:SiteHosting", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+    def declare(self, name: str, args: SiteHostingArgs) -> Outputs:
         account = aws.get_caller_identity_output()
         self.bucket = aws.s3.Bucket(
             f"{name}-bucket",
             bucket=account.account_id.apply(lambda a: bucket_name(args.name_prefix, a)),
-            opts=child,
+            opts=self.child(),
         )
         bucket = self.bucket.bucket
         ownership = aws.s3.BucketOwnershipControls(
             f"{name}-ownership",
             bucket=bucket,
             rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=child,
+            opts=self.child(),
         )
         # On AWS nothing in the bucket is public; for the emulator only the bucket policy
         # below may make objects public, ACLs stay blocked.
@@ -279,9 +114,9 @@ class SiteHosting(pulumi.ComponentResource):
             ignore_public_acls=True,
             block_public_policy=args.cdn,
             restrict_public_buckets=args.cdn,
-            opts=child,
+            opts=self.child(),
         )
-        policy_after = pulumi.ResourceOptions(parent=self, depends_on=[public_access, ownership])
+        policy_after = self.child(depends_on=[public_access, ownership])
         keys = list(args.keys)
         if args.cdn:
             self.website = None
@@ -305,7 +140,7 @@ class SiteHosting(pulumi.ComponentResource):
                 f"{name}-website",
                 bucket=bucket,
                 index_document=aws.s3.BucketWebsiteConfigurationIndexDocumentArgs(suffix=INDEX),
-                opts=child,
+                opts=self.child(),
             )
             aws.s3.BucketPolicy(
                 f"{name}-policy",
@@ -318,11 +153,10 @@ class SiteHosting(pulumi.ComponentResource):
             )
             self.url = self.website.website_endpoint.apply(lambda e: site_url(e, https=False))
             self.origin = self.url.apply(origin_of)
-        self.register_outputs({"bucketName": bucket, "siteUrl": self.url, "origin": self.origin})
+        return {"bucketName": bucket, "siteUrl": self.url, "origin": self.origin}
 
     def _cdn(self, name: str, args: SiteHostingArgs) -> aws.cloudfront.Distribution:
         """https for viewers; the bucket's REST endpoint as the origin, signed with SigV4."""
-        child = pulumi.ResourceOptions(parent=self)
         access_control = aws.cloudfront.OriginAccessControl(
             f"{name}-oac",
             name=f"{args.name_prefix}-site",
@@ -330,7 +164,7 @@ class SiteHosting(pulumi.ComponentResource):
             origin_access_control_origin_type="s3",
             signing_behavior="always",
             signing_protocol="sigv4",
-            opts=child,
+            opts=self.child(),
         )
         csp = pulumi.Output.all(args.api_origin, args.sts_origin).apply(
             lambda v: content_security_policy(api_origin=v[0], sts_origin=v[1],
@@ -357,7 +191,7 @@ class SiteHosting(pulumi.ComponentResource):
                 ResponseHeadersPolicySecurityHeadersConfigReferrerPolicyArgs(
                     referrer_policy="no-referrer", override=True),
             ),
-            opts=child,
+            opts=self.child(),
         )
         origin_id = "site-bucket"
         return aws.cloudfront.Distribution(
@@ -389,7 +223,7 @@ class SiteHosting(pulumi.ComponentResource):
             ),
             aliases=[args.domain] if args.domain else None,
             viewer_certificate=self._certificate(args),
-            opts=child,
+            opts=self.child(),
         )
 
 
@@ -422,15 +256,14 @@ class PetsSiteArgs:
     site_dir: Path = field(default_factory=lambda: SITE_DIR)
 
 
-class PetsSite(pulumi.ComponentResource):
-    """The site's content: every file of site/ and the generated config.json."""
+class PetsSite(Component[PetsSiteArgs]):
+    """The site's content: owns one BucketObjectv2 per file of site/ and one for the
+    generated config.json."""
 
     objects: dict[str, aws.s3.BucketObjectv2]  # by key, config.json included
     url: pulumi.Output[str]
 
-    def __init__(self, name: str, args: PetsSiteArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("pets:index:PetsSite", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+    def declare(self, name: str, args: PetsSiteArgs) -> Outputs:
         files = site_files(args.site_dir)
         if set(args.role_arns) != {c.name for c in args.user_classes}:
             raise ValueError(f"{name}: need one role per user class, got {sorted(args.role_arns)}")
@@ -443,7 +276,7 @@ class PetsSite(pulumi.ComponentResource):
                 source=pulumi.FileAsset(str(f.path)),
                 content_type=f.content_type,
                 cache_control=CACHE_CONTROL,
-                opts=child,
+                opts=self.child(),
             )
             for f in files
         }
@@ -469,7 +302,7 @@ class PetsSite(pulumi.ComponentResource):
             content=config,
             content_type=CONTENT_TYPES[".json"],
             cache_control=CACHE_CONTROL,
-            opts=child,
+            opts=self.child(),
         )
         self.url = pulumi.Output.from_input(args.url)
-        self.register_outputs({"siteUrl": self.url})
+        return {"siteUrl": self.url}

@@ -4,10 +4,12 @@ routes that take an Idempotency-Key (handlers/idempotency.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from components.component import Args, Component, Outputs
 from handlers import idempotency, pages
 
 
@@ -24,24 +26,44 @@ def _list_index_attributes() -> list[aws.dynamodb.TableAttributeArgs]:
             aws.dynamodb.TableAttributeArgs(name=pages.ORDER_ATTRIBUTE, type="S")]
 
 
-class PetsTable(pulumi.ComponentResource):
-    """On-demand DynamoDB table with point-in-time recovery and KMS encryption.
+class _OnDemandTable(Component[Args]):
+    """What every table of the stack is: on demand, with PITR, KMS encryption and, unless a
+    throwaway stack turns it off, deletion protection and Pulumi `protect`."""
+
+    table: aws.dynamodb.Table
+    name: pulumi.Output[str]
+    arn: pulumi.Output[str]
+
+    def _table(self, logical_name: str, table_name: str, deletion_protection: bool,
+               **schema: Any) -> Outputs:
+        self.table = aws.dynamodb.Table(
+            logical_name,
+            name=table_name,
+            billing_mode="PAY_PER_REQUEST",
+            **schema,
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
+            deletion_protection_enabled=deletion_protection,
+            # Says why this table may be deleted; the policy pack accepts it unprotected.
+            tags=None if deletion_protection else {"DataProtection": "off"},
+            opts=self.child(protect=deletion_protection),
+        )
+        self.name, self.arn = self.table.name, self.table.arn
+        return {"name": self.name, "arn": self.arn}
+
+
+class PetsTable(_OnDemandTable[PetsTableArgs]):
+    """The pets: owns one on-demand DynamoDB Table, keyed by petId, with point-in-time
+    recovery, KMS encryption and the index GET /pets pages through.
 
     With deletion protection, DynamoDB refuses DeleteTable and Pulumi refuses to delete
     (or replace) the resource; turning it off takes an update first (`pets:dataProtection:
     false`, `pulumi up`), then the destroy.
     """
 
-    table: aws.dynamodb.Table
-    name: pulumi.Output[str]
-    arn: pulumi.Output[str]
-
-    def __init__(self, name: str, args: PetsTableArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("pets:index:PetsTable", name, None, opts)
-        self.table = aws.dynamodb.Table(
-            f"{name}-table",
-            name=args.table_name,
-            billing_mode="PAY_PER_REQUEST",
+    def declare(self, name: str, args: PetsTableArgs) -> Outputs:
+        return self._table(
+            f"{name}-table", args.table_name, args.deletion_protection,
             hash_key="petId",
             attributes=[aws.dynamodb.TableAttributeArgs(name="petId", type="S"),
                         *_list_index_attributes()],
@@ -56,23 +78,7 @@ class PetsTable(pulumi.ComponentResource):
                 ],
                 projection_type="ALL",
             )],
-            **_protected(args.deletion_protection),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection),
         )
-        self.name = self.table.name
-        self.arn = self.table.arn
-        self.register_outputs({"name": self.name, "arn": self.arn})
-
-
-def _protected(deletion_protection: bool) -> dict[str, object]:
-    """PITR, KMS encryption and deletion protection, as every table of the stack has them."""
-    return {
-        "point_in_time_recovery": aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
-        "server_side_encryption": aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
-        "deletion_protection_enabled": deletion_protection,
-        # Says why this table may be deleted; the policy pack accepts it unprotected.
-        "tags": None if deletion_protection else {"DataProtection": "off"},
-    }
 
 
 @dataclass
@@ -81,34 +87,21 @@ class IdempotencyTableArgs:
     deletion_protection: bool = True  # as PetsTableArgs
 
 
-class IdempotencyTable(pulumi.ComponentResource):
-    """Powertools' idempotency records: one item per (caller, Idempotency-Key), deleted by
-    DynamoDB's TTL once expired (the utility itself treats an expired record as absent, so
-    TTL's delay of up to a few days only costs storage).
+class IdempotencyTable(_OnDemandTable[IdempotencyTableArgs]):
+    """Owns the DynamoDB Table of Powertools' idempotency records: one item per (caller,
+    Idempotency-Key), deleted by DynamoDB's TTL once expired (the utility itself treats an
+    expired record as absent, so TTL's delay of up to a few days only costs storage).
 
     Protected like the pets table: losing it in a bad deploy would turn every retry still
     in flight into a second pet.
     """
 
-    table: aws.dynamodb.Table
-    name: pulumi.Output[str]
-    arn: pulumi.Output[str]
-
-    def __init__(self, name: str, args: IdempotencyTableArgs,
-                 opts: pulumi.ResourceOptions | None = None):
-        super().__init__("pets:index:IdempotencyTable", name, None, opts)
-        self.table = aws.dynamodb.Table(
-            f"{name}-idempotency-table",
-            name=args.table_name,
-            billing_mode="PAY_PER_REQUEST",
+    def declare(self, name: str, args: IdempotencyTableArgs) -> Outputs:
+        return self._table(
+            f"{name}-idempotency-table", args.table_name, args.deletion_protection,
             hash_key=idempotency.KEY_ATTRIBUTE,
             attributes=[aws.dynamodb.TableAttributeArgs(name=idempotency.KEY_ATTRIBUTE,
                                                         type="S")],
             ttl=aws.dynamodb.TableTtlArgs(attribute_name=idempotency.EXPIRY_ATTRIBUTE,
                                           enabled=True),
-            **_protected(args.deletion_protection),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.deletion_protection),
         )
-        self.name = self.table.name
-        self.arn = self.table.arn
-        self.register_outputs({"name": self.name, "arn": self.arn})

@@ -8,9 +8,12 @@ who may call what. Each rule's metrics go to CloudWatch under the rule's name.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import pulumi
 import pulumi_aws as aws
+
+from components.component import Component, Outputs
 
 COMMON_RULE_SET = "AWSManagedRulesCommonRuleSet"
 RATE_RULE_PRIORITY = 0
@@ -24,25 +27,24 @@ class ApiFirewallArgs:
     rate_limit: int = 1000  # requests per client IP in any 5-minute window
 
 
-def _visibility(metric: str) -> aws.wafv2.WebAclVisibilityConfigArgs:
-    return aws.wafv2.WebAclVisibilityConfigArgs(
-        cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True)
+Visibility = TypeVar("Visibility", aws.wafv2.WebAclVisibilityConfigArgs,
+                      aws.wafv2.WebAclRuleVisibilityConfigArgs)
 
 
-def _rule_visibility(metric: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
-    return aws.wafv2.WebAclRuleVisibilityConfigArgs(
-        cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True)
+def _visibility(kind: type[Visibility], metric: str) -> Visibility:
+    """CloudWatch metrics and sampled requests under `metric` (the ACL's or one rule's)."""
+    return kind(cloudwatch_metrics_enabled=True, metric_name=metric,
+                sampled_requests_enabled=True)
 
 
-class ApiFirewall(pulumi.ComponentResource):
+class ApiFirewall(Component[ApiFirewallArgs]):
+    """Owns the WAFv2 WebAcl (per-IP rate limit, AWS's common rule set) and the
+    WebAclAssociation that puts it in front of the API's stage."""
+
     web_acl: aws.wafv2.WebAcl
     association: aws.wafv2.WebAclAssociation
 
-    def __init__(
-        self, name: str, args: ApiFirewallArgs, opts: pulumi.ResourceOptions | None = None
-    ):
-        super().__init__("pets:index:ApiFirewall", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+    def declare(self, name: str, args: ApiFirewallArgs) -> Outputs:
         prefix = args.name_prefix
         self.web_acl = aws.wafv2.WebAcl(
             f"{name}-acl",
@@ -63,7 +65,8 @@ class ApiFirewall(pulumi.ComponentResource):
                             aggregate_key_type="IP",
                             evaluation_window_sec=300,
                         )),
-                    visibility_config=_rule_visibility(f"{prefix}-rate-per-ip"),
+                    visibility_config=_visibility(aws.wafv2.WebAclRuleVisibilityConfigArgs,
+                                                  f"{prefix}-rate-per-ip"),
                 ),
                 aws.wafv2.WebAclRuleArgs(
                     name=f"{prefix}-{COMMON_RULE_SET}",
@@ -74,16 +77,17 @@ class ApiFirewall(pulumi.ComponentResource):
                         managed_rule_group_statement=aws.wafv2.
                         WebAclRuleStatementManagedRuleGroupStatementArgs(
                             vendor_name="AWS", name=COMMON_RULE_SET)),
-                    visibility_config=_rule_visibility(f"{prefix}-{COMMON_RULE_SET}"),
+                    visibility_config=_visibility(aws.wafv2.WebAclRuleVisibilityConfigArgs,
+                                                  f"{prefix}-{COMMON_RULE_SET}"),
                 ),
             ],
-            visibility_config=_visibility(f"{prefix}-api"),
-            opts=child,
+            visibility_config=_visibility(aws.wafv2.WebAclVisibilityConfigArgs, f"{prefix}-api"),
+            opts=self.child(),
         )
         self.association = aws.wafv2.WebAclAssociation(
             f"{name}-association",
             resource_arn=args.stage_arn,
             web_acl_arn=self.web_acl.arn,
-            opts=child,
+            opts=self.child(),
         )
-        self.register_outputs({"webAclArn": self.web_acl.arn})
+        return {"webAclArn": self.web_acl.arn}

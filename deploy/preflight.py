@@ -169,7 +169,7 @@ def reserved_concurrency(settings: Settings, lambda_client: Client, region: str)
     On an update, this stack's functions already hold some of the account's reservations:
     those are given back before the new ones are taken, so they count as available.
     """
-    wanted = settings.protections.reserved_concurrency
+    wanted = settings.reserved_concurrency
     if not wanted:
         return []
     key = "pets:reservedConcurrency"
@@ -219,7 +219,7 @@ def covers(name: str, domain: str) -> bool:
 def site_certificate(settings: Settings, acm_client: Client, now: datetime) -> list[Problem]:
     """CloudFront serves pets:siteDomain with this certificate: it must exist in ACM
     us-east-1 of this account, be ISSUED and unexpired, and name the domain."""
-    arn, domain = settings.protections.site_certificate_arn, settings.protections.site_domain
+    arn, domain = settings.site_certificate_arn, settings.site_domain
     if arn is None or domain is None:
         return []
     key = "pets:siteCertificateArn"

@@ -9,12 +9,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.config import ConfigError, stack_names
+from components.config import ConfigError
 from devstack import clients, live_matrix, paths, probes, proof, stack
 from devstack.errors import DevstackError
 from devstack.idp import demo_users, idp_process, login_client
 from devstack.processes import emulator
 from harness_core.errors import HarnessError
+from harness_core.stack_files import stack_names
 
 
 def _up(engine: str | None, deployer: str) -> None:

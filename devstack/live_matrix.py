@@ -21,10 +21,11 @@ from typing import Any
 from tabulate import tabulate
 
 import access
-from components.config import parse_settings, stack_file_config
+from components.config import parse_settings
 from devstack import calls, clients, paths
 from devstack.clients import Target
 from devstack.idp import demo_users, idp_process, login_client, tokens
+from harness_core.stack_files import stack_file_config
 
 UNSIGNED = "(unsigned)"
 PROBE_TYPE = "matrix-probe"

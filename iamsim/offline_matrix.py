@@ -25,7 +25,7 @@ from pathlib import Path
 
 import access
 from access import TokenClaims
-from components.config import stack_file_config
+from harness_core.stack_files import stack_file_config
 from iamsim.builders import execute_api_arn, invoke_request, web_identity_requests
 from iamsim.engine import PACKAGE_DIR, SimRequest, SimResult, simulate
 from iamsim.report import AllowMatrix, compare_matrices, format_table

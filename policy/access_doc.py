@@ -16,8 +16,9 @@ from pathlib import Path
 
 import access
 from components import naming
-from components.config import Settings, parse_settings, stack_file_config, stack_names
+from components.config import Settings, parse_settings
 from components.oidc_client import grant_role_name
+from components.stack_files import stack_file_config, stack_names
 
 ALLOWED = "✔"
 DENIED = "✘"

@@ -137,4 +137,5 @@ def stage_access_logging(resource_type: str, props: dict[str, Any]) -> list[str]
         return []
     return [f"API stage {props.get('stageName', '')!r} has no access logging "
             f"({', '.join(missing)} missing): set access_log_settings with destination_arn "
-            "(a CloudWatch log group ARN) and format (e.g. components/api.py ACCESS_LOG_FORMAT)"]
+            "(a CloudWatch log group ARN) and format (e.g. components/api_stage.py "
+            "ACCESS_LOG_FORMAT)"]

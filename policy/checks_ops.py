@@ -1,5 +1,5 @@
-"""Production protections (issue 14): the table survives a destroy, the API has its own
-policy, requests are traced, and someone hears about failures."""
+"""Production protections, so that a mistake or an attack costs less: the table survives a
+destroy, the API has its own policy, requests are traced, and someone hears about failures."""
 
 from __future__ import annotations
 

@@ -126,7 +126,7 @@ S3_NO_PUBLIC_ACLS = _resource_policy(
     checks_data.ACL_TYPES, checks_data.public_acls,
 )
 
-# --- production protections (issue 14) ------------------------------------------------
+# --- production protections: what a mistake or an attack would otherwise cost -------------
 
 
 def _table_protection_validate(args: ResourceValidationArgs, report: ReportViolation) -> None:

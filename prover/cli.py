@@ -16,8 +16,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.config import ConfigError, stack_names
+from components.config import ConfigError
 from harness_core.errors import HarnessError
+from harness_core.stack_files import stack_names
 from prover.diff import access_diff
 from prover.report import prove_subject
 from prover.subject import ROOT, synthesized_subject

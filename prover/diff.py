@@ -18,7 +18,7 @@ from pathlib import Path
 import z3
 
 import access
-from components.config import stack_names
+from harness_core.stack_files import stack_names
 from prover import encoding
 from prover.request_shapes import InvokeVars, TokenVars
 from prover.revision import synthesize_revision

@@ -126,7 +126,7 @@ def synthesize_revision(revision: str, lambda_package: Path, root: Path = ROOT
 
 def main(folder: str, lambda_package: str) -> None:
     """In the subprocess: every stack file of `folder`, synthesized, as JSON on stdout."""
-    from components.config import stack_file_config, stack_names
+    from harness_core.stack_files import stack_file_config, stack_names
     from iamsim.synth import synthesize
 
     found = {}

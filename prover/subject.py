@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import access
-from components.config import Settings, stack_file_config
+from components.config import Settings
+from harness_core.stack_files import stack_file_config
 from iamsim.builders import oidc_provider_arn
 from iamsim.deployed import read_deployed
 from iamsim.synth import Synthesized, synthesize

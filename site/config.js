@@ -1,8 +1,10 @@
-// config.json: written by the stack (components/site.py app_config), read once at start.
+// config.json: written by the stack (components/site_content.py app_config), read once at start.
 
 export class ConfigError extends Error {}
 
 const REQUIRED_STRINGS = ['region', 'apiUrl', 'issuer', 'clientId', 'scope', 'stsEndpoint'];
+// What the site does (site/main.js); config.json names the route each calls.
+export const ACTIONS = ['list', 'add', 'remove', 'buy'];
 
 /** Fetches and checks config.json; every problem becomes a ConfigError that says what is wrong. */
 export async function loadConfig(url = 'config.json') {
@@ -35,7 +37,7 @@ export function checkConfig(config, source = 'config.json') {
   if (!config.scope.split(' ').includes('openid')) {
     throw new ConfigError(`${source}: scope ${JSON.stringify(config.scope)} lacks openid`);
   }
-  for (const key of ['roles', 'classes']) {
+  for (const key of ['roles', 'classes', 'actions']) {
     if (config[key] === null || typeof config[key] !== 'object') {
       throw new ConfigError(`${source} lacks ${key}`);
     }
@@ -44,6 +46,10 @@ export function checkConfig(config, source = 'config.json') {
     if (typeof config.roles[name] !== 'string') {
       throw new ConfigError(`${source}: user class ${name} has no role`);
     }
+  }
+  const unnamed = ACTIONS.filter((action) => typeof config.actions[action] !== 'string');
+  if (unnamed.length) {
+    throw new ConfigError(`${source}: actions lacks the route of ${unnamed.join(', ')}`);
   }
   return config;
 }

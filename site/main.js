@@ -10,14 +10,6 @@ import {
   busy, elements, formatPrice, say, showControls, showPet, showPets, showSession,
 } from './ui.js';
 
-// Route ids of access.py; config.json says which of them the user's class may call.
-const ROUTES = {
-  list: 'GET /pets',
-  add: 'POST /pets',
-  remove: 'DELETE /pets/{petId}',
-  buy: 'POST /pets/purchase',
-};
-
 let config = null;
 let auth = null;
 // The logged-in user: { user, className, session, api, expiryTimer, cursor, pendingAdd }, or
@@ -94,11 +86,11 @@ async function begin(user) {
   });
   current = { user, className, session, api, expiryTimer: null, cursor: null, pendingAdd: null };
   auth.keepRenewed(user, { onRenewed: renewed, onFailed: renewalFailed });
-  const may = (route) => mayCall(config.classes, className, route);
-  showControls({ list: may(ROUTES.list), add: may(ROUTES.add), remove: may(ROUTES.remove),
-                 buy: may(ROUTES.buy) });
+  // config.json names the route of each action (config.actions) and the routes of each class.
+  const may = (action) => mayCall(config.classes, className, config.actions[action]);
+  showControls({ list: may('list'), add: may('add'), remove: may('remove'), buy: may('buy') });
   if (!(await act('get credentials for your role', () => session.credentials()))) return;
-  if (may(ROUTES.list)) {
+  if (may('list')) {
     await act('list the pets', async () => {
       say(`Logged in as ${className}. ${listed(await refresh())}`);
     });

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 import yaml
 
-from components.config import NAMESPACE, ConfigError, config_text, stack_file_config
+from components.config import NAMESPACE, ConfigError
 from devstack.apply import ordering
 from devstack.apply.errors import ApplyError
 from devstack.apply.jitter import Jitter
@@ -26,6 +26,7 @@ from devstack.apply.results import ApplyResult
 from devstack.apply.target import ClientFactory
 from harness_core.errors import ProgramRunError
 from harness_core.mock_runtime import program_from_folder, run_under_mocks
+from harness_core.stack_files import config_text, stack_file_config
 
 DEFAULT_TIMEOUT_SECONDS = 300.0
 FROM_ENVIRONMENT = "environment"

@@ -15,10 +15,10 @@ import pytest
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
 from components import account_config
-from components.config import stack_file_config
 from devstack.apply.kinds import ResourceKind, To
 from devstack.apply.services import KIND_BY_TYPE
 from harness_core.recorder import AUTH0_CLIENT_ID, ProgramRun, record_baseline, record_program
+from harness_core.stack_files import stack_file_config
 
 REPO = Path(__file__).resolve().parents[2]
 STACKS = ("dev", "local", "prod", "localstack")

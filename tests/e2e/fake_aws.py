@@ -38,9 +38,9 @@ from botocore.credentials import Credentials
 
 import access
 from components import oidc_client
-from components.api import CORS_ALLOW_HEADERS
 from components.api_models import BAD_BODY_MESSAGE
-from components.site import app_config
+from components.cors import CORS_ALLOW_HEADERS
+from components.site_content import app_config
 from devstack.idp.tokens import unverified_claims
 from handlers import pages, shapes
 from tests.e2e.site_server import NO_ANSWER, SiteServer, serving

@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from components import site
+from components import site_content as site
 
 # A backend's status that means: close the connection without answering (fetch rejects).
 NO_ANSWER = 0

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 import pytest
 
 import access
-from components import oidc_client, site
+from components import oidc_client
+from components import site_content as site
 from tests.e2e import flows
 from tests.e2e.fake_aws import FakeAws, fake_config
 from tests.e2e.site_server import SiteServer, serving
@@ -24,7 +25,7 @@ def csp_for(server: SiteServer, issuer: str, *, with_hashes: bool = True) -> str
     html = (site.SITE_DIR / site.INDEX).read_text()
     return site.content_security_policy(
         api_origin=server.origin, sts_origin=server.origin,
-        issuer_origin=site.origin_of(issuer),
+        issuer_origin=oidc_client.origin_of(issuer),
         script_hashes=site.inline_script_hashes(html) if with_hashes else ())
 
 

@@ -17,7 +17,7 @@ import pytest
 
 import access
 from components import policies
-from components.config import stack_names
+from harness_core.stack_files import stack_names
 from iamsim.offline_matrix import ROOT, OfflineMatrices, offline_matrices
 from policy.access_doc import stack_settings, who_becomes_from_doc
 

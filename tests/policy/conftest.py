@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from components import account_config
-from components.config import stack_file_config
 from harness_core.recorder import AUTH0_CLIENT_ID, ProgramRun, record_baseline, record_program
+from harness_core.stack_files import stack_file_config
 
 ISSUER = "https://pets-test.eu.auth0.com/"
 CLIENT_ID = "test-client-id"
@@ -22,7 +22,7 @@ BASE_CONFIG = {
 # Every kind of membership rule and the production options.
 FULL_CONFIG = {
     **BASE_CONFIG,
-    # Production options (issue 14).
+    # Production options: the pack must pass the stack with every one of them on.
     "pets:alarmEmail": "oncall@example.com",
     "pets:waf": "true",
     "pets:reservedConcurrency": json.dumps({"list_pets": 20, "purchase_pet": 10}),

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from components.config import stack_file_config
 from harness_core.recorder import ProgramRun, record_program
+from harness_core.stack_files import stack_file_config
 from policy import rules
 from tests.policy.harness import policy_resources, resource_violations, stack_violations
 

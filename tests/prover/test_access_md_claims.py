@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.config import stack_names
+from harness_core.stack_files import stack_names
 from policy.access_doc import proved_from_doc
 from prover.subject import ROOT, synthesized_subject
 from prover.theorems import theorems

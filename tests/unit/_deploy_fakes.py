@@ -14,9 +14,10 @@ import boto3
 from botocore.stub import Stubber
 
 import access
-from components.config import Settings, stack_file_config
+from components.config import Settings
 from components.naming import function_name, stack_prefix
 from deploy.preflight import AccountClients
+from harness_core.stack_files import stack_file_config
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
@@ -137,13 +138,13 @@ def passing_account(settings: Settings, reserved_now: Mapping[str, int | None] |
     answer left for the test to queue, if it says so)."""
     account = FakeAccount()
     reserved_now = reserved_now or {}
-    if settings.protections.reserved_concurrency:
+    if settings.reserved_concurrency:
         ours = sum(v or 0 for v in reserved_now.values())
         account.lambda_limits(1000, 1000 - ours)
         account.functions_reserve(settings.stack, reserved_now)
-    if settings.protections.site_certificate_arn:
-        domain = settings.protections.site_domain
-        account.certificate(settings.protections.site_certificate_arn, DomainName=domain,
+    if settings.site_certificate_arn:
+        domain = settings.site_domain
+        account.certificate(settings.site_certificate_arn, DomainName=domain,
                             SubjectAlternativeNames=[domain])
     url = settings.oidc_issuer.split("://", 1)[1]
     account.oidc_providers({url: [settings.oidc_client_id or "managed"]})
@@ -157,7 +158,10 @@ def passing_account(settings: Settings, reserved_now: Mapping[str, int | None] |
 # --- stack exports ---------------------------------------------------------------------
 
 def urn(stack: str, typ: str, name: str) -> str:
-    return f"urn:pulumi:{stack}::pets::pets:index:PetsApi${typ}::{name}"
+    """As the engine names them: the deployment under the stage's component, the rest of the
+    API under the API's (components/api_stage.py, components/api.py)."""
+    component = "ApiStage" if typ == "aws:apigateway/deployment:Deployment" else "PetsApi"
+    return f"urn:pulumi:{stack}::pets::pets:index:{component}${typ}::{name}"
 
 
 def export_serving(methods: Iterable[str], stack: str = "review",

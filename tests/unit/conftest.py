@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from components.config import stack_file_config
 from harness_core.recorder import ProgramRun, record_program
+from harness_core.stack_files import stack_file_config
 
 ROOT = Path(__file__).resolve().parents[2]
 

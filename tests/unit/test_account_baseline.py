@@ -16,7 +16,6 @@ import pulumi
 import pytest
 
 from components.account_config import NAMESPACE
-from components.config import stack_file_config
 from components.identity import AccountBaselineError
 from components.naming import ACCOUNT_PROJECT
 from harness_core.mock_runtime import (
@@ -34,6 +33,7 @@ from harness_core.recorder import (
     record_baseline,
     record_program,
 )
+from harness_core.stack_files import stack_file_config
 from tests.unit.conftest import BASE_CONFIG, CLIENT_ID, ISSUER
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,7 +15,7 @@ from components.account_config import (
     IssuerTrust,
     parse_account_settings,
 )
-from components.config import stack_file_config
+from harness_core.stack_files import stack_file_config
 
 ROOT = Path(__file__).resolve().parents[2]
 ISSUER = "https://pets-dev-example.eu.auth0.com/"

@@ -10,7 +10,7 @@ from jsonschema import Draft4Validator
 
 import access
 from components import api_models
-from components.api import part_name
+from components.api_paths import part_name
 from handlers import shapes
 from harness_core.recorder import CDN_DOMAIN, Declared, ProgramRun, record_program
 from tests.unit.conftest import BASE_CONFIG

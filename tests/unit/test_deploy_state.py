@@ -66,5 +66,5 @@ def test_a_state_without_resources_serves_nothing() -> None:
 def test_the_deployment_to_replace() -> None:
     export = export_serving(sorted(modelled_methods()), stack="review")
     assert deployment_urns(export) == [
-        "urn:pulumi:review::pets::pets:index:PetsApi$aws:apigateway/deployment:Deployment"
+        "urn:pulumi:review::pets::pets:index:ApiStage$aws:apigateway/deployment:Deployment"
         "::pets-review-deployment"]

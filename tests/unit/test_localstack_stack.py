@@ -14,8 +14,9 @@ import pytest
 import yaml
 
 from components import account_config
-from components.config import parse_settings, stack_file_config
+from components.config import parse_settings
 from harness_core.recorder import ProgramRun, record_baseline, record_program
+from harness_core.stack_files import stack_file_config
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_FILE = ROOT / "Pulumi.localstack.yaml"

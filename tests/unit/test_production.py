@@ -1,4 +1,4 @@
-"""Issue 14's protections as the program declares them (mock runtime, preview=False).
+"""The production protections as the program declares them (mock runtime, preview=False).
 
 Every assertion reads parsed inputs: documents are json-parsed, the access log format is
 parsed, alarms are compared by name, metric and dimension.
@@ -12,7 +12,7 @@ import pytest
 
 import access
 from components import alarms, naming, policies
-from components.api import ACCESS_LOG_FORMAT
+from components.api_stage import ACCESS_LOG_FORMAT
 from harness_core.recorder import ACCOUNT, API_ID, REGION, ProgramRun, record_program
 from tests.unit.conftest import BASE_CONFIG
 
@@ -265,9 +265,9 @@ VALID = {"pets:oidcIssuer": "https://tenant.auth0.com/", "pets:oidcClientId": "a
 
 def test_protections_default_on_and_optional_extras_off():
     from components.config import parse_settings
-    protections = parse_settings("dev", VALID).protections
-    assert (protections.data_protection, dict(protections.reserved_concurrency),
-            protections.waf, protections.alarm_email) == (True, {}, False, None)
+    settings = parse_settings("dev", VALID)
+    assert (settings.data_protection, dict(settings.reserved_concurrency),
+            settings.waf, settings.alarm_email) == (True, {}, False, None)
 
 
 @pytest.mark.parametrize(("key", "value", "message"), [

@@ -12,7 +12,7 @@ import pytest
 
 import access
 from components import naming, policies
-from components.api import part_name
+from components.api_paths import part_name
 from components.function import HANDLER, RUNTIME
 from harness_core.recorder import (
     ACCOUNT,
@@ -346,9 +346,14 @@ def test_children_are_parented_to_components(program: ProgramRun):
     assert components == {"pets:index:PetsTable", "pets:index:IdempotencyTable",
                           "pets:index:RouteFunction",
                           "pets:index:DependencyLayer",
-                          "pets:index:PetsApi", "pets:index:UserIdentity",
+                          "pets:index:PetsApi", "pets:index:ApiStage",
+                          "pets:index:UserIdentity",
                           "pets:index:UserClassRole", "pets:index:PetsSite",
                           "pets:index:StackAlarms", "pets:index:SiteHosting"}
+    for resource in program.declared:
+        if resource.type.startswith("aws:"):
+            parent_type = (resource.graph.parent or "::::").split("::")[2].split("$")[-1]
+            assert parent_type in components, (resource.type, resource.name, parent_type)
 
 
 def test_membership_override_reaches_the_trust_policy():
@@ -377,3 +382,4 @@ def test_policy_functions_match_the_declared_policies(program: ProgramRun):
     for user_class in access.USER_CLASSES:
         declared = program.named(f"pets-unit-{user_class.name}-invoke").json_input("policy")
         assert declared == policies.invoke_policy(EXECUTION_ARN, "v1", user_class.routes)
+

@@ -1,4 +1,4 @@
-"""The browser app's hosting (components/site.py) under the mock runtime.
+"""The browser app's hosting and content (components/site.py) under the mock runtime.
 
 The S3 and CloudFront attributes the component reads (bucket ARN, website
 endpoint, distribution domain) are computed by the shared mocks, shaped like
@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import access
-from components import site
+from components import site_content
 from components.config import ConfigError, parse_settings
 from harness_core.recorder import (
     ACCOUNT,
@@ -36,9 +36,10 @@ MEDIA_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css
 OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
 
 
-@pytest.fixture(scope="module")
-def run() -> ProgramRun:
-    return record_program(BASE_CONFIG)
+@pytest.fixture
+def run(program: ProgramRun) -> ProgramRun:
+    """The package's recording with BASE_CONFIG (tests/unit/conftest.py), not one more."""
+    return program
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +66,7 @@ def objects(run: ProgramRun) -> dict[str, dict[str, Any]]:
 
 
 def config_json(run: ProgramRun) -> dict[str, Any]:
-    return json.loads(objects(run)[site.CONFIG_KEY]["content"])
+    return json.loads(objects(run)[site_content.CONFIG_KEY]["content"])
 
 
 # --- the bucket ------------------------------------------------------------------------
@@ -128,7 +129,7 @@ def test_website_serves_index_html(local_run: ProgramRun):
 def test_every_site_file_and_vendored_library_is_an_object(run: ProgramRun):
     uploaded = objects(run)
     assert set(uploaded) == app_files() | {"config.json"}
-    assert set(site.VENDORED) <= set(uploaded)
+    assert set(site_content.VENDORED) <= set(uploaded)
     assert {"index.html", "app.js", "style.css"} <= set(uploaded)
     for key, inputs in uploaded.items():
         assert inputs["bucket"] == BUCKET, key
@@ -173,6 +174,8 @@ def test_config_json_names_api_issuer_roles_and_classes(run: ProgramRun):
                      "routes": [r.id for r in c.routes]}
             for c in access.USER_CLASSES
         },
+        "actions": {"list": "GET /pets", "add": "POST /pets", "remove": "DELETE /pets/{petId}",
+                    "buy": "POST /pets/purchase"},
     }
     assert stage.outputs["invokeUrl"] == f"https://{API_ID}.execute-api.{REGION}.amazonaws.com/v1"
 
@@ -322,14 +325,6 @@ def test_no_cloudfront_when_configured_off(local_run: ProgramRun):
     assert params["method.response.header.Access-Control-Allow-Origin"] == "'*'"
 
 
-def test_site_url_for_the_emulator_is_path_style():
-    """What the local applier returns as websiteEndpoint gives the path-style URL."""
-    endpoint = "127.0.0.1:4566/pets-local-site-000000000000"
-    assert site.site_url(endpoint, https=False) == (
-        "http://127.0.0.1:4566/pets-local-site-000000000000/index.html"
-    )
-
-
 # --- settings -------------------------------------------------------------------------
 
 
@@ -359,52 +354,6 @@ def test_sts_endpoint_must_be_https_or_loopback(value):
 def test_sts_endpoint_may_be_plain_http_on_loopback():
     settings = parse_settings("dev", {**VALID, "pets:stsEndpoint": "http://127.0.0.1:4566/"})
     assert settings.sts_endpoint == "http://127.0.0.1:4566"
-
-
-# --- the file walk ------------------------------------------------------------------------
-
-
-def make_site(root: Path, files: dict[str, str]) -> Path:
-    for name, text in {**{v: "" for v in site.VENDORED}, **files}.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
-
-
-def test_site_files_leave_out_tooling_and_dotfiles(tmp_path: Path):
-    root = make_site(tmp_path, {"index.html": "", "package.json": "{}", "vendor.mjs": "",
-                                "node_modules/x/y.js": "", ".DS_Store": ""})
-    keys = [f.key for f in site.site_files(root)]
-    assert keys == sorted(["index.html", *site.VENDORED])
-
-
-def test_site_files_refuse_unknown_types(tmp_path: Path):
-    root = make_site(tmp_path, {"notes.md": ""})
-    with pytest.raises(ValueError, match=r"site/notes\.md"):
-        site.site_files(root)
-
-
-def test_site_files_refuse_a_hand_written_config_json(tmp_path: Path):
-    root = make_site(tmp_path, {"config.json": "{}"})
-    with pytest.raises(ValueError, match=r"config\.json"):
-        site.site_files(root)
-
-
-def test_missing_vendored_libraries_say_how_to_build_them(tmp_path: Path):
-    (tmp_path / "index.html").write_text("")
-    with pytest.raises(FileNotFoundError, match=r"node site/vendor\.mjs"):
-        site.site_files(tmp_path)
-
-
-def test_bucket_name_too_long_for_s3_is_refused():
-    with pytest.raises(ValueError, match="shorter stack name"):
-        site.bucket_name("pets-" + "x" * 60, ACCOUNT)
-
-
-def test_bucket_name_is_lowercased_but_never_mangled():
-    assert site.bucket_name("pets-Dev", ACCOUNT) == f"pets-dev-site-{ACCOUNT}"
-    with pytest.raises(ValueError, match="pets-dev_1-site"):
-        site.bucket_name("pets-dev_1", ACCOUNT)
 
 
 # --- TLS with the operator's domain -----------------------------------------------------------

@@ -19,11 +19,11 @@ import pytest
 
 import components.pets_app
 from components import account_config
-from components.config import stack_file_config, stack_names
 from components.identity import UserIdentity
 from components.table import PetsTable, PetsTableArgs
 from harness_core.mock_runtime import OidcProvider
 from harness_core.recorder import ProgramRun, record_baseline, record_program
+from harness_core.stack_files import stack_file_config, stack_names
 from tests.unit.physical_names import (
     ACCOUNT,
     GLOBAL,
