@@ -23,6 +23,7 @@ from iamsim.offline_matrix import (
     OfflineMatrices,
     concrete_path,
     expected_trust_matrix,
+    forbidden_arns,
     offline_matrices,
 )
 from iamsim.report import compare_matrices
@@ -294,3 +295,17 @@ def test_compare_reports_missing_cells_and_engine_names() -> None:
     # A cell both lack (guest, POST /pets) is no disagreement.
     assert "disagree on 3 of 9 cells" in report
 
+
+
+def test_a_variant_some_grant_covers_is_not_forbidden(offline: OfflineMatrices) -> None:
+    """`GET /pets/` is forbidden only while no route's grant covers it: with a `GET /pets/{petId}`
+    route its `GET/pets/*` grant does (`*` matches the empty id), so it is not sampled as
+    forbidden; a literal trailing slash no grant covers stays forbidden."""
+    synthesized = offline.synthesized
+    label = "GET /pets: trailing slash"
+    assert label in forbidden_arns(synthesized, access.ROUTES)
+    one_pet = access.Route("GET", "/pets/{petId}", "get_pet", ("dynamodb:GetItem",),
+                           manages_shop=False)
+    widened = forbidden_arns(synthesized, (*access.ROUTES, one_pet))
+    assert label not in widened
+    assert "POST /pets: trailing slash" in widened
