@@ -29,6 +29,7 @@ from devstack import clients, paths
 from devstack.clients import Target
 from devstack.errors import DevstackError
 from devstack.processes import installer, procs
+from scripts import interpreter
 
 REGION = "us-east-1"
 ACCOUNT_ID = "000000000000"
@@ -45,9 +46,9 @@ class Engine:
     title: str
     venv: Path
     requirements: Path
-    python_env: str  # env var naming the interpreter that builds the venv
-    # pyenv shims (`python3.12` on PATH) fail here; use the interpreter itself.
-    default_python: str
+    # The Python that builds the venv (scripts/interpreter.py finds it; PETS_PYTHON<XY>
+    # names one explicitly).
+    python_version: str
     module: str  # started as `python -m <module>`
     health_path: str
     environment: Callable[[int, Path], dict[str, str]]
@@ -131,8 +132,7 @@ ENGINES: Mapping[str, Engine] = {
         title="MiniStack, AUTH=true",
         venv=paths.EMULATOR_VENV,
         requirements=paths.EMULATOR_REQUIREMENTS,
-        python_env="PETS_PYTHON312",
-        default_python="/root/.pyenv/versions/3.12.1/bin/python3.12",
+        python_version="3.12",
         module="ministack",
         health_path="/_ministack/health",
         environment=_ministack_env,
@@ -142,8 +142,7 @@ ENGINES: Mapping[str, Engine] = {
         title="LocalStack community, host mode",
         venv=paths.LOCALSTACK_VENV,
         requirements=paths.LOCALSTACK_REQUIREMENTS,
-        python_env="PETS_PYTHON313",
-        default_python="/root/.pyenv/versions/3.13.0/bin/python3.13",
+        python_version="3.13",
         module="localstack.runtime.main",
         health_path="/_localstack/health",
         environment=_localstack_env,
@@ -179,11 +178,11 @@ def ensure_venv(engine: str | None = None) -> Path:
         digest = chosen.digest()
         if chosen.python().exists() and marker.exists() and marker.read_text().strip() == digest:
             return chosen.python()
-        python = os.environ.get(chosen.python_env, chosen.default_python)
-        if not Path(python).exists():
-            raise DevstackError(f"{python} not found: {chosen.name} needs its own venv built "
-                                f"by that interpreter. Install it or point {chosen.python_env} "
-                                "at one.")
+        try:
+            python = interpreter.find(chosen.python_version)
+        except interpreter.PythonNotFound as err:
+            raise DevstackError(f"{chosen.name} runs from its own venv, built by Python "
+                                f"{chosen.python_version}: {err}") from None
         shutil.rmtree(chosen.venv, ignore_errors=True)
         new_python = installer.create_venv(python, chosen.venv)
         installer.install(new_python, "-r", str(chosen.requirements),
