@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -227,4 +229,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # Straight out, past the interpreter's teardown of some 1,500 modules (pulumi_aws, the
+    # program's resources): about 1 s after every `make up`'s Ready line, with nothing to
+    # clean up (no atexit work; the emulator and the identity provider are meant to outlive
+    # this process). What is written is flushed first.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

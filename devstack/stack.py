@@ -28,6 +28,7 @@ from devstack.clients import Target
 from devstack.errors import DevstackError
 from devstack.idp import idp_process
 from devstack.processes import emulator, procs
+from harness_core import mock_runtime
 from harness_core.node import ensure_packages
 from iamsim import engine as iam_engine
 
@@ -138,7 +139,11 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_proces
     _require_built()
     down(emulator_name=emulator_name, idp_name=idp_name, outputs_file=outputs_file)
     started = time.monotonic()
-    target = emulator.start(name=emulator_name, engine=engine)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="emulator") as starter:
+        starting = starter.submit(emulator.start, name=emulator_name, engine=engine)
+        if deployer == "apply":  # the program's libraries load while the emulator starts
+            mock_runtime.preload(paths.REPO)
+        target = starting.result()
     timings = {"emulator": time.monotonic() - started}
     # MiniStack takes an http issuer and runs every function. AWS and LocalStack register
     # only https OIDC providers, and LocalStack without Docker stores functions but cannot
