@@ -81,7 +81,6 @@ def _up(engine: str | None, deployer: str) -> None:
     # Where the time went, as data for bench/lifecycle.py (never parsed from the lines above).
     stack.TIMINGS_FILE.write_text(json.dumps({
         **local.timings, "stackUp": stack_seconds,
-        "apply": local.apply.seconds if local.apply else None,
         "matrix": None if cannot else matrix_seconds,  # None: not measured on this target
         "seed": None if no_lambda else seed_seconds, "ready": ready_seconds}) + "\n")
     print("Stop everything with `make down`.")
