@@ -58,9 +58,10 @@ def _up(engine: str | None, deployer: str) -> None:
             cannot.append(no_lambda)
     measuring = time.monotonic()
     # One login per demo user, for the matrix and the demo pets alike (none is needed where
-    # neither can be had).
+    # neither can be had), while the functions' first calls may still run.
     logins = {} if no_lambda else live_matrix.log_in_everyone(outputs, target=local.target,
                                                               idp=local.idp)
+    warm_up_seconds = local.wait_warm()
     if cannot:
         print("\nAccess matrix not measured: this target cannot show it.")
         for reason in cannot:
@@ -80,7 +81,7 @@ def _up(engine: str | None, deployer: str) -> None:
           f"access matrix {matrix_seconds:.2f} s, demo pets {seed_seconds:.2f} s")
     # Where the time went, as data for bench/lifecycle.py (never parsed from the lines above).
     stack.TIMINGS_FILE.write_text(json.dumps({
-        **local.timings, "stackUp": stack_seconds,
+        **local.timings, "stackUp": stack_seconds, "warmUp": warm_up_seconds,
         "matrix": None if cannot else matrix_seconds,  # None: not measured on this target
         "seed": None if no_lambda else seed_seconds, "ready": ready_seconds}) + "\n")
     print("Stop everything with `make down`.")

@@ -58,8 +58,17 @@ class Stack:
     outputs_file: Path | None = OUTPUTS_FILE
     baseline: ApplyResult | None = None  # the account baseline's apply, as `apply`
     # Where up's time went (seconds): emulator, apply (baseline + app), then what was still
-    # to wait for after the apply: idp, warmUp.
+    # to wait for after the apply: idp.
     timings: Mapping[str, float] = field(default_factory=dict)
+    warming: tuple[Future[None], ...] = ()  # the functions' first calls (up(warm=True))
+
+    def wait_warm(self) -> float:
+        """Wait until every function had its first call; the seconds waited. Raises what a
+        warm-up raised (a function that cannot even answer it)."""
+        started = time.monotonic()
+        for warming in self.warming:
+            warming.result()
+        return time.monotonic() - started
 
 
 def baseline_overrides(app_config: Mapping[str, str]) -> dict[str, Any]:
@@ -130,7 +139,8 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_proces
     `localstack` stacks, baseline first, with the Automation API; needs the Pulumi CLI).
     warm: give each function its first call as soon as it exists (warm_up), on a target that
     runs functions (MiniStack), so that the first calls after `up` find them running. `make
-    up` does; the tests do not, and so meet the cold starts a fresh deployment has.
+    up` does; the tests do not, and so meet the cold starts a fresh deployment has. `up`
+    returns while they may still run: Stack.wait_warm waits for them.
     """
     if deployer not in DEPLOYERS:
         raise DevstackError(f"deployer {deployer!r}: use one of {', '.join(DEPLOYERS)}")
@@ -156,25 +166,26 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_proces
         # The identity provider is never contacted during the apply: its issuer is config.
         overrides = {"oidcIssuer": issuer, "stsEndpoint": target.endpoint_url, **(config or {})}
         # Threads: the IdP's start and the warm-ups wait on other processes, not our CPU.
-        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="up") as pool:
-            idp_started: list[Future[idp_process.Idp]] = []
+        pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="up")
+        idp_started: list[Future[idp_process.Idp]] = []
 
-            def start_idp(program_outputs: Mapping[str, Any]) -> None:
-                # The identity provider registers only what the program declares: the
-                # client, its registration and the grants are the program's.
-                idp_started.append(pool.submit(
-                    idp_process.start, port, name=idp_name, tls=not ministack,
-                    client_id=program_outputs.get("oidcClientId", ""),
-                    registration=program_outputs.get("oidcClient") or {},
-                    class_grants=program_outputs.get("classGrants")))
+        def start_idp(program_outputs: Mapping[str, Any]) -> None:
+            # The identity provider registers only what the program declares: the client,
+            # its registration and the grants are the program's, not the harness's.
+            idp_started.append(pool.submit(
+                idp_process.start, port, name=idp_name, tls=not ministack,
+                client_id=program_outputs.get("oidcClientId", ""),
+                registration=program_outputs.get("oidcClient") or {},
+                class_grants=program_outputs.get("classGrants")))
 
-            warm_ups: list[Future[None]] = []
-            lambda_client = clients.client("lambda", target=target) if warm and ministack else None
+        warm_ups: list[Future[None]] = []
+        lambda_client = clients.client("lambda", target=target) if warm and ministack else None
 
-            def warm_function(resource: CreatedResource) -> None:
-                if lambda_client is not None and resource.type == FUNCTION_TYPE:
-                    warm_ups.append(pool.submit(warm_up, lambda_client, resource.id))
+        def warm_function(resource: CreatedResource) -> None:
+            if lambda_client is not None and resource.type == FUNCTION_TYPE:
+                warm_ups.append(pool.submit(warm_up, lambda_client, resource.id))
 
+        try:
             applying = time.monotonic()
             result = baseline = None
             if deployer == "pulumi":
@@ -197,19 +208,19 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_proces
             waiting = time.monotonic()
             idp = idp_started[0].result()
             timings["idp"] = time.monotonic() - waiting
-            waiting = time.monotonic()
-            for warming in warm_ups:
-                warming.result()
-            timings["warmUp"] = time.monotonic() - waiting
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)  # nothing still starting below
+            raise
+        pool.shutdown(wait=False)  # the warm-ups go on: Stack.wait_warm waits for them
     except BaseException:
-        # Every thread has ended here (the pool waited for them): stop what they started.
         idp_process.stop(idp_name)
         emulator.stop(emulator_name)
         raise
     if outputs_file is not None:
         outputs_file.parent.mkdir(parents=True, exist_ok=True)
         outputs_file.write_text(json.dumps({k: outputs[k] for k in OUTPUT_KEYS}, indent=2) + "\n")
-    return Stack(target, idp, outputs, result, idp_name, outputs_file, baseline, timings)
+    return Stack(target, idp, outputs, result, idp_name, outputs_file, baseline, timings,
+                 tuple(warm_ups))
 
 
 def down(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_process.NAME,
