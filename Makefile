@@ -59,12 +59,7 @@ site/vendor/.built: site/package.json site/package-lock.json site/vendor.mjs
 site: site/vendor/.built
 
 # `devstack up` installs what it lacks itself (the emulator's venv, the IdP's npm packages).
-# The repository's own modules are byte-compiled first (files up to date are only looked at):
-# where PYTHONDONTWRITEBYTECODE is set, Python never caches them, and `up` imports them
-# several times (each program run imports its modules afresh), about 0.3 s of compiling.
-SOURCES := access.py components handlers devstack harness_core iamsim prover policy scripts
 up: package site
-	$(PY) -m compileall -q $(SOURCES)
 	$(PY) -m devstack up --target $(TARGET)
 
 down: $(VENV)/.installed
