@@ -29,7 +29,7 @@ SOURCES = ("access.py", "account", "components", "handlers", "scripts", "devstac
 
 def _up(engine: str | None, deployer: str) -> None:
     started = time.monotonic()
-    local = stack.up(engine=engine, deployer=deployer, warm=True)
+    local = stack.up(engine=engine, deployer=deployer, warm=True, in_memory=True)
     outputs = local.outputs
     stack_seconds = time.monotonic() - started
     if local.apply:

@@ -209,6 +209,7 @@ def start(
     *,
     name: str = clients.EMULATOR_NAME,
     engine: str | None = None,
+    in_memory: bool = False,
 ) -> Target:
     """Start the emulator on 127.0.0.1 and return the target once it answers STS.
 
@@ -217,6 +218,9 @@ def start(
     - port: argument, else $PETS_EMULATOR_PORT, else a free port.
     - name: record/log name; tests use their own so they never touch a `make up` stack.
     - engine: ministack or localstack; default $PETS_TARGET, else ministack.
+    - in_memory: its working folder (temporary files, the Lambda packages it unpacks) in
+      memory where there is room (paths.memory_scratch), else .devstack/tmp/<name>. stop()
+      removes it.
     Raises PortInUseError naming the port, or StartupError with the log tail.
     """
     external = os.environ.get(clients.EXTERNAL_ENDPOINT_ENV)
@@ -232,11 +236,14 @@ def start(
     procs.check_port_free(port, f"emulator {name}")
     chosen = engine_named(engine)
     python = ensure_venv(chosen.name)
-    tmpdir = paths.TMP / name
-    shutil.rmtree(tmpdir, ignore_errors=True)
-    tmpdir.mkdir(parents=True)
+    tmpdir = paths.memory_scratch(name) if in_memory else None
+    if tmpdir is None:
+        tmpdir = paths.TMP / name
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        tmpdir.mkdir(parents=True)
     endpoint_url = f"http://{procs.LOOPBACK}:{port}"
-    info = {"endpoint_url": endpoint_url, "port": port, "region": REGION, "engine": chosen.name}
+    info = {"endpoint_url": endpoint_url, "port": port, "region": REGION, "engine": chosen.name,
+            "scratch": str(tmpdir)}
     proc = procs.spawn(
         name,
         [str(python), "-m", chosen.module],
@@ -265,7 +272,9 @@ def stop(name: str = clients.EMULATOR_NAME) -> bool:
     managed = procs.running(name)
     engine = ENGINES.get(managed.info.get("engine", DEFAULT_ENGINE)) if managed else None
     stopped = procs.stop(name, timeout=engine.stop_timeout if engine else 10.0)
-    _discard(paths.TMP / name)
+    recorded = managed.info.get("scratch") if managed else None
+    for scratch in {paths.TMP / name, *([Path(recorded)] if recorded else [])}:
+        _discard(scratch)
     return stopped
 
 

@@ -121,7 +121,7 @@ def test_the_cli_up_seeds_the_demo_pets(clean_shop: Any, monkeypatch: pytest.Mon
     monkeypatch.setattr(stack, "up", lambda **kwargs: asked.update(kwargs) or clean_shop)
     monkeypatch.setattr(stack, "TIMINGS_FILE", tmp_path / "up-timings.json")
     assert cli.main(["up"]) == 0
-    assert asked["warm"] is True
+    assert asked["warm"] is True and asked["in_memory"] is True
     printed = capsys.readouterr().out
     assert ("Demo pets in the shop: tortoise 180 (sold to dave@example.com), goldfish 4.99"
             in printed)
