@@ -101,11 +101,13 @@ def _compile_sources() -> None:
     imports them several times (each program run imports its modules afresh), about 0.3 s of
     compiling. Written deliberately, as `make` does for the venv's packages."""
     for source in SOURCES:
-        path = paths.REPO / source
-        if path.is_dir():
-            compileall.compile_dir(path, quiet=2)
-        elif path.is_file():
-            compileall.compile_file(path, quiet=2)
+        for folder, subfolders, files in os.walk(paths.REPO / source):
+            subfolders[:] = [d for d in subfolders if d not in ("node_modules", "__pycache__")]
+            for file in files:
+                if file.endswith(".py"):
+                    compileall.compile_file(os.path.join(folder, file), quiet=2)
+        if source.endswith(".py"):
+            compileall.compile_file(paths.REPO / source, quiet=2)
 
 
 def _title(engine: str) -> str:
