@@ -45,8 +45,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	touch $@
 
 # The Lambda package: handlers + their dependencies built for python3.12 x86_64.
-build/lambda/.built: $(VENV)/.installed handlers/*.py handlers/requirements.txt scripts/package_lambda.py
-	$(PY) scripts/package_lambda.py
+build/lambda/.built: $(VENV)/.installed handlers/*.py handlers/requirements.txt scripts/package_lambda.py scripts/interpreter.py
+	$(PY) -m scripts.package_lambda
 	touch $@
 
 package: build/lambda/.built

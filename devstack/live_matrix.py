@@ -204,31 +204,51 @@ class Person:
         return tuple(self.statuses)
 
 
-def measure_people(outputs: Mapping[str, Any], *, target: Target | None = None,
-                   idp: idp_process.Idp | None = None) -> tuple[list[Person], dict[str, int]]:
-    """Every demo user logs in, asks STS for every class role, and calls every route.
+@dataclass(frozen=True)
+class Login:
+    """One demo user logged in: their ID token and the credentials of every class role STS
+    gave them for it (none: STS refused every role)."""
 
-    Returns the people and the unsigned row ({route id: status})."""
+    login: str
+    id_token: str
+    credentials: Mapping[str, Mapping[str, Any]]  # class name -> STS credentials
 
-    def log_in(login: str) -> tuple[str, dict[str, Mapping[str, Any]]]:
-        """The user's ID token, and {class: credentials} for every class role STS gives it."""
+
+def log_in_everyone(outputs: Mapping[str, Any], *, target: Target | None = None,
+                    idp: idp_process.Idp | None = None) -> dict[str, Login]:
+    """Every demo user logs in at the identity provider and asks STS for every class role
+    with their own ID token; {login: Login}, in users.json's order."""
+
+    def log_in(login: str) -> Login:
         token = login_client.id_token(login, idp=idp)
         offered = {c.name: calls.assume_role_unless_refused(
             outputs["roles"][c.name], token, session_name=f"people-{login}", target=target)
             for c in access.USER_CLASSES}
-        return token, {name: creds for name, creds in offered.items() if creds is not None}
+        return Login(login, token, {name: creds for name, creds in offered.items()
+                                    if creds is not None})
 
     logins = list(demo_users.users())
     # Logins and STS calls wait on the IdP and STS, not the CPU: every user at once.
     with ThreadPoolExecutor(max_workers=len(logins)) as pool:
-        sessions = dict(zip(logins, pool.map(log_in, logins), strict=True))
-    callers = [Caller(f"{login}/{name}", api_of(outputs, credentials), token)
-               for login, (token, granted) in sessions.items()
-               for name, credentials in granted.items()]
+        return dict(zip(logins, pool.map(log_in, logins), strict=True))
+
+
+def measure_people(outputs: Mapping[str, Any], *, target: Target | None = None,
+                   idp: idp_process.Idp | None = None,
+                   logins: Mapping[str, Login] | None = None
+                   ) -> tuple[list[Person], dict[str, int]]:
+    """Every demo user calls every route with each class role STS gave them.
+
+    logins: log_in_everyone's answer, when the caller has it already (else made here).
+    Returns the people and the unsigned row ({route id: status})."""
+    if logins is None:
+        logins = log_in_everyone(outputs, target=target, idp=idp)
+    callers = [Caller(f"{who.login}/{name}", api_of(outputs, credentials), who.id_token)
+               for who in logins.values() for name, credentials in who.credentials.items()]
     measured = measure(outputs, callers, target=target)  # with the unsigned row
-    people = [Person(login, token_claims(login, token),
-                     {name: measured[f"{login}/{name}"] for name in granted})
-              for login, (token, granted) in sessions.items()]
+    people = [Person(who.login, token_claims(who.login, who.id_token),
+                     {name: measured[f"{who.login}/{name}"] for name in who.credentials})
+              for who in logins.values()]
     return people, measured[UNSIGNED]
 
 

@@ -13,10 +13,12 @@ process-wide current directory and sys.path, as under the Pulumi CLI.
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import concurrent.futures
 import contextlib
 import contextvars
+import importlib
 import logging
 import os
 import runpy
@@ -118,6 +120,28 @@ def program_from_folder(program_dir: Path) -> Callable[[], None]:
         runpy.run_path(str(main), run_name="__main__")
 
     return run
+
+
+def preload(program_dir: Path) -> None:
+    """Import what the program in `program_dir` imports (its __main__.py's top-level import
+    statements) without running it, in the program's environment, so that its own modules
+    are forgotten afterwards as after a run: the libraries it uses (pulumi_aws, pulumi_auth0:
+    about 0.4 s of imports for the app) stay loaded and a run that follows starts at once.
+    For a caller with time to fill, e.g. while an emulator starts.
+
+    A failing import is left to the run, which reports it as the program's failure."""
+    source = Path(program_dir) / "__main__.py"
+    tree = ast.parse(source.read_text(), str(source))
+    names = [alias.name for node in tree.body if isinstance(node, ast.Import)
+             for alias in node.names]
+    names += [node.module for node in tree.body
+              if isinstance(node, ast.ImportFrom) and node.module and node.level == 0]
+    with _RUN_LOCK, _program_environment(Path(program_dir)):
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except Exception:  # the run imports it again and says what failed
+                log.debug("preload: importing %s failed", name, exc_info=True)
 
 
 def run_under_mocks(

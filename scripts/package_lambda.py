@@ -11,20 +11,20 @@ passes a .zip FileArchive through as it is, and so does the local apply.
 Dependencies are wheels for the Lambda platform (CPython 3.12, manylinux
 x86_64), not for this machine, so a binary wheel like cryptography's is the
 one AWS will load. The layer is uploaded once per change of the pins, not once
-per function and code change. Usage: python scripts/package_lambda.py
+per function and code change. Usage: python -m scripts.package_lambda
 
 The modules a cold start imports (handlers, powertools, jwcrypto, cryptography, ...)
 ship byte-compiled for Python 3.12: a new Lambda environment (and every new MiniStack
 worker, which unpacks the package into a fresh folder) would otherwise compile them again
 on each cold start. They are compiled as unchecked-hash .pyc, valid whatever the files'
 mtimes after unzipping; the package is always rebuilt as a whole, so sources and byte
-code cannot drift apart. Without a working python3.12 the package is built without them.
+code cannot drift apart. The Python 3.12 comes from scripts/interpreter.py (PETS_PYTHON312,
+PATH, pyenv, uv); without one the package is built without byte code.
 """
 
 from __future__ import annotations
 
 import argparse
-import glob
 import os
 import shutil
 import subprocess
@@ -32,13 +32,16 @@ import sys
 import zipfile
 from pathlib import Path
 
+from scripts import interpreter
+
 ROOT = Path(__file__).resolve().parent.parent
+LAMBDA_PYTHON = "3.12"  # the runtime's version (components/function.py: python3.12)
 HANDLERS = ROOT / "handlers"
 PLATFORM_FLAGS = [
     "--platform", "manylinux_2_28_x86_64",
     "--platform", "manylinux2014_x86_64",
     "--implementation", "cp",
-    "--python-version", "3.12",
+    "--python-version", LAMBDA_PYTHON,
     "--only-binary=:all:",
 ]
 ZIP_TIME = (1990, 1, 1, 0, 0, 0)
@@ -78,25 +81,13 @@ print(count)
 """
 
 
-def lambda_python() -> str | None:
-    """A working python3.12 (the Lambda runtime's version), or None."""
-    candidates = [os.environ.get("PETS_LAMBDA_PYTHON", ""), os.environ.get("PETS_PYTHON312", ""),
-                  shutil.which("python3.12") or "",  # may be a pyenv shim that fails: try it
-                  *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python3.12")))]
-    for candidate in filter(None, candidates):
-        probe = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2])"],
-                               capture_output=True, text=True)
-        if probe.returncode == 0 and probe.stdout.strip() == "(3, 12)":
-            return candidate
-    return None
-
-
 def compile_imported(staging: Path, runtime: Path) -> int:
     """Byte-compile the package's modules a cold start imports; returns how many."""
-    python = lambda_python()
-    if python is None:
-        print("no working python3.12 found (set PETS_LAMBDA_PYTHON): the package ships "
-              "without byte code, so every cold start compiles its imports")
+    try:
+        python = interpreter.find(LAMBDA_PYTHON)
+    except interpreter.PythonNotFound as err:
+        print(f"{err}\nThe package ships without byte code, so every cold start compiles "
+              "its imports.")
         return 0
     result = subprocess.run(
         # -I -S: only the package and the runtime's boto3, as in the Lambda; -B: importing

@@ -98,10 +98,12 @@ class EmulatorMocks(pulumi.runtime.Mocks):
         *,
         allow_failed_functions: bool = False,
         jitter: Jitter | None = None,
+        on_created: Callable[[CreatedResource], None] | None = None,
     ) -> None:
         """target: a connected target (tests), or the client factory that makes the boto3
         client for a service name (all made here, up front). allow_failed_functions: see
-        CreateRequest. jitter: a random delay before each create (jitter.py)."""
+        CreateRequest. jitter: a random delay before each create (jitter.py). on_created:
+        called with each resource once it exists (must not raise)."""
         if not isinstance(target, ApplyTarget):
             try:
                 target = ApplyTarget.connect(target, SERVICES)
@@ -113,6 +115,7 @@ class EmulatorMocks(pulumi.runtime.Mocks):
         self.target = target
         self.allow_failed_functions = allow_failed_functions
         self.jitter = jitter
+        self.on_created = on_created
         self._lock = threading.Lock()
         self._activity = threading.Condition()
         self._creating = 0
@@ -177,16 +180,17 @@ class EmulatorMocks(pulumi.runtime.Mocks):
         computed = {**created.outputs, "id": created.id}
         with self._lock:
             self._tick += 1
-            self.created.append(
-                CreatedResource(
-                    type=args.typ,
-                    name=args.name,
-                    id=created.id,
-                    outputs={**inputs, **computed},  # plain values, for readers of the result
-                    started=started,
-                    finished=self._tick,
-                )
+            record = CreatedResource(
+                type=args.typ,
+                name=args.name,
+                id=created.id,
+                outputs={**inputs, **computed},  # plain values, for readers of the result
+                started=started,
+                finished=self._tick,
             )
+            self.created.append(record)
+        if self.on_created is not None:
+            self.on_created(record)
         # The program gets its inputs back as it sent them (secrets still marked secret),
         # plus the computed outputs.
         return created.id, {**args.inputs, **computed}

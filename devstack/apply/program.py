@@ -22,7 +22,7 @@ from devstack.apply import ordering
 from devstack.apply.errors import ApplyError
 from devstack.apply.jitter import Jitter
 from devstack.apply.mocks import EmulatorMocks
-from devstack.apply.results import ApplyResult
+from devstack.apply.results import ApplyResult, CreatedResource
 from devstack.apply.target import ClientFactory
 from harness_core.errors import ProgramRunError
 from harness_core.mock_runtime import program_from_folder, run_under_mocks
@@ -76,6 +76,8 @@ def apply_program(
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     allow_failed_functions: bool = False,
     jitter: JitterChoice = FROM_ENVIRONMENT,
+    on_created: Callable[[CreatedResource], None] | None = None,
+    on_outputs: Callable[[dict[str, Any]], None] | None = None,
 ) -> ApplyResult:
     """Apply the program in `program_dir` (its __main__.py, Pulumi.yaml and
     Pulumi.<stack>.yaml) to the target the factory's clients reach."""
@@ -90,6 +92,8 @@ def apply_program(
         timeout=timeout,
         allow_failed_functions=allow_failed_functions,
         jitter=jitter,
+        on_created=on_created,
+        on_outputs=on_outputs,
     )
 
 
@@ -104,6 +108,8 @@ def apply_function(
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     allow_failed_functions: bool = False,
     jitter: JitterChoice = FROM_ENVIRONMENT,
+    on_created: Callable[[CreatedResource], None] | None = None,
+    on_outputs: Callable[[dict[str, Any]], None] | None = None,
 ) -> ApplyResult:
     """Apply `program` (a function; tests and small tools call this directly).
 
@@ -114,12 +120,17 @@ def apply_function(
     functions but cannot run them) is a warning, not an error.
     jitter: a random delay before each create (Jitter), None for none; by default what
     PETS_APPLY_JITTER says (jitter.py). Its seed is in the result and in any failure.
+    on_created: called with each resource once it exists (from the SDK's threads), e.g. to
+    start using a function while the apply goes on. It must not raise.
+    on_outputs: called with the stack's outputs as soon as the program has run, before the
+    apply waits for its functions to become Active (about 0.5 s on MiniStack), e.g. to start
+    what needs only the outputs. It must not raise.
     """
     started = time.perf_counter()
     config = _qualified(config or {}, project)
     jitter = Jitter.from_environment() if isinstance(jitter, str) else jitter
     mocks = EmulatorMocks(client_factory, allow_failed_functions=allow_failed_functions,
-                          jitter=jitter)
+                          jitter=jitter, on_created=on_created)
     configured_region = config.get("aws:region")
     if configured_region and configured_region != mocks.target.region:
         mocks.warnings.append(
@@ -136,6 +147,8 @@ def apply_function(
             program_dir=program_dir,
             timeout=timeout,
         )
+        if on_outputs is not None:
+            on_outputs(dict(outputs))
         mocks.finish()  # deferred waits (functions becoming Active)
         late = ordering.late_parts(mocks.created)
         if late:

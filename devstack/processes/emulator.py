@@ -29,6 +29,7 @@ from devstack import clients, paths
 from devstack.clients import Target
 from devstack.errors import DevstackError
 from devstack.processes import installer, procs
+from scripts import interpreter
 
 REGION = "us-east-1"
 ACCOUNT_ID = "000000000000"
@@ -45,9 +46,9 @@ class Engine:
     title: str
     venv: Path
     requirements: Path
-    python_env: str  # env var naming the interpreter that builds the venv
-    # pyenv shims (`python3.12` on PATH) fail here; use the interpreter itself.
-    default_python: str
+    # The Python that builds the venv (scripts/interpreter.py finds it; PETS_PYTHON<XY>
+    # names one explicitly).
+    python_version: str
     module: str  # started as `python -m <module>`
     health_path: str
     environment: Callable[[int, Path], dict[str, str]]
@@ -131,8 +132,7 @@ ENGINES: Mapping[str, Engine] = {
         title="MiniStack, AUTH=true",
         venv=paths.EMULATOR_VENV,
         requirements=paths.EMULATOR_REQUIREMENTS,
-        python_env="PETS_PYTHON312",
-        default_python="/root/.pyenv/versions/3.12.1/bin/python3.12",
+        python_version="3.12",
         module="ministack",
         health_path="/_ministack/health",
         environment=_ministack_env,
@@ -142,8 +142,7 @@ ENGINES: Mapping[str, Engine] = {
         title="LocalStack community, host mode",
         venv=paths.LOCALSTACK_VENV,
         requirements=paths.LOCALSTACK_REQUIREMENTS,
-        python_env="PETS_PYTHON313",
-        default_python="/root/.pyenv/versions/3.13.0/bin/python3.13",
+        python_version="3.13",
         module="localstack.runtime.main",
         health_path="/_localstack/health",
         environment=_localstack_env,
@@ -179,11 +178,11 @@ def ensure_venv(engine: str | None = None) -> Path:
         digest = chosen.digest()
         if chosen.python().exists() and marker.exists() and marker.read_text().strip() == digest:
             return chosen.python()
-        python = os.environ.get(chosen.python_env, chosen.default_python)
-        if not Path(python).exists():
-            raise DevstackError(f"{python} not found: {chosen.name} needs its own venv built "
-                                f"by that interpreter. Install it or point {chosen.python_env} "
-                                "at one.")
+        try:
+            python = interpreter.find(chosen.python_version)
+        except interpreter.PythonNotFound as err:
+            raise DevstackError(f"{chosen.name} runs from its own venv, built by Python "
+                                f"{chosen.python_version}: {err}") from None
         shutil.rmtree(chosen.venv, ignore_errors=True)
         new_python = installer.create_venv(python, chosen.venv)
         installer.install(new_python, "-r", str(chosen.requirements),
@@ -210,6 +209,7 @@ def start(
     *,
     name: str = clients.EMULATOR_NAME,
     engine: str | None = None,
+    in_memory: bool = False,
 ) -> Target:
     """Start the emulator on 127.0.0.1 and return the target once it answers STS.
 
@@ -218,6 +218,9 @@ def start(
     - port: argument, else $PETS_EMULATOR_PORT, else a free port.
     - name: record/log name; tests use their own so they never touch a `make up` stack.
     - engine: ministack or localstack; default $PETS_TARGET, else ministack.
+    - in_memory: its working folder (temporary files, the Lambda packages it unpacks) in
+      memory where there is room (paths.memory_scratch), else .devstack/tmp/<name>. stop()
+      removes it.
     Raises PortInUseError naming the port, or StartupError with the log tail.
     """
     external = os.environ.get(clients.EXTERNAL_ENDPOINT_ENV)
@@ -233,11 +236,14 @@ def start(
     procs.check_port_free(port, f"emulator {name}")
     chosen = engine_named(engine)
     python = ensure_venv(chosen.name)
-    tmpdir = paths.TMP / name
-    shutil.rmtree(tmpdir, ignore_errors=True)
-    tmpdir.mkdir(parents=True)
+    tmpdir = paths.memory_scratch(name) if in_memory else None
+    if tmpdir is None:
+        tmpdir = paths.TMP / name
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        tmpdir.mkdir(parents=True)
     endpoint_url = f"http://{procs.LOOPBACK}:{port}"
-    info = {"endpoint_url": endpoint_url, "port": port, "region": REGION, "engine": chosen.name}
+    info = {"endpoint_url": endpoint_url, "port": port, "region": REGION, "engine": chosen.name,
+            "scratch": str(tmpdir)}
     proc = procs.spawn(
         name,
         [str(python), "-m", chosen.module],
@@ -266,7 +272,9 @@ def stop(name: str = clients.EMULATOR_NAME) -> bool:
     managed = procs.running(name)
     engine = ENGINES.get(managed.info.get("engine", DEFAULT_ENGINE)) if managed else None
     stopped = procs.stop(name, timeout=engine.stop_timeout if engine else 10.0)
-    _discard(paths.TMP / name)
+    recorded = managed.info.get("scratch") if managed else None
+    for scratch in {paths.TMP / name, *([Path(recorded)] if recorded else [])}:
+        _discard(scratch)
     return stopped
 
 

@@ -8,21 +8,19 @@ Lambda handlers see only what the pins list.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from devstack.errors import DevstackError
+from scripts import interpreter
 
 # Part of every emulator venv's digest: a change to how venvs are built rebuilds them.
 RECIPE = "uv venv; uv pip install --compile-bytecode -r <pins>; local packages --no-deps"
 
 
 def uv() -> str:
-    beside = Path(sys.executable).parent / "uv"
-    found = str(beside) if beside.is_file() else shutil.which("uv")
+    found = interpreter.uv_executable()
     if not found:
         raise DevstackError("uv not found beside this Python or on PATH: run `make` (it "
                             "installs requirements-dev.txt, which pins uv)")

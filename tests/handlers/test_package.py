@@ -8,14 +8,14 @@ missing from handlers/requirements.txt fails here, not in AWS.
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
+
+from scripts import interpreter
+from scripts.package_lambda import LAMBDA_PYTHON
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "build" / "lambda"
@@ -43,18 +43,16 @@ jwt.JWT(jwt=token.serialize(), key=key, algs=["RS256"])
 for module in (jwcrypto, cryptography):
     assert module.__file__.startswith({layer!r}), module.__file__
 assert app.__file__.startswith({code!r}), app.__file__
-print(sys.version_info[:2])
+print("%d.%d" % sys.version_info[:2])
 """
 
 
 def lambda_python() -> str:
     """The interpreter AWS's python3.12 runtime corresponds to."""
-    candidates = [os.environ.get("PETS_LAMBDA_PYTHON", ""), shutil.which("python3.12") or "",
-                  *sorted(glob.glob(os.path.expanduser("~/.pyenv/versions/3.12*/bin/python3.12")))]
-    for candidate in filter(None, candidates):
-        if subprocess.run([candidate, "-c", ""], capture_output=True).returncode == 0:
-            return candidate
-    pytest.fail("no working python3.12 found; set PETS_LAMBDA_PYTHON")
+    try:
+        return interpreter.find(LAMBDA_PYTHON)
+    except interpreter.PythonNotFound as err:
+        pytest.fail(str(err))
 
 
 def test_package_imports_in_isolation_on_python_312():
@@ -66,7 +64,7 @@ def test_package_imports_in_isolation_on_python_312():
         capture_output=True, text=True, timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "(3, 12)"
+    assert result.stdout.strip() == LAMBDA_PYTHON
 
 
 def test_package_holds_the_current_handler_sources():
