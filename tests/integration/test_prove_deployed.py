@@ -24,7 +24,7 @@ from devstack import clients, paths, probes, proof
 from iamsim.deployed import policy_document
 from prover.report import ProofReport
 from prover.request_shapes import ConcreteInvoke, ConcreteToken
-from tests.integration.conftest import Local
+from tests.support.session_stack import Local
 
 Document = dict[str, Any]
 

@@ -9,20 +9,12 @@ import pytest
 
 from components import account_config
 from components.config import stack_file_config
-from harness_core.recorder import AUTH0_CLIENT_ID, ProgramRun, record_baseline, record_program
+from harness_core.recorder import AUTH0_CLIENT_ID, ProgramRun, record_baseline
+from tests.support.programs import BASE_CONFIG, recorded
 
-ISSUER = "https://pets-test.eu.auth0.com/"
-CLIENT_ID = "test-client-id"
-KEY = "pets-test.eu.auth0.com/"
-BASE_CONFIG = {
-    "pets:oidcIssuer": ISSUER,
-    "pets:oidcClientId": CLIENT_ID,
-    "pets:stage": "v1",
-}
 # Every kind of membership rule and the production options.
 FULL_CONFIG = {
     **BASE_CONFIG,
-    # Production options (issue 14).
     "pets:alarmEmail": "oncall@example.com",
     "pets:waf": "true",
     "pets:reservedConcurrency": json.dumps({"list_pets": 20, "purchase_pet": 10}),
@@ -35,24 +27,24 @@ FULL_CONFIG = {
 
 @pytest.fixture(scope="package")
 def program() -> ProgramRun:
-    return record_program(BASE_CONFIG)
+    return recorded(BASE_CONFIG)
 
 
 @pytest.fixture(scope="package")
 def program_full() -> ProgramRun:
-    return record_program(FULL_CONFIG)
+    return recorded(FULL_CONFIG)
 
 
 @pytest.fixture(scope="package")
 def local_program() -> ProgramRun:
     """Without CloudFront, as on the emulator: the site bucket is public-read."""
-    return record_program({**BASE_CONFIG, "pets:siteCdn": "false"})
+    return recorded({**BASE_CONFIG, "pets:siteCdn": "false"})
 
 
 @pytest.fixture(scope="package")
 def throwaway() -> ProgramRun:
     """A throwaway stack: the table's protections switched off."""
-    return record_program({**BASE_CONFIG, "pets:dataProtection": "false"})
+    return recorded({**BASE_CONFIG, "pets:dataProtection": "false"})
 
 
 @pytest.fixture(scope="package", params=["base", "full"])

@@ -8,7 +8,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 import access
 from harness_core.recorder import ProgramRun
 from policy import rules
-from tests.policy.harness import (
+from tests.support.pack import (
     by_name,
     mutate,
     policy_resource,

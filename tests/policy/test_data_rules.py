@@ -9,7 +9,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from components import policies
 from policy import rules
-from tests.policy.harness import resource_violations
+from tests.support.pack import resource_violations
 
 TABLE = "aws:dynamodb/table:Table"
 BUCKET = "aws:s3/bucket:Bucket"

@@ -13,7 +13,7 @@ import pytest
 import access
 from harness_core.recorder import ProgramRun
 from policy import rules
-from tests.policy.harness import (
+from tests.support.pack import (
     mutate,
     policy_resources,
     resource_violations,

@@ -11,7 +11,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from harness_core.recorder import Declared, ProgramRun
 from policy import rules
-from tests.policy.harness import (
+from tests.support.pack import (
     policy_resources,
     preview_inputs,
     resource_violations,

@@ -19,7 +19,7 @@ from components.config import ConfigError, parse_settings
 from deploy import cli
 from deploy.preflight import AccountClients, account_clients
 from deploy.state import modelled_methods
-from tests.unit._deploy_fakes import (
+from tests.support.deploy_fakes import (
     NOW,
     FakeAccount,
     cli_config_json,

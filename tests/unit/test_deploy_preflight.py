@@ -27,7 +27,7 @@ from deploy.preflight import (
     run_preflight,
     site_certificate,
 )
-from tests.unit._deploy_fakes import (
+from tests.support.deploy_fakes import (
     CERTIFICATE_ARN,
     NOW,
     REGION,

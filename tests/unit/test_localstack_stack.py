@@ -15,7 +15,8 @@ import yaml
 
 from components import account_config
 from components.config import parse_settings, stack_file_config
-from harness_core.recorder import ProgramRun, record_baseline, record_program
+from harness_core.recorder import ProgramRun, record_baseline
+from tests.support import programs
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_FILE = ROOT / "Pulumi.localstack.yaml"
@@ -30,7 +31,7 @@ def _run(stack_file: Path) -> ProgramRun:
     if stack_file == BASELINE_FILE:
         return record_baseline(stack_file_config(stack_file, account_config.NAMESPACE),
                                stack="localstack")
-    return record_program(stack_file_config(stack_file), stack="localstack")
+    return programs.stack_file("localstack")
 
 
 def services_the_program_uses(stack_file: Path = STACK_FILE) -> set[str]:

@@ -14,7 +14,7 @@ import access
 from components import alarms, naming, policies
 from components.api import ACCESS_LOG_FORMAT
 from harness_core.recorder import ACCOUNT, API_ID, REGION, ProgramRun, record_program
-from tests.unit.conftest import BASE_CONFIG
+from tests.support.programs import BASE_CONFIG, recorded
 
 EXECUTION_ARN = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:pets-unit-alarms"
@@ -33,7 +33,7 @@ def role_arn(user_class: str) -> str:
 
 @pytest.fixture(scope="module")
 def throwaway() -> ProgramRun:
-    return record_program({**BASE_CONFIG, "pets:dataProtection": "false"})
+    return recorded({**BASE_CONFIG, "pets:dataProtection": "false"})
 
 
 # --- 2. data ---------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from harness_core.recorder import (
     ProgramRun,
     record_program,
 )
-from tests.unit.conftest import BASE_CONFIG, CLIENT_ID, ISSUER
+from tests.support.programs import BASE_CONFIG, CLIENT_ID, ISSUER, recorded
 
 BUCKET = f"pets-unit-site-{ACCOUNT}"
 BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
@@ -38,13 +38,13 @@ OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
 
 @pytest.fixture(scope="module")
 def run() -> ProgramRun:
-    return record_program(BASE_CONFIG)
+    return recorded(BASE_CONFIG)
 
 
 @pytest.fixture(scope="module")
 def local_run() -> ProgramRun:
     """Without CloudFront (the emulator): the bucket serves the site itself."""
-    return record_program({**BASE_CONFIG, "pets:siteCdn": "false"})
+    return recorded({**BASE_CONFIG, "pets:siteCdn": "false"})
 
 
 def app_files() -> set[str]:

@@ -24,7 +24,7 @@ from components.identity import UserIdentity
 from components.table import PetsTable, PetsTableArgs
 from harness_core.mock_runtime import OidcProvider
 from harness_core.recorder import ProgramRun, record_baseline, record_program
-from tests.unit.physical_names import (
+from tests.support.physical_names import (
     ACCOUNT,
     GLOBAL,
     REGION,
@@ -34,6 +34,7 @@ from tests.unit.physical_names import (
     singleton_owners,
     unknown_types,
 )
+from tests.support.programs import recorded
 
 ROOT = Path(__file__).resolve().parents[2]
 REVIEW = "review-42"  # a copy of Pulumi.dev.yaml under another stack name
@@ -61,20 +62,19 @@ def _record_all() -> dict[str, ProgramRun]:
     """The documented order: the baseline (prod initialised, never deployed), prod, the
     baseline again (now listing prod's client id), then the other stacks."""
     first = _baseline({})
-    prod = record_program(_config("prod"), "prod", oidc_providers=_account_of(first))
+    prod = recorded(_config("prod"), "prod", oidc_providers=_account_of(first))
     baseline = _baseline(dict(prod.outputs))
     account = _account_of(baseline)
-    runs = {BASELINE: baseline, "prod": record_program(_config("prod"), "prod",
-                                                       oidc_providers=account)}
+    runs = {BASELINE: baseline,
+            "prod": recorded(_config("prod"), "prod", oidc_providers=account)}
     for stack in stack_names(ROOT):
         if stack in runs:
             continue
         # The example baseline covers the example tenants; the emulator stacks' own issuer
         # (127.0.0.1) gets the provider their own baseline would make (record_program's default).
         shared = stack == "dev"
-        runs[stack] = record_program(_config(stack), stack,
-                                     oidc_providers=account if shared else None)
-    runs[REVIEW] = record_program(_config("dev"), REVIEW, oidc_providers=account)
+        runs[stack] = recorded(_config(stack), stack, oidc_providers=account if shared else None)
+    runs[REVIEW] = recorded(_config("dev"), REVIEW, oidc_providers=account)
     return runs
 
 
