@@ -79,6 +79,22 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     return StackScheduling(config, log)
 
 
+@pytest.fixture(scope="session")
+def program() -> Any:
+    """The program recorded with tests/support/programs.py's BASE_CONFIG (a ProgramRun)."""
+    from tests.support.programs import BASE_CONFIG, recorded
+
+    return recorded(BASE_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def local_program() -> Any:
+    """The same without CloudFront, as on the emulator: the site bucket is public-read."""
+    from tests.support.programs import LOCAL_CONFIG, recorded
+
+    return recorded(LOCAL_CONFIG)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def shared_recordings_unchanged() -> Iterator[None]:
     """Fails the session's last test if a test edited a recording others share

@@ -40,6 +40,13 @@ def other_buyer(local: Local) -> Session:
     return local.login("dave", "buyer")
 
 
+def _skip_unless_able(reason: str | None, cannot: str, instead: str) -> None:
+    """Skips the test when a probe found a reason the target cannot do what it needs."""
+    if reason:
+        pytest.skip(f"the target does not {cannot} ({reason}): use MiniStack (the default) "
+                    f"or {instead}")
+
+
 @pytest.fixture(scope="session")
 def enforced(local: Local) -> None:
     """Skips a test when the target does not enforce AWS_IAM (e.g. LocalStack community).
@@ -47,20 +54,16 @@ def enforced(local: Local) -> None:
     An unsigned call to an AWS_IAM method must be refused; if it is not, no
     denial measured on this target means anything.
     """
-    reason = probes.sigv4_enforced(local.outputs)
-    if reason:
-        pytest.skip(f"the target does not enforce AWS_IAM ({reason}): use MiniStack "
-                    "(the default) or LocalStack Pro with ENFORCE_IAM=1")
+    _skip_unless_able(probes.sigv4_enforced(local.outputs), "enforce AWS_IAM",
+                      "LocalStack Pro with ENFORCE_IAM=1")
 
 
 @pytest.fixture(scope="session")
 def lambda_runs(local: Local) -> None:
     """Skips a test that needs a function to run when the target cannot run Lambdas
     (LocalStack community without Docker stores them in state Failed)."""
-    reason = probes.lambda_runs(local.outputs)
-    if reason:
-        pytest.skip(f"the target does not run Lambda functions ({reason}): use MiniStack "
-                    "(the default) or LocalStack with Docker")
+    _skip_unless_able(probes.lambda_runs(local.outputs), "run Lambda functions",
+                      "LocalStack with Docker")
 
 
 @pytest.fixture(scope="session")

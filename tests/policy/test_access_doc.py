@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 import access
 from harness_core.recorder import ProgramRun
 from policy import access_doc
+from tests.support.generated import assert_up_to_date
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "ACCESS.md"
@@ -20,15 +20,8 @@ HEALTH = access.Route("GET", "/health", "health", (), public=True, summary="live
 
 
 def test_access_md_is_up_to_date():
-    expected = access_doc.render() + "\n"
-    actual = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-    if actual != expected:
-        diff = "".join(difflib.unified_diff(
-            actual.splitlines(keepends=True), expected.splitlines(keepends=True),
-            "ACCESS.md (checked in)", "ACCESS.md (from access.py)", n=1))
-        pytest.fail("ACCESS.md is out of date with access.py: run `make access`, review the "
-                    "diff (`git diff ACCESS.md`) and commit it with the model change.\n" + diff,
-                    pytrace=False)
+    assert_up_to_date(DOC, access_doc.render() + "\n", source="access.py",
+                      command="make access")
 
 
 def test_checked_in_matrix_is_the_models():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 import access
 from handlers import shapes
 from policy import openapi_doc
+from tests.support.generated import assert_up_to_date
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "openapi.json"
@@ -29,14 +29,8 @@ def document() -> dict[str, Any]:
 
 
 def test_openapi_json_is_up_to_date():
-    expected = openapi_doc.dumps(openapi_doc.render())
-    actual = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-    if actual != expected:
-        diff = "".join(difflib.unified_diff(
-            actual.splitlines(keepends=True), expected.splitlines(keepends=True),
-            "openapi.json (checked in)", "openapi.json (from access.py, handlers/shapes.py)", n=1))
-        pytest.fail("openapi.json is out of date: run `make openapi`, review the diff and "
-                    "commit it with the change.\n" + diff, pytrace=False)
+    assert_up_to_date(DOC, openapi_doc.dumps(openapi_doc.render()),
+                      source="access.py, handlers/shapes.py", command="make openapi")
 
 
 def test_make_openapi_command_writes_the_doc():

@@ -10,6 +10,7 @@ conftests). A test imports from here and from nowhere else in tests/.
     handler_calls.py   the Lambda handler called as API Gateway calls it
     signed_tokens.py   ID tokens signed here, and an issuer serving their keys
     api_document.py    openapi.json, read for the contract tests
+    generated.py       checked-in generated files (ACCESS.md, openapi.json): stale or not
     private.py         processes a test starts for itself (private names, an emulator)
     processes.py       a service's processes and sockets, a venv's packages, served keys
     local_apply.py     what the local-apply tests build (a handler zip, a fake target)

@@ -4,18 +4,21 @@ GET for the APIs they deploy."""
 
 from __future__ import annotations
 
+import json
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from devstack.apply.target import ApplyTarget
+from tests.support.private import service_trust
 
 # Handler with a helper module in a subfolder: invoking it proves the whole folder shipped.
 HANDLER = """
@@ -55,6 +58,21 @@ def zip_handler(folder: Path) -> Path:
 def handler_zip(tmp_path: Path) -> Path:
     """write_handler, then zip_handler, under tmp_path/code."""
     return zip_handler(write_handler(tmp_path / "code"))
+
+
+def handler_function(name: str, code: Path, **settings: Any) -> aws.lambda_.Function:
+    """Inside a program: a role Lambda may assume and a python3.12 function running the
+    handler zip `code` with it, both named `name`; `settings` are the function's others."""
+    role = aws.iam.Role("fn-role", name=name, assume_role_policy=json.dumps(
+        service_trust("lambda.amazonaws.com")))
+    return aws.lambda_.Function("fn", name=name, runtime="python3.12", handler="app.handler",
+                                role=role.arn, code=pulumi.FileArchive(str(code)), **settings)
+
+
+def invoked(lam: Any, name: str) -> dict[str, Any]:
+    """The body the handler answers when function `name` is invoked with `{}`."""
+    answer = json.loads(lam.invoke(FunctionName=name, Payload=b"{}")["Payload"].read())
+    return dict(json.loads(answer["body"]))
 
 
 def fake_target() -> ApplyTarget:

@@ -7,8 +7,8 @@ configurations: each is recorded once per pytest process and shared.
 A shared recording is read-only. A test that changes the program (monkeypatches a module,
 passes transformations) or needs a second, independent recording calls record_program itself.
 Each recording is fingerprinted when made and checked again when the session ends
-(unchanged_or_report, tests/conftest.py), so a test that edits a shared one fails the run
-instead of leaking into whichever test reads it next.
+(tests/conftest.py `shared_recordings_unchanged`), so a test that edits a shared one fails the
+run instead of leaking into whichever test reads it next.
 """
 
 from __future__ import annotations
@@ -33,6 +33,21 @@ BASE_CONFIG: dict[str, str] = {
     "pets:oidcIssuer": ISSUER,
     "pets:oidcClientId": CLIENT_ID,
     "pets:stage": "v1",
+}
+# Without CloudFront, as on the emulator: the site bucket is public-read.
+LOCAL_CONFIG = {**BASE_CONFIG, "pets:siteCdn": "false"}
+# A throwaway stack: the table's protections switched off.
+THROWAWAY_CONFIG = {**BASE_CONFIG, "pets:dataProtection": "false"}
+# Every kind of membership rule and the production options.
+FULL_CONFIG = {
+    **BASE_CONFIG,
+    "pets:alarmEmail": "oncall@example.com",
+    "pets:waf": "true",
+    "pets:reservedConcurrency": json.dumps({"list_pets": 20, "purchase_pet": 10}),
+    "pets:userClasses": json.dumps({
+        "admin": {"subjects": ["auth0|root"], "sessionTags": {"pets-class": "admin"}},
+        "buyer": {"subPatterns": ["google-oauth2|*"], "sessionTags": {"pets-class": "buyer"}},
+    }),
 }
 
 _Key = tuple[tuple[tuple[str, str], ...], str, tuple[OidcProvider, ...] | None]

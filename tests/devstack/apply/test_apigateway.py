@@ -19,7 +19,7 @@ import requests
 
 from devstack.apply import apply_function
 from devstack.apply.results import ApplyResult
-from tests.support.local_apply import account_of, handler_zip, signed_get
+from tests.support.local_apply import account_of, handler_function, handler_zip, signed_get
 from tests.support.private import service_trust
 
 CORS = {"Access-Control-Allow-Origin": "'*'", "Access-Control-Allow-Methods": "'GET,OPTIONS'"}
@@ -27,11 +27,7 @@ CORS = {"Access-Control-Allow-Origin": "'*'", "Access-Control-Allow-Methods": "'
 
 def api_program(unique: str, code: Path, account: str) -> Callable[[], None]:
     def program() -> None:
-        role = aws.iam.Role("fn-role", name=f"api-fn-{unique}",
-                            assume_role_policy=json.dumps(service_trust("lambda.amazonaws.com")))
-        fn = aws.lambda_.Function("fn", name=f"api-{unique}", runtime="python3.12",
-                                  handler="app.handler", role=role.arn,
-                                  code=pulumi.FileArchive(str(code)))
+        fn = handler_function(f"api-{unique}", code)
         api = aws.apigateway.RestApi(
             "api", name=f"api-{unique}",
             endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(

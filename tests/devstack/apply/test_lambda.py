@@ -12,10 +12,7 @@ import pulumi_aws as aws
 import requests
 
 from devstack.apply import apply_function
-from tests.support.local_apply import account_of, handler_zip
-from tests.support.private import service_trust
-
-LAMBDA_TRUST = json.dumps(service_trust("lambda.amazonaws.com"))
+from tests.support.local_apply import account_of, handler_function, handler_zip, invoked
 
 
 def test_function_ships_the_declared_zip_and_is_invocable(
@@ -26,17 +23,12 @@ def test_function_ships_the_declared_zip_and_is_invocable(
     code = handler_zip(tmp_path)
 
     def program() -> None:
-        role = aws.iam.Role("fn-role", name=f"fn-{unique}", assume_role_policy=LAMBDA_TRUST)
         logs = aws.cloudwatch.LogGroup(
             "fn-logs", name=f"/aws/lambda/fn-{unique}", retention_in_days=1
         )
-        fn = aws.lambda_.Function(
-            "fn",
-            name=f"fn-{unique}",
-            runtime="python3.12",
-            handler="app.handler",
-            role=role.arn,
-            code=pulumi.FileArchive(str(code)),
+        fn = handler_function(
+            f"fn-{unique}",
+            code,
             timeout=7,
             memory_size=256,
             reserved_concurrent_executions=3,
@@ -68,8 +60,7 @@ def test_function_ships_the_declared_zip_and_is_invocable(
     )
     # The deployed zip is the declared one, byte for byte.
     assert requests.get(got["Code"]["Location"], timeout=10).content == code.read_bytes()
-    answer = json.loads(lam.invoke(FunctionName=f"fn-{unique}", Payload=b"{}")["Payload"].read())
-    assert json.loads(answer["body"])["greeting"] == "HELLO!"
+    assert invoked(lam, f"fn-{unique}")["greeting"] == "HELLO!"
 
 
 def test_function_permission(factory: Callable, unique: str, tmp_path: Path) -> None:
@@ -77,15 +68,7 @@ def test_function_permission(factory: Callable, unique: str, tmp_path: Path) -> 
     source_arn = f"arn:aws:execute-api:us-east-1:{account_of(factory)}:abc123/local/GET/items"
 
     def program() -> None:
-        role = aws.iam.Role("role", name=f"arch-{unique}", assume_role_policy=LAMBDA_TRUST)
-        fn = aws.lambda_.Function(
-            "fn",
-            name=f"arch-{unique}",
-            runtime="python3.12",
-            handler="app.handler",
-            role=role.arn,
-            code=pulumi.FileArchive(str(code)),
-        )
+        fn = handler_function(f"arch-{unique}", code)
         aws.lambda_.Permission(
             "allow-api",
             function=fn.name,
@@ -96,8 +79,7 @@ def test_function_permission(factory: Callable, unique: str, tmp_path: Path) -> 
 
     apply_function(program, factory)
     lam = factory("lambda")
-    answer = json.loads(lam.invoke(FunctionName=f"arch-{unique}", Payload=b"{}")["Payload"].read())
-    assert json.loads(answer["body"])["greeting"] == "!"  # no GREETING set
+    assert invoked(lam, f"arch-{unique}")["greeting"] == "!"  # no GREETING set
     statements = json.loads(lam.get_policy(FunctionName=f"arch-{unique}")["Policy"])["Statement"]
     assert [
         (s["Sid"][:10], s["Principal"], s["Condition"]["ArnLike"]["AWS:SourceArn"])
