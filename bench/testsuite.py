@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -50,13 +51,20 @@ def _clean_env(extra: Mapping[str, str]) -> dict[str, str]:
     return {**{k: v for k, v in os.environ.items() if k not in dropped}, **extra}
 
 
-def _make(clone: Path, target: str, log: Path, env: Mapping[str, str]) -> tuple[float, int]:
-    started = time.perf_counter()
+def _cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _make(clone: Path, target: str, log: Path, env: Mapping[str, str]
+          ) -> tuple[float, int, float]:
+    """(seconds, exit status, CPU seconds of make and every process it waited for)."""
+    started, cpu = time.perf_counter(), _cpu_of_children()
     with log.open("a") as out:
         status = subprocess.run(["make", "--no-print-directory", target], cwd=clone,
                                 env=_clean_env(env), stdout=out, stderr=subprocess.STDOUT
                                 ).returncode
-    return time.perf_counter() - started, status
+    return time.perf_counter() - started, status, _cpu_of_children() - cpu
 
 
 def _stamps(clone: Path, started: float) -> dict[str, float]:
@@ -135,16 +143,17 @@ def measure(args: Args) -> Json:
         env = {"PYTEST_ARGS": "-p bench.suite_timeline", TIMELINE_ENV: str(timeline)}
         r["load_before"] = os.getloadavg()
         started = time.time()
-        seconds, status = _make(clone, "test", log, env)
+        seconds, status, cpu = _make(clone, "test", log, env)
         tests, sessions = read_timeline(timeline)
-        r |= {"make_test": seconds, "status": status, "load_after": os.getloadavg(),
+        r |= {"make_test": seconds, "status": status, "cpu_seconds": cpu,
+              "load_after": os.getloadavg(),
               "stamps": _stamps(clone, started), "legs": legs(tests, sessions, started),
               "folders": per_folder(tests), "slowest": slowest(tests)}
         if status != 0:
             r["log_tail"] = log.read_text()[-3000:]
         units = []
         for _ in range(args.repeats):
-            unit_seconds, unit_status = _make(clone, "unit", log, {})
+            unit_seconds, unit_status, _ = _make(clone, "unit", log, {})
             units.append(unit_seconds if unit_status == 0 else None)
         r["make_unit"] = spread(units)
     finally:
@@ -163,6 +172,8 @@ def report(r: Json) -> None:
           [("make test, end to end" + ("" if r.get("status") == 0 else
                                        f" (FAILED, exit {r.get('status')})"),
             f"{r.get('make_test', 0):.0f}"),
+           ("  CPU seconds it used (and what it waited for: emulators, browsers)",
+            f"{r.get('cpu_seconds', 0):.0f}"),
            *((f"  {what} done at", f"{at:.0f}") for what, at in r.get("stamps", {}).items()),
            *((f"  pytest leg {target}: {leg['start']:.0f} to {leg['end']:.0f}",
               f"{leg['seconds']:.0f}") for target, leg in r.get("legs", {}).items()),
