@@ -16,7 +16,7 @@ TARGET ?= ministack
 export PETS_TARGET := $(TARGET)
 BENCH_ARGS ?=
 
-.PHONY: help up down test test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench openapi docs chromium prove access-diff
+.PHONY: help up down test test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench openapi docs chromium prove access-diff emulators installs
 
 help:
 	@echo "make up       start the local stack (MiniStack + OIDC provider) and apply the program"
@@ -24,7 +24,7 @@ help:
 	@echo "make down     stop everything 'make up' started"
 	@echo "make test     install what is missing and run every test: the MiniStack suite, then"
 	@echo "              the LocalStack leg (make test-ministack / make test-localstack alone)"
-	@echo "make unit     the fast tests only (no emulator, no browser)"
+	@echo "make unit     the fast tests only (no emulator, no browser; docs/testing.md)"
 	@echo "make access   regenerate ACCESS.md from access.py"
 	@echo "make prove    prove every stack file's policies give each class exactly its access"
 	@echo "              (z3, over every request; python -m devstack prove: the running stack)"
@@ -67,25 +67,36 @@ down: $(VENV)/.installed
 	$(PY) -m devstack down
 
 # Figures, not tests: prints tables, writes bench/results.json (BENCH_ARGS: see --help).
-bench: package site
+bench: package site emulators
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+# The emulators' venvs (MiniStack, LocalStack) and the npm packages devstack needs; `devstack
+# up` installs what it lacks itself, the tests need both emulators ready.
+emulators: $(VENV)/.installed
 	$(PY) -m devstack install --target ministack
 	$(PY) -m devstack install --target localstack
-	$(PY) -m bench.run $(BENCH_ARGS)
+
+# Everything the tests need, side by side: the venv, then the Lambda package beside the
+# emulators' venvs; npm and Chromium meanwhile.
+installs:
+	$(MAKE) --no-print-directory -j4 package site chromium emulators
 
 unit: package site
 	$(PY) -m pytest tests/unit tests/handlers $(PYTEST_ARGS)
 
-test: test-ministack test-localstack
+# Every test (docs/testing.md): the installs, the Node tests, lint, then the two legs.
+test: installs test-node lint
+	$(MINISTACK_LEG)
+	$(LOCALSTACK_LEG)
 
-# Everything against MiniStack (the default emulator): unit, policy, harness, integration,
-# browser. The tests/localstack leg is left to test-localstack. Two workers: one runs the
-# stack's tests in order, the other the CPU-bound ones beside it (tests/conftest.py).
-test-ministack: package site test-node chromium
-	$(PY) -m devstack install --target ministack
-	$(PY) -m ruff check .
-	$(MAKE) --no-print-directory prove
-	PETS_TARGET=ministack $(PY) -m pytest -n 2 --durations=15 \
-		--ignore=tests/localstack $(PYTEST_ARGS)
+# Everything against MiniStack (the default emulator) but tests/localstack, left to
+# test-localstack. Two workers: one runs the session stack's tests in order, the other
+# everything else beside it (tests/conftest.py, tests/support/layout.py); the access proof of
+# every stack file is one of those tests (tests/prover/test_stack_files.py).
+MINISTACK_LEG = PETS_TARGET=ministack $(PY) -m pytest -n 2 --durations=15 \
+	--ignore=tests/localstack $(PYTEST_ARGS)
+test-ministack: package site chromium emulators
+	$(MINISTACK_LEG)
 
 # Debian's chromium for the browser tests (tests/e2e; PETS_CHROMIUM names another one).
 chromium:
@@ -102,11 +113,12 @@ test-node: site
 # The same stack on LocalStack community (host mode): the whole apply, every resource read
 # back, CORS, and the integration suite, whose tests skip (with the probed reason) what
 # this target cannot do (run Lambdas without Docker, enforce IAM).
-test-localstack: package site
-	$(PY) -m devstack install --target localstack
-	@start=$$(date +%s); \
-	PETS_TARGET=localstack $(PY) -m pytest -rs --durations=10 tests/localstack tests/integration $(PYTEST_ARGS); \
+LOCALSTACK_LEG = @start=$$(date +%s); \
+	PETS_TARGET=localstack $(PY) -m pytest -rs --durations=10 tests/localstack \
+		tests/integration $(PYTEST_ARGS); \
 	status=$$?; echo "LocalStack leg: $$(( $$(date +%s) - start )) s"; exit $$status
+test-localstack: package site emulators
+	$(LOCALSTACK_LEG)
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check .

@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench import common, imports, latency, lifecycle, load, pages, proof
+from bench import common, imports, latency, lifecycle, load, pages, proof, testsuite
 from bench.common import Json
 from devstack import paths, stack
 
@@ -32,7 +32,8 @@ SECTIONS = {"setup": (lifecycle.setup, lifecycle.report_setup),
             "calls": (latency.measure, latency.report),
             "load": (load.measure, load.report),
             "pages": (pages.measure, pages.report),
-            "proof": (proof.measure, proof.report)}
+            "proof": (proof.measure, proof.report),
+            "testsuite": (testsuite.measure, testsuite.report)}
 
 
 def venv_version(venv: Path, distribution: str) -> str:

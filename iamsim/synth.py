@@ -16,7 +16,7 @@ that builds its grants from a wrong ARN must fail the check.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,10 +66,14 @@ class Synthesized:
     api_policy: Document | None = None  # the REST API's resource policy; None: it has none
 
 
-def synthesize(config: Mapping[str, str], stack: str = "local") -> Synthesized:
-    """Runs the program under mocks with this config and extracts what the matrices need."""
+def synthesize(config: Mapping[str, str], stack: str = "local", *,
+               record: Callable[[Mapping[str, str], str], ProgramRun] = record_program,
+               ) -> Synthesized:
+    """Runs the program under mocks with this config and extracts what the matrices need.
+
+    record: what runs the program (the tests pass one that shares recordings)."""
     settings = parse_settings(stack, config)  # the intent; raises ConfigError with the key
-    run = record_program(dict(config), stack)
+    run = record(dict(config), stack)
     roles = run.of_type(_ROLE)
     by_arn = {d.outputs["arn"]: d for d in roles}
     class_arns: Mapping[str, str] = run.outputs.get("roles") or {}

@@ -4,13 +4,14 @@ them (iamsim.deployed, read back from the emulator)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import access
 from components.config import Settings
+from harness_core.recorder import ProgramRun, record_program
 from harness_core.stack_files import stack_file_config
 from iamsim.builders import oidc_provider_arn
 from iamsim.deployed import read_deployed
@@ -64,12 +65,15 @@ class Subject:
         return self.synthesized.class_roles[user_class].arn
 
 
-def synthesized_subject(stack: str, root: Path = ROOT,
-                        overrides: Mapping[str, str] | None = None) -> Subject:
+def synthesized_subject(
+    stack: str, root: Path = ROOT, overrides: Mapping[str, str] | None = None, *,
+    record: Callable[[Mapping[str, str], str], ProgramRun] = record_program,
+) -> Subject:
     """The documents `Pulumi.<stack>.yaml` makes the program declare (config values in
-    `overrides`, keys `pets:...`, over the file's)."""
+    `overrides`, keys `pets:...`, over the file's); `record` runs the program."""
     config = {**stack_file_config(root / f"Pulumi.{stack}.yaml"), **(overrides or {})}
-    return Subject(synthesize(config, stack), f"synthesized from Pulumi.{stack}.yaml", root)
+    return Subject(synthesize(config, stack, record=record),
+                   f"synthesized from Pulumi.{stack}.yaml", root)
 
 
 def deployed_subject(stack: str, config: Mapping[str, str], outputs: Mapping[str, Any],

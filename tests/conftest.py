@@ -1,4 +1,6 @@
-"""Shared by every test folder: the project on sys.path, and the local stack."""
+"""Shared by every test folder: the project on sys.path, the markers and order each folder
+gives its tests (tests/support/layout.py), the scheduling of `make test`'s two workers, and
+the session's local stack."""
 
 from __future__ import annotations
 
@@ -11,20 +13,14 @@ from typing import Any
 
 import pytest
 
+from tests.support import layout
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 # Use the stack `make up` started instead of a fresh one (faster when iterating).
 USE_RUNNING_STACK = os.environ.get("PETS_USE_RUNNING_STACK") == "1"
-# Folders whose tests run emulators, the identity provider or Chromium. `make test` runs
-# two pytest-xdist workers: these all go to one worker (StackScheduling), so one stack
-# serves them one after another, while the other worker runs the CPU-bound tests (program
-# runs under mocks, the policy pack, the offline IAM engine). Within the group the browser
-# tests come after the integration tests and the races last, when the CPU-bound tests are
-# long done: a 50-way race or a 5 s browser wait beside a busy second worker on two cores
-# times out (seen), and these tests must not be weakened to fit.
-STACK_FOLDERS = ("devstack", "localstack", "integration", "e2e")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,35 +39,70 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"local apply jitter: {ENV}={os.environ[ENV]} (set it to replay; off: no jitter)"
 
 
-def _folder(nodeid: str) -> str:
-    return nodeid.split("/")[1]
-
-
-def _stack_order(item: pytest.Item) -> tuple[int, int]:
-    return (item.get_closest_marker("race") is not None, STACK_FOLDERS.index(_folder(item.nodeid)))
-
-
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by the markers set here
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Deterministic (every worker must collect the same order); sorted() is stable.
-    stack = [i for i in items if _folder(i.nodeid) in STACK_FOLDERS]
+    """Each test gets its folder's markers (tests/support/layout.py); the session stack's
+    tests come first, folder by folder in layout order (the races last), so that one worker
+    runs them in that order while the other runs the rest. `make test` runs two workers: on
+    two cores, a 50-way race or a 5 s browser wait beside a busy second worker times out
+    (seen), and those tests must not be weakened to fit; by the races the CPU-bound tests
+    are done. The order is deterministic: every worker must collect the same."""
+    for item in items:
+        folder = layout.FOLDERS.get(layout.folder_of(item.nodeid))
+        for marker in sorted(folder.markers if folder else ()):
+            item.add_marker(marker)
+    problems = layout.problems(items)
+    if problems:
+        raise pytest.UsageError("\n".join(problems))
+    stack = [i for i in items if layout.uses_session_stack(i.nodeid)]
     chosen = set(stack)
-    items[:] = sorted(stack, key=_stack_order) + [i for i in items if i not in chosen]
+    items[:] = (sorted(stack, key=lambda i: layout.session_order(i.nodeid))
+                + [i for i in items if i not in chosen])
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """One work unit for every stack test, one per test for the rest.
+    """One work unit for the session stack's tests, one per module for the rest.
 
     xdist's own `--dist loadgroup` would do, but its group suffix on the node id has no
     effect under pytest 9 (checked with pytest 9.2.0, xdist 3.8.0: grouped tests spread).
-    LoadScopeScheduling hands the largest unit out first, so the stack starts at once.
+    LoadScopeScheduling hands the largest unit out first, so the stack starts at once, and
+    gives that worker more only when it is nearly done; a module's fixtures then run once.
     """
     from xdist.scheduler import LoadScopeScheduling
 
     class StackScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return "stack" if _folder(nodeid) in STACK_FOLDERS else nodeid
+            if layout.uses_session_stack(nodeid):
+                return "session stack"
+            return nodeid.split("::", 1)[0]
 
     return StackScheduling(config, log)
+
+
+@pytest.fixture(scope="session")
+def program() -> Any:
+    """The program recorded with tests/support/programs.py's BASE_CONFIG (a ProgramRun)."""
+    from tests.support.programs import BASE_CONFIG, recorded
+
+    return recorded(BASE_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def local_program() -> Any:
+    """The same without CloudFront, as on the emulator: the site bucket is public-read."""
+    from tests.support.programs import LOCAL_CONFIG, recorded
+
+    return recorded(LOCAL_CONFIG)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_recordings_unchanged() -> Iterator[None]:
+    """Fails the session's last test if a test edited a recording others share
+    (tests/support/programs.py)."""
+    yield
+    programs = sys.modules.get("tests.support.programs")
+    edited = programs.edited_recordings() if programs else []
+    assert not edited, f"tests changed shared program recordings: {edited}"
 
 
 @pytest.fixture(scope="session")
@@ -89,8 +120,8 @@ def running_stack(worker_id: str, tmp_path_factory: pytest.TempPathFactory) -> I
         assert idp is not None, "PETS_USE_RUNNING_STACK=1 but no identity provider runs"
         yield stack.Stack(clients.current_target(), idp, stack.load_outputs(), apply=None)
         return
-    # Not tests/devstack's private_name("emulator") (test-emulator-<worker>): that fixture
-    # stops its own emulator first, and under xdist the names would be the same.
+    # Not tests/support/private.py's names (test-<kind>-<worker>), whose fixtures stop
+    # their own first.
     suffix = "" if worker_id == "master" else f"-{worker_id}"
     names = {"emulator_name": f"session-emulator{suffix}", "idp_name": f"session-idp{suffix}"}
     outputs_file = tmp_path_factory.mktemp("stack") / "outputs.json"

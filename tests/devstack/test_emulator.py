@@ -22,10 +22,8 @@ from devstack.clients import EXTERNAL_ENDPOINT_ENV, Target
 from devstack.errors import DevstackError
 from devstack.processes import emulator, procs
 from devstack.processes.procs import PortInUseError, StartupError
-from tests.devstack._checks import alive, family_pids, installed, listeners, pins
-from tests.devstack.conftest import private_name
-
-pytestmark = pytest.mark.integration
+from tests.support.private import private_name, service_trust
+from tests.support.processes import alive, family_pids, installed, listeners, pins
 
 ACCOUNT = "000000000000"
 
@@ -45,17 +43,8 @@ def handler(event, context):
 def deploy_and_invoke_probe(target: Target, function: str) -> dict[str, Any]:
     """Create (as root) a Lambda that reports its interpreter, invoke it, return its answer."""
     iam = clients.client("iam", target=target)
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    role = iam.create_role(RoleName=f"{function}-role", AssumeRolePolicyDocument=json.dumps(trust))
+    role = iam.create_role(RoleName=f"{function}-role", AssumeRolePolicyDocument=json.dumps(
+        service_trust("lambda.amazonaws.com")))
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("probe.py", PROBE_HANDLER)
@@ -220,10 +209,8 @@ def test_stop_escalates_to_sigkill_for_the_whole_family() -> None:
     procs.wait_ready(name, proc, lambda: "ready" in paths.log_file(name).read_text(), 10)
     child = int(paths.log_file(name).read_text().split()[1])
     assert alive(child)
-    begun = time.monotonic()
     assert procs.stop(name, timeout=0.5) is True
-    assert time.monotonic() - begun < 5
-    assert proc.poll() == -signal.SIGKILL
+    assert proc.poll() == -signal.SIGKILL  # it ignored SIGTERM: stop escalated
     assert not alive(child)
     assert procs.running(name) is None
 

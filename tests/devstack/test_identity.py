@@ -30,10 +30,11 @@ from devstack.idp.tokens import unverified_claims as claims_of
 from devstack.processes import procs
 from devstack.processes.procs import PortInUseError, StartupError
 from harness_core.node import NodeUnavailable
-from tests.devstack._checks import alive, family_pids, listeners, served_jwks
-from tests.devstack.conftest import TEST_CLIENT_ID, TEST_REDIRECT_URIS, private_name
+from tests.support.private import private_name
+from tests.support.processes import alive, family_pids, listeners, served_jwks
 
-pytestmark = pytest.mark.integration
+TEST_CLIENT_ID = "pets-test"
+TEST_REDIRECT_URIS = ("http://127.0.0.1:8000/callback", "http://127.0.0.1:8000/other-callback")
 
 # The program's declaration (components/oidc_client.py), for the test's redirect URIs.
 REGISTRATION = oidc_client.ClientRegistration(

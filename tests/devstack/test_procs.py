@@ -15,8 +15,8 @@ import pytest
 from devstack import paths
 from devstack.processes import procs
 from devstack.processes.procs import StartupError
-from tests.devstack._checks import alive, listeners
-from tests.devstack.conftest import private_name
+from tests.support.private import private_name
+from tests.support.processes import alive, listeners
 
 # A leader whose child forks a grandchild and exits: the grandchild is re-parented away
 # from the leader but stays in its process group. Another child leaves the group (setsid)

@@ -16,7 +16,7 @@ import pytest
 from devstack import pulumi_engine, stack
 from devstack.errors import DevstackError
 from devstack.processes import procs
-from tests.devstack.conftest import private_name
+from tests.support.private import private_name
 
 ROOT = stack.paths.REPO
 

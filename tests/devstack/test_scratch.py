@@ -12,7 +12,7 @@ import pytest
 from devstack import paths
 from devstack.clients import EXTERNAL_ENDPOINT_ENV
 from devstack.processes import emulator, procs
-from tests.devstack.conftest import private_name
+from tests.support.private import private_name
 
 
 def _environment(pid: int) -> dict[str, str]:

@@ -1,21 +1,24 @@
-"""Handlers run as they do in Lambda: their folder flat on sys.path."""
+"""Handlers run as they do in Lambda (their folder flat on sys.path, put there by
+tests/support/handler_calls.py), against moto tables shaped like the program's: `wired` sets
+a function's environment to them, as the program does."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import boto3
 import pytest
 from moto import mock_aws
 
-HANDLERS = Path(__file__).resolve().parents[2] / "handlers"
-if str(HANDLERS) not in sys.path:
-    sys.path.insert(0, str(HANDLERS))
+from tests.support.handler_calls import app  # first: it puts handlers/ on sys.path
 
-import idempotency  # noqa: E402 (handlers/ is on sys.path only from here)
-import pages  # noqa: E402
+# isort: split
+import access
+import idempotency
+import pages
+from components.environment import pet_readers
+from id_tokens import IdTokenVerifier, IssuerKeys
+from tests.support.signed_tokens import AUDIENCE, ISSUER, RSA_KEY, FakeIssuer
 
 TABLE = "pets-test-pets"
 IDEMPOTENCY_TABLE = "pets-test-idempotency"
@@ -62,3 +65,21 @@ def idempotency_table(table) -> Iterator:
         TimeToLiveSpecification={"AttributeName": idempotency.EXPIRY_ATTRIBUTE,
                                  "Enabled": True})
     yield created
+
+
+@pytest.fixture
+def wired(table, idempotency_table, monkeypatch) -> Iterator[None]:
+    """The routes' environment: the moto tables, the stack's readers, a fake issuer."""
+    monkeypatch.setenv("TABLE_NAME", table.name)
+    monkeypatch.setenv(idempotency.TABLE_ENV, idempotency_table.name)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "pets-test-add-pet")
+    # What the program tells the functions (components/environment.py), for stack `test`.
+    monkeypatch.setenv("PET_READERS", pet_readers("pets-test", access.USER_CLASSES))
+    for cached in (app.store, app.read_rules, idempotency.utility):
+        cached.cache_clear()
+    fake = FakeIssuer(RSA_KEY)
+    monkeypatch.setattr(app, "verifier", lambda: IdTokenVerifier(
+        ISSUER, AUDIENCE, IssuerKeys(ISSUER, fetch=fake)))
+    yield
+    for cached in (app.store, app.read_rules, idempotency.utility):
+        cached.cache_clear()

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
 
 import pytest
 from botocore.exceptions import ReadTimeoutError
@@ -13,92 +10,17 @@ from moto.core.models import botocore_stubber
 
 import access
 import app
-import idempotency
-from components.environment import pet_readers
-from id_tokens import IdTokenVerifier, IssuerKeys
-from tests.handlers.test_id_tokens import AUDIENCE, ISSUER, RSA_KEY, FakeIssuer, sign
+from tests.support.handler_calls import (
+    ACCOUNT,
+    DAVE,
+    add,
+    call,
+    items,
+    purchase,
+)
+from tests.support.signed_tokens import RSA_KEY, sign
 
-ACCOUNT = "000000000000"
-BUYER_ARN = f"arn:aws:sts::{ACCOUNT}:assumed-role/pets-test-buyer/bob"
-ADMIN_ARN = f"arn:aws:sts::{ACCOUNT}:assumed-role/pets-test-admin/alice"
-
-
-@dataclass
-class Context:
-    function_name: str = "pets-test-fn"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:pets-test-fn"
-    aws_request_id: str = "req-1"
-    remaining_ms: int = 10_000  # the function's timeout, as Lambda starts it
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
-def event(method: str, path: str, body: Any = None, headers: dict | None = None,
-          resource: str | None = None, path_parameters: dict | None = None,
-          caller: str = BUYER_ARN, access_key: str = "ASIAEXAMPLEBOB") -> dict:
-    """An API Gateway REST (v1) proxy event as AWS sends it."""
-    path, _, query = path.partition("?")
-    params = parse_qs(query, keep_blank_values=True)
-    return {
-        "resource": resource or path,
-        "path": path,
-        "httpMethod": method,
-        "headers": headers or {},
-        "multiValueHeaders": {k: [v] for k, v in (headers or {}).items()},
-        "queryStringParameters": {k: v[-1] for k, v in params.items()} or None,
-        "multiValueQueryStringParameters": params or None,
-        "pathParameters": path_parameters,
-        "requestContext": {
-            "requestId": "apigw-req-1", "stage": "v1", "httpMethod": method, "path": f"/v1{path}",
-            "identity": {"userArn": caller, "caller": "AROAEXAMPLE:bob",
-                         "accessKey": access_key},
-        },
-        "body": body if body is None or isinstance(body, str) else json.dumps(body),
-        "isBase64Encoded": False,
-    }
-
-
-def call(method: str, path: str, body: Any = None, context: Context | None = None,
-         **kwargs: Any) -> tuple[int, Any, dict]:
-    response = app.handler(event(method, path, body, **kwargs), context or Context())
-    headers = {k: ",".join(v) for k, v in response.get("multiValueHeaders", {}).items()}
-    return response["statusCode"], json.loads(response["body"]), headers
-
-
-@pytest.fixture(autouse=True)
-def wired(table, idempotency_table, monkeypatch):
-    monkeypatch.setenv("TABLE_NAME", table.name)
-    monkeypatch.setenv(idempotency.TABLE_ENV, idempotency_table.name)
-    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "pets-test-add-pet")
-    # What the program tells the functions (components/environment.py), for stack `test`.
-    monkeypatch.setenv("PET_READERS", pet_readers("pets-test", access.USER_CLASSES))
-    for cached in (app.store, app.read_rules, idempotency.utility):
-        cached.cache_clear()
-    fake = FakeIssuer(RSA_KEY)
-    monkeypatch.setattr(app, "verifier", lambda: IdTokenVerifier(
-        ISSUER, AUDIENCE, IssuerKeys(ISSUER, fetch=fake)))
-    yield
-    for cached in (app.store, app.read_rules, idempotency.utility):
-        cached.cache_clear()
-
-
-def add(kind: str = "dog", price: float = 100, **kwargs: Any) -> dict:
-    status, pet, _ = call("POST", "/pets", {"type": kind, "price": price}, caller=ADMIN_ARN,
-                          **kwargs)
-    assert status == 201, pet
-    return pet
-
-
-def items(table) -> list[dict]:
-    return table.scan(ConsistentRead=True)["Items"]
-
-
-def purchase(pet_id: str, token: str | None) -> tuple[int, Any, dict]:
-    headers = {"X-Id-Token": token} if token is not None else {}
-    return call("POST", "/pets/purchase", {"petId": pet_id}, headers=headers)
-
+pytestmark = pytest.mark.usefixtures("wired")
 
 @pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
 def test_every_model_route_has_its_route_function(route):
@@ -157,7 +79,6 @@ def test_purchase_records_the_token_user(table):
     assert items(table)[0]["soldTo"] == "bob@example.com"
 
 
-DAVE = {"sub": "github|dave", "email": "dave@example.com"}
 
 
 def test_second_purchase_by_another_buyer_is_409_and_keeps_the_first_buyer(table):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,10 +23,9 @@ import access
 import shapes
 import validation
 from errors import BadRequest
-from tests.handlers.test_app import RSA_KEY, add, call, sign, wired  # noqa: F401 (the fixture)
-
-DOC = json.loads((Path(__file__).resolve().parents[2] / "openapi.json").read_text())
-SCHEMAS = DOC["components"]["schemas"]
+from tests.support.api_document import DOC, SCHEMAS, documented_retry_after, documented_schema
+from tests.support.handler_calls import add, call
+from tests.support.signed_tokens import RSA_KEY, sign
 
 
 def _places(value: Any) -> int:
@@ -155,19 +153,6 @@ def test_a_rule_only_the_function_knew_would_be_caught(monkeypatch):
     assert function_accepts(validation.new_pet, body) != document_accepts("NewPet", body)
 
 
-def _documented(route: access.Route, status: int) -> dict[str, Any]:
-    responses = DOC["paths"][route.path][route.method.lower()]["responses"]
-    assert str(status) in responses, f"{route.id} answered {status}, which is not documented"
-    ref = responses[str(status)]["content"]["application/json"]["schema"]["$ref"]
-    return SCHEMAS[ref.rsplit("/", 1)[1]]
-
-
-def documented_retry_after(route: access.Route, status: int) -> bool:
-    """Whether the document says this answer carries Retry-After."""
-    responses = DOC["paths"][route.path][route.method.lower()]["responses"]
-    return "Retry-After" in responses[str(status)].get("headers", {})
-
-
 @pytest.mark.usefixtures("wired")
 def test_every_answer_is_documented_and_matches_its_schema():
     """The functions' answers to good and bad requests, checked against the document."""
@@ -200,7 +185,7 @@ def test_every_answer_is_documented_and_matches_its_schema():
     statuses = set()
     for route, method, path, body, headers in requests:
         status, answer, sent = call(method, path, body, headers=headers, resource=route.path)
-        errors = list(OAS30Validator(_documented(route, status)).iter_errors(answer))
+        errors = list(OAS30Validator(documented_schema(route, status)).iter_errors(answer))
         assert not errors, f"{route.id} {status}: {errors[0].message}"
         assert ("Retry-After" in sent) <= documented_retry_after(route, status), (
             f"{route.id} {status} sends Retry-After, which the document does not say")

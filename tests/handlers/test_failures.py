@@ -26,11 +26,10 @@ import aws_calls
 import idempotency
 from components.environment import pet_readers
 from id_tokens import IdTokenVerifier, IssuerKeys
-from tests.handlers.test_app import ADMIN_ARN, Context
-from tests.handlers.test_app import call as call_from
-from tests.handlers.test_contract import _documented as documented
-from tests.handlers.test_contract import documented_retry_after
-from tests.handlers.test_id_tokens import AUDIENCE, ISSUER, RSA_KEY, FakeIssuer, sign
+from tests.support.api_document import documented_retry_after, documented_schema
+from tests.support.handler_calls import ADMIN_ARN, Context
+from tests.support.handler_calls import call as call_from
+from tests.support.signed_tokens import AUDIENCE, ISSUER, RSA_KEY, FakeIssuer, sign
 
 PET_ID = "0b4c1f7e-59a3-4f43-9d4c-3f7d7c0e2a11"
 ITEM = {"petId": {"S": PET_ID}, "type": {"S": "dog"}, "price": {"N": "10"},
@@ -126,7 +125,7 @@ def dynamo(monkeypatch) -> Iterator[FakeDynamo]:
 def assert_retry_later(status: int, body: Any, headers: dict[str, str],
                        route: access.Route = access.LIST_PETS) -> None:
     assert status == 503, body
-    errors = list(OAS30Validator(documented(route, 503)).iter_errors(body))
+    errors = list(OAS30Validator(documented_schema(route, 503)).iter_errors(body))
     assert not errors and documented_retry_after(route, 503), f"{route.id} 503 undocumented"
     assert body == {"error": "the pets table is busy or unavailable; try again later"}
     assert headers["Retry-After"] == str(aws_calls.RETRY_AFTER_SECONDS)

@@ -13,17 +13,10 @@ from botocore.exceptions import ClientError
 import app
 import idempotency
 import shapes
-from tests.handlers.conftest import IDEMPOTENCY_TABLE
-from tests.handlers.test_app import (  # noqa: F401 (wired: the autouse fixture)
-    ADMIN_ARN,
-    RSA_KEY,
-    Context,
-    call,
-    event,
-    items,
-    sign,
-    wired,
-)
+from tests.support.handler_calls import ADMIN_ARN, Context, call, event, items
+from tests.support.signed_tokens import RSA_KEY, sign
+
+pytestmark = pytest.mark.usefixtures("wired")
 
 DOG = {"type": "dog", "price": 100}
 
@@ -189,7 +182,7 @@ def test_the_replayed_answer_is_the_first_even_after_a_sale(table):
 def test_the_records_live_in_the_idempotency_table_only(table, idempotency_table):
     add()
     (record,) = records(idempotency_table)
-    assert record["status"] == "COMPLETED" and idempotency_table.name == IDEMPOTENCY_TABLE
+    assert record["status"] == "COMPLETED" and idempotency_table.name == "pets-test-idempotency"
     assert all("status" not in i for i in items(table))
 
 

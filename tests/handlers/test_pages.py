@@ -14,7 +14,7 @@ import pytest
 import app
 import pages
 import pet_store
-from tests.handlers.test_app import Context, add, event, wired  # noqa: F401 (the fixture)
+from tests.support.handler_calls import Context, add, event
 
 pytestmark = pytest.mark.usefixtures("wired")
 

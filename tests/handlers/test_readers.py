@@ -11,18 +11,10 @@ import pytest
 import access
 import readers
 from components.environment import pet_readers
-from tests.handlers.test_app import (  # noqa: F401 (wired: the autouse fixture)
-    ACCOUNT,
-    ADMIN_ARN,
-    BUYER_ARN,
-    DAVE,
-    RSA_KEY,
-    add,
-    call,
-    purchase,
-    sign,
-    wired,
-)
+from tests.support.handler_calls import ACCOUNT, ADMIN_ARN, BUYER_ARN, DAVE, add, call, purchase
+from tests.support.signed_tokens import RSA_KEY, sign
+
+pytestmark = pytest.mark.usefixtures("wired")
 
 BOB = {"sub": "google-oauth2|bob", "email": "bob@example.com"}
 DAVE_ARN = f"arn:aws:sts::{ACCOUNT}:assumed-role/pets-test-buyer/dave"

@@ -15,7 +15,7 @@ import pytest
 import access
 from components import policies
 from devstack import calls, clients, live_matrix
-from tests.integration.conftest import Local
+from tests.support.session_stack import Local
 
 AUDITOR = access.UserClass(
     "auditor", routes=(), members=access.Membership(sub_patterns=("samlp|*",)),

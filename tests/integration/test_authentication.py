@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from tests.integration.conftest import Local, Session
+from tests.support.session_stack import Local, Session
 
 
 def send(prepared: requests.PreparedRequest) -> requests.Response:

@@ -36,7 +36,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from policy import openapi_doc
-from tests.integration.conftest import Session, add_pet
+from tests.support.session_stack import Session, add_pet
 
 pytestmark = pytest.mark.usefixtures("lambda_runs", "enforced")
 

@@ -6,7 +6,7 @@ import pytest
 import requests
 
 import access
-from tests.integration.conftest import Local, Session
+from tests.support.session_stack import Local, Session
 
 
 def preflight(local: Local, path: str, method: str) -> requests.Response:

@@ -27,7 +27,7 @@ import access
 from components.naming import function_name
 from devstack import clients
 from devstack.processes import procs
-from tests.integration.conftest import Local, Session, add_pet, purchase
+from tests.support.session_stack import Local, Session, add_pet, purchase
 
 pytestmark = pytest.mark.usefixtures("lambda_runs")
 ORIGIN = {"Origin": "http://127.0.0.1:8080"}

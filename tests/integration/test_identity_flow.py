@@ -15,7 +15,7 @@ import pytest
 from jwcrypto import jwk
 
 from devstack.idp import idp_process
-from tests.integration.conftest import Local, Session, add_pet, claims_of, purchase
+from tests.support.session_stack import Local, Session, add_pet, claims_of, purchase
 
 pytestmark = pytest.mark.usefixtures("lambda_runs")
 

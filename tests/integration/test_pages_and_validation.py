@@ -12,7 +12,7 @@ import access
 from components.api_models import BAD_BODY_MESSAGE
 from devstack import clients
 from policy import access_doc
-from tests.integration.conftest import Local, Session, add_pet
+from tests.support.session_stack import Local, Session, add_pet
 
 pytestmark = pytest.mark.usefixtures("lambda_runs")
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.integration.conftest import Local, Session, add_pet, claims_of, purchase
+from tests.support.session_stack import Local, Session, add_pet, claims_of, purchase
 
 pytestmark = pytest.mark.usefixtures("lambda_runs")
 

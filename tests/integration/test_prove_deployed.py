@@ -3,8 +3,9 @@
 Each test widens the deployed policies by hand, as a mistake or an intruder would (the
 emulator's root key changes them: setup only, never a call meant to be denied), and the proof
 must fail naming the class, with a counterexample that iam-simulate (and, where the target
-can evaluate it, the live stack) agrees with; undone, the proof passes again. The session stack
-is shared: each test restores what it changed in a `finally`.
+can evaluate it, the live stack) agrees with. The session stack is shared: each test restores
+what it changed in a `finally`, and then the deployed documents must be the ones the fresh
+stack holds, which test_the_fresh_stack_is_proved proves.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ import pytest
 import access
 from devstack import clients, paths, probes, proof
 from iamsim.deployed import policy_document
+from iamsim.synth import Synthesized
 from prover.report import ProofReport
 from prover.request_shapes import ConcreteInvoke, ConcreteToken
-from tests.integration.conftest import Local
+from tests.support.session_stack import Local
 
 Document = dict[str, Any]
 
@@ -68,16 +70,25 @@ def refuted(report: ProofReport, label: str) -> list:
     return results[label].counterexamples
 
 
-def proved(local: Local) -> None:
+@pytest.fixture(scope="module")
+def as_applied(local: Local) -> Synthesized:
+    """The documents the fresh stack holds, read back before any test widens them."""
+    return proof.running_subject(local.outputs, local.target).synthesized
+
+
+def restored(local: Local, as_applied: Synthesized) -> None:
+    now = proof.running_subject(local.outputs, local.target).synthesized
+    assert now == as_applied, "a widened document was not restored"
+
+
+def test_the_fresh_stack_is_proved(local: Local, as_applied: Synthesized) -> None:
     report = prove(local)
     assert report.exit_code == 0, report.render()
+    assert report.subject.synthesized == as_applied
 
 
-def test_the_fresh_stack_is_proved(local: Local) -> None:
-    proved(local)
-
-
-def test_a_buyer_trust_admitting_auth0_z_star(local: Local, iam: Any) -> None:
+def test_a_buyer_trust_admitting_auth0_z_star(local: Local, iam: Any,
+                                              as_applied: Synthesized) -> None:
     role = _role_name(local, "buyer")
 
     def widen(trust: Document) -> None:
@@ -99,10 +110,11 @@ def test_a_buyer_trust_admitting_auth0_z_star(local: Local, iam: Any) -> None:
                 report.render())
         else:  # LocalStack: no trust evaluation, and the replay says so
             assert live and all(r.detail == cannot for r in live), report.render()
-    proved(local)
+    restored(local, as_applied)
 
 
-def test_the_buyer_role_also_granted_put_pets(local: Local, iam: Any) -> None:
+def test_the_buyer_role_also_granted_put_pets(local: Local, iam: Any,
+                                              as_applied: Synthesized) -> None:
     role = _role_name(local, "buyer")
     arn = (f"arn:aws:execute-api:{local.outputs['region']}:{local.target.account_id}:"
            f"{local.outputs['restApiId']}/{local.outputs['stage']}/PUT/pets")
@@ -116,10 +128,11 @@ def test_the_buyer_role_also_granted_put_pets(local: Local, iam: Any) -> None:
         assert found[0].user_class == "buyer"
     finally:
         iam.delete_role_policy(RoleName=role, PolicyName="it-put-pets")
-    proved(local)
+    restored(local, as_applied)
 
 
-def test_an_api_policy_without_the_deny_walling_the_buyer_in(local: Local) -> None:
+def test_an_api_policy_without_the_deny_walling_the_buyer_in(local: Local,
+                                                           as_applied: Synthesized) -> None:
     apigateway = clients.client("apigateway", target=local.target)
     api_id = local.outputs["restApiId"]
     original = policy_document(apigateway.get_rest_api(restApiId=api_id)["policy"])
@@ -138,10 +151,11 @@ def test_an_api_policy_without_the_deny_walling_the_buyer_in(local: Local) -> No
         assert "no second wall" in found[0].finding
     finally:
         put(original)
-    proved(local)
+    restored(local, as_applied)
 
 
-def test_an_admin_trust_accepting_any_grant_tag_value(local: Local, iam: Any) -> None:
+def test_an_admin_trust_accepting_any_grant_tag_value(local: Local, iam: Any,
+                                                      as_applied: Synthesized) -> None:
     role = _role_name(local, "admin")
 
     def loosen(trust: Document) -> None:
@@ -157,7 +171,7 @@ def test_an_admin_trust_accepting_any_grant_tag_value(local: Local, iam: Any) ->
         # MiniStack ignores the tags claim: the live replay says so instead of guessing.
         live = [r for r in report.replays if r.engine.startswith("live")]
         assert live and all(r.outcome == "not replayed" for r in live), report.render()
-    proved(local)
+    restored(local, as_applied)
 
 
 def test_the_cli_exits_0_on_the_running_stack(local: Local, running_stack: Any) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 import access
 from devstack import clients
-from tests.integration.conftest import Local, Session
+from tests.support.session_stack import Local, Session
 
 ROUTE_ARN_TEMPLATE = "{execution_arn}/{stage}/{suffix}"
 

@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 from jwcrypto import jwk
 
-from tests.integration.conftest import Local
+from tests.support.session_stack import Local
 
 pytestmark = pytest.mark.usefixtures("trust_enforced")
 

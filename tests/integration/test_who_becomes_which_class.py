@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 import access
 from devstack import live_matrix, probes
-from tests.integration.conftest import Local
+from tests.support.session_stack import Local
 
 EXPECTED = {"alice": ("admin",), "bob": ("buyer",), "dave": ("buyer",), "mallory": (),
             "eve": ()}

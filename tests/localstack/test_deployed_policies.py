@@ -8,7 +8,7 @@ from __future__ import annotations
 import access
 from iamsim.deployed import read_deployed
 from iamsim.offline_matrix import compute_offline_matrices
-from tests.localstack.conftest import Deployed
+from tests.support.deployed import Deployed
 
 
 def test_deployed_policies_give_each_class_exactly_its_routes(deployed: Deployed) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from devstack import proof
 from prover.request_shapes import ConcreteInvoke
-from tests.localstack.conftest import Deployed
+from tests.support.deployed import Deployed
 
 
 def test_the_deployed_policies_are_proved(deployed: Deployed) -> None:

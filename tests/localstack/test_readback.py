@@ -15,7 +15,7 @@ import requests
 
 import access
 from devstack.apply.results import CreatedResource
-from tests.localstack.conftest import Deployed
+from tests.support.deployed import Deployed
 
 Reader = Callable[[Deployed, dict[str, Any]], list[str]]
 

@@ -14,8 +14,8 @@ from botocore.exceptions import ClientError
 from devstack import apply, clients, paths
 from devstack.apply.errors import ResourceError
 from devstack.processes import emulator, procs
-from tests.devstack._checks import family_pids, installed, listeners, pins
-from tests.localstack.conftest import Deployed
+from tests.support.deployed import Deployed
+from tests.support.processes import family_pids, installed, listeners, pins
 
 
 def test_localstack_venv_holds_exactly_the_pins_and_our_plugin() -> None:

@@ -405,91 +405,41 @@ def test_session_tag_condition(
 # --------------------------------------------------------------------------- failing loudly
 
 
+def _invoke(request_id: str, **changed: Any) -> SimRequest:
+    """The admin invoking GET /pets, with `changed` fields."""
+    return SimRequest(**{"id": request_id, "action": "execute-api:Invoke",
+                         "resource": arn("GET", "/pets"), "principal": ADMIN_SESSION,
+                         "identity_policies": (ADMIN_POLICY,), **changed})
+
+
+def _assume_admin(request_id: str, **changed: Any) -> SimRequest:
+    """A token from our issuer assuming the admin role, with `changed` fields."""
+    return SimRequest(**{"id": request_id, "action": "sts:AssumeRoleWithWebIdentity",
+                         "resource": ADMIN_ROLE,
+                         "principal": oidc_provider_arn(ISSUERS[0], account=ACCOUNT),
+                         "resource_policy": admin_trust(ISSUERS[0]), **changed})
+
+
 @pytest.mark.parametrize(
     ("request_", "error"),
     [
-        (
-            SimRequest(
-                id="unknown key",
-                action="execute-api:Invoke",
-                resource=arn("GET", "/pets"),
-                principal=ADMIN_SESSION,
-                identity_policies=(ADMIN_POLICY,),
-                context={"tenant.auth0.com/:aud": CLIENT_ID},
-            ),
-            "context.key.unknown",
-        ),
-        (
-            SimRequest(
-                id="key not for action",
-                action="execute-api:Invoke",
-                resource=arn("GET", "/pets"),
-                principal=ADMIN_SESSION,
-                identity_policies=(ADMIN_POLICY,),
-                context={"sts:RoleSessionName": "alice"},
-            ),
-            "context.key.not.applicable",
-        ),
-        (
-            SimRequest(
-                id="list for single-valued key",
-                action="execute-api:Invoke",
-                resource=arn("GET", "/pets"),
-                principal=ADMIN_SESSION,
-                identity_policies=(ADMIN_POLICY,),
-                context={"aws:SourceIp": ["10.0.0.1", "10.0.0.2"]},
-            ),
-            "context.value.invalid",
-        ),
-        (
-            SimRequest(
-                id="list for oidc aud",
-                action="sts:AssumeRoleWithWebIdentity",
-                resource=ADMIN_ROLE,
-                principal=oidc_provider_arn(ISSUERS[0], account=ACCOUNT),
-                resource_policy=admin_trust(ISSUERS[0]),
-                context={"tenant.auth0.com/:aud": [CLIENT_ID, "x"]},
-            ),
-            "context.value.invalid",
-        ),
-        (
-            SimRequest(
-                id="Resource in trust policy",
-                action="sts:AssumeRoleWithWebIdentity",
-                resource=ADMIN_ROLE,
-                principal=oidc_provider_arn(ISSUERS[0], account=ACCOUNT),
-                resource_policy={
-                    "Version": "2012-10-17",
-                    "Statement": [{**admin_trust(ISSUERS[0])["Statement"][0], "Resource": "*"}],
-                },
-            ),
-            "library.validation",
-        ),
-        (
-            SimRequest(
-                id="typo in action",
-                action="execute-api:invok",
-                resource=arn("GET", "/pets"),
-                principal=ADMIN_SESSION,
-                identity_policies=(ADMIN_POLICY,),
-            ),
-            "library.validation",
-        ),
-        (
-            SimRequest(
-                id="policy without Resource",
-                action="execute-api:Invoke",
-                resource=arn("GET", "/pets"),
-                principal=ADMIN_SESSION,
-                identity_policies=(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke"}],
-                    },
-                ),
-            ),
-            "library.validation",
-        ),
+        (_invoke("unknown key", context={"tenant.auth0.com/:aud": CLIENT_ID}),
+         "context.key.unknown"),
+        (_invoke("key not for action", context={"sts:RoleSessionName": "alice"}),
+         "context.key.not.applicable"),
+        (_invoke("list for single-valued key", context={"aws:SourceIp": ["10.0.0.1", "10.0.0.2"]}),
+         "context.value.invalid"),
+        (_assume_admin("list for oidc aud", context={"tenant.auth0.com/:aud": [CLIENT_ID, "x"]}),
+         "context.value.invalid"),
+        (_assume_admin("Resource in trust policy", resource_policy={
+            "Version": "2012-10-17",
+            "Statement": [{**admin_trust(ISSUERS[0])["Statement"][0], "Resource": "*"}]}),
+         "library.validation"),
+        (_invoke("typo in action", action="execute-api:invok"), "library.validation"),
+        (_invoke("policy without Resource", identity_policies=({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke"}]},)),
+         "library.validation"),
     ],
     ids=lambda v: v.id if isinstance(v, SimRequest) else v,
 )

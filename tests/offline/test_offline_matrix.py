@@ -21,13 +21,14 @@ from devstack.__main__ import main
 from iamsim.offline_matrix import (
     DEMO_IDENTITIES,
     OfflineMatrices,
+    compute_offline_matrices,
     concrete_path,
     expected_trust_matrix,
     forbidden_arns,
     offline_matrices,
 )
 from iamsim.report import compare_matrices
-from tests.unit.conftest import BASE_CONFIG
+from tests.support.programs import BASE_CONFIG, synthesized
 
 STACK = "unit"
 # What the brief asks for, written out: the membership matcher must derive exactly this.
@@ -43,12 +44,15 @@ EXPECTED_TRUST = {
 
 
 def compute() -> OfflineMatrices:
+    """The matrices of the program as it is now (a test may have patched it)."""
     return offline_matrices(STACK, config=BASE_CONFIG)
 
 
 @pytest.fixture(scope="module")
 def offline() -> OfflineMatrices:
-    return compute()
+    """The matrices of the program as committed, from the session's shared recording."""
+    return compute_offline_matrices(synthesized(STACK, tuple(sorted(BASE_CONFIG.items()))),
+                                    DEMO_IDENTITIES)
 
 
 # --------------------------------------------------------------------------- the real program

@@ -18,8 +18,9 @@ import pytest
 import access
 from components import policies
 from harness_core.stack_files import stack_names
-from iamsim.offline_matrix import ROOT, OfflineMatrices, offline_matrices
+from iamsim.offline_matrix import ROOT, OfflineMatrices, compute_offline_matrices, offline_matrices
 from policy.access_doc import stack_settings, who_becomes_from_doc
+from tests.support.programs import synthesized
 
 STACKS = stack_names(ROOT)
 SETTINGS = {s.stack: s for s in stack_settings(ROOT)}
@@ -31,13 +32,17 @@ def who_becomes(result: OfflineMatrices) -> dict[str, list[str]]:
 
 
 def evaluate(stack: str) -> OfflineMatrices:
+    """The matrices of the program as it is now (a test may have patched it)."""
     classes = SETTINGS[stack].user_classes
     return offline_matrices(stack, identities=access.token_kinds(classes))
 
 
 @pytest.fixture(scope="module", params=STACKS)
 def stack_result(request: pytest.FixtureRequest) -> tuple[str, OfflineMatrices]:
-    return request.param, evaluate(request.param)
+    """The matrices of the committed program, from the session's shared recording."""
+    stack = request.param
+    identities = access.token_kinds(SETTINGS[stack].user_classes)
+    return stack, compute_offline_matrices(synthesized(stack), identities)
 
 
 def test_every_real_stack_file_is_covered() -> None:

@@ -1,63 +1,21 @@
-"""The program as the pack sees it, for two stacks that between them use every feature."""
+"""The programs the pack must accept: two app stacks that between them use every feature
+(tests/support/programs.py: BASE_CONFIG, FULL_CONFIG) and the account baseline."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from components import account_config
-from harness_core.recorder import AUTH0_CLIENT_ID, ProgramRun, record_baseline, record_program
+from harness_core.recorder import AUTH0_CLIENT_ID, ProgramRun, record_baseline
 from harness_core.stack_files import stack_file_config
-
-ISSUER = "https://pets-test.eu.auth0.com/"
-CLIENT_ID = "test-client-id"
-KEY = "pets-test.eu.auth0.com/"
-BASE_CONFIG = {
-    "pets:oidcIssuer": ISSUER,
-    "pets:oidcClientId": CLIENT_ID,
-    "pets:stage": "v1",
-}
-# Every kind of membership rule and the production options.
-FULL_CONFIG = {
-    **BASE_CONFIG,
-    # Production options: the pack must pass the stack with every one of them on.
-    "pets:alarmEmail": "oncall@example.com",
-    "pets:waf": "true",
-    "pets:reservedConcurrency": json.dumps({"list_pets": 20, "purchase_pet": 10}),
-    "pets:userClasses": json.dumps({
-        "admin": {"subjects": ["auth0|root"], "sessionTags": {"pets-class": "admin"}},
-        "buyer": {"subPatterns": ["google-oauth2|*"], "sessionTags": {"pets-class": "buyer"}},
-    }),
-}
-
-
-@pytest.fixture(scope="package")
-def program() -> ProgramRun:
-    return record_program(BASE_CONFIG)
-
-
-@pytest.fixture(scope="package")
-def program_full() -> ProgramRun:
-    return record_program(FULL_CONFIG)
-
-
-@pytest.fixture(scope="package")
-def local_program() -> ProgramRun:
-    """Without CloudFront, as on the emulator: the site bucket is public-read."""
-    return record_program({**BASE_CONFIG, "pets:siteCdn": "false"})
-
-
-@pytest.fixture(scope="package")
-def throwaway() -> ProgramRun:
-    """A throwaway stack: the table's protections switched off."""
-    return record_program({**BASE_CONFIG, "pets:dataProtection": "false"})
+from tests.support.programs import BASE_CONFIG, FULL_CONFIG, recorded
 
 
 @pytest.fixture(scope="package", params=["base", "full"])
-def any_program(request, program, program_full) -> ProgramRun:
-    return program if request.param == "base" else program_full
+def any_program(request: pytest.FixtureRequest) -> ProgramRun:
+    return recorded(BASE_CONFIG if request.param == "base" else FULL_CONFIG)
 
 
 @pytest.fixture(scope="package")
@@ -72,6 +30,8 @@ def baseline() -> ProgramRun:
 
 
 @pytest.fixture(scope="package", params=["base", "full", "baseline"])
-def any_stack(request, program, program_full, baseline) -> ProgramRun:
+def any_stack(request: pytest.FixtureRequest, baseline: ProgramRun) -> ProgramRun:
     """Every program the pack must accept: the app's two stacks and the account baseline."""
-    return {"base": program, "full": program_full, "baseline": baseline}[request.param]
+    if request.param == "baseline":
+        return baseline
+    return recorded(BASE_CONFIG if request.param == "base" else FULL_CONFIG)

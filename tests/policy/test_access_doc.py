@@ -12,7 +12,7 @@ import pytest
 import access
 from harness_core.recorder import ProgramRun
 from policy import access_doc
-from tests.policy.generated import check_up_to_date
+from tests.support.generated import assert_up_to_date
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "ACCESS.md"
@@ -20,7 +20,8 @@ HEALTH = access.Route("GET", "/health", "health", (), public=True, summary="live
 
 
 def test_access_md_is_up_to_date():
-    check_up_to_date(DOC, access_doc.render() + "\n", source="access.py", make="make access")
+    assert_up_to_date(DOC, access_doc.render() + "\n", source="access.py",
+                      command="make access")
 
 
 def test_checked_in_matrix_is_the_models():

@@ -11,16 +11,16 @@ import pytest
 from components.account_config import BASELINE
 from components.config import APP
 from policy import config_doc
-from tests.policy.generated import check_up_to_date
+from tests.support.generated import assert_up_to_date
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "configuration.md"
 
 
 def test_configuration_md_is_up_to_date():
-    check_up_to_date(DOC, config_doc.render(), make="make docs",
-                     source="the settings tables (components/config.py, "
-                            "components/account_config.py)")
+    assert_up_to_date(DOC, config_doc.render(), command="make docs",
+                      source="the settings tables (components/config.py, "
+                             "components/account_config.py)")
 
 
 def test_make_docs_writes_what_the_test_expects():

@@ -9,20 +9,13 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 from components import policies
 from policy import rules
-from tests.policy.harness import resource_violations
+from tests.support.pack import TABLE, protected_table, resource_violations
 
-TABLE = "aws:dynamodb/table:Table"
 BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 BUCKET_ARN = "arn:aws:s3:::pets-unit-site-123456789012"
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
-
-
-def table(**changes) -> dict:
-    return {"name": "pets-unit-pets", "hashKey": "petId", "billingMode": "PAY_PER_REQUEST",
-            "pointInTimeRecovery": {"enabled": True}, "serverSideEncryption": {"enabled": True},
-            **changes}
 
 
 def bucket_policy(*statements: dict) -> dict:
@@ -39,14 +32,14 @@ def public(action, principal="*") -> dict:
 
 def test_table_without_point_in_time_recovery_is_refused():
     messages = resource_violations(rules.DYNAMODB_PITR_AND_SSE, TABLE,
-                                   table(pointInTimeRecovery={"enabled": False}))
+                                   protected_table(pointInTimeRecovery={"enabled": False}))
     assert messages == ["DynamoDB table 'pets-unit-pets': set point_in_time_recovery=aws.dynamodb."
                         "TablePointInTimeRecoveryArgs(enabled=True) (so a bad write can be rolled "
                         "back)"]
 
 
 def test_table_without_encryption_setting_is_refused():
-    props = table()
+    props = protected_table()
     del props["serverSideEncryption"]
     messages = resource_violations(rules.DYNAMODB_PITR_AND_SSE, TABLE, props)
     assert len(messages) == 1, messages
@@ -55,7 +48,7 @@ def test_table_without_encryption_setting_is_refused():
 
 
 def test_protected_table_passes():
-    assert resource_violations(rules.DYNAMODB_PITR_AND_SSE, TABLE, table()) == []
+    assert resource_violations(rules.DYNAMODB_PITR_AND_SSE, TABLE, protected_table()) == []
 
 
 # --- s3-no-public-write -----------------------------------------------------------------

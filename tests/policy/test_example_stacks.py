@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from harness_core.recorder import ProgramRun, record_program
-from harness_core.stack_files import stack_file_config
+from harness_core.recorder import ProgramRun
 from policy import rules
-from tests.policy.harness import policy_resources, resource_violations, stack_violations
+from tests.support.pack import policy_resources, resource_violations, stack_violations
+from tests.support.programs import stack_file
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ("dev", "prod")
@@ -19,7 +19,7 @@ EXAMPLES = ("dev", "prod")
 @pytest.fixture(scope="module", params=EXAMPLES)
 def example(request) -> tuple[str, ProgramRun]:
     stack = request.param
-    return stack, record_program(stack_file_config(ROOT / f"Pulumi.{stack}.yaml"), stack=stack)
+    return stack, stack_file(stack)
 
 
 def test_every_rule_accepts_the_example(example):
@@ -52,7 +52,7 @@ def test_example_declares_the_protections(example):
 
 
 def test_prod_turns_on_waf_and_the_alarm_email():
-    run = record_program(stack_file_config(ROOT / "Pulumi.prod.yaml"), stack="prod")
+    run = stack_file("prod")
     assert len(run.of_type("aws:wafv2/webAcl:WebAcl")) == 1
     (subscription,) = run.of_type("aws:sns/topicSubscription:TopicSubscription")
     assert subscription.inputs["protocol"] == "email"

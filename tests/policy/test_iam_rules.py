@@ -11,8 +11,7 @@ import access
 from components import policies
 from harness_core.recorder import ACCOUNT, API_ID, REGION, ProgramRun
 from policy import rules
-from tests.policy.conftest import CLIENT_ID, ISSUER, KEY
-from tests.policy.harness import (
+from tests.support.pack import (
     by_name,
     mutate,
     policy_resource,
@@ -20,8 +19,10 @@ from tests.policy.harness import (
     resource_violations,
     stack_violations,
 )
+from tests.support.programs import CLIENT_ID, ISSUER
 
 EXEC = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}"
+KEY = ISSUER.removeprefix("https://")  # the issuer as IAM names its provider and keys
 PROVIDER = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{KEY}"
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/pets-unit-pets"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"

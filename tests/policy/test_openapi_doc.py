@@ -17,7 +17,7 @@ from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 import access
 from handlers import shapes
 from policy import openapi_doc
-from tests.policy.generated import check_up_to_date
+from tests.support.generated import assert_up_to_date
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "openapi.json"
@@ -29,8 +29,8 @@ def document() -> dict[str, Any]:
 
 
 def test_openapi_json_is_up_to_date():
-    check_up_to_date(DOC, openapi_doc.dumps(openapi_doc.render()),
-                     source="access.py, handlers/shapes.py", make="make openapi")
+    assert_up_to_date(DOC, openapi_doc.dumps(openapi_doc.render()),
+                      source="access.py, handlers/shapes.py", command="make openapi")
 
 
 def test_make_openapi_command_writes_the_doc():

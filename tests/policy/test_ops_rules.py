@@ -14,24 +14,20 @@ import pytest
 import access
 from harness_core.recorder import ProgramRun
 from policy import rules
-from tests.policy.harness import (
+from tests.support.pack import (
+    TABLE,
     mutate,
     policy_resources,
+    protected_table,
     resource_violations,
     stack_violations,
 )
+from tests.support.programs import THROWAWAY_CONFIG, recorded
 
-TABLE = "aws:dynamodb/table:Table"
 STAGE = "aws:apigateway/stage:Stage"
 FUNCTION = "aws:lambda/function:Function"
 REST_API_POLICY = "aws:apigateway/restApiPolicy:RestApiPolicy"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-
-
-def table(**changes) -> dict:
-    return {"name": "pets-unit-pets", "pointInTimeRecovery": {"enabled": True},
-            "serverSideEncryption": {"enabled": True}, "deletionProtectionEnabled": True,
-            **changes}
 
 
 def stack_of(program: ProgramRun, without: set[str] = frozenset()):
@@ -42,33 +38,34 @@ def stack_of(program: ProgramRun, without: set[str] = frozenset()):
 # --- dynamodb-deletion-protection ---------------------------------------------------------
 
 def test_protected_table_passes():
-    assert resource_violations(rules.DYNAMODB_DELETION_PROTECTION, TABLE, table(),
+    assert resource_violations(rules.DYNAMODB_DELETION_PROTECTION, TABLE, protected_table(),
                                protect=True) == []
 
 
 def test_table_without_deletion_protection_is_refused():
     messages = resource_violations(rules.DYNAMODB_DELETION_PROTECTION, TABLE,
-                                   table(deletionProtectionEnabled=False), protect=True)
+                                   protected_table(deletionProtectionEnabled=False), protect=True)
     assert len(messages) == 1
     assert messages[0].startswith("DynamoDB table 'pets-unit-pets': set "
                                   "deletion_protection_enabled=True")
 
 
 def test_table_without_pulumi_protect_is_refused():
-    messages = resource_violations(rules.DYNAMODB_DELETION_PROTECTION, TABLE, table(),
+    messages = resource_violations(rules.DYNAMODB_DELETION_PROTECTION, TABLE, protected_table(),
                                    protect=False)
     assert len(messages) == 1
     assert "protect=True" in messages[0]
 
 
 def test_throwaway_table_says_so_and_passes():
-    props = table(deletionProtectionEnabled=False, tags={"DataProtection": "off"})
+    props = protected_table(deletionProtectionEnabled=False, tags={"DataProtection": "off"})
     assert resource_violations(rules.DYNAMODB_DELETION_PROTECTION, TABLE, props) == []
-    props = table(deletionProtectionEnabled=False, tags={"DataProtection": "on"})
+    props = protected_table(deletionProtectionEnabled=False, tags={"DataProtection": "on"})
     assert len(resource_violations(rules.DYNAMODB_DELETION_PROTECTION, TABLE, props)) == 2
 
 
-def test_the_programs_throwaway_stack_passes(throwaway: ProgramRun):
+def test_the_programs_throwaway_stack_passes():
+    throwaway = recorded(THROWAWAY_CONFIG)
     tables = throwaway.of_type(TABLE)
     assert len(tables) == 2  # the pets and the idempotency records
     for declared in tables:

@@ -20,7 +20,7 @@ from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
-from tests.policy.harness import urn
+from tests.support.pack import urn
 
 ROOT = Path(__file__).resolve().parents[2]
 

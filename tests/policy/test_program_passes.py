@@ -11,12 +11,13 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from harness_core.recorder import Declared, ProgramRun
 from policy import rules
-from tests.policy.harness import (
+from tests.support.pack import (
     policy_resources,
     preview_inputs,
     resource_violations,
     stack_violations,
 )
+from tests.support.programs import FULL_CONFIG, recorded
 
 ROOT = Path(__file__).resolve().parents[2]
 CUSTOM = "aws:"  # component resources (pets:index:...) are not provider resources
@@ -64,8 +65,8 @@ def test_the_baseline_has_the_managed_policy_attachment(baseline: ProgramRun):
     assert baseline.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
 
 
-def test_full_stack_has_every_membership_kind(program_full: ProgramRun):
-    sids = {s["Sid"] for role in program_full.of_type("aws:iam/role:Role")
+def test_full_stack_has_every_membership_kind():
+    sids = {s["Sid"] for role in recorded(FULL_CONFIG).of_type("aws:iam/role:Role")
             for s in role.json_input("assumeRolePolicy")["Statement"] if "Sid" in s}
     assert {"MembersBySubPattern", "MembersBySubject", "MembersBySessionTag"} <= sids, sids
 

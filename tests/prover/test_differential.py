@@ -31,7 +31,7 @@ from prover.fragment import CannotProve, parse_policy
 from prover.replay import invoke_sim_request, token_sim_requests
 from prover.request_shapes import ConcreteInvoke, ConcreteToken
 from prover.verdicts import InvokeJudge, trust_verdict
-from tests.prover import random_fragment as rf
+from tests.support import random_fragment as rf
 
 CASES = 240  # policy sets per shape; about 12,500 requests (a token with tags asks twice)
 REQUESTS_PER_CASE = 20

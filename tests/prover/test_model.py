@@ -12,9 +12,10 @@ import z3
 import access
 from policy.access_doc import stack_settings
 from prover.request_shapes import ConcreteToken
-from prover.subject import ROOT, Subject, synthesized_subject
+from prover.subject import ROOT, Subject
 from prover.theorems import model_admits
 from prover.verdicts import fixed_token
+from tests.support import programs
 
 SUBS = ("auth0|alice", "google-oauth2|1", "github|", "auth0|eve", "samlp|x", "", "GitHub|x",
         "google-oauth2|")
@@ -25,7 +26,7 @@ TAGS: tuple[tuple[tuple[str, str], ...], ...] = (
 
 @pytest.fixture(scope="module", params=[s.stack for s in stack_settings(ROOT)])
 def subject(request: pytest.FixtureRequest) -> Subject:
-    return synthesized_subject(request.param)
+    return programs.subject(request.param)
 
 
 def test_the_encoded_membership_is_access_py_s(subject: Subject) -> None:

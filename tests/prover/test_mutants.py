@@ -21,15 +21,16 @@ from components import policies
 from prover import cli
 from prover import replay as replays
 from prover.request_shapes import ConcreteInvoke, ConcreteToken
-from prover.subject import Subject, synthesized_subject
+from prover.subject import Subject
 from prover.theorems import Counterexample, prove
+from tests.support import programs
 
 Document = dict[str, Any]
 
 
 @pytest.fixture(scope="module")
 def local() -> Subject:
-    return synthesized_subject("local")
+    return programs.subject("local")
 
 
 def mutate(subject: Subject, *, role: str | None = None, trust: Callable[[Document], None] |
@@ -228,7 +229,7 @@ def test_the_cli_exits_1_naming_the_class_when_the_program_widens_a_trust(
 
 
 def test_the_cli_exits_0_on_a_stack_file_as_it_is(capsys: pytest.CaptureFixture[str]) -> None:
-    """(`make prove`, in `make test`, proves every stack file the same way.)"""
+    """(test_stack_files.py proves every stack file the same way, in-process.)"""
     assert cli.main(["prove", "local"]) == 0
     assert "OK: every theorem proved for every stack file." in capsys.readouterr().out
 

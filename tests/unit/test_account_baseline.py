@@ -34,7 +34,7 @@ from harness_core.recorder import (
     record_program,
 )
 from harness_core.stack_files import stack_file_config
-from tests.unit.conftest import BASE_CONFIG, CLIENT_ID, ISSUER
+from tests.support.programs import BASE_CONFIG, CLIENT_ID, ISSUER
 
 ROOT = Path(__file__).resolve().parents[2]
 OIDC = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"

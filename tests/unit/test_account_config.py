@@ -13,7 +13,6 @@ from components.account_config import (
     AccountSettings,
     ConfigError,
     IssuerTrust,
-    parse_account_settings,
 )
 from harness_core.stack_files import stack_file_config
 
@@ -25,7 +24,7 @@ def parse(issuers: object = None, **raw: str) -> AccountSettings:
     config = dict(raw)
     if issuers is not None:
         config["pets-account:issuers"] = json.dumps(issuers)
-    return parse_account_settings("shop-eu", config)
+    return account_config.parse_account_settings("shop-eu", config)
 
 
 def test_an_issuer_with_its_client_ids():
@@ -51,7 +50,7 @@ def test_a_second_region_lists_no_issuer():
 @pytest.mark.parametrize("stack", sorted(p.name for p in (ROOT / "account").glob("Pulumi.*.yaml")))
 def test_the_stack_files_of_the_baseline_parse(stack: str):
     raw = stack_file_config(ROOT / "account" / stack, account_config.NAMESPACE)
-    settings = parse_account_settings(stack, raw)
+    settings = account_config.parse_account_settings(stack, raw)
     assert settings.issuers and settings.api_gateway_logging
 
 

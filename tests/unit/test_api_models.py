@@ -13,7 +13,7 @@ from components import api_models
 from components.api_paths import part_name
 from handlers import shapes
 from harness_core.recorder import CDN_DOMAIN, Declared, ProgramRun, record_program
-from tests.unit.conftest import BASE_CONFIG
+from tests.support.programs import BASE_CONFIG
 
 DOC = json.loads((Path(__file__).resolve().parents[2] / "openapi.json").read_text())
 BODY_ROUTES = [r for r in access.ROUTES if shapes.ROUTE_SHAPES[r.id].body]

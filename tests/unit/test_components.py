@@ -14,7 +14,7 @@ import pytest
 import components
 from components.component import TYPE_PREFIX, Component
 from harness_core.recorder import ProgramRun, record_baseline, record_program
-from tests.unit.conftest import BASE_CONFIG
+from tests.support.programs import BASE_CONFIG
 
 ACCOUNT = {"pets-account:issuers": '{"https://pets-test.eu.auth0.com/": {"clientIds": ["c"]}}',
            "pets-account:apiGatewayLogging": "true"}

@@ -19,7 +19,7 @@ from components.config import ConfigError, parse_settings
 from deploy import cli
 from deploy.preflight import AccountClients, account_clients
 from deploy.state import modelled_methods
-from tests.unit._deploy_fakes import (
+from tests.support.deploy_fakes import (
     NOW,
     FakeAccount,
     cli_config_json,
@@ -106,6 +106,14 @@ def _deploy(argv: list[str], account: FakeAccount) -> tuple[int, Accounts]:
     return cli.main(argv, account=accounts, now=lambda: NOW), accounts
 
 
+def _refused_before_anything(pulumi: FakePulumi, account: FakeAccount, capsys) -> str:
+    """`up` exits 1 having run nothing but `pulumi config`; what it wrote to stderr."""
+    code, _ = _deploy(["up", "--stack", STACK, "--yes"], account)
+    assert code == 1
+    assert pulumi.commands() == [CONFIG]
+    return capsys.readouterr().err
+
+
 def _passing(raw: dict[str, str]) -> FakeAccount:
     return passing_account(parse_settings(STACK, raw))
 
@@ -165,10 +173,7 @@ def test_nothing_runs_after_placeholders(pulumi: FakePulumi, capsys) -> None:
     account.lambda_limits(1000, 1000)
     account.functions_reserve(STACK, {})
     account.api_gateway_account()
-    code, _ = _deploy(["up", "--stack", STACK, "--yes"], account)
-    assert code == 1
-    assert pulumi.commands() == [CONFIG]
-    err = capsys.readouterr().err
+    err = _refused_before_anything(pulumi, account, capsys)
     assert "preflight: pets:oidcClientId: 'REPLACE_WITH_YOUR_CLIENT_ID' is a placeholder" in err
     assert "preflight: pets:oidcIssuer: 'pets-dev-example.eu.auth0.com'" in err
     assert "2 problem(s) found before anything was created" in err
@@ -181,10 +186,7 @@ def test_nothing_runs_after_an_account_problem(pulumi: FakePulumi, capsys) -> No
     account.functions_reserve(STACK, {})
     account.oidc_providers({})
     account.api_gateway_account(None)
-    code, _ = _deploy(["up", "--stack", STACK, "--yes"], account)
-    assert code == 1
-    assert pulumi.commands() == [CONFIG]
-    err = capsys.readouterr().err
+    err = _refused_before_anything(pulumi, account, capsys)
     assert "preflight: pets:reservedConcurrency: the account's Lambda concurrency limit" in err
     assert "preflight: pets:oidcIssuer: this account has no IAM OIDC provider" in err
     assert "preflight: aws:region: API Gateway's account settings in eu-west-1" in err

@@ -27,7 +27,7 @@ from deploy.preflight import (
     run_preflight,
     site_certificate,
 )
-from tests.unit._deploy_fakes import (
+from tests.support.deploy_fakes import (
     CERTIFICATE_ARN,
     NOW,
     REGION,
@@ -110,23 +110,26 @@ def test_an_update_counts_what_the_stack_already_reserves() -> None:
     account.verify()
 
 
-def test_a_new_accounts_limit_of_ten_fits_no_reservation() -> None:
+def _reservation_refused(limit: int, unreserved: int) -> Problem:
+    """The review stack's reservations in an account with these Lambda limits and nothing
+    reserved yet: the one problem found."""
     account = FakeAccount()
-    account.lambda_limits(10, 10)
+    account.lambda_limits(limit, unreserved)
     account.functions_reserve("review", {})
     (problem,) = reserved_concurrency(_settings(review_config()), account.clients.lambda_, REGION)
     assert problem.key == "pets:reservedConcurrency"
+    return problem
+
+
+def test_a_new_accounts_limit_of_ten_fits_no_reservation() -> None:
+    problem = _reservation_refused(10, 10)
     assert "limit in eu-west-1 is 10" in problem.message
     assert "quota increase" in problem.message
     assert "remove pets:reservedConcurrency from Pulumi.review.yaml" in problem.message
 
 
 def test_more_than_the_limit_allows() -> None:
-    account = FakeAccount()
-    account.lambda_limits(120, 120)
-    account.functions_reserve("review", {})
-    (problem,) = reserved_concurrency(_settings(review_config()), account.clients.lambda_, REGION)
-    assert problem.key == "pets:reservedConcurrency"
+    problem = _reservation_refused(120, 120)
     assert "reserves 50 executions" in problem.message and "at most 20" in problem.message
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import access
 from deploy.state import deployment_urns, modelled_methods, removed_routes, served_methods
 from harness_core.recorder import ProgramRun
-from tests.unit._deploy_fakes import export_serving, urn
+from tests.support.deploy_fakes import export_serving, urn
 
 
 def _export_of(run: ProgramRun, stack: str = "unit") -> dict[str, Any]:

@@ -15,8 +15,9 @@ import yaml
 
 from components import account_config
 from components.config import parse_settings
-from harness_core.recorder import ProgramRun, record_baseline, record_program
+from harness_core.recorder import ProgramRun, record_baseline
 from harness_core.stack_files import stack_file_config
+from tests.support import programs
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_FILE = ROOT / "Pulumi.localstack.yaml"
@@ -31,7 +32,7 @@ def _run(stack_file: Path) -> ProgramRun:
     if stack_file == BASELINE_FILE:
         return record_baseline(stack_file_config(stack_file, account_config.NAMESPACE),
                                stack="localstack")
-    return record_program(stack_file_config(stack_file), stack="localstack")
+    return programs.stack_file("localstack")
 
 
 def services_the_program_uses(stack_file: Path = STACK_FILE) -> set[str]:

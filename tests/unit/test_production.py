@@ -14,7 +14,7 @@ import access
 from components import alarms, naming, policies
 from components.api_stage import ACCESS_LOG_FORMAT
 from harness_core.recorder import ACCOUNT, API_ID, REGION, ProgramRun, record_program
-from tests.unit.conftest import BASE_CONFIG
+from tests.support.programs import BASE_CONFIG, THROWAWAY_CONFIG, recorded
 
 EXECUTION_ARN = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:pets-unit-alarms"
@@ -29,11 +29,6 @@ def function_name(route: access.Route) -> str:
 
 def role_arn(user_class: str) -> str:
     return f"arn:aws:iam::{ACCOUNT}:role/pets-unit-{user_class}"
-
-
-@pytest.fixture(scope="module")
-def throwaway() -> ProgramRun:
-    return record_program({**BASE_CONFIG, "pets:dataProtection": "false"})
 
 
 # --- 2. data ---------------------------------------------------------------------------
@@ -51,8 +46,8 @@ def test_table_is_protected_by_default(program: ProgramRun, name):
 
 
 @pytest.mark.parametrize("name", TABLES)
-def test_throwaway_stack_turns_both_protections_off(throwaway: ProgramRun, name):
-    table = throwaway.named(name)
+def test_throwaway_stack_turns_both_protections_off(name):
+    table = recorded(THROWAWAY_CONFIG).named(name)
     assert table.inputs["deletionProtectionEnabled"] is False
     assert table.protect is False
     assert table.inputs["pointInTimeRecovery"] == {"enabled": True}, "PITR stays"

@@ -23,7 +23,7 @@ from harness_core.recorder import (
     ProgramRun,
     record_program,
 )
-from tests.unit.conftest import BASE_CONFIG, CLIENT_ID, ISSUER
+from tests.support.programs import BASE_CONFIG, CLIENT_ID, ISSUER
 
 EXECUTION_ARN = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}"
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/pets-unit-pets"

@@ -20,7 +20,7 @@ import pytest
 from components import redeploy
 from devstack.apply.ordering import DEPLOYED_PARTS
 from harness_core.recorder import ProgramRun, record_program
-from tests.unit.conftest import BASE_CONFIG
+from tests.support.programs import BASE_CONFIG
 
 DEPLOYMENT = "pets-unit-deployment"
 

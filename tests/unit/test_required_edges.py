@@ -2,8 +2,8 @@
 
 `pulumi up` creates whatever it is not told to wait for in parallel, in any order. The
 table below says, for each kind of resource, what must exist before it and why; each row
-is checked on the example stack files that declare that kind (recorded once per file,
-tests/unit/conftest.py `example_stack`). "Waits for" is ProgramRun.waits_for: through
+is checked on the example stack files that declare that kind (recorded once per file for
+the session, tests/support/programs.py). "Waits for" is ProgramRun.waits_for: through
 depends_on, input references and parents, as the engine receives them
 (harness_core/graph.py).
 """
@@ -17,6 +17,7 @@ import pytest
 
 from devstack.apply.ordering import DEPLOYED_PARTS, DEPLOYMENT
 from harness_core.recorder import Declared, ProgramRun
+from tests.support.programs import stack_file
 
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
@@ -162,8 +163,8 @@ CHECKED = [(row, stack) for row in EDGES if row.find is not None for stack in ro
 
 
 @pytest.mark.parametrize(("row", "stack"), CHECKED, ids=[f"{r}-{s}" for r, s in CHECKED])
-def test_required_edge(row: Row, stack: str, example_stack: Callable[[str], ProgramRun]) -> None:
-    run = example_stack(stack)
+def test_required_edge(row: Row, stack: str) -> None:
+    run = stack_file(stack)
     dependents = run.of_type(row.dependent)
     assert dependents, f"Pulumi.{stack}.yaml declares no {row.dependent}: the row checks nothing"
     assert row.find is not None
@@ -179,10 +180,10 @@ def test_required_edge(row: Row, stack: str, example_stack: Callable[[str], Prog
         f"{row.why}.\n  " + "\n  ".join(missing))
 
 
-def test_alarms_wait_for_nothing_of_the_api(example_stack: Callable[[str], ProgramRun]) -> None:
+def test_alarms_wait_for_nothing_of_the_api() -> None:
     """An alarm names its metric by plain dimensions (ApiName, Stage) that need not exist:
     waiting for the stage would only queue every alarm behind the API's deployment."""
-    run = example_stack("dev")
+    run = stack_file("dev")
     stage = run.of_type(STAGE)[0]
     alarms = run.of_type(ALARM)
     assert alarms, "no alarm declared"

@@ -19,7 +19,7 @@ import access
 from components.api_paths import part_name
 from handlers import shapes
 from harness_core.recorder import ProgramRun, record_program
-from tests.unit.conftest import BASE_CONFIG
+from tests.support.programs import BASE_CONFIG
 
 RENAMED_FROM = access.REMOVE_PET.id
 RENAMED = replace(access.REMOVE_PET, path="/pets/{id}")

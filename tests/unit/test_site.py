@@ -24,7 +24,7 @@ from harness_core.recorder import (
     ProgramRun,
     record_program,
 )
-from tests.unit.conftest import BASE_CONFIG, CLIENT_ID, ISSUER
+from tests.support.programs import BASE_CONFIG, CLIENT_ID, ISSUER
 
 BUCKET = f"pets-unit-site-{ACCOUNT}"
 BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
@@ -34,18 +34,6 @@ SITE_DIR = Path(__file__).resolve().parents[2] / "site"
 MEDIA_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css",
                ".json": "application/json", ".map": "application/json", ".txt": "text/plain"}
 OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
-
-
-@pytest.fixture
-def run(program: ProgramRun) -> ProgramRun:
-    """The package's recording with BASE_CONFIG (tests/unit/conftest.py), not one more."""
-    return program
-
-
-@pytest.fixture(scope="module")
-def local_run() -> ProgramRun:
-    """Without CloudFront (the emulator): the bucket serves the site itself."""
-    return record_program({**BASE_CONFIG, "pets:siteCdn": "false"})
 
 
 def app_files() -> set[str]:
@@ -61,23 +49,23 @@ def app_files() -> set[str]:
     return files
 
 
-def objects(run: ProgramRun) -> dict[str, dict[str, Any]]:
-    return {d.inputs["key"]: d.inputs for d in run.of_type(OBJECT)}
+def objects(program: ProgramRun) -> dict[str, dict[str, Any]]:
+    return {d.inputs["key"]: d.inputs for d in program.of_type(OBJECT)}
 
 
-def config_json(run: ProgramRun) -> dict[str, Any]:
-    return json.loads(objects(run)[site_content.CONFIG_KEY]["content"])
+def config_json(program: ProgramRun) -> dict[str, Any]:
+    return json.loads(objects(program)[site_content.CONFIG_KEY]["content"])
 
 
 # --- the bucket ------------------------------------------------------------------------
 
 
-def test_bucket_is_named_from_stack_prefix_and_account(run: ProgramRun):
-    assert run.named("pets-unit-site-bucket").inputs["bucket"] == BUCKET
+def test_bucket_is_named_from_stack_prefix_and_account(program: ProgramRun):
+    assert program.named("pets-unit-site-bucket").inputs["bucket"] == BUCKET
 
 
-def test_bucket_policy_allows_only_public_get_of_the_site_keys(local_run: ProgramRun):
-    policy = local_run.named("pets-unit-site-policy")
+def test_bucket_policy_allows_only_public_get_of_the_site_keys(local_program: ProgramRun):
+    policy = local_program.named("pets-unit-site-policy")
     assert policy.inputs["bucket"] == BUCKET
     document = policy.json_input("policy")
     (statement,) = document["Statement"]
@@ -92,16 +80,16 @@ def test_bucket_policy_allows_only_public_get_of_the_site_keys(local_run: Progra
 
 
 @pytest.mark.parametrize("cdn", [True, False], ids=["cdn", "no-cdn"])
-def test_bucket_policy_covers_exactly_the_uploaded_objects(run, local_run, cdn):
-    chosen = run if cdn else local_run
+def test_bucket_policy_covers_exactly_the_uploaded_objects(program, local_program, cdn):
+    chosen = program if cdn else local_program
     document = chosen.named("pets-unit-site-policy").json_input("policy")
     assert set(document["Statement"][0]["Resource"]) == {
         f"{BUCKET_ARN}/{key}" for key in objects(chosen)
     }
 
 
-def test_public_access_block_keeps_acls_blocked(local_run: ProgramRun):
-    block = local_run.named("pets-unit-site-public-access").inputs
+def test_public_access_block_keeps_acls_blocked(local_program: ProgramRun):
+    block = local_program.named("pets-unit-site-public-access").inputs
     assert block["bucket"] == BUCKET
     assert block["blockPublicAcls"] is True
     assert block["ignorePublicAcls"] is True
@@ -110,15 +98,15 @@ def test_public_access_block_keeps_acls_blocked(local_run: ProgramRun):
     assert block["restrictPublicBuckets"] is False
 
 
-def test_acls_are_disabled(run: ProgramRun):
-    ownership = run.named("pets-unit-site-ownership").inputs
+def test_acls_are_disabled(program: ProgramRun):
+    ownership = program.named("pets-unit-site-ownership").inputs
     assert ownership["bucket"] == BUCKET
     assert ownership["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
-    assert not any("acl" in d.inputs for d in run.of_type(OBJECT)), "objects must not set ACLs"
+    assert not any("acl" in d.inputs for d in program.of_type(OBJECT)), "objects must not set ACLs"
 
 
-def test_website_serves_index_html(local_run: ProgramRun):
-    website = local_run.named("pets-unit-site-website").inputs
+def test_website_serves_index_html(local_program: ProgramRun):
+    website = local_program.named("pets-unit-site-website").inputs
     assert website["bucket"] == BUCKET
     assert website["indexDocument"] == {"suffix": "index.html"}
 
@@ -126,8 +114,8 @@ def test_website_serves_index_html(local_run: ProgramRun):
 # --- the objects -----------------------------------------------------------------------
 
 
-def test_every_site_file_and_vendored_library_is_an_object(run: ProgramRun):
-    uploaded = objects(run)
+def test_every_site_file_and_vendored_library_is_an_object(program: ProgramRun):
+    uploaded = objects(program)
     assert set(uploaded) == app_files() | {"config.json"}
     assert set(site_content.VENDORED) <= set(uploaded)
     assert {"index.html", "app.js", "style.css"} <= set(uploaded)
@@ -137,15 +125,15 @@ def test_every_site_file_and_vendored_library_is_an_object(run: ProgramRun):
             assert Path(inputs["source"].path) == SITE_DIR / key, key
 
 
-def test_objects_have_the_content_type_browsers_need(run: ProgramRun):
-    for key, inputs in objects(run).items():
+def test_objects_have_the_content_type_browsers_need(program: ProgramRun):
+    for key, inputs in objects(program).items():
         media_type = inputs["contentType"].split(";")[0]
         assert media_type == MEDIA_TYPES[Path(key).suffix], key
         assert inputs["cacheControl"] == "no-cache", key
 
 
-def test_npm_tooling_is_not_uploaded(run: ProgramRun):
-    keys = set(objects(run))
+def test_npm_tooling_is_not_uploaded(program: ProgramRun):
+    keys = set(objects(program))
     assert not {"package.json", "package-lock.json", "vendor.mjs"} & keys
     assert not any(k.startswith("node_modules/") for k in keys)
 
@@ -153,13 +141,13 @@ def test_npm_tooling_is_not_uploaded(run: ProgramRun):
 # --- config.json -----------------------------------------------------------------------
 
 
-def test_config_json_names_api_issuer_roles_and_classes(run: ProgramRun):
-    roles = {c.name: run.named(f"pets-unit-{c.name}-role").outputs["arn"]
+def test_config_json_names_api_issuer_roles_and_classes(program: ProgramRun):
+    roles = {c.name: program.named(f"pets-unit-{c.name}-role").outputs["arn"]
              for c in access.USER_CLASSES}
     assert roles == {c.name: f"arn:aws:iam::{ACCOUNT}:role/pets-unit-{c.name}"
                      for c in access.USER_CLASSES}
-    stage = run.named("pets-unit-stage")
-    assert config_json(run) == {
+    stage = program.named("pets-unit-stage")
+    assert config_json(program) == {
         "region": REGION,
         "apiUrl": stage.outputs["invokeUrl"],
         "issuer": ISSUER,
@@ -180,19 +168,19 @@ def test_config_json_names_api_issuer_roles_and_classes(run: ProgramRun):
     assert stage.outputs["invokeUrl"] == f"https://{API_ID}.execute-api.{REGION}.amazonaws.com/v1"
 
 
-def test_config_json_is_json_not_cached(run: ProgramRun):
-    inputs = objects(run)["config.json"]
+def test_config_json_is_json_not_cached(program: ProgramRun):
+    inputs = objects(program)["config.json"]
     assert inputs["contentType"] == "application/json"
     assert inputs["cacheControl"] == "no-cache"
 
 
 def test_sts_endpoint_and_membership_come_from_stack_config():
-    run = record_program({
+    configured = record_program({
         **BASE_CONFIG,
         "pets:stsEndpoint": "http://127.0.0.1:4566",
         "pets:userClasses": '{"admin": {"subjects": ["auth0|42"]}}',
     })
-    config = config_json(run)
+    config = config_json(configured)
     assert config["stsEndpoint"] == "http://127.0.0.1:4566"
     assert config["classes"]["admin"]["subjects"] == ["auth0|42"]
     assert config["classes"]["admin"]["subPatterns"] == []
@@ -201,13 +189,13 @@ def test_sts_endpoint_and_membership_come_from_stack_config():
 # --- https in front ---------------------------------------------------------------------
 
 
-def test_cloudfront_reads_the_private_bucket_through_origin_access_control(run: ProgramRun):
-    (cdn,) = run.of_type("aws:cloudfront/distribution:Distribution")
+def test_cloudfront_reads_the_private_bucket_through_origin_access_control(program: ProgramRun):
+    (cdn,) = program.of_type("aws:cloudfront/distribution:Distribution")
     (origin,) = cdn.inputs["origins"]
     # The S3 REST endpoint (not the website endpoint, which cannot be private).
     assert origin["domainName"] == f"{BUCKET}.s3.{REGION}.amazonaws.com"
     assert "customOriginConfig" not in origin
-    (oac,) = run.of_type("aws:cloudfront/originAccessControl:OriginAccessControl")
+    (oac,) = program.of_type("aws:cloudfront/originAccessControl:OriginAccessControl")
     assert origin["originAccessControlId"] == oac.outputs["id"]
     assert (oac.inputs["originAccessControlOriginType"], oac.inputs["signingBehavior"],
             oac.inputs["signingProtocol"]) == ("s3", "always", "sigv4")
@@ -216,51 +204,51 @@ def test_cloudfront_reads_the_private_bucket_through_origin_access_control(run: 
     assert behavior["viewerProtocolPolicy"] == "redirect-to-https"
     assert behavior["allowedMethods"] == ["GET", "HEAD"]
     assert cdn.inputs["defaultRootObject"] == "index.html"
-    assert run.outputs["siteUrl"] == f"https://{CDN_DOMAIN}/index.html"
-    assert run.of_type("aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration") == []
+    assert program.outputs["siteUrl"] == f"https://{CDN_DOMAIN}/index.html"
+    assert program.of_type("aws:s3/bucketWebsiteConfiguration:BucketWebsiteConfiguration") == []
 
 
-def test_bucket_is_private_with_cloudfront(run: ProgramRun):
-    block = run.named("pets-unit-site-public-access").inputs
+def test_bucket_is_private_with_cloudfront(program: ProgramRun):
+    block = program.named("pets-unit-site-public-access").inputs
     assert {k: block[k] for k in ("blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy",
                                   "restrictPublicBuckets")} == dict.fromkeys(
         ("blockPublicAcls", "ignorePublicAcls", "blockPublicPolicy", "restrictPublicBuckets"),
         True)
-    (statement,) = run.named("pets-unit-site-policy").json_input("policy")["Statement"]
-    (cdn,) = run.of_type("aws:cloudfront/distribution:Distribution")
+    (statement,) = program.named("pets-unit-site-policy").json_input("policy")["Statement"]
+    (cdn,) = program.of_type("aws:cloudfront/distribution:Distribution")
     assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert statement["Action"] == "s3:GetObject"
     assert statement["Condition"] == {"StringEquals": {"AWS:SourceArn": cdn.outputs["arn"]}}
 
 
-def _headers(run: ProgramRun) -> dict:
-    (policy,) = run.of_type("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")
-    (cdn,) = run.of_type("aws:cloudfront/distribution:Distribution")
+def _headers(program: ProgramRun) -> dict:
+    (policy,) = program.of_type("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")
+    (cdn,) = program.of_type("aws:cloudfront/distribution:Distribution")
     assert cdn.inputs["defaultCacheBehavior"]["responseHeadersPolicyId"] == policy.outputs["id"]
     return policy.inputs["securityHeadersConfig"]
 
 
-def _csp(run: ProgramRun) -> dict[str, list[str]]:
-    text = _headers(run)["contentSecurityPolicy"]["contentSecurityPolicy"]
+def _csp(program: ProgramRun) -> dict[str, list[str]]:
+    text = _headers(program)["contentSecurityPolicy"]["contentSecurityPolicy"]
     return {d.split()[0]: d.split()[1:] for d in text.split("; ")}
 
 
-def test_content_security_policy_admits_only_site_api_sts_and_issuer(run: ProgramRun):
-    csp = _csp(run)
+def test_content_security_policy_admits_only_site_api_sts_and_issuer(program: ProgramRun):
+    csp = _csp(program)
     assert csp["default-src"] == ["'none'"]
     assert set(csp["connect-src"]) == {
         "'self'", f"https://{API_ID}.execute-api.{REGION}.amazonaws.com",
         f"https://sts.{REGION}.amazonaws.com", "https://pets-test.eu.auth0.com"}
     assert csp["frame-ancestors"] == ["'none'"]
     assert csp["style-src"] == ["'self'"]
-    assert _headers(run)["contentSecurityPolicy"]["override"] is True
+    assert _headers(program)["contentSecurityPolicy"]["override"] is True
 
 
-def test_no_inline_script_but_the_import_map_by_hash(run: ProgramRun):
+def test_no_inline_script_but_the_import_map_by_hash(program: ProgramRun):
     import base64
     import hashlib
     import re
-    scripts = _csp(run)["script-src"]
+    scripts = _csp(program)["script-src"]
     assert "'unsafe-inline'" not in scripts
     html = (SITE_DIR / "index.html").read_text()
     bodies = re.findall(r'<script type="importmap">(.*?)</script>', html, re.DOTALL)
@@ -269,25 +257,25 @@ def test_no_inline_script_but_the_import_map_by_hash(run: ProgramRun):
     assert sorted(scripts) == sorted(["'self'", f"'sha256-{digest}'"])
 
 
-def test_hsts_nosniff_and_no_framing(run: ProgramRun):
-    headers = _headers(run)
+def test_hsts_nosniff_and_no_framing(program: ProgramRun):
+    headers = _headers(program)
     hsts = headers["strictTransportSecurity"]
     assert hsts["accessControlMaxAgeSec"] >= 31536000 and hsts["includeSubdomains"] is True
     assert headers["contentTypeOptions"] == {"override": True}
     assert headers["frameOptions"] == {"frameOption": "DENY", "override": True}
 
 
-def test_api_cors_origin_is_the_sites_origin(run: ProgramRun):
+def test_api_cors_origin_is_the_sites_origin(program: ProgramRun):
     origin = f"https://{CDN_DOMAIN}"
     for name in ("pets-unit-integration-response-options-pets", ):
-        params = run.named(name).inputs["responseParameters"]
+        params = program.named(name).inputs["responseParameters"]
         assert params["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
     for route in access.ROUTES:
-        fn = run.named(f"pets-unit-{route.handler.replace('_', '-')}-function")
+        fn = program.named(f"pets-unit-{route.handler.replace('_', '-')}-function")
         assert fn.inputs["environment"]["variables"]["CORS_ALLOW_ORIGIN"] == origin
 
 
-def test_configured_cors_origin_wins(run: ProgramRun):
+def test_configured_cors_origin_wins(program: ProgramRun):
     configured = record_program({**BASE_CONFIG,
                                  "pets:corsAllowOrigin": "https://pets.example.com"})
     params = configured.named("pets-unit-integration-response-options-pets").inputs[
@@ -295,7 +283,7 @@ def test_configured_cors_origin_wins(run: ProgramRun):
     assert params["method.response.header.Access-Control-Allow-Origin"] == (
         "'https://pets.example.com'")
     # The stage serves the new origin: every part carrying it is redeployed.
-    before = run.named("pets-unit-deployment").inputs["triggers"]
+    before = program.named("pets-unit-deployment").inputs["triggers"]
     after = configured.named("pets-unit-deployment").inputs["triggers"]
     assert {k for k in after if after[k] != before[k]} == {
         *(f"pets-unit-integration-response-options-{p}" for p in ("pets", "pets-var",
@@ -317,10 +305,10 @@ def test_a_failure_after_the_origin_is_promised_fails_instead_of_hanging(monkeyp
         record_program(BASE_CONFIG)
 
 
-def test_no_cloudfront_when_configured_off(local_run: ProgramRun):
-    assert local_run.of_type("aws:cloudfront/distribution:Distribution") == []
-    assert local_run.outputs["siteUrl"] == f"http://{WEBSITE_ENDPOINT}/index.html"
-    params = local_run.named("pets-unit-integration-response-options-pets").inputs[
+def test_no_cloudfront_when_configured_off(local_program: ProgramRun):
+    assert local_program.of_type("aws:cloudfront/distribution:Distribution") == []
+    assert local_program.outputs["siteUrl"] == f"http://{WEBSITE_ENDPOINT}/index.html"
+    params = local_program.named("pets-unit-integration-response-options-pets").inputs[
         "responseParameters"]
     assert params["method.response.header.Access-Control-Allow-Origin"] == "'*'"
 
@@ -361,22 +349,22 @@ def test_sts_endpoint_may_be_plain_http_on_loopback():
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-4000-8000-000000000000"
 
 
-def test_default_certificate_without_a_domain(run: ProgramRun):
-    (cdn,) = run.of_type("aws:cloudfront/distribution:Distribution")
+def test_default_certificate_without_a_domain(program: ProgramRun):
+    (cdn,) = program.of_type("aws:cloudfront/distribution:Distribution")
     assert cdn.inputs["viewerCertificate"] == {"cloudfrontDefaultCertificate": True}
     assert "aliases" not in cdn.inputs or not cdn.inputs["aliases"]
 
 
 def test_own_domain_requires_tls12_and_becomes_the_cors_origin():
-    run = record_program({**BASE_CONFIG, "pets:siteDomain": "pets.example.com",
+    program = record_program({**BASE_CONFIG, "pets:siteDomain": "pets.example.com",
                        "pets:siteCertificateArn": CERTIFICATE})
-    (cdn,) = run.of_type("aws:cloudfront/distribution:Distribution")
+    (cdn,) = program.of_type("aws:cloudfront/distribution:Distribution")
     assert cdn.inputs["aliases"] == ["pets.example.com"]
     assert cdn.inputs["viewerCertificate"] == {
         "acmCertificateArn": CERTIFICATE, "sslSupportMethod": "sni-only",
         "minimumProtocolVersion": "TLSv1.2_2021"}
-    assert run.outputs["siteUrl"] == "https://pets.example.com/index.html"
-    params = run.named("pets-unit-integration-response-options-pets").inputs[
+    assert program.outputs["siteUrl"] == "https://pets.example.com/index.html"
+    params = program.named("pets-unit-integration-response-options-pets").inputs[
         "responseParameters"]
     assert params["method.response.header.Access-Control-Allow-Origin"] == (
         "'https://pets.example.com'")

@@ -4,7 +4,7 @@ Every example stack file (Pulumi.*.yaml), a review stack copied from Pulumi.dev.
 issuer, same client id) and the account baseline (account/Pulumi.example.yaml) are synthesized
 as if deployed into one account and region, the app stacks finding their OIDC providers in it
 (the example baseline's for dev, review and prod). No two may claim a name AWS allows once
-there (tests/unit/physical_names.py says which, per type), and only the baseline may declare an
+there (tests/support/physical_names.py says which, per type), and only the baseline may declare an
 account-wide singleton. The last tests break the program on purpose and watch the checks fail.
 """
 
@@ -24,7 +24,7 @@ from components.table import PetsTable, PetsTableArgs
 from harness_core.mock_runtime import OidcProvider
 from harness_core.recorder import ProgramRun, record_baseline, record_program
 from harness_core.stack_files import stack_file_config, stack_names
-from tests.unit.physical_names import (
+from tests.support.physical_names import (
     ACCOUNT,
     GLOBAL,
     REGION,
@@ -34,6 +34,7 @@ from tests.unit.physical_names import (
     singleton_owners,
     unknown_types,
 )
+from tests.support.programs import recorded
 
 ROOT = Path(__file__).resolve().parents[2]
 REVIEW = "review-42"  # a copy of Pulumi.dev.yaml under another stack name
@@ -61,20 +62,19 @@ def _record_all() -> dict[str, ProgramRun]:
     """The documented order: the baseline (prod initialised, never deployed), prod, the
     baseline again (now listing prod's client id), then the other stacks."""
     first = _baseline({})
-    prod = record_program(_config("prod"), "prod", oidc_providers=_account_of(first))
+    prod = recorded(_config("prod"), "prod", oidc_providers=_account_of(first))
     baseline = _baseline(dict(prod.outputs))
     account = _account_of(baseline)
-    runs = {BASELINE: baseline, "prod": record_program(_config("prod"), "prod",
-                                                       oidc_providers=account)}
+    runs = {BASELINE: baseline,
+            "prod": recorded(_config("prod"), "prod", oidc_providers=account)}
     for stack in stack_names(ROOT):
         if stack in runs:
             continue
         # The example baseline covers the example tenants; the emulator stacks' own issuer
         # (127.0.0.1) gets the provider their own baseline would make (record_program's default).
         shared = stack == "dev"
-        runs[stack] = record_program(_config(stack), stack,
-                                     oidc_providers=account if shared else None)
-    runs[REVIEW] = record_program(_config("dev"), REVIEW, oidc_providers=account)
+        runs[stack] = recorded(_config(stack), stack, oidc_providers=account if shared else None)
+    runs[REVIEW] = recorded(_config("dev"), REVIEW, oidc_providers=account)
     return runs
 
 
@@ -90,7 +90,7 @@ def test_every_example_stack_and_the_review_copy_are_synthesized(runs):
 
 def test_every_recorded_type_has_a_row_in_the_name_table(runs):
     assert unknown_types(runs.values()) == [], (
-        "resource types with no row in tests/unit/physical_names.RULES: say where their "
+        "resource types with no row in tests/support/physical_names.RULES: say where their "
         "names must be unique")
 
 

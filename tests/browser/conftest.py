@@ -1,8 +1,7 @@
-"""Headless Chromium (Debian's /usr/bin/chromium) driven by Python Playwright.
-
-Every page may talk to loopback only: the identity provider's dev pages ask for a
-web font from the internet, and a test must never depend on (or leak to) it.
-Screenshots of each step go to test-artifacts/<test>/ (git-ignored).
+"""Headless Chromium (Debian's /usr/bin/chromium) driven by Python Playwright, for every test
+below tests/browser: one browser per pytest process, a fresh context per tab (the Tab is
+tests/support/browser.py's). Screenshots of each step go to test-artifacts/<test>/
+(git-ignored).
 """
 
 from __future__ import annotations
@@ -11,12 +10,12 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
+
+from tests.support.browser import LOOPBACK_HOSTS, Tab, only_loopback
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -25,7 +24,6 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
 
 
 @pytest.fixture(scope="session")
@@ -40,43 +38,6 @@ def browser() -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
-
-
-@dataclass
-class Tab:
-    """One user's browser context and page, with what it logged and what it was refused."""
-
-    page: Any
-    artifacts: Path
-    console_errors: list[tuple[str, str]] = field(default_factory=list)  # (page URL, text)
-    blocked: list[str] = field(default_factory=list)
-    _shots: int = 0
-
-    def errors_on(self, origin: str, *, refusals_expected: bool = False) -> list[str]:
-        """Console errors logged while a page of `origin` was open (not the IdP's pages).
-
-        Chromium logs every 4xx/5xx answer as "Failed to load resource"; a test that
-        provokes refusals on purpose leaves those out and keeps script errors.
-        """
-        return [text for url, text in self.console_errors if url.startswith(origin)
-                and not (refusals_expected and text.startswith("Failed to load resource"))]
-
-    def shot(self, step: str) -> Path:
-        self._shots += 1
-        path = self.artifacts / f"{self._shots:02d}-{re.sub(r'[^a-z0-9]+', '-', step.lower())}.png"
-        self.page.screenshot(path=str(path), full_page=True)
-        return path
-
-
-def _only_loopback(tab: Tab):
-    def handle(route: Any) -> None:
-        host = urlsplit(route.request.url).hostname or ""
-        if host in LOOPBACK_HOSTS or route.request.url.startswith(("data:", "blob:")):
-            route.continue_()
-        else:
-            tab.blocked.append(route.request.url)
-            route.abort("blockedbyclient")
-    return handle
 
 
 # Where a tab that may not intercept requests sends everything but loopback: nowhere.
@@ -107,7 +68,7 @@ def open_tab(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
         tab = Tab(page, test_dir / name)
         tab.artifacts.mkdir(parents=True, exist_ok=True)
         if not real_cors:
-            context.route("**/*", _only_loopback(tab))
+            context.route("**/*", only_loopback(tab))
         page.on("console", lambda m: tab.console_errors.append((page.url, m.text))
                 if m.type == "error" else None)
         page.on("pageerror", lambda e: tab.console_errors.append((page.url, f"uncaught: {e}")))

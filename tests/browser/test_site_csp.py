@@ -1,24 +1,20 @@
 """The Content-Security-Policy CloudFront adds (components/site.py), applied by Chromium to the
 real app: the whole login, add and buy flow runs under it, with the real local identity
-provider and tests/e2e/fake_aws.py as STS and the API. A policy without the import map's hash
+provider and tests/support/fake_aws.py as STS and the API. A policy without the import map's hash
 breaks the page, so the test can tell a policy that admits the app from one that does not.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 
-import access
 from components import oidc_client
 from components import site_content as site
-from tests.e2e import flows
-from tests.e2e.fake_aws import FakeAws, fake_config
-from tests.e2e.site_server import SiteServer, serving
-
-pytestmark = pytest.mark.browser
+from tests.support import flows
+from tests.support.fake_aws import FakeAws, fake_shop
+from tests.support.site_server import SiteServer
 
 
 def csp_for(server: SiteServer, issuer: str, *, with_hashes: bool = True) -> str:
@@ -31,30 +27,10 @@ def csp_for(server: SiteServer, issuer: str, *, with_hashes: bool = True) -> str
 
 @pytest.fixture(scope="module")
 def csp_stack() -> Iterator[tuple[SiteServer, FakeAws, str]]:
-    idp_process = pytest.importorskip("devstack.idp.idp_process")
-    from devstack.errors import DevstackError
-    from devstack.processes import procs
-
-    name = f"idp-site-csp-{os.getpid()}"
-    fake = FakeAws()
-    with serving(SiteServer(backend=fake)) as server:
-        try:
-            # Registered as the program declares the site's client (refresh tokens included,
-            # so renewal and revocation run under the policy too).
-            registration = oidc_client.registration_for(
-                server.url, id_token_lifetime_seconds=3600,
-                refresh_token_lifetime_seconds=8 * 3600).to_output()
-            idp = idp_process.start(
-                procs.free_port(), registration=registration,
-                class_grants=oidc_client.class_grants("pets-local", access.USER_CLASSES),
-                name=name)
-        except DevstackError as err:  # no node, no npm packages: the flow cannot run here
-            pytest.skip(f"local identity provider unavailable: {err}")
-        try:
-            server.config = fake_config(server.origin, idp.issuer)
-            yield server, fake, idp.issuer
-        finally:
-            idp_process.stop(name)
+    """Registered as the program declares the site's client, refresh tokens included, so
+    renewal and revocation run under the policy too."""
+    with fake_shop("site-csp", renewing=True) as shop:
+        yield shop.site, shop.fake, shop.issuer
 
 
 def test_the_whole_flow_runs_under_the_sites_csp(open_tab, csp_stack):

@@ -1,5 +1,5 @@
 """The site at a busy or failing API: in Chromium, against the real local identity provider
-and tests/e2e/fake_aws.py made to throttle, fail and drop calls (FakeAws.inject).
+and tests/support/fake_aws.py made to throttle, fail and drop calls (FakeAws.inject).
 
 What the site promises (site/retry.js): a list, a purchase, an add (with its
 Idempotency-Key) or a removal is tried again on 429, 502, 503, 504 and on no answer, at
@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e import flows
-from tests.e2e.conftest import Tab
-from tests.e2e.fake_aws import (
+from tests.support import flows
+from tests.support.browser import Tab
+from tests.support.fake_aws import (
     ANSWER_LOST,
     DROPPED,
     FakeShop,
@@ -32,8 +32,6 @@ from tests.e2e.fake_aws import (
     throttled,
     unavailable,
 )
-
-pytestmark = pytest.mark.browser
 
 LIST, ADD, REMOVE, BUY = "GET /pets", "POST /pets", "DELETE /pets/{petId}", "POST /pets/purchase"
 BUSY = re.compile(r"Busy, retrying… \(try [23] of 3\)")

@@ -12,7 +12,7 @@ import requests
 from jwcrypto import jwk, jwt
 
 from devstack import stack
-from tests.devstack._checks import served_jwks
+from tests.support.processes import served_jwks
 
 ROOT = stack.paths.REPO
 

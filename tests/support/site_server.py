@@ -2,7 +2,7 @@
 
 Files get the content types components/site.py gives their objects; config.json is
 whatever the test says (or 404); requests the site files cannot answer go to an
-optional backend (tests/e2e/fake_aws.py), which is then same-origin, as the
+optional backend (tests/support/fake_aws.py), which is then same-origin, as the
 emulator's S3, STS and API are. A server without files (files=False) serves the backend
 alone: the API on an origin of its own, as on AWS.
 """

@@ -6,6 +6,7 @@ region. Each step waits for the page to say its outcome, so a failure names the 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from components.api_models import BAD_BODY_MESSAGE
-from tests.e2e.conftest import Tab
+from tests.support.browser import Tab
 
 PASSWORD = "unused"  # the local IdP's dev login form checks no password
 
@@ -108,6 +109,18 @@ def logout(tab: Tab) -> None:
     tab.page.get_by_role("button", name="Log out").click()
     expect_status(tab, "Logged out.")
     expect(tab.page.get_by_role("button", name="Log in")).to_be_visible()
+
+
+USER_STORE_PREFIX = "pets.oidc.user:"  # site/auth.js PREFIX + oidc-client-ts's user key
+
+
+def stored_user(tab: Tab) -> dict[str, Any]:
+    """The login oidc-client-ts keeps in sessionStorage (id_token, refresh_token, ...)."""
+    raw = tab.page.evaluate(
+        f"Object.entries(sessionStorage).filter(([k]) => k.startsWith('{USER_STORE_PREFIX}'))"
+        ".map(([, v]) => v)")
+    assert len(raw) == 1, f"expected one stored login, found {len(raw)}"
+    return dict(json.loads(raw[0]))
 
 
 def oidc_storage_keys(tab: Tab) -> list[str]:

@@ -1,9 +1,6 @@
-"""The browser app against the running local stack: MiniStack serves the site, STS and the
-API; the local identity provider logs the demo users in. Nothing is faked.
-
-Needs `make up` (python -m devstack up), which writes .devstack/outputs.json and must
-register the stack's siteUrl as the identity provider's redirect URI. Screenshots of
-every step: test-artifacts/<test>/<user>/.
+"""The browser app on the session stack (tests/conftest.py `running_stack`): MiniStack serves
+the site, STS and the API; the local identity provider logs the demo users in. Nothing is
+faked. Screenshots of every step: test-artifacts/<test>/<user>/.
 """
 
 from __future__ import annotations
@@ -13,14 +10,11 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-import pytest
 from playwright.sync_api import expect
 
 from devstack import calls
-from devstack.idp import login_client
-from tests.e2e import flows
-
-pytestmark = [pytest.mark.browser, pytest.mark.integration]
+from tests.support import flows
+from tests.support.session_stack import Local
 
 
 def origin(url: str) -> str:
@@ -64,14 +58,6 @@ def test_user_without_a_class_gets_no_role(open_tab, local_stack: dict[str, Any]
 SITE_PAGE = 50  # site/api.js PAGE_SIZE
 
 
-def _api_as(running_stack: Any, user: str, user_class: str) -> calls.Api:
-    outputs = running_stack.outputs
-    credentials = calls.assume_role(
-        outputs["roles"][user_class], login_client.id_token(user, idp=running_stack.idp),
-        session_name=f"e2e-{user}", target=running_stack.target)
-    return calls.Api(outputs["apiUrl"], outputs["region"], credentials)
-
-
 def _every_pet(api: calls.Api) -> list[dict[str, Any]]:
     """GET /pets followed to the last page, as the API lists it (newest first)."""
     pets, query = [], {"limit": "100"}
@@ -90,7 +76,7 @@ def test_more_pets_pages_through_the_shop(open_tab, running_stack: Any,
     "More pets" appends the next until the last, where it is gone; a pet of an appended
     page can be bought."""
     suffix = uuid.uuid4().hex[:6]
-    admin = _api_as(running_stack, "alice", "admin")
+    admin = Local.of(running_stack).login("alice", "admin").api
     seeded = []
     for i in range(SITE_PAGE + 10):
         response = admin.call("POST", "/pets", json={"type": f"Hamster {suffix} {i:02d}",

@@ -43,7 +43,7 @@ from components.cors import CORS_ALLOW_HEADERS
 from components.site_content import app_config
 from devstack.idp.tokens import unverified_claims
 from handlers import pages, shapes
-from tests.e2e.site_server import NO_ANSWER, SiteServer, serving
+from tests.support.site_server import NO_ANSWER, SiteServer, serving
 
 REGION = "us-east-1"
 ACCOUNT = "000000000000"
@@ -440,13 +440,19 @@ def _route(method: str, path: str) -> access.Route | None:
 
 
 # A login without a refresh token (the program's registration without the refresh_token
-# grant): it ends with its ID token. Renewal is test_sessions.py's, on the real stack.
+# grant): it ends with its ID token. Renewal is tested with renewing=True (fake_shop).
 NO_REFRESH_SCOPE = "openid email profile"
 
 
-def registration_without_refresh(site_url: str) -> dict[str, Any]:
+def registration(site_url: str, *, renewing: bool, id_token_lifetime_seconds: int = 3600
+                 ) -> dict[str, Any]:
+    """The site's registration as the program declares it (components/oidc_client.py); without
+    renewing, without the refresh_token grant."""
     declared = oidc_client.registration_for(
-        site_url, id_token_lifetime_seconds=3600, refresh_token_lifetime_seconds=8 * 3600)
+        site_url, id_token_lifetime_seconds=id_token_lifetime_seconds,
+        refresh_token_lifetime_seconds=8 * 3600)
+    if renewing:
+        return declared.to_output()
     return replace(declared, grant_types=("authorization_code",),
                    scope=NO_REFRESH_SCOPE).to_output()
 
@@ -459,16 +465,19 @@ class FakeShop:
     api: SiteServer  # the same fake API alone, on an origin of its own (as on AWS)
     fake: FakeAws
     issuer: str
+    scope: str
 
     def config(self, *, cross_origin: bool = False) -> dict[str, Any]:
-        return fake_config(self.site.origin, self.issuer, NO_REFRESH_SCOPE,
+        return fake_config(self.site.origin, self.issuer, self.scope,
                            api_origin=self.api.origin if cross_origin else None)
 
 
 @contextmanager
-def fake_shop(label: str) -> Iterator[FakeShop]:
-    """Starts a FakeShop; skips the test when the identity provider cannot run here (no
-    node, no npm packages)."""
+def fake_shop(label: str, *, renewing: bool = False, id_token_lifetime_seconds: int = 3600
+              ) -> Iterator[FakeShop]:
+    """Starts a FakeShop whose identity provider registers the site as the program does
+    (renewing: with refresh tokens; id_token_lifetime_seconds: how long its ID tokens live);
+    skips the test when the identity provider cannot run here (no node, no npm packages)."""
     import pytest
 
     from devstack.errors import DevstackError
@@ -481,13 +490,16 @@ def fake_shop(label: str) -> Iterator[FakeShop]:
             serving(SiteServer(backend=fake, files=False)) as api:
         try:
             idp = idp_process.start(
-                procs.free_port(), registration=registration_without_refresh(site.url),
+                procs.free_port(),
+                registration=registration(site.url, renewing=renewing,
+                                          id_token_lifetime_seconds=id_token_lifetime_seconds),
                 class_grants=oidc_client.class_grants("pets-local", access.USER_CLASSES),
                 name=name)
         except DevstackError as err:
             pytest.skip(f"local identity provider unavailable: {err}")
         try:
-            shop = FakeShop(site, api, fake, idp.issuer)
+            shop = FakeShop(site, api, fake, idp.issuer,
+                            oidc_client.SCOPE if renewing else NO_REFRESH_SCOPE)
             site.config = shop.config()
             yield shop
         finally:

@@ -4,7 +4,7 @@
   usable with the keyboard alone.
 - Its modules, run in Chromium: class inference, STS answers, error wording.
 - The whole flow against the real local identity provider (devstack/idp) and
-  tests/e2e/fake_aws.py standing in for STS and the API (which checks every SigV4
+  tests/support/fake_aws.py standing in for STS and the API (which checks every SigV4
   signature with botocore). The same flow against the real stack is test_browser.py.
 """
 
@@ -19,13 +19,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e import flows
-from tests.e2e.conftest import Tab
-from tests.e2e.fake_aws import REGION, FakeAws, fake_config, fake_shop
-from tests.e2e.flows import listed_ids, more_button, more_pets, pet_rows
-from tests.e2e.site_server import SiteServer, serving
+from tests.support import flows
+from tests.support.browser import Tab
+from tests.support.fake_aws import REGION, FakeAws, fake_config, fake_shop
+from tests.support.flows import listed_ids, more_button, more_pets, pet_rows
+from tests.support.site_server import SiteServer, serving
 
-pytestmark = pytest.mark.browser
 ISSUER_UNUSED = "http://127.0.0.1:9"  # a config whose IdP is never contacted
 
 

@@ -27,6 +27,14 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 from harness_core.recorder import Declared
 
 STACK = "unit"
+TABLE = "aws:dynamodb/table:Table"
+
+
+def protected_table(**changes: Any) -> dict[str, Any]:
+    """A table's inputs as the program declares them, every protection on, with `changes`."""
+    return {"name": "pets-unit-pets", "hashKey": "petId", "billingMode": "PAY_PER_REQUEST",
+            "pointInTimeRecovery": {"enabled": True}, "serverSideEncryption": {"enabled": True},
+            "deletionProtectionEnabled": True, **changes}
 
 
 def urn(resource_type: str, name: str) -> str:

@@ -17,8 +17,9 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from components import account_config
 from devstack.apply.kinds import ResourceKind, To
 from devstack.apply.services import KIND_BY_TYPE
-from harness_core.recorder import AUTH0_CLIENT_ID, ProgramRun, record_baseline, record_program
+from harness_core.recorder import AUTH0_CLIENT_ID, ProgramRun, record_baseline
 from harness_core.stack_files import stack_file_config
+from tests.support.programs import stack_file
 
 REPO = Path(__file__).resolve().parents[2]
 STACKS = ("dev", "local", "prod", "localstack")
@@ -84,10 +85,7 @@ def test_a_broken_mapping_is_caught() -> None:
 
 @pytest.fixture(scope="module")
 def runs() -> dict[str, ProgramRun]:
-    apps = {
-        stack: record_program(stack_file_config(REPO / f"Pulumi.{stack}.yaml"), stack=stack)
-        for stack in STACKS
-    }
+    apps = {stack: stack_file(stack) for stack in STACKS}
     baselines = {
         f"account/{stack}": record_baseline(
             stack_file_config(REPO / "account" / f"Pulumi.{stack}.yaml",

@@ -22,6 +22,9 @@ from devstack.demo_pets import DEMO_PETS, DemoPet
 from devstack.errors import DevstackError
 from devstack.idp import demo_users
 
+# Seeding goes through the API: the functions must run (not on LocalStack community).
+pytestmark = pytest.mark.usefixtures("lambda_runs")
+
 
 def _pets(local: Any) -> list[dict[str, Any]]:
     """Every pet in the table, read with the deploy key."""

@@ -1,0 +1,56 @@
+"""A browser tab as the browser suites (tests/browser) see it: a Playwright page, what it
+logged and what it was refused, and its screenshots. The fixtures that open tabs are in
+tests/browser/conftest.py.
+
+Every page may talk to loopback only: the identity provider's dev pages ask for a
+web font from the internet, and a test must never depend on (or leak to) it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
+
+
+@dataclass
+class Tab:
+    """One user's browser context and page, with what it logged and what it was refused."""
+
+    page: Any
+    artifacts: Path
+    console_errors: list[tuple[str, str]] = field(default_factory=list)  # (page URL, text)
+    blocked: list[str] = field(default_factory=list)
+    _shots: int = 0
+
+    def errors_on(self, origin: str, *, refusals_expected: bool = False) -> list[str]:
+        """Console errors logged while a page of `origin` was open (not the IdP's pages).
+
+        Chromium logs every 4xx/5xx answer as "Failed to load resource"; a test that
+        provokes refusals on purpose leaves those out and keeps script errors.
+        """
+        return [text for url, text in self.console_errors if url.startswith(origin)
+                and not (refusals_expected and text.startswith("Failed to load resource"))]
+
+    def shot(self, step: str) -> Path:
+        self._shots += 1
+        path = self.artifacts / f"{self._shots:02d}-{re.sub(r'[^a-z0-9]+', '-', step.lower())}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+def only_loopback(tab: Tab) -> Any:
+    """A route handler passing loopback (and data:, blob:) requests, aborting the rest."""
+
+    def handle(route: Any) -> None:
+        host = urlsplit(route.request.url).hostname or ""
+        if host in LOOPBACK_HOSTS or route.request.url.startswith(("data:", "blob:")):
+            route.continue_()
+        else:
+            tab.blocked.append(route.request.url)
+            route.abort("blockedbyclient")
+    return handle
