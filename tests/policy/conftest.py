@@ -22,7 +22,7 @@ BASE_CONFIG = {
 # Every kind of membership rule and the production options.
 FULL_CONFIG = {
     **BASE_CONFIG,
-    # Production options (issue 14).
+    # Production options: the pack must pass the stack with every one of them on.
     "pets:alarmEmail": "oncall@example.com",
     "pets:waf": "true",
     "pets:reservedConcurrency": json.dumps({"list_pets": 20, "purchase_pet": 10}),

@@ -1,4 +1,5 @@
-"""Issue 14's rules: each refuses the insecure variant of what the program declares.
+"""The production-protection rules: each refuses the insecure variant of what the program
+declares.
 
 The stack rules start from the program's own resources (so the passing case is the real
 stack) and take one protection away; the resource rules get crafted inputs.

@@ -42,7 +42,7 @@ def test_program_declares_what_the_rules_check(any_program: ProgramRun):
         "aws:apigateway/integration:Integration", "aws:apigateway/stage:Stage",
         "aws:apigateway/restApi:RestApi", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
         "aws:dynamodb/table:Table",
-        # issue 14's rules
+        # what the production-protection rules check
         "aws:apigateway/restApiPolicy:RestApiPolicy", "aws:lambda/function:Function",
         "aws:cloudwatch/metricAlarm:MetricAlarm", "aws:sns/topic:Topic",
     }

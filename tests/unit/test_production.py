@@ -1,4 +1,4 @@
-"""Issue 14's protections as the program declares them (mock runtime, preview=False).
+"""The production protections as the program declares them (mock runtime, preview=False).
 
 Every assertion reads parsed inputs: documents are json-parsed, the access log format is
 parsed, alarms are compared by name, metric and dimension.
