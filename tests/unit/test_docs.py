@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import subprocess
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -40,9 +41,8 @@ def markdown_files(root: Path = ROOT) -> list[Path]:
                   and (root / name).is_file())
 
 
-def _prose_lines(text: str) -> list[tuple[int, str]]:
-    """(line number, line) outside fenced code blocks, inline code removed."""
-    lines: list[tuple[int, str]] = []
+def _outside_fences(text: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) of every line outside fenced code blocks."""
     fence: str | None = None
     for number, line in enumerate(text.splitlines(), start=1):
         opened = _FENCE.match(line)
@@ -53,8 +53,7 @@ def _prose_lines(text: str) -> list[tuple[int, str]]:
         if opened:
             fence = opened.group(1)
             continue
-        lines.append((number, _INLINE_CODE.sub("", line)))
-    return lines
+        yield number, line
 
 
 def slug(heading: str) -> str:
@@ -69,16 +68,7 @@ def anchors(text: str) -> set[str]:
     """The anchors a markdown document offers: its headings' and explicit `<a id=...>`."""
     found: set[str] = set()
     seen: Counter[str] = Counter()
-    fence: str | None = None
-    for line in text.splitlines():
-        opened = _FENCE.match(line)
-        if fence is not None:
-            if opened and opened.group(1) == fence:
-                fence = None
-            continue
-        if opened:
-            fence = opened.group(1)
-            continue
+    for _, line in _outside_fences(text):
         heading = _HEADING.match(line)
         if heading:
             base = slug(heading.group(2))
@@ -91,7 +81,8 @@ def anchors(text: str) -> set[str]:
 def links(text: str) -> list[tuple[int, str]]:
     """(line number, target) of every link in the document's prose."""
     found: list[tuple[int, str]] = []
-    for number, line in _prose_lines(text):
+    for number, line in _outside_fences(text):
+        line = _INLINE_CODE.sub("", line)
         found += [(number, target) for target in _LINK.findall(line)]
         reference = _REFERENCE.match(line)
         if reference:
