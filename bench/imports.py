@@ -1,4 +1,4 @@
-"""Import time per cold start: the handler's, and optionally one more step's (issue 14).
+"""Import time per cold start: the handler's, and optionally one more step's (a tracing SDK).
 
 Each sample copies build/lambda (code + layer) to a new folder, as a new MiniStack worker gets
 it, and starts a fresh interpreter that times named import steps in order: the runtime's

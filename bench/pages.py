@@ -1,4 +1,4 @@
-"""GET /pets at 100 and 10,000 pets (issue 15), signed as the buyer through API Gateway: one
+"""GET /pets at 100 and 10,000 pets, signed as the buyer through API Gateway: one
 page (limit 50, the default, and 100), and every page following nextCursor (a client that wants
 the whole list; the site shows 50 and the next page only on "More pets"). Latency and bytes of
 the JSON bodies. The table is filled with the deploy key, items shaped as the API writes them.

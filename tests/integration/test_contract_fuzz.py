@@ -210,7 +210,8 @@ def test_denied_class_gets_403_only(route_id: str, user_class: str,
     base_url, region = local.outputs["apiUrl"], local.outputs["region"]
 
     def forbidden(case: Any, response: Any) -> None:
-        # Status only: MiniStack answers an IAM denial without the DEFAULT_4XX body (README).
+        # Status only: MiniStack answers an IAM denial without the DEFAULT_4XX body
+        # (docs/security.md).
         assert response.status_code == 403, (
             f"{user_class} {route_id} answered {response.status_code}: {response.text[:200]}")
 

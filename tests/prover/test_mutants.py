@@ -77,7 +77,7 @@ def _provider_key(document: Document, suffix: str) -> str:
     raise AssertionError(f"no key ending {suffix}")
 
 
-# --- the widenings --------------------------------------------------------------------
+# --- four widenings a review could miss -------------------------------------------------------
 
 
 def test_a_buyer_trust_that_also_admits_a_sub_pattern_no_token_kind_meets(local: Subject):
