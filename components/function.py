@@ -83,7 +83,8 @@ class RouteFunctionArgs:
     timeout_seconds: int = 10
     memory_mb: int = 256
     # X-Ray Active tracing: Lambda records each invocation's segment (init, invocation,
-    # overhead) itself; the handlers import no tracing SDK (README: cold start figures).
+    # overhead) itself; the handlers import no tracing SDK (docs/deploying.md, "Tracing and
+    # cold starts").
     tracing: bool = True
     # Executions reserved for this function (None: it shares the account's pool): one
     # route's burst cannot starve the others, nor this one use them all.

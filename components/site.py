@@ -231,7 +231,7 @@ class SiteHosting(Component[SiteHostingArgs]):
     def _certificate(args: SiteHostingArgs) -> aws.cloudfront.DistributionViewerCertificateArgs:
         """TLSv1.2 or later with the operator's certificate. The default *.cloudfront.net
         certificate makes CloudFront accept TLSv1 and up and ignore a minimum version
-        (README, "Deploying to AWS")."""
+        (docs/deploying.md, "TLS")."""
         if args.certificate_arn is None:
             return aws.cloudfront.DistributionViewerCertificateArgs(
                 cloudfront_default_certificate=True)
