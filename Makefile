@@ -98,7 +98,7 @@ MINISTACK_LEG = PETS_TARGET=ministack $(PY) -m pytest -n 2 --durations=15 \
 test-ministack: package site chromium emulators
 	$(MINISTACK_LEG)
 
-# Debian's chromium for the browser tests (tests/e2e; PETS_CHROMIUM names another one).
+# Debian's chromium for the browser tests (tests/browser; PETS_CHROMIUM names another one).
 chromium:
 	@test -x /usr/bin/chromium || { echo "installing Debian's chromium (apt-get, ~20 s)"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \

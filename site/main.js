@@ -18,6 +18,13 @@ let auth = null;
 // busy through every try), whose key a second add of the same pet sends again.
 let current = null;
 
+/** What an action meets when the user logged out while it waited: it says and shows nothing. */
+class SessionEnded extends Error {
+  constructor() {
+    super('logged out meanwhile');
+  }
+}
+
 export async function start() {
   try {
     config = await loadConfig();
@@ -82,14 +89,18 @@ async function begin(user) {
     apiUrl: config.apiUrl,
     region: config.region,
     credentials: () => session.credentials(),
-    onRetry: ({ tryNumber, tries }) => say(`Busy, retrying… (try ${tryNumber} of ${tries})`),
+    onRetry: ({ tryNumber, tries }) => {
+      if (current?.api === api) say(`Busy, retrying… (try ${tryNumber} of ${tries})`);
+    },
   });
   current = { user, className, session, api, expiryTimer: null, cursor: null, pendingAdd: null };
   auth.keepRenewed(user, { onRenewed: renewed, onFailed: renewalFailed });
   // config.json names the route of each action (config.actions) and the routes of each class.
   const may = (action) => mayCall(config.classes, className, config.actions[action]);
   showControls({ list: may('list'), add: may('add'), remove: may('remove'), buy: may('buy') });
+  const mine = current;
   if (!(await act('get credentials for your role', () => session.credentials()))) return;
+  if (current !== mine) return; // logged out meanwhile
   if (may('list')) {
     await act('list the pets', async () => {
       say(`Logged in as ${className}. ${listed(await refresh())}`);
@@ -122,12 +133,14 @@ function renewalFailed(error) {
 /** Runs an action with the controls disabled; any failure is said, never swallowed.
  * hint(error): more words for the failure message, or ''. */
 async function act(action, work, hint = () => '') {
+  const session = current;
   busy(true);
   try {
     await work();
     return true;
   } catch (error) {
-    failed(error, action, hint(error));
+    // A session that ended meanwhile (logged out) has nothing more to say.
+    if (current === session) failed(error, action, hint(error));
     return false;
   } finally {
     busy(false);
@@ -151,8 +164,11 @@ function listed({ count, more }) {
  * than the pets shown, after them. Returns { count, shown, more }: the page's pets, the
  * rows now shown, whether an older page follows. */
 async function showPage({ next = false, once = false } = {}) {
-  const page = await current.api.page(next ? current.cursor : undefined, current.user.id_token,
+  const session = current;
+  if (!session) throw new SessionEnded();
+  const page = await session.api.page(next ? session.cursor : undefined, session.user.id_token,
     { once });
+  if (current !== session) throw new SessionEnded(); // logged out meanwhile: show nothing
   current.cursor = page.nextCursor ?? null;
   const more = current.cursor !== null;
   const shown = showPets(page.pets, PET_ACTIONS, { append: next, more });
@@ -205,11 +221,12 @@ async function addPet(event) {
   const ok = await act('add the pet', async () => {
     adding.pendingAdd = { type, price, key };
     try {
-      const pet = await current.api.add(type, price, key);
+      const pet = await adding.api.add(type, price, key);
       adding.pendingAdd = null;
+      if (current !== adding) return;
       elements.addForm.reset();
       await refreshQuietly();
-      say(`Added ${pet.type} for ${formatPrice(pet.price)}.`);
+      if (current === adding) say(`Added ${pet.type} for ${formatPrice(pet.price)}.`);
     } catch (error) {
       if (!gaveUpRetrying(error)) adding.pendingAdd = null;
       throw error;
@@ -221,19 +238,23 @@ async function addPet(event) {
 }
 
 async function removePet(pet) {
+  const removing = current;
   const ok = await act(`remove the ${pet.type}`, async () => {
-    await current.api.remove(pet.petId);
+    await removing.api.remove(pet.petId);
+    if (current !== removing) return;
     await refreshQuietly();
-    say(`Removed ${pet.type}.`);
+    if (current === removing) say(`Removed ${pet.type}.`);
   });
   if (!ok) await refreshQuietly();
   elements.petsHeading.focus();
 }
 
 async function buyPet(pet) {
+  const buying = current;
   const ok = await act(`buy the ${pet.type}`, async () => {
     // The API records the buyer named by the ID token, not by the role.
-    const sold = await current.api.purchase(pet.petId, current.user.id_token);
+    const sold = await buying.api.purchase(pet.petId, buying.user.id_token);
+    if (current !== buying) return;
     // Shown where it is listed, so a pet bought from an older page keeps the buyer's place.
     showPet(sold, PET_ACTIONS);
     say(`You bought ${sold.type} for ${formatPrice(sold.price)}.`);

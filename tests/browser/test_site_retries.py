@@ -104,6 +104,22 @@ def test_a_throttled_list_recovers_without_the_user_doing_anything(open_tab, sho
     assert tab.errors_on(shop.site.origin, refusals_expected=True) == []
 
 
+def test_logging_out_while_the_list_is_retried_stays_logged_out(open_tab, shop):
+    """Log out is in the header, so it is enabled while the first listing waits out a
+    Retry-After: whatever that listing meets afterwards, the page stays logged out, says so,
+    and shows no pets."""
+    seed(shop, "Parrot")
+    shop.fake.inject(LIST, throttled("1"))
+    tab = login(open_tab, shop, "bob", listed=False)
+    flows.expect_status(tab, BUSY)
+    flows.logout(tab)
+    tab.page.wait_for_timeout(2000)  # past the Retry-After: a retry has had its answer
+    flows.expect_status(tab, "Logged out.")
+    expect(tab.page.locator("#pets-section")).to_be_hidden()
+    expect(flows.pet_rows(tab)).to_have_count(0)
+    assert tab.errors_on(shop.site.origin, refusals_expected=True) == []
+
+
 def test_the_page_says_it_is_retrying(open_tab, shop):
     tab = login(open_tab, shop, "bob")
     shop.fake.inject(LIST, unavailable("1"), unavailable("1"))
