@@ -82,7 +82,7 @@ installs:
 	$(MAKE) --no-print-directory -j4 package site chromium emulators
 
 unit: package site
-	$(PY) -m pytest tests/unit tests/handlers $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 tests/unit tests/handlers $(PYTEST_ARGS)
 
 # Every test (docs/testing.md): the installs, the Node tests, lint, then the two legs.
 test: installs test-node lint
