@@ -18,6 +18,9 @@ from components.api_models import BAD_BODY_MESSAGE
 from tests.support.browser import Tab
 
 PASSWORD = "unused"  # the local IdP's dev login form checks no password
+# What "Refresh list" says once its listing is shown; the login's status ("Logged in as
+# admin. 2 pets listed.") does not match, so a test waits for the refresh itself.
+LISTED_AGAIN = re.compile(r"^\d+ pets? listed\.")
 
 
 def status(tab: Tab) -> Any:

@@ -162,7 +162,7 @@ def test_the_login_is_renewed_before_each_expiry_and_buys_with_the_new_token(
                     if r.url.endswith("/pets/purchase") else None)
     bob.keep_wall_clock_real()
     bob.tab.page.get_by_role("button", name="Refresh list").click()
-    flows.expect_status(bob.tab, "listed.")
+    flows.expect_status(bob.tab, flows.LISTED_AGAIN)
     flows.buy(bob.tab, pet)
     flows.expect_status(bob.tab, f"You bought {pet} for 5.00.")
     assert purchases == [third["id_token"]]
