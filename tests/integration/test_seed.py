@@ -21,25 +21,22 @@ from devstack import clients, demo_pets, live_matrix, stack
 from devstack.demo_pets import DEMO_PETS, DemoPet
 from devstack.errors import DevstackError
 from devstack.idp import demo_users
+from tests.support.session_stack import Local
 
 # Seeding goes through the API: the functions must run (not on LocalStack community).
 pytestmark = pytest.mark.usefixtures("lambda_runs")
 
 
-def _pets(local: Any) -> list[dict[str, Any]]:
-    """Every pet in the table, read with the deploy key."""
-    table = clients.client("dynamodb", target=local.target)
-    items: list[dict[str, Any]] = []
-    for page in table.get_paginator("scan").paginate(TableName=local.outputs["tableName"]):
-        items += page["Items"]
-    return [{k: next(iter(v.values())) for k, v in item.items()} for item in items]
+def _pets(running: Any) -> list[dict[str, Any]]:
+    """Every pet in the session stack's table, read with the deploy key."""
+    return Local.of(running).table.items()
 
 
-def _remove(local: Any, types: set[str]) -> None:
-    table = clients.client("dynamodb", target=local.target)
-    for pet in _pets(local):
+def _remove(running: Any, types: set[str]) -> None:
+    table = clients.client("dynamodb", target=running.target)
+    for pet in _pets(running):
         if pet["type"] in types:
-            table.delete_item(TableName=local.outputs["tableName"],
+            table.delete_item(TableName=running.outputs["tableName"],
                               Key={"petId": {"S": pet["petId"]}})
 
 
