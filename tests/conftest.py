@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import layout
+from tests.support import layout, shared_loader
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -21,6 +21,8 @@ if str(ROOT) not in sys.path:
 
 # Use the stack `make up` started instead of a fresh one (faster when iterating).
 USE_RUNNING_STACK = os.environ.get("PETS_USE_RUNNING_STACK") == "1"
+
+shared_loader.install()
 
 
 def pytest_configure(config: pytest.Config) -> None:
