@@ -181,5 +181,5 @@ def test_a_program_that_never_finishes_times_out() -> None:
         pulumi.export("never", pulumi.Output.from_input(never))
 
     mocks_free = no_aws_factory()
-    with pytest.raises(ProgramRunError, match="did not finish within 2 s"):
-        apply_function(program, mocks_free, timeout=2)
+    with pytest.raises(ProgramRunError, match="did not finish within 1 s"):
+        apply_function(program, mocks_free, timeout=1)
