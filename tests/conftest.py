@@ -36,6 +36,17 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault(ENV, str(random.SystemRandom().randrange(1, 10**6)))
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The garbage collector, tuned for a test process. What the imports and the collection
+    made lives as long as the process, so it is frozen out of the collections; and the
+    tests allocate in bursts (a program recording makes ~100 resources, each with dozens of
+    futures), which the default thresholds answer with a collection every 700 objects and
+    full ones over every recording kept. Together: `make unit` 21 s -> 16 s, the largest
+    process 310 -> 360 MB. Cycles are still collected, only less often."""
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
+
+
 @pytest.hookimpl(trylast=True)  # after pytest's own last collection for unraisable errors
 def pytest_unconfigure(config: pytest.Config) -> None:
     """The run is over and the process only exits now: what is alive is frozen out of the
