@@ -16,7 +16,7 @@ TARGET ?= ministack
 export PETS_TARGET := $(TARGET)
 BENCH_ARGS ?=
 
-.PHONY: help up down test test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench openapi docs chromium prove access-diff emulators installs
+.PHONY: help up down test test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench openapi docs chromium prove access-diff emulators emulator-ministack emulator-localstack installs
 
 help:
 	@echo "make up       start the local stack (MiniStack + OIDC provider) and apply the program"
@@ -71,15 +71,16 @@ bench: package site emulators
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 # The emulators' venvs (MiniStack, LocalStack) and the npm packages devstack needs; `devstack
-# up` installs what it lacks itself, the tests need both emulators ready.
-emulators: $(VENV)/.installed
-	$(PY) -m devstack install --target ministack
-	$(PY) -m devstack install --target localstack
+# up` installs what it lacks itself, each test leg needs its emulator ready.
+emulators: emulator-ministack emulator-localstack
+emulator-ministack emulator-localstack: $(VENV)/.installed
+	$(PY) -m devstack install --target $(@:emulator-%=%)
 
-# Everything the tests need, side by side: the venv, then the Lambda package beside the
-# emulators' venvs; npm and Chromium meanwhile.
+# What the MiniStack leg needs, side by side: the venv, then the Lambda package beside
+# MiniStack's venv; npm and Chromium meanwhile. LocalStack's venv (the slowest install) is the
+# LocalStack leg's own first step, while the MiniStack leg already runs.
 installs:
-	$(MAKE) --no-print-directory -j4 package site chromium emulators
+	$(MAKE) --no-print-directory -j4 package site chromium emulator-ministack
 
 unit: package site
 	$(PY) -m pytest -n 2 tests/unit tests/handlers $(PYTEST_ARGS)
@@ -100,7 +101,7 @@ test: installs test-node lint
 # every stack file is one of those tests (tests/prover/test_stack_files.py).
 MINISTACK_LEG = PETS_TARGET=ministack $(PY) -m pytest -n 2 --durations=15 \
 	--ignore=tests/localstack $(PYTEST_ARGS)
-test-ministack: package site chromium emulators
+test-ministack: package site chromium emulator-ministack
 	$(MINISTACK_LEG)
 
 # Debian's chromium for the browser tests (tests/browser; PETS_CHROMIUM names another one).

@@ -5,7 +5,8 @@ AssumeRoleWithWebIdentity and TagSession against a trust policy) over random pol
 from the fragment (wildcards, `?`, case variants, NotResource, NotAction, NotPrincipal, denies,
 every condition operator, set operators, session tags, multi-valued keys) are judged by the
 prover's encoding (prover/verdicts.py: the same formulas the theorems use, every variable
-fixed) and by iam-simulate (one Node process for the whole batch). Any disagreement fails.
+fixed) and by iam-simulate (one Node process for the whole batch, judging while the prover
+does). Any disagreement fails.
 
 The seed is new on every run and printed (`PETS_DIFFERENTIAL_SEED=<n>` repeats a run). Where
 iam-simulate and the prover part ways on purpose, the prover refuses the construct; the tests at
@@ -21,7 +22,9 @@ import os
 import random
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
@@ -58,37 +61,42 @@ class Run:
 
 
 def differential(seed: int, cases: int = CASES) -> Run:
+    """iam-simulate (a Node process) judges the batch while the prover judges it here."""
     rng = random.Random(seed)  # noqa: S311 (reproducible from the printed seed)
     run = Run(seed)
-    batch, expected = [], {}
-    started = time.perf_counter()
-    for i in range(cases):
-        case = rf.invoke_case(rng, REQUESTS_PER_CASE)
-        identity = parse_policy(case.identity, "identity", "identity")
-        api = parse_policy(case.resource, "api", "resource") if case.resource else None
-        for policy in filter(None, (identity, api)):
-            run.operators.update(c.text for s in policy.statements for c in s.conditions)
-        judge = InvokeJudge([identity], api)
-        for j, request in enumerate(case.requests):
-            request_id = f"invoke {i}.{j}"
-            batch.append(invoke_sim_request(request, [case.identity], case.resource,
-                                            id=request_id))
-            expected[request_id] = (judge.verdict(request), request, case)
-    for i in range(cases):
-        case = rf.trust_case(rng, REQUESTS_PER_CASE)
-        trust = parse_policy(case.trust, "trust", "trust")
-        run.operators.update(c.text for s in trust.statements for c in s.conditions)
+    invoke_cases = [rf.invoke_case(rng, REQUESTS_PER_CASE) for _ in range(cases)]
+    trust_cases = [rf.trust_case(rng, REQUESTS_PER_CASE) for _ in range(cases)]
+    batch = [invoke_sim_request(request, [case.identity], case.resource, id=f"invoke {i}.{j}")
+             for i, case in enumerate(invoke_cases) for j, request in enumerate(case.requests)]
+    token_requests = {}
+    for i, case in enumerate(trust_cases):
         for j, token in enumerate(case.tokens):
-            verdict = trust_verdict(token, trust, ROLE)
-            requests = token_sim_requests(token, ROLE, case.trust, id=f"token {i}.{j}")
-            batch += requests
-            expected[str(requests[0].id)] = (verdict.assume, token, case)
-            if verdict.tag_session is not None:
-                expected[str(requests[1].id)] = (verdict.tag_session, token, case)
-    run.seconds["prover"] = time.perf_counter() - started
-    started = time.perf_counter()
-    results = simulate(batch)
-    run.seconds["iam-simulate"] = time.perf_counter() - started
+            token_requests[i, j] = token_sim_requests(token, ROLE, case.trust,
+                                                      id=f"token {i}.{j}")
+            batch += token_requests[i, j]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        simulating = pool.submit(_timed, simulate, batch)
+        started = time.perf_counter()
+        expected = {}
+        for i, case in enumerate(invoke_cases):
+            identity = parse_policy(case.identity, "identity", "identity")
+            api = parse_policy(case.resource, "api", "resource") if case.resource else None
+            for policy in filter(None, (identity, api)):
+                run.operators.update(c.text for s in policy.statements for c in s.conditions)
+            judge = InvokeJudge([identity], api)
+            for j, request in enumerate(case.requests):
+                expected[f"invoke {i}.{j}"] = (judge.verdict(request), request, case)
+        for i, case in enumerate(trust_cases):
+            trust = parse_policy(case.trust, "trust", "trust")
+            run.operators.update(c.text for s in trust.statements for c in s.conditions)
+            for j, token in enumerate(case.tokens):
+                verdict = trust_verdict(token, trust, ROLE)
+                requests = token_requests[i, j]
+                expected[str(requests[0].id)] = (verdict.assume, token, case)
+                if verdict.tag_session is not None:
+                    expected[str(requests[1].id)] = (verdict.tag_session, token, case)
+        run.seconds["prover"] = time.perf_counter() - started
+        results, run.seconds["iam-simulate"] = simulating.result()
     run.requests = len(results)
     for result in results:
         mine, request, case = expected[str(result.id)]
@@ -99,6 +107,11 @@ def differential(seed: int, cases: int = CASES) -> Run:
                 f"{result.id}: prover {mine}, iam-simulate {result.decision}\n  {request}\n"
                 f"  policies: {case}")
     return run
+
+
+def _timed(function: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    started = time.perf_counter()
+    return function(*args), time.perf_counter() - started
 
 
 @pytest.fixture(scope="module")
