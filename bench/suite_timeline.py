@@ -48,7 +48,7 @@ def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
         return (yield)
     finally:
         _write({"process": _process(), "nodeid": item.nodeid, "start": began,
-                "end": time.time()})
+                "end": time.time(), "target": os.environ.get("PETS_TARGET", "")})
 
 
 _STARTED = pytest.StashKey[float]()

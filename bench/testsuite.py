@@ -101,7 +101,9 @@ def legs(tests: Sequence[Json], sessions: Sequence[Json], started: float) -> Jso
     for target, own in by_target.items():
         begin = min(s["session_start"] for s in own)
         end = max(s["session_end"] for s in own)
-        ran = [t for t in tests if begin <= t["start"] <= end]
+        # The legs run side by side: a test belongs to the leg of its own target.
+        ran = [t for t in tests if ("target" not in t or (t["target"] or "?") == target)
+               and begin <= t["start"] <= end]
         workers: Json = {}
         for process in sorted({t["process"] for t in ran}):
             mine = sorted((t for t in ran if t["process"] == process), key=lambda t: t["start"])
