@@ -36,8 +36,6 @@ STACK = "local"
 BASELINE_DIR = paths.REPO / "account"  # the account baseline, applied before the app
 OUTPUTS_FILE = paths.STATE / "outputs.json"
 TIMINGS_FILE = paths.STATE / "up-timings.json"  # `devstack up`'s where-the-time-went, as data
-# The provider SDK modules the last local apply loaded, for the next `up`'s preload.
-PRELOAD_FILE = paths.STATE / "preload-modules.json"
 OUTPUT_KEYS = ("endpoint", "engine", "region", "apiUrl", "restApiId", "stage", "roles",
                "oidcIssuer", "oidcClientId", "oidcClient", "classGrants", "tableName", "siteUrl")
 DEPLOYERS = ("apply", "pulumi")  # the local apply (default), or the real engine (Pulumi CLI)
@@ -157,7 +155,7 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_proces
         starting = starter.submit(emulator.start, name=emulator_name, engine=engine,
                                   in_memory=in_memory)
         if deployer == "apply":  # the program's libraries load while the emulator starts
-            mock_runtime.preload(paths.REPO, _remembered_modules())
+            mock_runtime.preload(paths.REPO)
         target = starting.result()
     timings = {"emulator": time.monotonic() - started}
     # MiniStack takes an http issuer and runs every function. AWS and LocalStack register
@@ -203,7 +201,6 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_proces
                     allow_failed_functions=not ministack, on_created=warm_function,
                     on_outputs=start_idp)
                 program_outputs = result.outputs
-                _remember_modules(mock_runtime.loaded_provider_modules())
             timings["apply"] = time.monotonic() - applying
             outputs = {"endpoint": target.endpoint_url, "engine": target.engine,
                        **program_outputs}
@@ -227,24 +224,6 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_proces
         outputs_file.write_text(json.dumps({k: outputs[k] for k in OUTPUT_KEYS}, indent=2) + "\n")
     return Stack(target, idp, outputs, result, idp_name, outputs_file, baseline, timings,
                  tuple(warm_ups))
-
-
-def _remembered_modules() -> list[str]:
-    try:
-        names = json.loads(PRELOAD_FILE.read_text())
-    except (OSError, ValueError):
-        return []  # the first `up`, or a file from elsewhere: the run loads what it uses
-    return [n for n in names if isinstance(n, str)] if isinstance(names, list) else []
-
-
-def _remember_modules(names: list[str]) -> None:
-    """Written whole, then renamed: an `up` beside (a test session's) never reads half."""
-    if names == _remembered_modules():
-        return
-    PRELOAD_FILE.parent.mkdir(parents=True, exist_ok=True)
-    partial = PRELOAD_FILE.with_name(f"{PRELOAD_FILE.name}.{os.getpid()}")
-    partial.write_text(json.dumps(names) + "\n")
-    partial.replace(PRELOAD_FILE)
 
 
 def down(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_process.NAME,

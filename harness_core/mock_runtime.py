@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi import _utils as pulumi_utils
 from pulumi.runtime import mocks as sdk_mocks
 from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime import settings as sdk_settings
@@ -125,16 +124,12 @@ def program_from_folder(program_dir: Path) -> Callable[[], None]:
     return run
 
 
-def preload(program_dir: Path, provider_modules: Iterable[str] = ()) -> None:
+def preload(program_dir: Path) -> None:
     """Import what the program in `program_dir` imports (its __main__.py's top-level import
     statements) without running it, in the program's environment, so that its own modules
     are forgotten afterwards as after a run: the libraries it uses (pulumi_aws, pulumi_auth0:
     about 0.4 s of imports for the app) stay loaded and a run that follows starts at once.
     For a caller with time to fill, e.g. while an emulator starts.
-
-    provider_modules: provider SDK service modules to load as well (loaded_provider_modules()
-    after an earlier run of the program). The SDKs load each service on first use, inside
-    the run: for the app, 0.4 s before its first resource is created.
 
     A failing import is left to the run, which reports it as the program's failure."""
     source = Path(program_dir) / "__main__.py"
@@ -149,23 +144,6 @@ def preload(program_dir: Path, provider_modules: Iterable[str] = ()) -> None:
                 importlib.import_module(name)
             except Exception:  # the run imports it again and says what failed
                 log.debug("preload: importing %s failed", name, exc_info=True)
-        for name in provider_modules:
-            try:
-                # A service module is a pulumi._utils._LazyModule until an attribute other
-                # than the introspection ones (__name__, __spec__, ...) is read.
-                getattr(importlib.import_module(name), "__all__", None)
-            except Exception:  # the run meets it again if it uses it
-                log.debug("preload: loading %s failed", name, exc_info=True)
-
-
-def loaded_provider_modules() -> list[str]:
-    """The provider SDK service modules (`pulumi_aws.cloudwatch`) this process has loaded on
-    first use, as preload takes them: what a later run of the same program will use again.
-    The SDK's lazy loader leaves its state (the module's dict before loading) on the spec."""
-    return sorted(name for name, module in list(sys.modules.items())
-                  if name.startswith("pulumi_") and name.count(".") == 1
-                  and not isinstance(module, pulumi_utils._LazyModule)
-                  and isinstance(getattr(module.__spec__, "loader_state", None), dict))
 
 
 def run_under_mocks(
@@ -283,7 +261,7 @@ def _shutdown(loop: asyncio.AbstractEventLoop) -> None:
 def _no_stack_traces() -> Iterator[None]:
     """The SDK sends the engine each registration's Python stack, for the CLI to show where a
     resource was declared. Mocks ignore it, and taking it (traceback.extract_stack, source
-    lines included) is about a tenth of a run. The runs hold _RUN_LOCK, so no other run
+    lines included) is about 5% of a run. The runs hold _RUN_LOCK, so no other run
     sees the swap."""
     saved = sdk_resource._get_stack_trace
     sdk_resource._get_stack_trace = _EMPTY_STACK_TRACE
