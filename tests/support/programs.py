@@ -18,6 +18,8 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import access
+from components import naming
 from harness_core.mock_runtime import OidcProvider
 from harness_core.recorder import ProgramRun, record_program
 from harness_core.stack_files import stack_file_config
@@ -54,7 +56,15 @@ _Key = tuple[tuple[tuple[str, str], ...], str, tuple[OidcProvider, ...] | None]
 _fingerprints: dict[_Key, tuple[ProgramRun, str]] = {}
 
 
-def recorded(config: Mapping[str, str], stack: str = "unit", *,
+UNIT_STACK = "unit"  # recorded()'s stack unless told: its names start `pets-unit-`
+
+
+def unit_function_name(route: access.Route) -> str:
+    """A route's function name in a recording of stack `unit` (`pets-unit-list-pets`)."""
+    return naming.function_name(naming.stack_prefix(UNIT_STACK), route)
+
+
+def recorded(config: Mapping[str, str], stack: str = UNIT_STACK, *,
              oidc_providers: Sequence[OidcProvider] | None = None) -> ProgramRun:
     """record_program(config, stack, oidc_providers=...), once per session for equal
     arguments (the config compared by content)."""

@@ -11,20 +11,16 @@ import json
 import pytest
 
 import access
-from components import alarms, naming, policies
+from components import alarms, policies
 from components.api_stage import ACCESS_LOG_FORMAT
 from harness_core.recorder import ACCOUNT, API_ID, REGION, ProgramRun, record_program
-from tests.support.programs import BASE_CONFIG, THROWAWAY_CONFIG, recorded
+from tests.support.programs import BASE_CONFIG, THROWAWAY_CONFIG, recorded, unit_function_name
 
 EXECUTION_ARN = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}"
 TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT}:pets-unit-alarms"
 # One unsigned CORS preflight per path of the model (path parameters as `*`).
 PREFLIGHTS = {f"{EXECUTION_ARN}/v1/OPTIONS/{r.arn_suffix.split('/', 1)[1]}"
               for r in access.ROUTES}
-
-
-def function_name(route: access.Route) -> str:
-    return naming.function_name("pets-unit", route)
 
 
 def role_arn(user_class: str) -> str:
@@ -122,23 +118,23 @@ def test_access_log_format_carries_what_an_investigation_needs(program: ProgramR
 
 @pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
 def test_function_traces_actively_and_may_write_traces(program: ProgramRun, route):
-    function = program.named(f"{function_name(route)}-function")
+    function = program.named(f"{unit_function_name(route)}-function")
     assert function.inputs["tracingConfig"] == {"mode": "Active"}
-    policy = program.named(f"{function_name(route)}-tracing-policy")
-    assert policy.inputs["role"] == f"{function_name(route)}-fn"
+    policy = program.named(f"{unit_function_name(route)}-tracing-policy")
+    assert policy.inputs["role"] == f"{unit_function_name(route)}-fn"
     assert policy.json_input("policy") == policies.tracing_policy()
 
 
 @pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
 def test_no_reserved_concurrency_unless_configured(program: ProgramRun, route):
-    assert program.named(f"{function_name(route)}-function").inputs[
+    assert program.named(f"{unit_function_name(route)}-function").inputs[
         "reservedConcurrentExecutions"] == -1
 
 
 def test_reserved_concurrency_per_function_from_config():
     wanted = {"list_pets": 20, "add_pet": 3, "remove_pet": 2, "purchase_pet": 15}
     run = record_program({**BASE_CONFIG, "pets:reservedConcurrency": json.dumps(wanted)})
-    got = {r.handler: run.named(f"{function_name(r)}-function").inputs[
+    got = {r.handler: run.named(f"{unit_function_name(r)}-function").inputs[
         "reservedConcurrentExecutions"] for r in access.ROUTES}
     assert got == wanted
 
@@ -157,7 +153,8 @@ def test_alarm_set_covers_api_functions_and_table(program: ProgramRun):
                 "pets-unit-table-throttled-requests",
                 "pets-unit-idempotency-throttled-requests"}
     for route in access.ROUTES:
-        expected |= {f"{function_name(route)}-errors", f"{function_name(route)}-throttles"}
+        function = unit_function_name(route)
+        expected |= {f"{function}-errors", f"{function}-throttles"}
     assert names == expected
 
 
@@ -189,10 +186,10 @@ def test_api_alarms_watch_the_stage(program: ProgramRun):
 def test_each_function_has_errors_and_throttles_alarms(program: ProgramRun, route):
     found = _alarms(program)
     for metric, suffix in (("Errors", "errors"), ("Throttles", "throttles")):
-        alarm = found[f"{function_name(route)}-{suffix}"]
+        alarm = found[f"{unit_function_name(route)}-{suffix}"]
         assert (alarm["namespace"], alarm["metricName"], alarm["statistic"]) == (
             "AWS/Lambda", metric, "Sum")
-        assert alarm["dimensions"] == {"FunctionName": function_name(route)}
+        assert alarm["dimensions"] == {"FunctionName": unit_function_name(route)}
         assert alarm["threshold"] == 0 and alarm["comparisonOperator"] == "GreaterThanThreshold"
 
 

@@ -11,7 +11,7 @@ import json
 import pytest
 
 import access
-from components import naming, policies
+from components import policies
 from components.api_paths import part_name
 from components.function import HANDLER, RUNTIME
 from harness_core.recorder import (
@@ -23,7 +23,7 @@ from harness_core.recorder import (
     ProgramRun,
     record_program,
 )
-from tests.support.programs import BASE_CONFIG, CLIENT_ID, ISSUER
+from tests.support.programs import BASE_CONFIG, CLIENT_ID, ISSUER, unit_function_name
 
 EXECUTION_ARN = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}"
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/pets-unit-pets"
@@ -35,10 +35,6 @@ KEY = "pets-test.eu.auth0.com/"
 def named(program: ProgramRun, stem: str, route: access.Route) -> Declared:
     """The route's part `pets-unit-<stem>-<method>-<path>` (api.part_name)."""
     return program.named(part_name(f"pets-unit-{stem}", route.path, route.method))
-
-
-def function_name(route: access.Route) -> str:
-    return naming.function_name("pets-unit", route)
 
 
 def expected_arns(routes) -> set[str]:
@@ -57,7 +53,7 @@ def test_route_method_requires_sigv4(program: ProgramRun, route):
 @pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
 def test_route_integrates_with_its_own_function(program: ProgramRun, route):
     integration = named(program, "integration", route)
-    function = program.named(f"{function_name(route)}-function")
+    function = program.named(f"{unit_function_name(route)}-function")
     assert integration.inputs["type"] == "AWS_PROXY", integration.name
     assert integration.inputs["integrationHttpMethod"] == "POST", integration.name
     assert integration.inputs["uri"] == function.outputs["invokeArn"], integration.name
@@ -172,7 +168,7 @@ def test_the_stack_declares_no_account_singleton(program: ProgramRun):
 
 @pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
 def test_function_role_is_scoped_to_the_table_and_its_logs(program: ProgramRun, route):
-    name = function_name(route)
+    name = unit_function_name(route)
     policy = program.named(f"{name}-policy").json_input("policy")
     statements = {s["Sid"]: s for s in policy["Statement"]}
     # Queries go to the list index only (handlers/pages.py), every other action to the table.
@@ -199,7 +195,7 @@ def test_function_role_is_scoped_to_the_table_and_its_logs(program: ProgramRun, 
 
 @pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
 def test_only_a_keyed_route_is_told_the_idempotency_table(program: ProgramRun, route):
-    variables = program.named(f"{function_name(route)}-function").inputs["environment"][
+    variables = program.named(f"{unit_function_name(route)}-function").inputs["environment"][
         "variables"]
     expected = "pets-unit-idempotency" if route.idempotency_actions else None
     assert variables.get("IDEMPOTENCY_TABLE_NAME") == expected
@@ -207,7 +203,7 @@ def test_only_a_keyed_route_is_told_the_idempotency_table(program: ProgramRun, r
 
 @pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
 def test_every_function_is_told_what_each_class_reads(program: ProgramRun, route):
-    variables = program.named(f"{function_name(route)}-function").inputs["environment"][
+    variables = program.named(f"{unit_function_name(route)}-function").inputs["environment"][
         "variables"]
     rules = json.loads(variables["PET_READERS"])
     assert rules["roles"] == {
@@ -219,21 +215,21 @@ def test_every_function_is_told_what_each_class_reads(program: ProgramRun, route
 
 @pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
 def test_function_runs_the_package_on_python_312(program: ProgramRun, route):
-    function = program.named(f"{function_name(route)}-function")
+    function = program.named(f"{unit_function_name(route)}-function")
     assert function.inputs["runtime"] == RUNTIME == "python3.12"
     assert function.inputs["handler"] == HANDLER
-    assert function.inputs["name"] == function_name(route)
+    assert function.inputs["name"] == unit_function_name(route)
     variables = function.inputs["environment"]["variables"]
     assert variables["TABLE_NAME"] == "pets-unit-pets"
     assert variables["OIDC_ISSUER"] == ISSUER
     assert variables["OIDC_CLIENT_ID"] == CLIENT_ID
-    role = program.named(f"{function_name(route)}-role")
+    role = program.named(f"{unit_function_name(route)}-role")
     assert function.inputs["role"] == role.outputs["arn"], function.name
 
 
 @pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
 def test_function_code_is_the_handlers_and_dependencies_a_layer(program: ProgramRun, route):
-    function = program.named(f"{function_name(route)}-function")
+    function = program.named(f"{unit_function_name(route)}-function")
     layer = program.named("pets-unit-layer")
     assert function.inputs["code"].path.endswith("build/lambda/code.zip"), function.name
     assert function.inputs["layers"] == [layer.outputs["arn"]], function.name
@@ -254,8 +250,8 @@ def test_missing_package_fails_with_the_command_to_run(tmp_path):
 
 @pytest.mark.parametrize("route", access.ROUTES, ids=lambda r: r.id)
 def test_function_log_group_has_retention(program: ProgramRun, route):
-    logs = program.named(f"{function_name(route)}-logs")
-    assert logs.inputs["name"] == f"/aws/lambda/{function_name(route)}"
+    logs = program.named(f"{unit_function_name(route)}-logs")
+    assert logs.inputs["name"] == f"/aws/lambda/{unit_function_name(route)}"
     assert logs.inputs["retentionInDays"] == 30
 
 
@@ -263,7 +259,7 @@ def test_function_log_group_has_retention(program: ProgramRun, route):
 def test_only_its_method_may_invoke_a_function(program: ProgramRun, route):
     permission = named(program, "permission", route)
     assert permission.inputs["principal"] == "apigateway.amazonaws.com"
-    assert permission.inputs["function"] == function_name(route)
+    assert permission.inputs["function"] == unit_function_name(route)
     assert permission.inputs["sourceArn"] == f"{EXECUTION_ARN}/v1/{route.arn_suffix}"
 
 
