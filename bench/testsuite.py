@@ -91,18 +91,23 @@ def read_timeline(path: Path) -> tuple[list[Json], list[Json]]:
     return tests, sessions
 
 
+def _leg_of(record: Json) -> str:
+    """The target a timeline line was written under (PETS_TARGET; "?" when unset)."""
+    return str(record["target"] or "?")
+
+
 def legs(tests: Sequence[Json], sessions: Sequence[Json], started: float) -> Json:
     """Each pytest leg (by target) from its first session's start to its last end, and per
     worker of it: busy seconds, tests run, first and last folder."""
     by_target: dict[str, list[Json]] = defaultdict(list)
     for session in sessions:
-        by_target[session["target"] or "?"].append(session)
+        by_target[_leg_of(session)].append(session)
     result: Json = {}
     for target, own in by_target.items():
         begin = min(s["session_start"] for s in own)
         end = max(s["session_end"] for s in own)
         # The legs run side by side: a test belongs to the leg of its own target.
-        ran = [t for t in tests if ("target" not in t or (t["target"] or "?") == target)
+        ran = [t for t in tests if ("target" not in t or _leg_of(t) == target)
                and begin <= t["start"] <= end]
         workers: Json = {}
         for process in sorted({t["process"] for t in ran}):

@@ -75,11 +75,9 @@ def _empty(table: Any) -> None:
 
 
 @pytest.fixture
-def table(_tables, monkeypatch) -> Any:
+def table(_tables) -> Any:
     """A moto DynamoDB table shaped like the program's (one item per pet, the list index),
-    empty, as is the idempotency table beside it."""
-    for name, value in _AWS_ENV.items():
-        monkeypatch.setenv(name, value)
+    empty, as is the idempotency table beside it (the AWS_* variables are `_tables`')."""
     for each in _tables:
         _empty(each)
     return _tables[0]

@@ -66,14 +66,13 @@ def differential(seed: int, cases: int = CASES) -> Run:
     run = Run(seed)
     invoke_cases = [rf.invoke_case(rng, REQUESTS_PER_CASE) for _ in range(cases)]
     trust_cases = [rf.trust_case(rng, REQUESTS_PER_CASE) for _ in range(cases)]
-    batch = [invoke_sim_request(request, [case.identity], case.resource, id=f"invoke {i}.{j}")
-             for i, case in enumerate(invoke_cases) for j, request in enumerate(case.requests)]
-    token_requests = {}
-    for i, case in enumerate(trust_cases):
-        for j, token in enumerate(case.tokens):
-            token_requests[i, j] = token_sim_requests(token, ROLE, case.trust,
-                                                      id=f"token {i}.{j}")
-            batch += token_requests[i, j]
+    invoke_requests = {
+        (i, j): invoke_sim_request(request, [case.identity], case.resource, id=f"invoke {i}.{j}")
+        for i, case in enumerate(invoke_cases) for j, request in enumerate(case.requests)}
+    token_requests = {
+        (i, j): token_sim_requests(token, ROLE, case.trust, id=f"token {i}.{j}")
+        for i, case in enumerate(trust_cases) for j, token in enumerate(case.tokens)}
+    batch = [*invoke_requests.values(), *(r for rs in token_requests.values() for r in rs)]
     with ThreadPoolExecutor(max_workers=1) as pool:
         simulating = pool.submit(_timed, simulate, batch)
         started = time.perf_counter()
@@ -85,7 +84,8 @@ def differential(seed: int, cases: int = CASES) -> Run:
                 run.operators.update(c.text for s in policy.statements for c in s.conditions)
             judge = InvokeJudge([identity], api)
             for j, request in enumerate(case.requests):
-                expected[f"invoke {i}.{j}"] = (judge.verdict(request), request, case)
+                expected[str(invoke_requests[i, j].id)] = (judge.verdict(request), request,
+                                                           case)
         for i, case in enumerate(trust_cases):
             trust = parse_policy(case.trust, "trust", "trust")
             run.operators.update(c.text for s in trust.statements for c in s.conditions)

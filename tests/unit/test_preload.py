@@ -21,7 +21,7 @@ from pulumi import _utils
 mock_runtime.preload(sys.argv[1])
 print(json.dumps({name: not isinstance(sys.modules.get(name), _utils._LazyModule)
                   for name in ("pulumi_aws.wafv2", "pulumi_aws.cloudfront")}
-                 | {"components": "components.pets_app" in sys.modules}))
+                 | {name: name in sys.modules for name in ("pulumi_aws", "components.pets_app")}))
 """
 
 
@@ -33,4 +33,4 @@ def test_preload_imports_the_libraries_not_waf_nor_the_programs_own_modules():
     assert done.returncode == 0, done.stderr
     loaded = json.loads(done.stdout)
     assert loaded == {"pulumi_aws.wafv2": False, "pulumi_aws.cloudfront": False,
-                      "components": False}, loaded
+                      "pulumi_aws": True, "components.pets_app": False}, loaded
