@@ -1,7 +1,7 @@
-"""Headless Chromium (Debian's /usr/bin/chromium) driven by Python Playwright, for every test
-below tests/browser: one browser per pytest process, a fresh context per tab (the Tab is
-tests/support/browser.py's). Screenshots of each step go to test-artifacts/<test>/
-(git-ignored).
+"""Chromium's headless shell (Debian's /usr/bin/chromium-headless-shell, what Playwright itself
+runs headless) driven by Python Playwright, for every test below tests/browser: one browser per
+pytest process, a fresh context per tab (the Tab is tests/support/browser.py's). Screenshots
+of each step go to test-artifacts/<test>/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from tests.support.browser import LOOPBACK_HOSTS, Tab, only_loopback
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("PETS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("PETS_CHROMIUM", "/usr/bin/chromium-headless-shell")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
@@ -32,7 +32,8 @@ def browser() -> Iterator[Any]:
         "playwright.sync_api", reason="Python Playwright is not installed (requirements-dev.txt)"
     )
     if not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install -y chromium)")
+        pytest.fail(f"{CHROMIUM} is missing: `make chromium` installs it (apt-get install -y "
+                    "chromium-headless-shell)")
     with playwright_api.sync_playwright() as playwright:
         # Playwright gives each launch a fresh temporary profile (user-data dir).
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
