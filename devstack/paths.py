@@ -40,13 +40,12 @@ def pid_file(name: str) -> Path:
     return PIDS / f"{name}.json"
 
 
-# A tmpfs the interactive stack's emulator may unpack Lambda packages into: MiniStack unpacks
-# the whole package (about 750 files) for every new worker, and creating those files cost
-# 0.5 s of the emulator's CPU per worker on this disk, 0.2 s in memory. Used only with this
-# much free (Docker's default /dev/shm is 64 MB), never for the tests' stacks, whose races
-# start a hundred workers.
+# A tmpfs the emulator may unpack Lambda packages into: MiniStack unpacks the whole package
+# (about 750 files, 24 MB) for every new worker, and creating those files cost 0.5 s of the
+# emulator's CPU per worker on this disk, 0.2 s in memory. Used only with room for a hundred
+# workers' packages (the tests' races start that many), never in Docker's default 64 MB.
 MEMORY = Path("/dev/shm")  # noqa: S108 (a fresh private folder in it: memory_scratch)
-MEMORY_MIN_FREE_BYTES = 1 << 30
+MEMORY_MIN_FREE_BYTES = 4 << 30
 
 
 def memory_scratch(name: str) -> Path | None:

@@ -142,7 +142,8 @@ def up(*, emulator_name: str = clients.EMULATOR_NAME, idp_name: str = idp_proces
     up` does; the tests do not, and so meet the cold starts a fresh deployment has. `up`
     returns while they may still run: Stack.wait_warm waits for them.
     in_memory: the emulator unpacks Lambda packages in memory where there is room
-    (emulator.start), which makes each function's first worker cheaper; `make up` does.
+    (emulator.start), which makes each new worker cheaper; `make up` and the tests' session
+    stack do.
     """
     if deployer not in DEPLOYERS:
         raise DevstackError(f"deployer {deployer!r}: use one of {', '.join(DEPLOYERS)}")

@@ -131,7 +131,9 @@ def shared_recordings_unchanged() -> Iterator[None]:
 def running_stack(worker_id: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The local stack (emulator + identity provider + the program), once per session.
 
-    Names and ports are the session's own, so a `make up` stack is never touched.
+    Names and ports are the session's own, so a `make up` stack is never touched. The
+    emulator unpacks Lambda packages in memory where there is room (devstack/paths.py), as
+    `make up`'s does: the races start a hundred workers.
     """
     from devstack import clients, stack
     from devstack.idp import idp_process
@@ -147,7 +149,8 @@ def running_stack(worker_id: str, tmp_path_factory: pytest.TempPathFactory) -> I
     suffix = "" if worker_id == "master" else f"-{worker_id}"
     names = {"emulator_name": f"session-emulator{suffix}", "idp_name": f"session-idp{suffix}"}
     outputs_file = tmp_path_factory.mktemp("stack") / "outputs.json"
-    local = stack.up(**names, idp_port=procs.free_port(), outputs_file=outputs_file)
+    local = stack.up(**names, idp_port=procs.free_port(), outputs_file=outputs_file,
+                     in_memory=True)
     try:
         yield local
     finally:

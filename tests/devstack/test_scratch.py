@@ -1,5 +1,6 @@
-"""Where the emulator unpacks Lambda packages: in memory for `make up` (paths.memory_scratch,
-emulator.start(in_memory=True)), in .devstack/tmp for everything else, and gone after stop."""
+"""Where the emulator unpacks Lambda packages: in memory for `make up` and the tests' session
+stack (paths.memory_scratch, emulator.start(in_memory=True)), in .devstack/tmp for everything
+else, and gone after stop."""
 
 from __future__ import annotations
 
