@@ -96,10 +96,11 @@ test: installs test-node lint
 	exit $$(( ministack || localstack ))
 
 # Everything against MiniStack (the default emulator) but tests/localstack, left to
-# test-localstack. Two workers: one runs the session stack's tests in order, the other
-# everything else beside it (tests/conftest.py, tests/support/layout.py); the access proof of
-# every stack file is one of those tests (tests/prover/test_stack_files.py).
-MINISTACK_LEG = PETS_TARGET=ministack $(PY) -m pytest -n 2 --durations=15 \
+# test-localstack. Three workers on two cores (the tests wait as well as compute): one runs
+# the session stack's tests in order, the others everything else beside it (tests/conftest.py,
+# tests/support/layout.py); the access proof of every stack file is one of those tests
+# (tests/prover/test_stack_files.py).
+MINISTACK_LEG = PETS_TARGET=ministack $(PY) -m pytest -n 3 --durations=15 \
 	--ignore=tests/localstack $(PYTEST_ARGS)
 test-ministack: package site chromium emulator-ministack
 	$(MINISTACK_LEG)

@@ -1,6 +1,6 @@
 """Shared by every test folder: the project on sys.path, the markers and order each folder
-gives its tests (tests/support/layout.py), the scheduling of `make test`'s two workers, and
-the session's local stack."""
+gives its tests (tests/support/layout.py), the scheduling of `make test`'s workers, and the
+session's local stack."""
 
 from __future__ import annotations
 
@@ -65,10 +65,9 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Each test gets its folder's markers (tests/support/layout.py); the session stack's
     tests come first, folder by folder in layout order (the races last), so that one worker
-    runs them in that order while the other runs the rest. `make test` runs two workers: on
-    two cores, a 50-way race or a 5 s browser wait beside a busy second worker times out
-    (seen), and those tests must not be weakened to fit; by the races the CPU-bound tests
-    are done. The order is deterministic: every worker must collect the same."""
+    runs them in that order while the others run the rest: by the races, most of the rest is
+    done (the races warm their Lambda workers first, which cold time out beside busy
+    workers). The order is deterministic: every worker must collect the same."""
     for item in items:
         folder = layout.FOLDERS.get(layout.folder_of(item.nodeid))
         for marker in sorted(folder.markers if folder else ()):
