@@ -4,7 +4,6 @@ session's local stack."""
 
 from __future__ import annotations
 
-import collections
 import gc
 import os
 import random
@@ -65,12 +64,10 @@ def pytest_report_header(config: pytest.Config) -> str:
 @pytest.hookimpl(tryfirst=True)  # before `-m` deselects by the markers set here
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Each test gets its folder's markers (tests/support/layout.py); the session stack's
-    tests come first, folder by folder in layout order, then the races, then the other
-    modules, the largest first. One worker runs the session stack's tests in that order,
-    another the races from the start, on a stack of its own (each race first warms its Lambda
-    workers, which cold time out beside busy workers), and the workers take the modules
-    from the queue as they get free. The order is deterministic: every worker must collect
-    the same."""
+    tests come first, folder by folder in layout order (the races last), so that one worker
+    runs them in that order while the others run the rest: by the races, most of the rest is
+    done (the races warm their Lambda workers first, which cold time out beside busy
+    workers). The order is deterministic: every worker must collect the same."""
     for item in items:
         folder = layout.FOLDERS.get(layout.folder_of(item.nodeid))
         for marker in sorted(folder.markers if folder else ()):
@@ -80,44 +77,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         raise pytest.UsageError("\n".join(problems))
     stack = [i for i in items if layout.uses_session_stack(i.nodeid)]
     chosen = set(stack)
-    rest = [i for i in items if i not in chosen]
-    sizes = collections.Counter(_module(i.nodeid) for i in rest)
-    items[:] = (sorted(stack, key=lambda i: (_scope(i.nodeid) == RACE_STACK,
-                                              layout.session_order(i.nodeid)))
-                + sorted(rest, key=lambda i: -sizes[_module(i.nodeid)]))
-
-
-SESSION_STACK, RACE_STACK = "session stack", "race stack"
-
-
-def _module(nodeid: str) -> str:
-    return nodeid.split("::", 1)[0]
-
-
-def _scope(nodeid: str) -> str:
-    """The work unit a test belongs to: the session stack's, the races' or its module's."""
-    if not layout.uses_session_stack(nodeid):
-        return _module(nodeid)
-    folder = layout.FOLDERS[layout.folder_of(nodeid)]
-    return RACE_STACK if "race" in folder.markers else SESSION_STACK
+    items[:] = (sorted(stack, key=lambda i: layout.session_order(i.nodeid))
+                + [i for i in items if i not in chosen])
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """One work unit for the session stack's tests, one for the races, one per module for
-    the rest, handed out in collection order (pytest_collection_modifyitems): the session
-    stack's to the first worker, the races' to the second (whose session stack is its own),
-    then the modules, the largest first.
+    """One work unit for the session stack's tests, one per module for the rest.
 
     xdist's own `--dist loadgroup` would do, but its group suffix on the node id has no
     effect under pytest 9 (checked with pytest 9.2.0, xdist 3.8.0: grouped tests spread).
+    LoadScopeScheduling hands the largest unit out first, so the stack starts at once, and
+    gives that worker more only when it is nearly done; a module's fixtures then run once.
     """
     from xdist.scheduler import LoadScopeScheduling
 
     class StackScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return _scope(nodeid)
+            if layout.uses_session_stack(nodeid):
+                return "session stack"
+            return nodeid.split("::", 1)[0]
 
-    config.option.loadscopereorder = False  # the order is the collection's
     return StackScheduling(config, log)
 
 
