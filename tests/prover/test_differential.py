@@ -60,10 +60,10 @@ class Sample:
                 *(r for rs in self.token_requests.values() for r in rs)]
 
 
-def draw(seed: int, cases: int = CASES) -> Sample:
+def draw(seed: int) -> Sample:
     rng = random.Random(seed)  # noqa: S311 (reproducible from the printed seed)
-    invoke_cases = [rf.invoke_case(rng, REQUESTS_PER_CASE) for _ in range(cases)]
-    trust_cases = [rf.trust_case(rng, REQUESTS_PER_CASE) for _ in range(cases)]
+    invoke_cases = [rf.invoke_case(rng, REQUESTS_PER_CASE) for _ in range(CASES)]
+    trust_cases = [rf.trust_case(rng, REQUESTS_PER_CASE) for _ in range(CASES)]
     return Sample(
         invoke_cases, trust_cases,
         {(i, j): invoke_sim_request(request, [case.identity], case.resource, id=f"invoke {i}.{j}")
@@ -117,9 +117,9 @@ class Run:
                 f"{self.requests} requests")
 
 
-def differential(seed: int, cases: int = CASES) -> Run:
+def differential(seed: int) -> Run:
     """iam-simulate (a Node process) judges the batch while the prover judges it here."""
-    run = Run(seed, draw(seed, cases))
+    run = Run(seed, draw(seed))
     with ThreadPoolExecutor(max_workers=1) as pool:
         simulating = pool.submit(_timed, simulate, run.sample.batch())
         started = time.perf_counter()
