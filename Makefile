@@ -35,13 +35,14 @@ help:
 	@echo "make preview  check STACK (default dev) against its AWS account, then pulumi preview"
 	@echo "make deploy   the same checks, then pulumi up the STACK on real AWS; needs the Pulumi CLI"
 
-# pip installs only uv (its pin from requirements-dev.txt); uv installs the rest, compiled to
-# byte code as pip would (machines that set PYTHONDONTWRITEBYTECODE never cache it later).
+# pip installs only uv (its pin from requirements-dev.txt); uv installs the rest. Then the
+# byte code (machines that set PYTHONDONTWRITEBYTECODE never cache it later), of pulumi_aws
+# only the subpackages this repository names (scripts/bytecode.py).
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check "$$(grep '^uv==' requirements-dev.txt)"
-	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) \
-		-r requirements-dev.txt -c constraints.txt
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt -c constraints.txt
+	$(PY) -m scripts.bytecode venv
 	touch $@
 
 # The Lambda package: handlers + their dependencies built for python3.12 x86_64.
@@ -83,6 +84,7 @@ installs:
 	$(MAKE) --no-print-directory -j4 package site chromium emulator-ministack
 
 unit: package site
+	$(PY) -m scripts.bytecode sources
 	$(PY) -m pytest -n 2 tests/unit tests/handlers $(PYTEST_ARGS)
 
 # Every test (docs/testing.md): the installs, the Node tests, lint, then the two legs side by
@@ -90,6 +92,7 @@ unit: package site
 # stack's tests in order are the longest path, so it takes the CPU that leg leaves. Its
 # output is held back and printed after the MiniStack leg's.
 test: installs test-node lint
+	@$(PY) -m scripts.bytecode sources
 	@mkdir -p .devstack; \
 	nice -n 10 $(MAKE) --no-print-directory test-localstack > .devstack/localstack-leg.log 2>&1 & \
 	leg=$$!; \

@@ -16,7 +16,7 @@ from devstack.errors import DevstackError
 from scripts import interpreter
 
 # Part of every emulator venv's digest: a change to how venvs are built rebuilds them.
-RECIPE = "uv venv; uv pip install --compile-bytecode -r <pins>; local packages --no-deps"
+RECIPE = "uv venv; uv pip install -r <pins>; local packages --no-deps"
 
 
 def uv() -> str:
@@ -40,10 +40,8 @@ def create_venv(python: str, venv: Path) -> Path:
     return venv / "bin" / "python"
 
 
-def install(venv_python: Path, *args: str, what: str) -> None:
-    """`uv pip install <args>` into the venv of `venv_python`."""
-    # Byte code compiled at install, as pip does: with PYTHONDONTWRITEBYTECODE set (as on
-    # these machines) nothing would ever cache it, and every emulator start and Lambda
-    # worker would compile its imports again.
-    _run([uv(), "pip", "install", "--quiet", "--compile-bytecode", "--python", str(venv_python),
-         *args], what)
+def install(venv_python: Path, *args: str, what: str, compile_bytecode: bool = True) -> None:
+    """`uv pip install <args>` into the venv of `venv_python`, with byte code unless told."""
+    compiled = ["--compile-bytecode"] if compile_bytecode else []
+    _run([uv(), "pip", "install", "--quiet", *compiled, "--python", str(venv_python), *args],
+         what)
