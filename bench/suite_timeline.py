@@ -2,7 +2,8 @@
 
 `pytest -p bench.suite_timeline` with PETS_SUITE_TIMELINE=<file> appends one JSON line per test
 (its node id, which process ran it, when its setup began and its teardown ended, in seconds
-since the epoch) and one per pytest process (when it started and finished). Under
+since the epoch, and the CPU seconds the test process itself spent on it, its children's
+not included) and one per pytest process (when it started and finished). Under
 pytest-xdist every worker appends its own lines; the controller adds its session's. Without
 the variable the plugin does nothing.
 """
@@ -43,12 +44,13 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
-    began = time.time()
+    began, cpu = time.time(), time.process_time()
     try:
         return (yield)
     finally:
         _write({"process": _process(), "nodeid": item.nodeid, "start": began,
-                "end": time.time(), "target": os.environ.get("PETS_TARGET", "")})
+                "end": time.time(), "cpu": time.process_time() - cpu,
+                "target": os.environ.get("PETS_TARGET", "")})
 
 
 _STARTED = pytest.StashKey[float]()

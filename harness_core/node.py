@@ -4,6 +4,7 @@ IAM engine's simulator, the local identity provider)."""
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import shutil
 import subprocess
@@ -28,6 +29,13 @@ def _stale(folder: Path) -> dict[str, str]:
     return {name: version for name, version in pinned.items() if found[name] != version}
 
 
+@functools.cache
+def _major_version(node: str) -> str:
+    """Asked once per process: each simulation batch would start Node once more for it."""
+    return subprocess.run([node, "-p", "process.versions.node.split('.')[0]"],
+                          capture_output=True, text=True, check=True).stdout
+
+
 def ensure_packages(folder: Path) -> str:
     """Node >= 20 and the npm packages pinned in `folder`/package.json (`npm ci` if they are
     missing or stale); returns the node binary's path."""
@@ -37,8 +45,7 @@ def ensure_packages(folder: Path) -> str:
             f"`node` not found on PATH. Install Node.js >= {MIN_NODE_MAJOR} (e.g. `apt-get "
             f"install nodejs npm`), then run `npm ci --prefix {folder}`."
         )
-    version = subprocess.run([node, "-p", "process.versions.node.split('.')[0]"],
-                             capture_output=True, text=True, check=True).stdout
+    version = _major_version(node)
     if int(version) < MIN_NODE_MAJOR:
         raise NodeUnavailable(f"Node.js {version.strip()} found; {folder.name} needs"
                               f" Node.js >= {MIN_NODE_MAJOR}.")

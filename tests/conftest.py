@@ -45,6 +45,31 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     process 310 -> 360 MB. Cycles are still collected, only less often."""
     gc.freeze()
     gc.set_threshold(10_000, 20, 20)
+    session.config.stash[HAS_STACK_CHAIN] = any(
+        layout.uses_session_stack(item.nodeid) for item in session.items)
+
+
+HAS_STACK_CHAIN = pytest.StashKey[bool]()
+# How much lower the workers that do not run the session stack's tests run (os.nice).
+OTHER_WORKERS_NICENESS = 5
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """On xdist workers, the session stack's tests in order are the run's longest path
+    (docs/testing.md): the worker that runs them, and the emulator, functions and browser it
+    starts, get the CPU first. The other workers lower their priority (and their children's:
+    private emulators, browsers, Node) the first time they run a test of their own, and take
+    what that path leaves; on two cores it is waiting about half the time."""
+    config = item.config
+    if (os.environ.get("PYTEST_XDIST_WORKER") and config.stash.get(HAS_STACK_CHAIN, False)
+            and not layout.uses_session_stack(item.nodeid)
+            and not config.stash.get(RENICED, False)):
+        config.stash[RENICED] = True
+        os.nice(OTHER_WORKERS_NICENESS)
+
+
+RENICED = pytest.StashKey[bool]()
 
 
 @pytest.hookimpl(trylast=True)  # after pytest's own last collection for unraisable errors

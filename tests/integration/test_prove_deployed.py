@@ -85,6 +85,9 @@ def test_the_fresh_stack_is_proved(local: Local, as_applied: Synthesized) -> Non
     report = prove(local)
     assert report.exit_code == 0, report.render()
     assert report.subject.synthesized == as_applied
+    assert report.subject.source.startswith(
+        f"deployed, read back from {local.target.engine}"), report.subject.source
+    assert report.subject.synthesized.api_policy is not None  # the second wall was read back
 
 
 def test_a_buyer_trust_admitting_auth0_z_star(local: Local, iam: Any,
