@@ -257,7 +257,10 @@ def invoke_witnesses(
     of the callers, at most `limit` per finding."""
     found: list[Counterexample] = []
     for v in cases:
-        for finding, violation, policies_allow in checks(v):
+        listed = checks(v)
+        if witnesses.none_met(v.constraints, [violation for _, violation, _ in listed]):
+            continue
+        for finding, violation, policies_allow in listed:
             room = limit - len([c for c in found if c.finding == finding])
             if room <= 0:
                 continue
@@ -452,7 +455,10 @@ def token_witnesses(
     for provider in providers(policies, subject.provider_arn, subject.account):
         token = token_space(subject.classes if classes is None else classes, policies,
                             provider)
-        for finding, violation, policies_allow in checks(token):
+        listed = checks(token)
+        if witnesses.none_met(token.constraints, [violation for _, violation, _ in listed]):
+            continue
+        for finding, violation, policies_allow in listed:
             if len([c for c in found if c.finding == finding]) >= limit:
                 continue
             search = witnesses.Search(token.constraints, violation, _token_shown(token),

@@ -73,9 +73,9 @@ def _check(solver: z3.Solver) -> z3.CheckSatResult:
     return answer
 
 
-def _solver(milliseconds: int = CHECK_MILLISECONDS) -> z3.Solver:
+def _solver() -> z3.Solver:
     solver = z3.Solver()
-    solver.set(timeout=milliseconds)
+    solver.set(timeout=CHECK_MILLISECONDS)
     return solver
 
 
@@ -84,6 +84,19 @@ def holds(search: Search) -> bool:
     solver = _solver()
     solver.add(*search.constraints, search.violation)
     return _check(solver) == z3.unsat
+
+
+def none_met(constraints: Sequence[z3.BoolRef], violations: Sequence[z3.BoolRef]) -> bool:
+    """True when no request meets any of the violations: one solver call for them all, where
+    a theorem that holds would take one per violation (each a search of its own, about four
+    times the solver's time in all). False when one may be met, or when the call is
+    undecided: then each violation is searched on its own, and an undecided search raises
+    CannotProve there, so this never decides more than the searches would."""
+    if not violations:
+        return True
+    solver = _solver()
+    solver.add(*constraints, z3.Or(*violations))
+    return solver.check() == z3.unsat
 
 
 def _minimal(solver: z3.Solver, total: z3.ArithRef) -> z3.ModelRef:
