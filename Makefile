@@ -142,7 +142,7 @@ access: $(VENV)/.installed
 	$(PY) -m policy.access_doc > ACCESS.md
 
 # The access proof (prover/): every Pulumi.<stack>.yaml's synthesized policies, over every
-# request; counterexamples are replayed through iam-simulate (about 15 s for four stacks).
+# request; counterexamples are replayed through iam-simulate (about 5 s for four stacks).
 prove: package
 	$(PY) -m prover prove
 

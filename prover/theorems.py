@@ -4,7 +4,9 @@ Each theorem compares what the policies decide with what the model says (access.
 membership) over a whole request shape (prover/request_shapes.py): every ARN string, every
 caller, every value of every token claim. A theorem is proved when the solver shows that no
 request tells the two apart; otherwise its shortest readable counterexamples are returned
-(prover/witnesses.py). Anything outside the fragment makes it "cannot prove", never "proved".
+(prover/witnesses.py). A theorem's violations in one case of the request shape are asked
+together first (witnesses.none_met), and searched one by one only when one may be met.
+Anything outside the fragment makes it "cannot prove", never "proved".
 
 Per class (its role's sessions; aws:PrincipalArn the role's ARN as in AWS, or the session's as
 MiniStack gives it: each theorem holds under both):
