@@ -44,7 +44,7 @@ class Managed:
     """A running service that this stack started (possibly from another process)."""
 
     pid: int
-    started: float  # the pid's start time (psutil create_time), as recorded
+    started: float  # the pid's start time in seconds since boot (_since_boot), as recorded
     info: dict[str, Any]  # what the starter recorded (URL, port, ...)
 
 
@@ -107,11 +107,23 @@ def _live(proc: psutil.Process) -> bool:
         return False
 
 
+def _since_boot(proc: psutil.Process) -> float:
+    """When `proc` started, in seconds since boot (the kernel counts it in 1/100 s ticks).
+
+    psutil's create_time is that plus the boot time, and the boot time the kernel reports
+    moves whenever the wall clock is set, as it is now and then on the sandbox VMs: records
+    compared by create_time then all read as stale, and the services they named were
+    forgotten while they ran on (a test run's emulators left behind, `devstack token`
+    saying the identity provider was not running)."""
+    return round(proc.create_time() - psutil.boot_time(), 2)
+
+
 def _process(pid: int, started: float | None = None) -> psutil.Process | None:
     """The live process `pid`, or None; given `started`, None also for a reused pid."""
     try:
         proc = psutil.Process(pid)
-        if started is not None and proc.create_time() != started:
+        # A record written before start times were kept since boot holds a create_time.
+        if started is not None and started not in (_since_boot(proc), proc.create_time()):
             return None
     except psutil.Error:
         return None
@@ -146,7 +158,7 @@ def _family(leader: psutil.Process) -> list[psutil.Process]:
 
 def record(name: str, pid: int, info: Mapping[str, Any]) -> None:
     proc = _process(pid)
-    body = {"pid": pid, "started": proc.create_time() if proc else None, **info}
+    body = {"pid": pid, "started": _since_boot(proc) if proc else None, **info}
     path = paths.pid_file(name)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

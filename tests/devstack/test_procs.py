@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 
+import psutil
 import pytest
 
 from devstack import paths
@@ -57,6 +58,21 @@ def test_a_record_whose_start_time_differs_is_stale_and_never_signalled(
     paths.pid_file(name).write_text(json.dumps({**body, "started": body["started"] - 1}))
     assert procs.stop(name) is False
     assert sleeper.poll() is None and alive(sleeper.pid)
+
+
+def test_a_record_outlives_a_step_of_the_wall_clock(
+    sleeper: subprocess.Popen[bytes], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Setting the wall clock moves the boot time the kernel reports, and every process's
+    create_time with it; the record still names the running service."""
+    name = private_name("clock-step")
+    procs.record(name, sleeper.pid, {"port": 1})
+    create_time, boot_time = psutil.Process.create_time, psutil.boot_time
+    monkeypatch.setattr(psutil.Process, "create_time", lambda p: create_time(p) + 7.0)
+    monkeypatch.setattr(psutil, "boot_time", lambda: boot_time() + 7.0)
+    managed = procs.running(name)
+    procs.forget(name)  # not stop(): the sleeper shares pytest's process group
+    assert managed is not None and managed.pid == sleeper.pid, "the record was dropped"
 
 
 def test_a_record_without_a_start_time_is_stale(sleeper: subprocess.Popen[bytes]) -> None:
