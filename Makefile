@@ -16,7 +16,7 @@ TARGET ?= ministack
 export PETS_TARGET := $(TARGET)
 BENCH_ARGS ?=
 
-.PHONY: help up down test test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench openapi docs chromium prove access-diff emulators emulator-ministack emulator-localstack installs
+.PHONY: help up down test bytecode test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench openapi docs chromium prove access-diff emulators emulator-ministack emulator-localstack installs
 
 help:
 	@echo "make up       start the local stack (MiniStack + OIDC provider) and apply the program"
@@ -35,15 +35,21 @@ help:
 	@echo "make preview  check STACK (default dev) against its AWS account, then pulumi preview"
 	@echo "make deploy   the same checks, then pulumi up the STACK on real AWS; needs the Pulumi CLI"
 
-# pip installs only uv (its pin from requirements-dev.txt); uv installs the rest. Then the
-# byte code (machines that set PYTHONDONTWRITEBYTECODE never cache it later), of pulumi_aws
-# only the subpackages this repository names (scripts/bytecode.py).
+# pip installs only uv (its pin from requirements-dev.txt); uv installs the rest.
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check "$$(grep '^uv==' requirements-dev.txt)"
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+# The venv's byte code (machines that set PYTHONDONTWRITEBYTECODE never cache it later), of
+# pulumi_aws only the subpackages this repository names (scripts/bytecode.py); beside the
+# other installs in `make installs`.
+$(VENV)/.compiled: $(VENV)/.installed scripts/bytecode.py
 	$(PY) -m scripts.bytecode venv
 	touch $@
+
+bytecode: $(VENV)/.compiled
 
 # The Lambda package: handlers + their dependencies built for python3.12 x86_64.
 build/lambda/.built: $(VENV)/.installed handlers/*.py handlers/requirements.txt scripts/package_lambda.py scripts/interpreter.py
@@ -61,14 +67,14 @@ site/vendor/.built: site/package.json site/package-lock.json site/vendor.mjs
 site: site/vendor/.built
 
 # `devstack up` installs what it lacks itself (the emulator's venv, the IdP's npm packages).
-up: package site
+up: package site bytecode
 	$(PY) -m devstack up --target $(TARGET)
 
 down: $(VENV)/.installed
 	$(PY) -m devstack down
 
 # Figures, not tests: prints tables, writes bench/results.json (BENCH_ARGS: see --help).
-bench: package site emulators
+bench: package site bytecode emulators
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 # The emulators' venvs (MiniStack, LocalStack) and the npm packages devstack needs; `devstack
@@ -78,12 +84,12 @@ emulator-ministack emulator-localstack: $(VENV)/.installed
 	$(PY) -m devstack install --target $(@:emulator-%=%)
 
 # What the MiniStack leg needs, side by side: the venv, then the Lambda package beside
-# MiniStack's venv; npm and Chromium meanwhile. LocalStack's venv (the slowest install) is the
+# MiniStack's venv and the venv's byte code; npm and Chromium meanwhile. LocalStack's venv (the slowest install) is the
 # LocalStack leg's own first step, while the MiniStack leg already runs.
 installs:
-	$(MAKE) --no-print-directory -j4 package site chromium emulator-ministack
+	$(MAKE) --no-print-directory -j4 package site chromium emulator-ministack bytecode
 
-unit: package site
+unit: package site bytecode
 	$(PY) -m scripts.bytecode sources
 	$(PY) -m pytest -n 2 tests/unit tests/handlers $(PYTEST_ARGS)
 
@@ -107,7 +113,7 @@ test: installs test-node lint
 # (tests/prover/test_stack_files.py).
 MINISTACK_LEG = PETS_TARGET=ministack $(PY) -m pytest -n 3 --durations=15 \
 	--ignore=tests/localstack $(PYTEST_ARGS)
-test-ministack: package site chromium emulator-ministack
+test-ministack: package site chromium emulator-ministack bytecode
 	$(MINISTACK_LEG)
 
 # Debian's Chromium headless shell for the browser tests (tests/browser; PETS_CHROMIUM names
@@ -132,7 +138,7 @@ LOCALSTACK_LEG = @start=$$(date +%s); \
 	PETS_TARGET=localstack $(PY) -m pytest -rs --durations=10 tests/localstack \
 		tests/integration $(PYTEST_ARGS); \
 	status=$$?; echo "LocalStack leg: $$(( $$(date +%s) - start )) s"; exit $$status
-test-localstack: package site emulators
+test-localstack: package site bytecode emulators
 	$(LOCALSTACK_LEG)
 
 lint: $(VENV)/.installed
