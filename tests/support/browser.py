@@ -39,8 +39,22 @@ class Tab:
     def shot(self, step: str) -> Path:
         self._shots += 1
         path = self.artifacts / f"{self._shots:02d}-{re.sub(r'[^a-z0-9]+', '-', step.lower())}.png"
-        self.page.screenshot(path=str(path), full_page=True)
-        return path
+        for attempt in range(SHOT_TRIES):
+            try:
+                self.page.screenshot(path=str(path), full_page=True)
+                return path
+            except Exception as err:  # Playwright's Error, whose module stays unimported here
+                # Chromium gives no frame now and then when the machine is busy (seen once
+                # in a `make test`, in a login's consent page): the page is fine, so the
+                # artifact is taken again, and only a page that never gives one fails.
+                if UNCAPTURED not in str(err) or attempt == SHOT_TRIES - 1:
+                    raise
+                self.page.wait_for_timeout(500)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+SHOT_TRIES = 3
+UNCAPTURED = "Unable to capture screenshot"
 
 
 def only_loopback(tab: Tab) -> Any:
