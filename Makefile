@@ -84,8 +84,9 @@ emulator-ministack emulator-localstack: $(VENV)/.installed
 	$(PY) -m devstack install --target $(@:emulator-%=%)
 
 # What the MiniStack leg needs, side by side: the venv, then the Lambda package beside
-# MiniStack's venv and the venv's byte code; npm and Chromium meanwhile. LocalStack's venv (the slowest install) is the
-# LocalStack leg's own first step, while the MiniStack leg already runs.
+# MiniStack's venv and the venv's byte code; npm and Chromium meanwhile. LocalStack's venv
+# (the slowest install) is the LocalStack leg's own first step, while the MiniStack leg
+# already runs.
 installs:
 	$(MAKE) --no-print-directory -j4 package site chromium emulator-ministack bytecode
 

@@ -96,7 +96,7 @@ def _compile_sources() -> None:
     """Byte code for the repository's own modules, for the next `up`: where
     PYTHONDONTWRITEBYTECODE is set, Python never caches them, and `up` imports them several
     times (each program run imports its modules afresh), about 0.3 s of compiling."""
-    bytecode.sources(bytecode.python_files(paths.REPO / source for source in bytecode.SOURCES))
+    bytecode.sources(bytecode.repository_files())
 
 
 def _title(engine: str) -> str:

@@ -46,6 +46,11 @@ def python_files(roots: Iterable[Path]) -> list[Path]:
     return found
 
 
+def repository_files() -> list[Path]:
+    """The repository's own modules (SOURCES)."""
+    return python_files(ROOT / source for source in SOURCES)
+
+
 def named_aws_subpackages(sources: Iterable[Path]) -> set[str]:
     """The pulumi_aws subpackages these files name as `aws.<subpackage>.`."""
     return {name for path in sources for name in AWS_SUBPACKAGE.findall(path.read_text())}
@@ -72,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=("venv", "sources"))
     args = parser.parse_args(argv)
-    files = python_files(ROOT / source for source in SOURCES)
+    files = repository_files()
     if args.what == "venv":
         done = venv(Path(sysconfig.get_paths()["purelib"]), files)
     else:

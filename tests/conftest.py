@@ -50,6 +50,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 HAS_STACK_CHAIN = pytest.StashKey[bool]()
+RENICED = pytest.StashKey[bool]()
 # How much lower the workers that do not run the session stack's tests run (os.nice).
 OTHER_WORKERS_NICENESS = 5
 
@@ -67,9 +68,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             and not config.stash.get(RENICED, False)):
         config.stash[RENICED] = True
         os.nice(OTHER_WORKERS_NICENESS)
-
-
-RENICED = pytest.StashKey[bool]()
 
 
 @pytest.hookimpl(trylast=True)  # after pytest's own last collection for unraisable errors
