@@ -153,7 +153,7 @@ def diff_subjects(base: Subject, head: Subject) -> list[Change]:
 def access_diff(base_revision: str, *, root: Path = ROOT, lambda_package: Path,
                 stacks: Sequence[str] = ()) -> tuple[str, int]:
     """The report and the exit status: 1 when anything is granted, else 0."""
-    base = synthesize_revision(base_revision, lambda_package, root)
+    base = synthesize_revision(base_revision, lambda_package, root, stacks)
     override = {"pets:lambdaPackage": str(lambda_package)}
     names = list(stacks) or stack_names(root)
     lines: list[str] = []

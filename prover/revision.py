@@ -3,8 +3,9 @@
 `git archive <revision>` is unpacked into a temporary folder, without its harness packages;
 a subprocess runs the one recording run (iamsim.synth on harness_core.recorder, the working
 tree's harness) with that folder first on sys.path, so access.py, components/ and the stack
-files are the revision's. It prints each stack's synthesized documents and model as JSON
-(`python -m prover.revision <folder> <lambda package>`), read back here into Subjects.
+files are the revision's. It prints the synthesized documents and model of each stack asked
+for (all of them when none is named) as JSON (`python -m prover.revision <folder> <lambda
+package> [stack ...]`), read back here into Subjects.
 What is built rather than committed comes from this checkout: the Lambda package (the
 pets:lambdaPackage given) and the site's vendored libraries; the policies depend on neither.
 """
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -107,16 +108,18 @@ def _unpack(revision: str, root: Path, folder: Path) -> None:
         (folder / "site" / "vendor").symlink_to(vendor, target_is_directory=True)
 
 
-def synthesize_revision(revision: str, lambda_package: Path, root: Path = ROOT
-                        ) -> dict[str, Subject]:
-    """{stack: Subject} of every stack file at `revision`."""
+def synthesize_revision(revision: str, lambda_package: Path, root: Path = ROOT,
+                        stacks: Sequence[str] = ()) -> dict[str, Subject]:
+    """{stack: Subject} of the stack files at `revision`: those of `stacks` it has, or every
+    one when `stacks` is empty (a synthesis takes about a second; a diff of one stack needs
+    the others of neither revision)."""
     with tempfile.TemporaryDirectory(prefix="pets-revision-") as tmp:
         folder = Path(tmp)
         _unpack(revision, root, folder)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(folder), str(root)])}
         run = subprocess.run([sys.executable, "-m", "prover.revision", str(folder),
-                              str(lambda_package)], cwd=folder, env=env, capture_output=True,
-                             text=True, timeout=600)
+                              str(lambda_package), *stacks], cwd=folder, env=env,
+                             capture_output=True, text=True, timeout=600)
     if run.returncode != 0:
         raise RevisionError(f"the program at {revision} did not synthesize:\n"
                             f"{run.stderr[-3000:]}")
@@ -124,13 +127,15 @@ def synthesize_revision(revision: str, lambda_package: Path, root: Path = ROOT
             for stack, data in json.loads(run.stdout).items()}
 
 
-def main(folder: str, lambda_package: str) -> None:
-    """In the subprocess: every stack file of `folder`, synthesized, as JSON on stdout."""
+def main(folder: str, lambda_package: str, *stacks: str) -> None:
+    """In the subprocess: the stack files of `folder` (those of `stacks` it has, or all),
+    synthesized, as JSON on stdout."""
     from harness_core.stack_files import stack_file_config, stack_names
     from iamsim.synth import synthesize
 
     found = {}
-    for stack in stack_names(Path(folder)):
+    present = stack_names(Path(folder))
+    for stack in [s for s in stacks if s in present] if stacks else present:
         config = {**stack_file_config(Path(folder) / f"Pulumi.{stack}.yaml"),
                   "pets:lambdaPackage": lambda_package}
         found[stack] = to_json(synthesize(config, stack))
@@ -138,4 +143,4 @@ def main(folder: str, lambda_package: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    main(*sys.argv[1:])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from itertools import pairwise
 from typing import Any
@@ -69,15 +69,39 @@ def statuses(shop: FakeShop, route: str, class_name: str | None = None) -> list[
     return [c.status for c in shop.fake.calls_of(route, class_name)]
 
 
-def login(open_tab, shop: FakeShop, user: str, *, listed: bool = True,
-          real_cors: bool = False) -> Tab:
-    """`user` logged in; with `listed`, once the first listing is shown (so faults injected
-    next meet the user's next call, not that one). real_cors: see conftest.open_tab."""
-    tab = open_tab(user, real_cors=real_cors)
-    flows.login(tab, shop.site.url, user, shop.issuer)
-    if listed:
-        flows.expect_status(tab, re.compile(r"^Logged in as \w+\. \d+ pets? listed\."))
-    return tab
+@pytest.fixture(scope="module")
+def logins() -> dict[str, dict[str, str]]:
+    """Each user's login (flows.stored_login), kept from their first login in this module."""
+    return {}
+
+
+# A kept login is resumed only while its ID token has this long to live.
+RESUMABLE_SECONDS = 600
+
+
+@pytest.fixture
+def log_in(open_tab: Callable[..., Tab], shop: FakeShop,
+           logins: dict[str, dict[str, str]]) -> Callable[..., Tab]:
+    """log_in(user) -> Tab: `user` logged in; with `listed`, once the first listing is shown
+    (so faults injected next meet the user's next call, not that one). real_cors: see
+    conftest.open_tab. A user logs in through the identity provider's pages the first time
+    in this module; later tabs resume that login (flows.resume), as a reload does. What is
+    tested here starts after the login; the login itself is tested in test_site_offline.py,
+    stack/ and in the first test below."""
+
+    def log_in_(user: str, *, listed: bool = True, real_cors: bool = False) -> Tab:
+        tab = open_tab(user, real_cors=real_cors)
+        kept = logins.get(user)
+        if kept and flows.id_token_seconds_left(kept) > RESUMABLE_SECONDS:
+            flows.resume(tab, shop.site.url, kept)
+        else:
+            flows.login(tab, shop.site.url, user, shop.issuer)
+            logins[user] = flows.stored_login(tab)
+        if listed:
+            flows.expect_status(tab, re.compile(r"^Logged in as \w+\. \d+ pets? listed\."))
+        return tab
+
+    return log_in_
 
 
 def gaps(shop: FakeShop, route: str) -> list[float]:
@@ -104,13 +128,13 @@ def test_a_throttled_list_recovers_without_the_user_doing_anything(open_tab, sho
     assert tab.errors_on(shop.site.origin, refusals_expected=True) == []
 
 
-def test_logging_out_while_the_list_is_retried_stays_logged_out(open_tab, shop):
+def test_logging_out_while_the_list_is_retried_stays_logged_out(log_in, shop):
     """Log out is in the header, so it is enabled while the first listing waits out a
     Retry-After: whatever that listing meets afterwards, the page stays logged out, says so,
     and shows no pets."""
     seed(shop, "Parrot")
     shop.fake.inject(LIST, throttled("1"))
-    tab = login(open_tab, shop, "bob", listed=False)
+    tab = log_in("bob", listed=False)
     flows.expect_status(tab, BUSY)
     flows.logout(tab)
     tab.page.wait_for_timeout(2000)  # past the Retry-After: a retry has had its answer
@@ -120,8 +144,8 @@ def test_logging_out_while_the_list_is_retried_stays_logged_out(open_tab, shop):
     assert tab.errors_on(shop.site.origin, refusals_expected=True) == []
 
 
-def test_the_page_says_it_is_retrying(open_tab, shop):
-    tab = login(open_tab, shop, "bob")
+def test_the_page_says_it_is_retrying(log_in, shop):
+    tab = log_in("bob")
     shop.fake.inject(LIST, unavailable("1"), unavailable("1"))
     tab.page.get_by_role("button", name="Refresh list").click()
     flows.expect_status(tab, "Busy, retrying… (try 2 of 3)")
@@ -132,9 +156,9 @@ def test_the_page_says_it_is_retrying(open_tab, shop):
     expect(tab.page.get_by_role("button", name="Refresh list")).to_be_enabled()
 
 
-def test_a_throttled_purchase_recovers(open_tab, shop):
+def test_a_throttled_purchase_recovers(log_in, shop):
     seed(shop, "Parrot", 12.5)
-    tab = login(open_tab, shop, "bob")
+    tab = log_in("bob")
     shop.fake.inject(BUY, throttled(), unavailable("1"))
     flows.buy(tab, "Parrot")
     flows.expect_status(tab, BUSY)
@@ -145,9 +169,9 @@ def test_a_throttled_purchase_recovers(open_tab, shop):
     assert gaps(shop, BUY)[1] >= 1.0
 
 
-def test_a_purchase_whose_answer_was_lost_is_the_same_sale_when_retried(open_tab, shop):
+def test_a_purchase_whose_answer_was_lost_is_the_same_sale_when_retried(log_in, shop):
     seed(shop, "Parrot", 12.5)
-    tab = login(open_tab, shop, "bob")
+    tab = log_in("bob")
     shop.fake.inject(BUY, ANSWER_LOST)
     flows.buy(tab, "Parrot")
     flows.expect_status(tab, "You bought Parrot for 12.50.")
@@ -155,8 +179,8 @@ def test_a_purchase_whose_answer_was_lost_is_the_same_sale_when_retried(open_tab
     assert statuses(shop, BUY) == ["200, dropped after it was carried out", "200"]
 
 
-def test_an_add_whose_answer_was_lost_is_retried_with_its_key_and_adds_one_pet(open_tab, shop):
-    tab = login(open_tab, shop, "alice")
+def test_an_add_whose_answer_was_lost_is_retried_with_its_key_and_adds_one_pet(log_in, shop):
+    tab = log_in("alice")
     shop.fake.inject(ADD, ANSWER_LOST)
     flows.add_pet(tab, "Parrot", "12")
     flows.expect_status(tab, "Added Parrot for 12.00.")
@@ -169,8 +193,8 @@ def test_an_add_whose_answer_was_lost_is_retried_with_its_key_and_adds_one_pet(o
     expect(flows.pet_rows(tab)).to_have_count(1)
 
 
-def test_each_add_gets_a_key_of_its_own(open_tab, shop):
-    tab = login(open_tab, shop, "alice")
+def test_each_add_gets_a_key_of_its_own(log_in, shop):
+    tab = log_in("alice")
     for n in (1, 2):
         flows.add_pet(tab, "Goldfish", "3")
         flows.expect_status(tab, "Added Goldfish for 3.00.")
@@ -180,8 +204,8 @@ def test_each_add_gets_a_key_of_its_own(open_tab, shop):
     assert all(re.fullmatch(r"[0-9a-f-]{36}", k) for k in keys), keys
 
 
-def test_an_add_still_under_way_is_asked_again(open_tab, shop):
-    tab = login(open_tab, shop, "alice")
+def test_an_add_still_under_way_is_asked_again(log_in, shop):
+    tab = log_in("alice")
     in_progress = Fault(409, "a request with this Idempotency-Key is in progress", "1")
     shop.fake.inject(ADD, in_progress)
     flows.add_pet(tab, "Parrot", "12")
@@ -190,9 +214,9 @@ def test_an_add_still_under_way_is_asked_again(open_tab, shop):
     assert len({c.idempotency_key for c in shop.fake.calls_of(ADD)}) == 1
 
 
-def test_a_removal_whose_answer_was_lost_is_done(open_tab, shop):
+def test_a_removal_whose_answer_was_lost_is_done(log_in, shop):
     seed(shop, "Snake", 7)
-    tab = login(open_tab, shop, "alice")
+    tab = log_in("alice")
     shop.fake.inject(REMOVE, ANSWER_LOST)
     tab.page.get_by_role("button", name="Remove Snake (7.00)").click()
     # The retry finds the pet gone (404): it was removed, as asked.
@@ -201,13 +225,13 @@ def test_a_removal_whose_answer_was_lost_is_done(open_tab, shop):
     expect(flows.pet_rows(tab)).to_have_count(0)
 
 
-def test_answers_the_browser_cannot_read_are_retried(open_tab, shop):
+def test_answers_the_browser_cannot_read_are_retried(log_in, shop):
     """On AWS the API is another origin: a 502 without CORS headers (MiniStack's Lambda
     error) and a dropped connection both reach the page as a rejected fetch, no status."""
     shop.site.config = shop.config(cross_origin=True)
     seed(shop, "Parrot")
     shop.fake.inject(LIST, gateway_failure(502, cors=False), DROPPED)
-    tab = login(open_tab, shop, "bob", listed=False, real_cors=True)
+    tab = log_in("bob", listed=False, real_cors=True)
     flows.expect_status(tab, "Logged in as buyer. 1 pet listed.")
     assert statuses(shop, LIST) == ["502 without CORS", "dropped", "200"]
     # Three unreadable answers: the page could not tell it was a 502, and says so.
@@ -220,9 +244,9 @@ def test_answers_the_browser_cannot_read_are_retried(open_tab, shop):
     assert [r for r in shop.api.requests if r.startswith("OPTIONS ")], "no preflight was made"
 
 
-def test_gateway_failures_with_json_are_retried(open_tab, shop):
+def test_gateway_failures_with_json_are_retried(log_in, shop):
     seed(shop, "Parrot")
-    tab = login(open_tab, shop, "bob")
+    tab = log_in("bob")
     shop.fake.inject(BUY, gateway_failure(504), gateway_failure(502))
     flows.buy(tab, "Parrot")
     flows.expect_status(tab, "You bought Parrot for 10.00.")
@@ -232,10 +256,10 @@ def test_gateway_failures_with_json_are_retried(open_tab, shop):
 # --- when the retries run out --------------------------------------------------------
 
 
-def test_when_the_retries_run_out_the_page_says_the_api_is_busy(open_tab, shop):
+def test_when_the_retries_run_out_the_page_says_the_api_is_busy(log_in, shop):
     seed(shop, "Parrot")
     shop.fake.inject(LIST, *[unavailable("0")] * 3)
-    tab = login(open_tab, shop, "bob", listed=False)
+    tab = log_in("bob", listed=False)
     flows.expect_status(tab, "Could not list the pets: the API is busy (HTTP 503: the pets table "
                              "is busy; try again shortly), still after 3 tries; try again in a "
                              "moment.", error=True)
@@ -246,8 +270,8 @@ def test_when_the_retries_run_out_the_page_says_the_api_is_busy(open_tab, shop):
     flows.expect_status(tab, "1 pet listed.")
 
 
-def test_an_unreachable_api_is_said_so_after_three_tries(open_tab, shop):
-    tab = login(open_tab, shop, "bob")
+def test_an_unreachable_api_is_said_so_after_three_tries(log_in, shop):
+    tab = log_in("bob")
     shop.fake.inject(LIST, DROPPED, DROPPED, DROPPED)
     tab.page.get_by_role("button", name="Refresh list").click()
     flows.expect_status(tab, re.compile(r"Could not list the pets: the API could not be reached "
@@ -256,8 +280,8 @@ def test_an_unreachable_api_is_said_so_after_three_tries(open_tab, shop):
     assert statuses(shop, LIST) == ["200", "dropped", "dropped", "dropped"]
 
 
-def test_a_retry_after_beyond_the_budget_is_not_waited_for(open_tab, shop):
-    tab = login(open_tab, shop, "bob")
+def test_a_retry_after_beyond_the_budget_is_not_waited_for(log_in, shop):
+    tab = log_in("bob")
     shop.fake.inject(LIST, throttled("30"))
     tab.page.get_by_role("button", name="Refresh list").click()
     flows.expect_status(tab, "Could not list the pets: the API is busy (HTTP 429) and asks to "
@@ -265,8 +289,8 @@ def test_a_retry_after_beyond_the_budget_is_not_waited_for(open_tab, shop):
     assert statuses(shop, LIST) == ["200", "429"]
 
 
-def test_an_add_given_up_keeps_its_key_for_the_same_pet(open_tab, shop):
-    tab = login(open_tab, shop, "alice")
+def test_an_add_given_up_keeps_its_key_for_the_same_pet(log_in, shop):
+    tab = log_in("alice")
     shop.fake.inject(ADD, ANSWER_LOST, DROPPED, DROPPED)
     flows.add_pet(tab, "Parrot", "12")
     flows.expect_status(tab, "Could not add the pet: the API could not be reached", error=True)
@@ -289,10 +313,10 @@ def test_an_add_given_up_keeps_its_key_for_the_same_pet(open_tab, shop):
 # --- refusals are not retried --------------------------------------------------------
 
 
-def test_refusals_are_tried_once(open_tab, shop):
+def test_refusals_are_tried_once(log_in, shop):
     seed(shop, "Parrot")
-    dave = login(open_tab, shop, "dave")  # dave lists the parrot while it is for sale
-    bob = login(open_tab, shop, "bob")
+    dave = log_in("dave")  # dave lists the parrot while it is for sale
+    bob = log_in("bob")
     flows.buy(bob, "Parrot")
     flows.expect_status(bob, "You bought Parrot")
     # 403: a buyer may not add.
@@ -306,7 +330,7 @@ def test_refusals_are_tried_once(open_tab, shop):
     flows.expect_status(dave, "Could not buy the Parrot: pet already sold.", error=True)
     assert statuses(shop, BUY) == ["200", "409"]
     # 409 without Retry-After on an add is a refusal too.
-    alice = login(open_tab, shop, "alice")
+    alice = log_in("alice")
     shop.fake.inject(ADD, Fault(409, "conflict"))
     flows.add_pet(alice, "Snake", "7")
     flows.expect_status(alice, "Could not add the pet: conflict (already sold).", error=True)
@@ -316,14 +340,14 @@ def test_refusals_are_tried_once(open_tab, shop):
 # --- credentials and headers --------------------------------------------------------
 
 
-def test_a_retry_is_signed_with_credentials_renewed_meanwhile(open_tab, shop):
+def test_a_retry_is_signed_with_credentials_renewed_meanwhile(log_in, shop):
     """Credentials living 304 s are renewed 300 s before they expire: fresh for the first
     try (their expiry has whole seconds: up to 1 s less), due by the retry 4 s later, which
     must be signed with the new ones."""
     shop.fake.session_seconds = 304
     seed(shop, "Parrot")
     shop.fake.inject(LIST, throttled("4"))
-    tab = login(open_tab, shop, "bob", listed=False)
+    tab = log_in("bob", listed=False)
     flows.expect_status(tab, "Logged in as buyer. 1 pet listed.")
     first, retry = shop.fake.calls_of(LIST)
     bobs = [akid for sub, akid in shop.fake.issued if sub == "google-oauth2|bob"]
@@ -331,18 +355,18 @@ def test_a_retry_is_signed_with_credentials_renewed_meanwhile(open_tab, shop):
     assert [first.akid, retry.akid] == bobs, "the retry was not signed with renewed credentials"
 
 
-def test_the_site_passes_the_apis_cors_preflights(open_tab, shop):
+def test_the_site_passes_the_apis_cors_preflights(log_in, shop):
     """Cross-origin, as on AWS: every header the site sends (X-Id-Token on the list,
     Idempotency-Key on the add) must be allowed by the API's CORS settings."""
     shop.site.config = shop.config(cross_origin=True)
-    alice = login(open_tab, shop, "alice", real_cors=True)
+    alice = log_in("alice", real_cors=True)
     flows.add_pet(alice, "Parrot", "12")
     expect(flows.status(alice)).to_contain_text(re.compile(r"^(Added|Could not)"))
     assert shop.fake.refused_preflights == [], (
         "the API's CORS settings (components/api.py CORS_ALLOW_HEADERS) refuse what the site "
         f"sends: {shop.fake.refused_preflights}")
     flows.expect_status(alice, "Added Parrot for 12.00.")
-    bob = login(open_tab, shop, "bob", real_cors=True)
+    bob = log_in("bob", real_cors=True)
     flows.buy(bob, "Parrot")
     flows.expect_status(bob, "You bought Parrot for 12.00.")
     assert shop.fake.refused_preflights == []
@@ -353,12 +377,12 @@ def test_the_site_passes_the_apis_cors_preflights(open_tab, shop):
 # --- who bought a pet --------------------------------------------------------------
 
 
-def test_a_pet_sold_to_someone_else_is_listed_as_sold_without_their_email(open_tab, shop):
+def test_a_pet_sold_to_someone_else_is_listed_as_sold_without_their_email(log_in, shop):
     seed(shop, "Parrot", 12.5)
-    bob = login(open_tab, shop, "bob")
+    bob = log_in("bob")
     flows.buy(bob, "Parrot")
     flows.expect_status(bob, "You bought Parrot for 12.50.")
-    dave = login(open_tab, shop, "dave")
+    dave = log_in("dave")
     row = flows.pet_row(dave, "Parrot")
     expect(row).to_contain_text("Sold")
     expect(row.get_by_role("button")).to_have_count(0)
@@ -369,5 +393,5 @@ def test_a_pet_sold_to_someone_else_is_listed_as_sold_without_their_email(open_t
     flows.expect_status(bob, "1 pet listed.")
     expect(flows.pet_row(bob, "Parrot")).to_contain_text("Sold to bob@example.com")
     # An admin is told who bought it.
-    alice = login(open_tab, shop, "alice")
+    alice = log_in("alice")
     expect(flows.pet_row(alice, "Parrot")).to_contain_text("Sold to bob@example.com")

@@ -5,11 +5,16 @@ witness token."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from harness_core.stack_files import stack_names
+from iamsim import synth
+from prover import revision
 
 ROOT = Path(__file__).resolve().parents[2]
 GIT = ["git", "-c", "user.name=access-diff test", "-c", "user.email=test@example.com"]
@@ -94,3 +99,18 @@ def test_a_revision_that_is_not_there(repo: Path) -> None:
     result = access_diff(repo, "no-such-revision", "local")
     assert result.returncode == 2
     assert "git archive no-such-revision" in result.stderr
+
+
+def test_the_base_is_synthesized_for_the_stacks_asked_only(monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]):
+    """`prover diff --base X local` synthesizes the base's `local` stack alone (a stack the
+    base lacks is left out: new since then); with no stack named, every stack file."""
+    synthesized: list[str] = []
+    monkeypatch.setattr(synth, "synthesize", lambda _config, stack: synthesized.append(stack)
+                        or stack)
+    monkeypatch.setattr(revision, "to_json", lambda subject: subject)
+    revision.main(str(ROOT), str(ROOT / "build" / "lambda"), "local", "new-since")
+    assert synthesized == ["local"]
+    assert json.loads(capsys.readouterr().out) == {"local": "local"}
+    revision.main(str(ROOT), str(ROOT / "build" / "lambda"))
+    assert synthesized[1:] == stack_names(ROOT)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from playwright.sync_api import expect
 
 from components.api_models import BAD_BODY_MESSAGE
+from devstack.idp.tokens import unverified_claims
 from tests.support.browser import Tab
 
 PASSWORD = "unused"  # the local IdP's dev login form checks no password
@@ -124,6 +127,41 @@ def stored_user(tab: Tab) -> dict[str, Any]:
         ".map(([, v]) => v)")
     assert len(raw) == 1, f"expected one stored login, found {len(raw)}"
     return dict(json.loads(raw[0]))
+
+
+def stored_login(tab: Tab) -> dict[str, str]:
+    """Everything the site keeps of the tab's login (its sessionStorage), to resume elsewhere."""
+    return dict(tab.page.evaluate("Object.fromEntries(Object.entries(sessionStorage))"))
+
+
+def id_token_seconds_left(stored: dict[str, str]) -> float:
+    """Seconds until the ID token of a stored_login expires."""
+    (user,) = [json.loads(v) for k, v in stored.items() if k.startswith(USER_STORE_PREFIX)]
+    return float(unverified_claims(user["id_token"])["exp"]) - time.time()
+
+
+# Set once the stored login is written, so that a logout or a reload in the same tab finds
+# what the site left, not the stored login again.
+RESUMED_KEY = "pets.test.resumed"
+
+
+def resume(tab: Tab, site_url: str, stored: dict[str, str]) -> None:
+    """Opens the site in `tab` with a stored_login in its sessionStorage: the site starts
+    from the stored login (site/main.js start: auth.user(), then begin), as when the tab
+    that logged in is reloaded, without the identity provider's pages. Playwright carries
+    no session storage between contexts; its documented way is an init script that writes
+    it before the page's own scripts run."""
+    origin, marker = json.dumps("{0.scheme}://{0.netloc}".format(urlsplit(site_url))), \
+        json.dumps(RESUMED_KEY)
+    tab.page.context.add_init_script(script=(
+        f"if (location.origin === {origin} && !sessionStorage.getItem({marker})) {{"
+        f"  for (const [k, v] of Object.entries({json.dumps(stored)})) {{"
+        "    sessionStorage.setItem(k, v);"
+        "  }"
+        f"  sessionStorage.setItem({marker}, '1');"
+        "}"))
+    tab.page.goto(site_url)
+    expect(tab.page.locator("#who")).to_contain_text("Logged in as")
 
 
 def oidc_storage_keys(tab: Tab) -> list[str]:
