@@ -1,7 +1,9 @@
-"""The Content-Security-Policy CloudFront adds (components/site.py), applied by Chromium to the
-real app: the whole login, add and buy flow runs under it, with the real local identity
-provider and tests/support/fake_aws.py as STS and the API. A policy without the import map's hash
-breaks the page, so the test can tell a policy that admits the app from one that does not.
+"""The whole flow before the stack runs, under the Content-Security-Policy CloudFront adds
+(components/site.py), applied by Chromium to the real app: login, add, remove and buy
+(flows.admin_and_buyers), with the real local identity provider and tests/support/fake_aws.py
+as STS and the API; each class reaches only its routes. A policy without the import map's
+hash breaks the page, so the test can tell a policy that admits the app from one that does
+not.
 """
 
 from __future__ import annotations
@@ -33,13 +35,15 @@ def csp_stack() -> Iterator[tuple[SiteServer, FakeAws, str]]:
         yield shop.site, shop.fake, shop.issuer
 
 
-def test_the_whole_flow_runs_under_the_sites_csp(open_tab, csp_stack):
+def test_admin_adds_buyer_buys_and_roles_are_enforced_under_the_sites_csp(open_tab, csp_stack):
     server, fake, issuer = csp_stack
     server.headers = {"Content-Security-Policy": csp_for(server, issuer)}
     try:
         run = flows.admin_and_buyers(open_tab, server.url, issuer, "csp")
     finally:
         server.headers = {}
+    # The fake API saw what the page showed: IAM-style refusal, then the conflict.
+    assert "buyer POST /pets -> 403" in fake.calls
     assert "buyer POST /pets/purchase -> 409" in fake.calls
     for tab in (run.alice, run.bob, run.dave):
         errors = tab.errors_on(server.origin, refusals_expected=True)

@@ -3,9 +3,10 @@
 - The page itself: loads cleanly, says so when config.json or a module is missing, is
   usable with the keyboard alone.
 - Its modules, run in Chromium: class inference, STS answers, error wording.
-- The whole flow against the real local identity provider (devstack/idp) and
-  tests/support/fake_aws.py standing in for STS and the API (which checks every SigV4
-  signature with botocore). The same flow against the real stack is test_browser.py.
+- Logging in and out, sessions and pages against the real local identity provider
+  (devstack/idp) and tests/support/fake_aws.py standing in for STS and the API (which checks
+  every SigV4 signature with botocore). The whole flow (flows.admin_and_buyers) runs under
+  the site's CSP in test_site_csp.py, and against the real stack in stack/test_site.py.
 """
 
 from __future__ import annotations
@@ -199,16 +200,6 @@ def test_api_errors_are_worded(open_tab, static_site: SiteServer, status, messag
 def fake_stack() -> Iterator[tuple[SiteServer, FakeAws, str]]:
     with fake_shop("site-e2e") as shop:
         yield shop.site, shop.fake, shop.issuer
-
-
-def test_admin_adds_buyer_buys_and_roles_are_enforced(open_tab, fake_stack):
-    server, fake, issuer = fake_stack
-    run = flows.admin_and_buyers(open_tab, server.url, issuer, "offline")
-    # The fake API saw what the page showed: IAM-style refusal, then the conflict.
-    assert "buyer POST /pets -> 403" in fake.calls
-    assert "buyer POST /pets/purchase -> 409" in fake.calls
-    for tab in (run.alice, run.bob, run.dave):
-        assert tab.errors_on(server.origin, refusals_expected=True) == [], tab.artifacts.name
 
 
 def test_logout_forgets_the_login_and_the_next_login_asks_again(open_tab, fake_stack):
