@@ -4,6 +4,10 @@
     build/lambda/layer/python/    dependencies, one Lambda layer shared by every function
     build/lambda/code.zip, layer.zip   the same folders zipped: what the program deploys
 
+The layer leaves out what no function reads (scripts/package_trim.py: type stubs, the
+installer's records, the Powertools utilities no function uses); the build fails if anything
+kept imports what was left out.
+
 The zips are reproducible (sorted entries, fixed timestamps): the same package always gives
 the same bytes, so `pulumi up` sees no change unless the files changed. The Pulumi engine
 passes a .zip FileArchive through as it is, and so does the local apply.
@@ -32,7 +36,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from scripts import interpreter
+from scripts import interpreter, package_trim
 
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_PYTHON = "3.12"  # the runtime's version (components/function.py: python3.12)
@@ -122,6 +126,12 @@ def build(out: Path, runtime: Path) -> None:
     (staging / "code").mkdir()
     for source in sorted(HANDLERS.glob("*.py")):
         shutil.copy2(source, staging / "code" / source.name)
+    try:
+        trimmed = package_trim.trim(dependencies, staging / "code")
+    except package_trim.KeptImportsLeftOut as err:
+        raise SystemExit(str(err)) from err
+    print(f"left out {trimmed} files of the dependencies no function reads "
+          "(scripts/package_trim.py)")
     compiled = compile_imported(staging, runtime)
     print(f"byte-compiled {compiled} modules a cold start imports (python3.12, unchecked-hash)")
     for part in ("code", "layer"):

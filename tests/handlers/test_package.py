@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import subprocess
 import zipfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
 from scripts import interpreter
 from scripts.package_lambda import LAMBDA_PYTHON
+from scripts.package_trim import imports_left_out, left_out
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "build" / "lambda"
@@ -83,6 +84,15 @@ def test_the_zips_hold_exactly_the_package_folders():
         with zipfile.ZipFile(PACKAGE / f"{part}.zip") as deployed:
             assert deployed.namelist() == [p.relative_to(PACKAGE / part).as_posix()
                                            for p in files], f"{part}.zip: run `make package`"
+
+
+def test_the_layer_leaves_out_what_no_function_reads():
+    with zipfile.ZipFile(PACKAGE / "layer.zip") as deployed:
+        names = [PurePosixPath(n).relative_to("python") for n in deployed.namelist()]
+    kept_by_mistake = [str(n) for n in names if left_out(n)]
+    assert kept_by_mistake == [], "layer.zip holds what it leaves out: run `make package`"
+    assert any(str(n).startswith("aws_lambda_powertools/utilities/idempotency/") for n in names)
+    assert imports_left_out([CODE, LAYER]) == []
 
 
 BYTE_CODE_PROBE = """
