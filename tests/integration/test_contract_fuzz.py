@@ -125,12 +125,14 @@ def fuzz(route_id: str, session: Session, base_url: str, region: str, *, cases: 
         strategy = strategy.map(_decimal_places)
     strategy = strategy.filter(_emulator_can_authorize)
 
+    connection = requests.Session()  # one keep-alive connection for the run, not one a case
+
     @settings(max_examples=cases, deadline=None, database=None,
               phases=[Phase.explicit, Phase.generate, Phase.shrink],
               suppress_health_check=list(HealthCheck))
     @given(case=strategy)
     def run(case: Any) -> None:
-        response = case.call(base_url=base_url, auth=auth, timeout=60)
+        response = case.call(base_url=base_url, session=connection, auth=auth, timeout=60)
         if "%0A" in urlsplit(response.request.url).path.upper():
             # A newline got through after all (the generator spells parameters more ways than
             # the filter sees): what was sent decides. Counted, never checked.
@@ -139,7 +141,8 @@ def fuzz(route_id: str, session: Session, base_url: str, region: str, *, cases: 
         counts[f"{route_id} | {label} | {mode.value} | {response.status_code}"] += 1
         check(case, response)
 
-    run()
+    with connection:
+        run()
 
 
 @pytest.fixture(scope="module")
