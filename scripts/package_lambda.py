@@ -41,13 +41,9 @@ from scripts import interpreter, package_trim
 ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_PYTHON = "3.12"  # the runtime's version (components/function.py: python3.12)
 HANDLERS = ROOT / "handlers"
-PLATFORM_FLAGS = [
-    "--platform", "manylinux_2_28_x86_64",
-    "--platform", "manylinux2014_x86_64",
-    "--implementation", "cp",
-    "--python-version", LAMBDA_PYTHON,
-    "--only-binary=:all:",
-]
+# Wheels for the Lambda platform (CPython 3.12, manylinux 2.28 or older, x86_64), never built.
+PLATFORM_FLAGS = ["--python-platform", "x86_64-manylinux_2_28", "--python-version", LAMBDA_PYTHON,
+                  "--only-binary", ":all:"]
 ZIP_TIME = (1990, 1, 1, 0, 0, 0)
 # The Lambda runtime provides boto3; this mirrors it for the isolated import test.
 RUNTIME_PROVIDED = ["boto3==1.44.8", "botocore==1.44.8", "s3transfer==0.19.3",
@@ -55,12 +51,21 @@ RUNTIME_PROVIDED = ["boto3==1.44.8", "botocore==1.44.8", "s3transfer==0.19.3",
                     "urllib3==2.8.0"]
 
 
-def pip_install(target: Path, *requirements: str) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         "--no-deps", "--no-compile", "--target", str(target), *PLATFORM_FLAGS, *requirements],
-        check=True,
-    )
+def uv() -> str:
+    """The venv's uv (requirements-dev.txt pins it; the Makefile installs it first)."""
+    beside = Path(sys.executable).with_name("uv")
+    found = str(beside) if beside.is_file() else shutil.which("uv")
+    if found is None:
+        raise SystemExit("uv is missing: `make package` installs it into the venv")
+    return found
+
+
+def install(target: Path, *requirements: str) -> None:
+    """The pinned requirements, without their dependencies (every one is pinned itself), for
+    the Lambda platform, into `target`. uv, not pip: a tenth of the time."""
+    subprocess.run([uv(), "pip", "install", "--quiet", "--no-deps", "--python", sys.executable,
+                    "--target", str(target), *PLATFORM_FLAGS, *requirements], check=True)
+    (target / ".lock").unlink(missing_ok=True)  # uv's lock on the folder, not a dependency
 
 
 # Run by the Lambda's Python (3.12) with nothing but the package on sys.path: import what
@@ -120,7 +125,7 @@ def build(out: Path, runtime: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)
     # Lambda puts a layer's python/ folder on sys.path.
     dependencies = staging / "layer" / "python"
-    pip_install(dependencies, "-r", str(HANDLERS / "requirements.txt"))
+    install(dependencies, "-r", str(HANDLERS / "requirements.txt"))
     for leftover in ("bin", "share"):  # console scripts and docs: not importable code
         shutil.rmtree(dependencies / leftover, ignore_errors=True)
     (staging / "code").mkdir()
@@ -147,7 +152,7 @@ def main() -> None:
                         help="where to put the runtime-provided libraries (boto3)")
     args = parser.parse_args()
     if not (args.runtime_out / "boto3").is_dir():  # first: the byte-compile step imports it
-        pip_install(args.runtime_out, *RUNTIME_PROVIDED)
+        install(args.runtime_out, *RUNTIME_PROVIDED)
     build(args.out, args.runtime_out)
     size = sum(f.stat().st_size for f in args.out.rglob("*") if f.is_file())
     print(f"Lambda package {args.out.relative_to(ROOT)}: {size / 2**20:.1f} MiB")
