@@ -15,8 +15,14 @@ PULUMI_ARGS ?=
 TARGET ?= ministack
 export PETS_TARGET := $(TARGET)
 BENCH_ARGS ?=
+# Every Python process started here caches the byte code of what it imports (in __pycache__),
+# so a module is compiled once, by the first process that imports it: machines like ours set
+# PYTHONDONTWRITEBYTECODE, under which every test worker, program run and CLI compiled each
+# module it imported anew. Compiling the whole venv ahead (92 MB of source) took 12 CPU-s
+# that every test waited for; the tests import 59% of it.
+unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help up down test bytecode test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench openapi docs chromium prove access-diff emulators emulator-ministack emulator-localstack installs
+.PHONY: help up down test test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench openapi docs chromium prove access-diff emulators emulator-ministack emulator-localstack installs
 
 help:
 	@echo "make up       start the local stack (MiniStack + OIDC provider) and apply the program"
@@ -42,17 +48,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt -c constraints.txt
 	touch $@
 
-# The venv's byte code (machines that set PYTHONDONTWRITEBYTECODE never cache it later), of
-# pulumi_aws only the subpackages this repository names (scripts/bytecode.py); beside the
-# other installs in `make installs`.
-$(VENV)/.compiled: $(VENV)/.installed scripts/bytecode.py
-	$(PY) -m scripts.bytecode venv
-	touch $@
-
-bytecode: $(VENV)/.compiled
-
 # The Lambda package: handlers + their dependencies built for python3.12 x86_64.
-build/lambda/.built: $(VENV)/.installed handlers/*.py handlers/requirements.txt scripts/package_lambda.py scripts/interpreter.py
+build/lambda/.built: $(VENV)/.installed handlers/*.py handlers/requirements.txt scripts/package_lambda.py scripts/package_trim.py scripts/interpreter.py
 	$(PY) -m scripts.package_lambda
 	touch $@
 
@@ -67,14 +64,14 @@ site/vendor/.built: site/package.json site/package-lock.json site/vendor.mjs
 site: site/vendor/.built
 
 # `devstack up` installs what it lacks itself (the emulator's venv, the IdP's npm packages).
-up: package site bytecode
+up: package site
 	$(PY) -m devstack up --target $(TARGET)
 
 down: $(VENV)/.installed
 	$(PY) -m devstack down
 
 # Figures, not tests: prints tables, writes bench/results.json (BENCH_ARGS: see --help).
-bench: package site bytecode emulators
+bench: package site emulators
 	$(PY) -m bench.run $(BENCH_ARGS)
 
 # The emulators' venvs (MiniStack, LocalStack) and the npm packages devstack needs; `devstack
@@ -84,14 +81,12 @@ emulator-ministack emulator-localstack: $(VENV)/.installed
 	$(PY) -m devstack install --target $(@:emulator-%=%)
 
 # What the MiniStack leg needs, side by side: the venv, then the Lambda package beside
-# MiniStack's venv and the venv's byte code; npm and Chromium meanwhile. LocalStack's venv
-# (the slowest install) is the LocalStack leg's own first step, while the MiniStack leg
-# already runs.
+# MiniStack's venv; npm and Chromium meanwhile. LocalStack's venv (the slowest install) is
+# the LocalStack leg's own first step, while the MiniStack leg already runs.
 installs:
-	$(MAKE) --no-print-directory -j4 package site chromium emulator-ministack bytecode
+	$(MAKE) --no-print-directory -j4 package site chromium emulator-ministack
 
-unit: package site bytecode
-	$(PY) -m scripts.bytecode sources
+unit: package site
 	$(PY) -m pytest -n 2 tests/unit tests/handlers $(PYTEST_ARGS)
 
 # Every test (docs/testing.md): the installs, the Node tests, lint, then the two legs side by
@@ -99,7 +94,6 @@ unit: package site bytecode
 # stack's tests in order are the longest path, so it takes the CPU that leg leaves. Its
 # output is held back and printed after the MiniStack leg's.
 test: installs test-node lint
-	@$(PY) -m scripts.bytecode sources
 	@mkdir -p .devstack; \
 	nice -n 10 $(MAKE) --no-print-directory test-localstack > .devstack/localstack-leg.log 2>&1 & \
 	leg=$$!; \
@@ -114,7 +108,7 @@ test: installs test-node lint
 # (tests/prover/test_stack_files.py).
 MINISTACK_LEG = PETS_TARGET=ministack $(PY) -m pytest -n 3 --durations=15 \
 	--ignore=tests/localstack $(PYTEST_ARGS)
-test-ministack: package site chromium emulator-ministack bytecode
+test-ministack: package site chromium emulator-ministack
 	$(MINISTACK_LEG)
 
 # Debian's Chromium headless shell for the browser tests (tests/browser; PETS_CHROMIUM names
@@ -139,7 +133,7 @@ LOCALSTACK_LEG = @start=$$(date +%s); \
 	PETS_TARGET=localstack $(PY) -m pytest -rs --durations=10 tests/localstack \
 		tests/integration $(PYTEST_ARGS); \
 	status=$$?; echo "LocalStack leg: $$(( $$(date +%s) - start )) s"; exit $$status
-test-localstack: package site bytecode emulators
+test-localstack: package site emulators
 	$(LOCALSTACK_LEG)
 
 lint: $(VENV)/.installed

@@ -33,7 +33,6 @@ from devstack.processes import emulator
 
 # What each Makefile stamp (or made folder) says has finished, in the order they appear.
 STAMPS = {".venv/.installed": "project venv (uv)",
-          ".venv/.compiled": "project venv's byte code",
           "site/vendor/.built": "site npm packages",
           "build/lambda/.built": "Lambda package",
           ".devstack/emulator-venv": "MiniStack venv",

@@ -21,7 +21,6 @@ from devstack.idp import demo_users, idp_process, login_client
 from devstack.processes import emulator
 from harness_core.errors import HarnessError
 from harness_core.stack_files import stack_names
-from scripts import bytecode
 
 
 def _up(engine: str | None, deployer: str) -> None:
@@ -89,14 +88,6 @@ def _up(engine: str | None, deployer: str) -> None:
         "matrix": None if cannot else matrix_seconds,  # None: not measured on this target
         "seed": None if no_lambda else seed_seconds, "ready": ready_seconds}) + "\n")
     print("Stop everything with `make down`.")
-    _compile_sources()
-
-
-def _compile_sources() -> None:
-    """Byte code for the repository's own modules, for the next `up`: where
-    PYTHONDONTWRITEBYTECODE is set, Python never caches them, and `up` imports them several
-    times (each program run imports its modules afresh), about 0.3 s of compiling."""
-    bytecode.sources(bytecode.repository_files())
 
 
 def _title(engine: str) -> str:
