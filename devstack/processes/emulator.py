@@ -57,20 +57,13 @@ class Engine:
     # Seconds a SIGTERM gets before SIGKILL. State is never kept, so a slow graceful
     # shutdown buys nothing.
     stop_timeout: float = 10.0
-    # Byte code at install, for a venv whose modules processes without a byte code cache
-    # import: MiniStack's also serves each new Lambda worker (the runtime's boto3), which
-    # must not compile it at every cold start. The emulators' own environment leaves
-    # PYTHONDONTWRITEBYTECODE out, so an emulator caches what it imports at its first start:
-    # LocalStack imports 1,400 of its venv's 11,000 modules, and compiling them all at
-    # install cost about 20 CPU-seconds.
-    compile_bytecode: bool = True
 
     def python(self) -> Path:
         return self.venv / "bin" / "python"
 
     def digest(self) -> str:
         """Changes when the pins or a local package's files change (then rebuild)."""
-        recipe = f"{installer.RECIPE} compile_bytecode={self.compile_bytecode}"
+        recipe = installer.RECIPE
         sha = hashlib.sha256(recipe.encode() + self.requirements.read_bytes())
         for package in self.local_packages:
             for file in sorted(package.rglob("*")):
@@ -157,7 +150,6 @@ ENGINES: Mapping[str, Engine] = {
         local_packages=(paths.LOCALSTACK_EXT,),
         # Its graceful shutdown takes 3-4 s (and can hang after a Lambda ran).
         stop_timeout=1.0,
-        compile_bytecode=False,
     ),
 }
 DEFAULT_ENGINE = "ministack"
@@ -195,7 +187,6 @@ def ensure_venv(engine: str | None = None) -> Path:
         shutil.rmtree(chosen.venv, ignore_errors=True)
         new_python = installer.create_venv(python, chosen.venv)
         installer.install(new_python, "-r", str(chosen.requirements),
-                          compile_bytecode=chosen.compile_bytecode,
                           what=f"install {chosen.requirements.name}")
         for package in chosen.local_packages:
             # A copy, so the build leaves nothing (build/, *.egg-info) in the repository.
