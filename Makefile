@@ -41,10 +41,16 @@ help:
 	@echo "make preview  check STACK (default dev) against its AWS account, then pulumi preview"
 	@echo "make deploy   the same checks, then pulumi up the STACK on real AWS; needs the Pulumi CLI"
 
-# pip installs only uv (its pin from requirements-dev.txt); uv installs the rest.
+# pip installs only uv (its pin from requirements-dev.txt); uv installs the rest. The venv
+# gets no pip of its own (ensurepip took 2.5 of the first 4 s of every fresh `make`): the
+# system's pip installs uv into it, or, where there is none or it is older than 22.3 (no
+# --python), the venv's own pip after all.
+UV_PIN = "$$(grep '^uv==' requirements-dev.txt)"
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check "$$(grep '^uv==' requirements-dev.txt)"
+	test -x $(PY) || $(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(PY) install --quiet --disable-pip-version-check $(UV_PIN) || \
+	  { $(PY) -m ensurepip --default-pip && \
+	    $(PY) -m pip install --quiet --disable-pip-version-check $(UV_PIN); }
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements-dev.txt -c constraints.txt
 	touch $@
 
@@ -168,7 +174,7 @@ preview deploy: package site
 	$(PY) -m deploy $(if $(filter deploy,$@),up,preview) --stack $(STACK) $(PULUMI_ARGS)
 
 constraints: $(VENV)/.installed
-	$(PY) -m pip freeze --exclude-editable | sort > constraints.txt
+	$(VENV)/bin/uv pip freeze --python $(PY) --exclude-editable | sort > constraints.txt
 
 clean:
 	rm -rf build .devstack test-artifacts site/vendor
