@@ -105,20 +105,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """One work unit for the session stack's tests, one per module for the rest.
-
-    xdist's own `--dist loadgroup` would do, but its group suffix on the node id has no
-    effect under pytest 9 (checked with pytest 9.2.0, xdist 3.8.0: grouped tests spread).
-    LoadScopeScheduling hands the largest unit out first, so the stack starts at once, and
-    gives that worker more only when it is nearly done; a module's fixtures then run once.
-    """
-    from xdist.scheduler import LoadScopeScheduling
-
-    class StackScheduling(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            if layout.uses_session_stack(nodeid):
-                return "session stack"
-            return nodeid.split("::", 1)[0]
+    """One work unit for the session stack's tests, one per module for the rest
+    (tests/support/scheduling.py)."""
+    from tests.support.scheduling import StackScheduling
 
     return StackScheduling(config, log)
 

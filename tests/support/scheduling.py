@@ -1,0 +1,34 @@
+"""How pytest-xdist hands the tests out: the session stack's tests as one work unit, each other
+module as one (so a module's fixtures run once), the largest unit first.
+
+xdist's own `--dist loadgroup` would do, but its group suffix on the node id has no effect
+under pytest 9 (checked with pytest 9.2.0, xdist 3.8.0: grouped tests spread).
+LoadScopeScheduling hands the largest unit out first, so the stack starts at once; the worker
+that runs it gets more only once the stack's tests are all done: xdist gives a worker its
+next unit when two of its tests are left, and what the stack's worker took waited behind the
+races, the run's longest path (a 14 s real-time test once ran after them while the other
+workers were done).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xdist.scheduler import LoadScopeScheduling
+
+from tests.support import layout
+
+SESSION_STACK_UNIT = "session stack"
+
+
+class StackScheduling(LoadScopeScheduling):
+    def _split_scope(self, nodeid: str) -> str:
+        if layout.uses_session_stack(nodeid):
+            return SESSION_STACK_UNIT
+        return nodeid.split("::", 1)[0]
+
+    def _reschedule(self, node: Any) -> None:
+        stack = self.assigned_work.get(node, {}).get(SESSION_STACK_UNIT, {})
+        if not all(stack.values()):
+            return
+        super()._reschedule(node)
