@@ -1,18 +1,23 @@
-"""Bridge to iamsim/simulate.mjs: one Node process per batch of IAM simulation requests.
+"""Bridge to iamsim/simulate.mjs: one Node process per Python process answers every batch of
+IAM simulation requests, a batch per line (simulate.mjs --lines).
 
 The evaluation itself is done by the npm package @cloud-copilot/iam-simulate (pinned in
 iamsim/package.json), an engine independent of any AWS emulator. This module only builds requests,
-runs Node once per batch and parses the answers. Any request that the library cannot evaluate
+sends each batch to Node and parses the answers. Any request that the library cannot evaluate
 faithfully comes back as an error and `simulate` raises: a silent wrong answer would defeat the
-purpose of a second engine.
+purpose of a second engine. A Node process that exits, or gives no answer in time, is an
+EngineUnavailable naming what it wrote to stderr; the next batch starts a new one.
 """
 
 from __future__ import annotations
 
+import collections
 import json
 import os
+import queue
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -88,8 +93,80 @@ class SimResult:
         return json.dumps(self.raw, indent=1)
 
 
+class NodeProcess:
+    """One long-lived `simulate.mjs --lines`: ask() sends a batch as a line, returns its line."""
+
+    def __init__(self, command: Callable[[], list[str]]) -> None:
+        self._command = command
+        self._lock = threading.Lock()
+        self._proc: subprocess.Popen[str] | None = None
+        self._answers: queue.Queue[str | None] = queue.Queue()
+        self._stderr: collections.deque[str] = collections.deque(maxlen=100)
+        self._pid = os.getpid()  # a forked child must not write into its parent's pipe
+
+    def _start(self) -> subprocess.Popen[str]:
+        proc = subprocess.Popen(self._command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, cwd=PACKAGE_DIR,
+                                env={**os.environ, "NODE_NO_WARNINGS": "1"})
+        self._answers, self._stderr = queue.Queue(), collections.deque(maxlen=100)
+        answers, stderr = self._answers, self._stderr
+
+        def pump_answers() -> None:
+            for line in proc.stdout:  # type: ignore[union-attr]
+                answers.put(line)
+            answers.put(None)  # stdout closed: the process is gone
+
+        threading.Thread(target=pump_answers, daemon=True).start()
+        threading.Thread(target=lambda: stderr.extend(proc.stderr),  # type: ignore[arg-type]
+                         daemon=True).start()
+        return proc
+
+    def ask(self, line: str, timeout: float) -> str:
+        with self._lock:
+            if self._pid != os.getpid():
+                self._proc, self._pid = None, os.getpid()
+            if self._proc is None or self._proc.poll() is not None:
+                self._proc = self._start()
+            proc = self._proc
+            try:
+                proc.stdin.write(line + "\n")  # type: ignore[union-attr]
+                proc.stdin.flush()  # type: ignore[union-attr]
+                answer = self._answers.get(timeout=timeout)
+            except OSError:  # it exited before reading the batch
+                answer = None
+            except queue.Empty:
+                self.close()
+                raise EngineUnavailable(f"simulate.mjs gave no answer in {timeout:.0f} s") from None
+            if answer is None:
+                self._proc = None
+                code = proc.wait(timeout=10)
+                raise EngineUnavailable(f"simulate.mjs exited {code}:\n"
+                                        + "".join(self._stderr)[-4000:])
+            return answer
+
+    def close(self) -> None:
+        """Ends the process (its stdin closed, then killed if it lingers)."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.stdin.close()  # type: ignore[union-attr]
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _simulate_command() -> list[str]:
+    return [ensure_packages(PACKAGE_DIR), str(SCRIPT), "--lines"]
+
+
+# This process's simulate.mjs. It needs no shutdown: when this process ends, its stdin closes
+# and simulate.mjs ends with it.
+ENGINE = NodeProcess(_simulate_command)
+
+
 def simulate(requests: Iterable[SimRequest], *, timeout: float = 120.0) -> list[SimResult]:
-    """Evaluate all requests in ONE Node process; results are in request order.
+    """Evaluate all requests as one batch; results are in request order.
 
     Raises SimulationError if any request could not be evaluated (invalid policy, unknown action,
     resource not matching the action, context key the library would drop, ...).
@@ -97,18 +174,8 @@ def simulate(requests: Iterable[SimRequest], *, timeout: float = 120.0) -> list[
     batch = list(requests)
     if not batch:
         return []
-    proc = subprocess.run(
-        [ensure_packages(PACKAGE_DIR), str(SCRIPT)],
-        input=json.dumps([asdict(r) for r in batch]),  # simulate.mjs reads these field names
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=PACKAGE_DIR,
-        env={**os.environ, "NODE_NO_WARNINGS": "1"},
-    )
-    if proc.returncode != 0:
-        raise EngineUnavailable(f"simulate.mjs exited {proc.returncode}:\n{proc.stderr[-4000:]}")
-    answers = json.loads(proc.stdout)
+    # simulate.mjs reads these field names.
+    answers = json.loads(ENGINE.ask(json.dumps([asdict(r) for r in batch]), timeout))
     if not isinstance(answers, list) or [a.get("id") for a in answers] != [r.id for r in batch]:
         raise EngineUnavailable(f"simulate.mjs did not answer the {len(batch)} requests in order")
     errors = [a for a in answers if a.get("status") != "ok"]

@@ -2,6 +2,7 @@
 // Offline IAM evaluation with @cloud-copilot/iam-simulate (version pinned in package.json).
 //
 // stdin:  JSON list of requests.  stdout: JSON list of results, one per request, same order.
+// With --lines: a JSON list per line in, its results as one line out, until stdin closes.
 //
 // Request (only action/resource/principal are required):
 //   {"id": "any label",
@@ -29,6 +30,7 @@
 // runSimulation itself calls) on the full context, cross-checked with the public runUnsafeSimulation.
 
 import { readFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
 import {
   runSimulation,
   runUnsafeSimulation,
@@ -321,18 +323,23 @@ async function evaluate(req) {
   return { status: 'ok', decision: analysis.result, engine: 'authorize', ...base, explain: explainAnalysis(analysis) }
 }
 
-async function main() {
+/** The requests of one batch, or exit 2: input that is not a list of requests is a caller's bug. */
+function parseBatch(text) {
   let requests
   try {
-    requests = JSON.parse(readFileSync(0, 'utf8'))
+    requests = JSON.parse(text)
   } catch (err) {
-    process.stderr.write(`simulate.mjs: stdin is not JSON: ${err.message}\n`)
+    process.stderr.write(`simulate.mjs: input is not JSON: ${err.message}\n`)
     process.exit(2)
   }
   if (!Array.isArray(requests)) {
-    process.stderr.write('simulate.mjs: stdin must be a JSON list of requests\n')
+    process.stderr.write('simulate.mjs: input must be a JSON list of requests\n')
     process.exit(2)
   }
+  return requests
+}
+
+async function answer(requests) {
   const results = []
   for (const req of requests) {
     const id = isPlainObject(req) ? req.id ?? null : null
@@ -351,7 +358,20 @@ async function main() {
       }
     }
   }
-  process.stdout.write(JSON.stringify(results))
+  return results
+}
+
+async function main() {
+  if (process.argv.includes('--lines')) {
+    // One batch per line in, its answers as one line out, until stdin closes: one process
+    // serves every batch of its caller (iamsim/engine.py), which spares a Node start and a
+    // cold JIT per batch.
+    for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+      process.stdout.write(JSON.stringify(await answer(parseBatch(line))) + '\n')
+    }
+    return
+  }
+  process.stdout.write(JSON.stringify(await answer(parseBatch(readFileSync(0, 'utf8')))))
 }
 
 await main()

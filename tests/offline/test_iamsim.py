@@ -458,16 +458,18 @@ def test_unevaluable_requests_raise(request_: SimRequest, error: str) -> None:
 # --------------------------------------------------------------------------- batching and speed
 
 
-def test_one_node_process_per_batch_of_100(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_node_process_answers_every_batch(monkeypatch: pytest.MonkeyPatch) -> None:
     ensure_packages(PACKAGE_DIR)  # keep a possible `npm ci` out of the count
-    calls: list[list[str]] = []
-    real_run = subprocess.run
+    started: list[list[str]] = []
+    real_popen = subprocess.Popen
 
-    def counting_run(cmd: list[str], *args: Any, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-        calls.append([str(c) for c in cmd])
-        return real_run(cmd, *args, **kwargs)
+    def counting_popen(cmd: list[str], *args: Any, **kwargs: Any) -> Any:
+        started.append([str(c) for c in cmd])
+        return real_popen(cmd, *args, **kwargs)
 
-    monkeypatch.setattr(engine_module.subprocess, "run", counting_run)
+    monkeypatch.setattr(engine_module.subprocess, "Popen", counting_popen)
+    fresh = engine_module.NodeProcess(engine_module._simulate_command)
+    monkeypatch.setattr(engine_module, "ENGINE", fresh)
     requests: list[SimRequest] = []
     for i in range(50):
         requests.append(
@@ -489,14 +491,36 @@ def test_one_node_process_per_batch_of_100(monkeypatch: pytest.MonkeyPatch) -> N
     assert len(requests) == 100
 
     results = simulate(requests)
+    again = simulate(requests[:10])
 
     assert [r.id for r in results] == [r.id for r in requests]
     assert sum(r.allowed for r in results) == 75  # 50 invokes + 25 admin assumptions
-    simulate_calls = [c for c in calls if c[-1].endswith("simulate.mjs")]
-    assert len(simulate_calls) == 1, calls
+    assert [r.decision for r in again] == [r.decision for r in results[:10]]
+    assert [c for c in started if "simulate.mjs" in c[-2]] == [started[0]], started
+    fresh.close()
+
+
+def _node_running(script: str) -> engine_module.NodeProcess:
+    return engine_module.NodeProcess(lambda: ["node", "-e", script])
+
+
+def test_an_engine_that_exits_is_unavailable_with_its_stderr_then_started_again() -> None:
+    dying = _node_running("process.stderr.write('no more'); process.exit(3)")
+    for _ in range(2):  # each batch meets a new process, which exits again
+        with pytest.raises(engine_module.EngineUnavailable, match=r"exited 3:\nno more"):
+            dying.ask("[]", timeout=10)
+
+
+def test_an_engine_that_does_not_answer_in_time_is_unavailable() -> None:
+    silent = _node_running("process.stdin.resume()")
+    with pytest.raises(engine_module.EngineUnavailable, match="no answer in 1 s"):
+        silent.ask("[]", timeout=1)
 
 
 def test_missing_node_gives_an_actionable_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("harness_core.node.shutil.which", lambda name: None)
+    # A process whose engine has not started yet (this one's may have).
+    monkeypatch.setattr(engine_module, "ENGINE",
+                        engine_module.NodeProcess(engine_module._simulate_command))
     with pytest.raises(NodeUnavailable, match=r"Node\.js >= 20"):
         simulate([SimRequest(action="execute-api:Invoke", resource="x", principal="y")])

@@ -36,7 +36,7 @@ from prover.request_shapes import ConcreteInvoke, ConcreteToken
 from prover.verdicts import InvokeJudge, trust_verdict
 from tests.support import random_fragment as rf
 
-CASES = 210  # policy sets per shape; about 11,700 requests (a token with tags asks twice)
+CASES = 240  # policy sets per shape; about 12,500 requests (a token with tags asks twice)
 REQUESTS_PER_CASE = 20
 ROLE = rf.ROLES["pets-admin"]
 
@@ -213,8 +213,8 @@ def test_the_differential_catches_a_broken_encoding(
 ) -> None:
     """The module's sample judged again by a broken prover, against iam-simulate's decisions
     on it, up to the first request where the broken prover parts from iam-simulate while the
-    sound one agreed. Each breakage shows in 2-8% of the cases (11 to 40 of 480, over twelve
-    seeds), so the whole sample (420 cases) misses it with odds below 1 in 10,000; a sample of its
+    sound one agreed. Each breakage shows in 2-8% of the cases (11 to 40 of the 480, over
+    twelve seeds), so the whole sample misses it with odds below 1 in 10,000; a sample of its
     own, of 60 cases a shape, missed `* across :` about once in a hundred runs (seen)."""
     with breakage():
         caught = next((f"{request_id}: broken prover {mine}, iam-simulate "
