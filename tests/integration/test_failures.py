@@ -24,47 +24,19 @@ import pytest
 import requests
 
 import access
-from components.naming import function_name
 from devstack import clients
 from devstack.processes import procs
-from tests.support.session_stack import Local, Session, add_pet, purchase
+from tests.support.session_stack import (
+    Local,
+    Session,
+    add_pet,
+    purchase,
+    reconfigured,
+)
 
 pytestmark = pytest.mark.usefixtures("lambda_runs")
 ORIGIN = {"Origin": "http://127.0.0.1:8080"}
 TABLE_UNAVAILABLE = {"error": "the pets table is busy or unavailable; try again later"}
-
-
-def prefix_of(local: Local) -> str:
-    """`pets-<stack>`: the table's name is `<prefix>-pets` (components/naming.py)."""
-    return local.outputs["tableName"].removesuffix("-pets")
-
-
-@contextmanager
-def reconfigured(local: Local, route: access.Route, *, environment: dict[str, str] | None = None,
-                 **changes: Any) -> Iterator[None]:
-    """The route's function with `changes` (and environment variables added) until the
-    block ends, then as it was."""
-    lam = clients.client("lambda", target=local.target)
-    name = function_name(prefix_of(local), route)
-    before = lam.get_function_configuration(FunctionName=name)
-    variables = before["Environment"]["Variables"]
-    try:
-        _update(lam, name, Environment={"Variables": {**variables, **(environment or {})}},
-                **changes)
-        yield
-    finally:
-        _update(lam, name, Environment={"Variables": variables}, Handler=before["Handler"],
-                Timeout=before["Timeout"])
-
-
-def _update(lam: Any, name: str, **changes: Any) -> None:
-    lam.update_function_configuration(FunctionName=name, **changes)
-    deadline = time.monotonic() + 30
-    while lam.get_function_configuration(FunctionName=name).get(
-            "LastUpdateStatus", "Successful") != "Successful":
-        assert time.monotonic() < deadline, f"{name} still updating after 30 s"
-        time.sleep(0.2)
-    time.sleep(0.5)  # the emulator replaces its warm workers
 
 
 @contextmanager

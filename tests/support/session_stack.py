@@ -8,12 +8,16 @@ meant to be denied. The fixtures that hand these out are in tests/integration/co
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
+import access
+from components.naming import function_name
 from devstack import calls, clients
 from devstack.clients import Target
 from devstack.idp import idp_process, login_client, tokens
@@ -113,3 +117,36 @@ def keyed_add(admin: Session, body: dict, key: str) -> requests.Response:
 def stored_of_type(local: Local, kind: str) -> list[dict]:
     """The table's pets of one type (tests name their type uniquely)."""
     return [i for i in local.table.items() if i["type"] == kind]
+
+
+def prefix_of(local: Local) -> str:
+    """`pets-<stack>`: the table's name is `<prefix>-pets` (components/naming.py)."""
+    return local.outputs["tableName"].removesuffix("-pets")
+
+
+@contextmanager
+def reconfigured(local: Local, route: access.Route, *, environment: dict[str, str] | None = None,
+                 **changes: Any) -> Iterator[None]:
+    """The route's function with `changes` (and environment variables added) until the
+    block ends, then as it was."""
+    lam = clients.client("lambda", target=local.target)
+    name = function_name(prefix_of(local), route)
+    before = lam.get_function_configuration(FunctionName=name)
+    variables = before["Environment"]["Variables"]
+    try:
+        _update(lam, name, Environment={"Variables": {**variables, **(environment or {})}},
+                **changes)
+        yield
+    finally:
+        _update(lam, name, Environment={"Variables": variables}, Handler=before["Handler"],
+                Timeout=before["Timeout"])
+
+
+def _update(lam: Any, name: str, **changes: Any) -> None:
+    lam.update_function_configuration(FunctionName=name, **changes)
+    deadline = time.monotonic() + 30
+    while lam.get_function_configuration(FunctionName=name).get(
+            "LastUpdateStatus", "Successful") != "Successful":
+        assert time.monotonic() < deadline, f"{name} still updating after 30 s"
+        time.sleep(0.2)
+    time.sleep(0.5)  # the emulator replaces its warm workers
