@@ -102,6 +102,7 @@ class NodeProcess:
         self._proc: subprocess.Popen[str] | None = None
         self._answers: queue.Queue[str | None] = queue.Queue()
         self._stderr: collections.deque[str] = collections.deque(maxlen=100)
+        self._stderr_reader: threading.Thread | None = None
         self._pid = os.getpid()  # a forked child must not write into its parent's pipe
 
     def _start(self) -> subprocess.Popen[str]:
@@ -117,8 +118,9 @@ class NodeProcess:
             answers.put(None)  # stdout closed: the process is gone
 
         threading.Thread(target=pump_answers, daemon=True).start()
-        threading.Thread(target=lambda: stderr.extend(proc.stderr),  # type: ignore[arg-type]
-                         daemon=True).start()
+        self._stderr_reader = threading.Thread(
+            target=lambda: stderr.extend(proc.stderr), daemon=True)  # type: ignore[arg-type]
+        self._stderr_reader.start()
         return proc
 
     def ask(self, line: str, timeout: float) -> str:
@@ -140,6 +142,8 @@ class NodeProcess:
             if answer is None:
                 self._proc = None
                 code = proc.wait(timeout=10)
+                if self._stderr_reader is not None:
+                    self._stderr_reader.join(timeout=5)  # all it wrote before it exited
                 raise EngineUnavailable(f"simulate.mjs exited {code}:\n"
                                         + "".join(self._stderr)[-4000:])
             return answer
