@@ -46,10 +46,9 @@ def tree_bytes(folder: Path) -> int:
 
 
 def setup(args: Args) -> Json:
-    """The `.venv` rule (the install) with VENV in a temp folder (this
-    checkout's .venv is untouched): once with uv's cache empty (every wheel fetched), once
-    with the cache that filled. Once each: the cold one measures the network more than this
-    machine."""
+    """The `.venv` rule with VENV in a temp folder (this checkout's .venv is untouched): once
+    with uv's cache empty (every wheel fetched), once with the cache that filled. Once each:
+    the cold one measures the network more than this machine."""
     r: Json = {}
     with tempfile.TemporaryDirectory(prefix="bench-venv-") as scratch:
         cache = Path(scratch) / "uv-cache"

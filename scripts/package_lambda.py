@@ -51,19 +51,13 @@ RUNTIME_PROVIDED = ["boto3==1.44.8", "botocore==1.44.8", "s3transfer==0.19.3",
                     "urllib3==2.8.0"]
 
 
-def uv() -> str:
-    """The venv's uv (requirements-dev.txt pins it; the Makefile installs it first)."""
-    beside = Path(sys.executable).with_name("uv")
-    found = str(beside) if beside.is_file() else shutil.which("uv")
-    if found is None:
-        raise SystemExit("uv is missing: `make package` installs it into the venv")
-    return found
-
-
 def install(target: Path, *requirements: str) -> None:
     """The pinned requirements, without their dependencies (every one is pinned itself), for
     the Lambda platform, into `target`. uv, not pip: a tenth of the time."""
-    subprocess.run([uv(), "pip", "install", "--quiet", "--no-deps", "--python", sys.executable,
+    uv = interpreter.uv_executable()
+    if uv is None:
+        raise SystemExit("uv is missing: `make package` installs it into the venv")
+    subprocess.run([uv, "pip", "install", "--quiet", "--no-deps", "--python", sys.executable,
                     "--target", str(target), *PLATFORM_FLAGS, *requirements], check=True)
     (target / ".lock").unlink(missing_ok=True)  # uv's lock on the folder, not a dependency
 
@@ -126,8 +120,6 @@ def build(out: Path, runtime: Path) -> None:
     # Lambda puts a layer's python/ folder on sys.path.
     dependencies = staging / "layer" / "python"
     install(dependencies, "-r", str(HANDLERS / "requirements.txt"))
-    for leftover in ("bin", "share"):  # console scripts and docs: not importable code
-        shutil.rmtree(dependencies / leftover, ignore_errors=True)
     (staging / "code").mkdir()
     for source in sorted(HANDLERS.glob("*.py")):
         shutil.copy2(source, staging / "code" / source.name)

@@ -4,9 +4,10 @@ Every new execution environment unpacks the layer (on AWS, and on MiniStack, whi
 again for each worker it starts, at a cost per file: fifty concurrent cold starts spent 26
 CPU-seconds of the emulator's on 754 files and 19 on 511). Left out:
 
-- files no Python process reads: type stubs (.pyi, py.typed), C headers, and what the
-  installer records of itself in *.dist-info (RECORD, INSTALLER, REQUESTED, WHEEL). Each
-  distribution's METADATA (importlib.metadata reads it), licences and SBOMs stay;
+- files no Python process reads: console scripts and docs (bin/, share/), type stubs (.pyi,
+  py.typed), C headers, and what the installer records of itself in *.dist-info (RECORD,
+  INSTALLER, REQUESTED, WHEEL). Each distribution's METADATA (importlib.metadata reads it),
+  licences and SBOMs stay;
 - the Powertools utilities the functions do not use (UNUSED_POWERTOOLS): a third of the
   layer's files. A kept module that imports one of them fails the build (`imports_left_out`),
   so a Powertools upgrade or a handler that starts using one cannot ship without it.
@@ -20,6 +21,7 @@ from pathlib import Path, PurePosixPath
 
 UNREAD_SUFFIXES = (".pyi", ".h")
 UNREAD_NAMES = frozenset({"py.typed"})
+UNREAD_FOLDERS = frozenset({"bin", "share"})  # top level: console scripts and docs
 INSTALLER_RECORDS = frozenset({"RECORD", "INSTALLER", "REQUESTED", "WHEEL"})
 POWERTOOLS_UTILITIES = "aws_lambda_powertools.utilities"
 UNUSED_POWERTOOLS = ("auth_alpha", "batch", "circuit_breaker", "data_masking", "feature_flags",
@@ -44,6 +46,8 @@ def _within(module: str, packages: Iterable[str]) -> bool:
 def left_out(relative: PurePosixPath) -> bool:
     """Whether the package leaves out this file (its path below the layer's python/)."""
     if relative.suffix in UNREAD_SUFFIXES or relative.name in UNREAD_NAMES:
+        return True
+    if len(relative.parts) > 1 and relative.parts[0] in UNREAD_FOLDERS:
         return True
     if len(relative.parts) == 2 and relative.parts[0].endswith(".dist-info"):
         return relative.name in INSTALLER_RECORDS

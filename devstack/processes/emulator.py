@@ -63,8 +63,7 @@ class Engine:
 
     def digest(self) -> str:
         """Changes when the pins or a local package's files change (then rebuild)."""
-        recipe = installer.RECIPE
-        sha = hashlib.sha256(recipe.encode() + self.requirements.read_bytes())
+        sha = hashlib.sha256(installer.RECIPE.encode() + self.requirements.read_bytes())
         for package in self.local_packages:
             for file in sorted(package.rglob("*")):
                 if file.is_file() and "__pycache__" not in file.parts:

@@ -14,7 +14,8 @@ PARSER = "aws_lambda_powertools/utilities/parser"
 
 
 @pytest.mark.parametrize("path", [
-    "jwcrypto/jwk.pyi", "cryptography/py.typed", "cffi/parse_c_type.h",
+    "jwcrypto/jwk.pyi", "cryptography/py.typed", "cffi/parse_c_type.h", "bin/jp.py",
+    "share/doc/jwcrypto/README.md",
     "jwcrypto-1.6.1.dist-info/RECORD", "cffi-2.1.1.dist-info/WHEEL",
     "cffi-2.1.1.dist-info/INSTALLER", "cffi-2.1.1.dist-info/REQUESTED",
     f"{PARSER}/__init__.py", f"{PARSER}/models/sqs.py", f"{PARSER}/__pycache__/x.cpython-312.pyc",
@@ -32,6 +33,7 @@ def test_left_out(path: str):
     "aws_lambda_powertools/utilities/parsers/x.py",  # only the named package, not a prefix
     "aws_lambda_powertools/event_handler/api_gateway.py", "pycparser/c_parser.py",
     "some-package/RECORD",  # an installer record only inside a .dist-info folder
+    "jmespath/bin.py",  # only the top-level bin/ folder
 ])
 def test_kept(path: str):
     assert not left_out(PurePosixPath(path))
