@@ -22,7 +22,7 @@ BENCH_ARGS ?=
 # that every test waited for; the tests import 59% of it.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: help up down test test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench openapi docs chromium prove access-diff emulators emulator-ministack emulator-localstack installs
+.PHONY: help up down test test-ministack test-node test-localstack unit lint package site access deploy preview constraints clean bench openapi docs chromium prove access-diff emulators emulator-ministack emulator-localstack before-legs
 
 help:
 	@echo "make up       start the local stack (MiniStack + OIDC provider) and apply the program"
@@ -63,7 +63,7 @@ package: build/lambda/.built
 
 # The site's pinned npm libraries copied into site/vendor/ (served as plain ES modules).
 site/vendor/.built: site/package.json site/package-lock.json site/vendor.mjs
-	npm --prefix site ci --no-audit --no-fund --loglevel=error
+	npm --prefix site ci --no-audit --no-fund --prefer-offline --loglevel=error
 	node site/vendor.mjs
 	touch $@
 
@@ -86,20 +86,22 @@ emulators: emulator-ministack emulator-localstack
 emulator-ministack emulator-localstack: $(VENV)/.installed
 	$(PY) -m devstack install --target $(@:emulator-%=%)
 
-# What the MiniStack leg needs, side by side: the venv, then the Lambda package beside
-# MiniStack's venv; npm and Chromium meanwhile. LocalStack's venv (the slowest install) is
-# the LocalStack leg's own first step, while the MiniStack leg already runs.
-installs:
-	$(MAKE) --no-print-directory -j4 package site chromium emulator-ministack
+# Before the legs, side by side: what the MiniStack leg needs (the venv, then the Lambda
+# package beside MiniStack's venv; npm and Chromium meanwhile), the Node tests and lint.
+# LocalStack's venv (the slowest install) is the LocalStack leg's own first step, while the
+# MiniStack leg already runs. -Otarget: each step's output in one piece.
+before-legs:
+	$(MAKE) --no-print-directory -j4 -Otarget package site chromium emulator-ministack \
+		test-node lint
 
 unit: package site
 	$(PY) -m pytest -n 2 tests/unit tests/handlers $(PYTEST_ARGS)
 
-# Every test (docs/testing.md): the installs, the Node tests, lint, then the two legs side by
-# side. The LocalStack leg runs niced: it is done long before the MiniStack leg, whose session
+# Every test (docs/testing.md): the installs, the Node tests and lint, then the two legs side
+# by side. The LocalStack leg runs niced: it is done long before the MiniStack leg, whose session
 # stack's tests in order are the longest path, so it takes the CPU that leg leaves. Its
 # output is held back and printed after the MiniStack leg's.
-test: installs test-node lint
+test: before-legs
 	@mkdir -p .devstack; \
 	nice -n 10 $(MAKE) --no-print-directory test-localstack > .devstack/localstack-leg.log 2>&1 & \
 	leg=$$!; \

@@ -110,11 +110,15 @@ def warm_up(lambda_client: Any, function_name: str) -> None:
 
 def install(engine: str | None = None) -> None:
     """Everything the local stack and the tests need beyond the project venv (Chromium for the
-    browser tests: `make chromium`)."""
-    emulator.ensure_venv(engine)
-    ensure_packages(paths.IDP_SOURCE)
-    idp_process.signing_key()
-    ensure_packages(iam_engine.PACKAGE_DIR)
+    browser tests: `make chromium`). The parts are independent and mostly wait on their
+    installers (uv, two `npm ci`), so they run side by side: every test waits for them."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parts = [pool.submit(emulator.ensure_venv, engine),
+                 pool.submit(ensure_packages, paths.IDP_SOURCE),
+                 pool.submit(idp_process.signing_key),
+                 pool.submit(ensure_packages, iam_engine.PACKAGE_DIR)]
+        for part in parts:
+            part.result()
 
 
 def _require_built() -> None:

@@ -58,8 +58,10 @@ def ensure_packages(folder: Path) -> str:
         if npm is None:
             raise NodeUnavailable(f"{folder}/node_modules is missing or stale and `npm` is not "
                                   f"on PATH. Install npm, then run `npm ci --prefix {folder}`.")
-        proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=folder,
-                              capture_output=True, text=True)
+        # --prefer-offline: npm takes what its cache holds without asking the registry whether
+        # it is fresh (0.8 s of the IdP's 1.9 s); the lock file pins each tarball's hash anyway.
+        proc = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--prefer-offline"],
+                              cwd=folder, capture_output=True, text=True)
         if proc.returncode != 0:
             raise NodeUnavailable(
                 f"`npm ci` in {folder} failed (exit {proc.returncode}); it needs the npm "
