@@ -143,10 +143,12 @@ def reconfigured(local: Local, route: access.Route, *, environment: dict[str, st
 
 
 def _update(lam: Any, name: str, **changes: Any) -> None:
+    """The change, once the function says it is in effect. The emulator has dropped the
+    function's warm workers by the time UpdateFunctionConfiguration answers (the next call
+    starts one with the new configuration), and reports the update done half a second on."""
     lam.update_function_configuration(FunctionName=name, **changes)
     deadline = time.monotonic() + 30
     while lam.get_function_configuration(FunctionName=name).get(
             "LastUpdateStatus", "Successful") != "Successful":
         assert time.monotonic() < deadline, f"{name} still updating after 30 s"
-        time.sleep(0.2)
-    time.sleep(0.5)  # the emulator replaces its warm workers
+        time.sleep(0.1)
