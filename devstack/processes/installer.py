@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
+from devstack import paths
 from devstack.errors import DevstackError
 from scripts import interpreter
 
@@ -28,8 +29,9 @@ def uv() -> str:
 
 
 def _run(argv: Sequence[str], what: str) -> None:
-    """Run an install step; a DevstackError with its output if it fails."""
-    result = subprocess.run(list(argv), capture_output=True, text=True)
+    """Run an install step in the repository (uv reads its uv.toml there, whatever the
+    caller's folder); a DevstackError with its output if it fails."""
+    result = subprocess.run(list(argv), capture_output=True, text=True, cwd=paths.REPO)
     if result.returncode != 0:
         raise DevstackError(f"failed to {what} ({' '.join(argv)}):\n{result.stdout}{result.stderr}")
 
