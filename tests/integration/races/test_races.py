@@ -75,8 +75,8 @@ def warm(count: int, call: Callable[[], requests.Response], answers: set[int]) -
             if started:
                 time.sleep(RAMP_SECONDS)
             ramp += [pool.submit(call) for _ in range(min(RAMP_GROUP, count - started))]
-        for answer in ramp:
-            answer.result()  # a failure here is a cold start the rounds below repeat
+        for answer in ramp:  # not judged: a cold start that ran out of time is a 502
+            answer.result()  # that the rounds at once below repeat
     for _ in range(WARM_ROUNDS):
         with ThreadPoolExecutor(max_workers=count) as pool:
             statuses = sorted(r.status_code for r in pool.map(lambda _: call(), range(count)))
