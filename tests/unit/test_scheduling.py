@@ -1,6 +1,6 @@
 """tests/support/scheduling.py, driven as pytest-xdist drives it, with fake workers: the session
-stack's tests go to one worker as one unit, and that worker gets nothing more until they are
-all done."""
+stack's tests go to one worker as one unit, and that worker gets nothing more until only the
+last is left (which a worker runs once it knows what follows)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def test_the_stack_is_one_unit_on_one_worker_first():
     assert all(not set(w.sent) & set(STACK) for w in others)
 
 
-def test_the_stack_worker_takes_nothing_more_until_its_tests_are_done():
+def test_the_stack_worker_takes_nothing_more_until_its_last_test_is_left():
     workers = [FakeWorker("gw0"), FakeWorker("gw1")]
     scheduler = scheduler_with(workers)
     stack_worker, other = workers
@@ -63,10 +63,24 @@ def test_the_stack_worker_takes_nothing_more_until_its_tests_are_done():
     assert stack_worker.sent == STACK
     assert list(scheduler.workqueue) == ["tests/unit/test_small.py",
                                          "tests/browser/test_renewal.py"]
-    # Its tests all done, it takes the next unit like any worker.
-    for nodeid in STACK[-2:]:
-        finish(scheduler, stack_worker, nodeid)
+    # One left, which the worker runs only once it knows what follows: the next unit.
+    finish(scheduler, stack_worker, STACK[-2])
     assert stack_worker.sent == [*STACK, "tests/unit/test_small.py::test_0"]
+    assert not stack_worker.shutting_down
+
+
+def test_the_stack_worker_is_let_go_when_nothing_is_left_for_its_last_test():
+    workers = [FakeWorker("gw0"), FakeWorker("gw1")]
+    scheduler = scheduler_with(workers)
+    stack_worker, other = workers
+    for nodeid in OTHERS:  # the other worker takes and finishes everything else
+        if nodeid not in other.sent:
+            scheduler._reschedule(other)  # type: ignore[arg-type]
+        finish(scheduler, other, nodeid)
+    assert not scheduler.workqueue and not stack_worker.shutting_down
+    for nodeid in STACK[:-1]:
+        finish(scheduler, stack_worker, nodeid)
+    assert stack_worker.shutting_down  # so it runs its last test now
 
 
 def test_the_stack_unit_is_named_by_the_layout():
