@@ -1,5 +1,6 @@
 """How pytest-xdist hands the tests out: the session stack's tests as one work unit, each other
-module as one (so a module's fixtures run once), the largest unit first.
+module as one (so a module's fixtures run once), the largest unit first but a module that
+waits in real time, which goes right after the stack's.
 
 xdist's own `--dist loadgroup` would do, but its group suffix on the node id has no effect
 under pytest 9 (checked with pytest 9.2.0, xdist 3.8.0: grouped tests spread).
@@ -21,6 +22,11 @@ from xdist.scheduler import LoadScopeScheduling
 from tests.support import layout
 
 SESSION_STACK_UNIT = "session stack"
+# A module that waits out real time (a token's lifetime on the clock) and computes little:
+# it goes out first once the stack's unit has, beside the CPU-bound rest. By its size (one
+# test) it went last and was the run's last 15 s, one worker waiting while the others were
+# done.
+REAL_TIME_SUFFIX = "_in_real_time.py"
 
 
 class StackScheduling(LoadScopeScheduling):
@@ -34,3 +40,9 @@ class StackScheduling(LoadScopeScheduling):
         if sum(not done for done in stack.values()) > 1:
             return
         super()._reschedule(node)
+
+    def _assign_work_unit(self, node: Any) -> None:
+        if SESSION_STACK_UNIT not in self.workqueue:
+            for scope in [s for s in self.workqueue if s.endswith(REAL_TIME_SUFFIX)]:
+                self.workqueue.move_to_end(scope, last=False)
+        super()._assign_work_unit(node)

@@ -11,7 +11,8 @@ from tests.support.scheduling import SESSION_STACK_UNIT, StackScheduling
 STACK = [f"tests/integration/test_a.py::test_{i}" for i in range(3)] + [
     f"tests/integration/races/test_races.py::test_{i}" for i in range(3)]
 OTHERS = ([f"tests/unit/test_big.py::test_{i}" for i in range(5)]
-          + ["tests/unit/test_small.py::test_0", "tests/browser/test_renewal.py::test_0"])
+          + ["tests/unit/test_small.py::test_0",
+             "tests/browser/test_renewal_in_real_time.py::test_0"])
 COLLECTION = STACK + OTHERS
 
 
@@ -51,18 +52,28 @@ def test_the_stack_is_one_unit_on_one_worker_first():
     assert all(not set(w.sent) & set(STACK) for w in others)
 
 
+def test_a_module_waiting_in_real_time_goes_out_right_after_the_stack():
+    workers = [FakeWorker(f"gw{i}") for i in range(3)]
+    scheduler_with(workers)
+    assert workers[0].sent == STACK
+    # By size (xdist's order) it would go last, after the small module.
+    assert workers[1].sent == ["tests/browser/test_renewal_in_real_time.py::test_0",
+                               "tests/unit/test_small.py::test_0"]
+    assert workers[2].sent == OTHERS[:5]
+
+
 def test_the_stack_worker_takes_nothing_more_until_its_last_test_is_left():
     workers = [FakeWorker("gw0"), FakeWorker("gw1")]
     scheduler = scheduler_with(workers)
     stack_worker, other = workers
-    assert other.sent == OTHERS[:5]  # the next largest unit
-    # Down to its last two races, the stack's worker gets none of the two units left
-    # (xdist's own rule gives a worker its next unit when two of its tests are left).
+    # The real-time module, then the next largest unit.
+    assert other.sent == [OTHERS[-1], *OTHERS[:5]]
+    # Down to its last two races, the stack's worker does not get the unit left (xdist's
+    # own rule gives a worker its next unit when two of its tests are left).
     for nodeid in STACK[:-2]:
         finish(scheduler, stack_worker, nodeid)
     assert stack_worker.sent == STACK
-    assert list(scheduler.workqueue) == ["tests/unit/test_small.py",
-                                         "tests/browser/test_renewal.py"]
+    assert list(scheduler.workqueue) == ["tests/unit/test_small.py"]
     # One left, which the worker runs only once it knows what follows: the next unit.
     finish(scheduler, stack_worker, STACK[-2])
     assert stack_worker.sent == [*STACK, "tests/unit/test_small.py::test_0"]
