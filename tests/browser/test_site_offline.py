@@ -12,9 +12,12 @@
 from __future__ import annotations
 
 import re
+import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -51,6 +54,39 @@ def test_page_loads_without_console_errors(open_tab, static_site: SiteServer):
     assert tab.errors_on(static_site.origin) == []
     assert tab.blocked == []
     assert f"GET /{'vendor/oidc-client-ts.js'}" in static_site.requests
+
+
+def _network_address() -> str:
+    """This machine's address on its first network (a UDP socket's connect sends nothing)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+        except OSError as err:
+            pytest.skip(f"no network address to try a leak to: {err}")
+        address = probe.getsockname()[0]
+    if address.startswith("127."):
+        pytest.skip("this machine has no network address besides loopback")
+    return address
+
+
+def test_a_tab_reaches_loopback_only(open_tab, static_site: SiteServer):
+    """What is not loopback goes to a proxy that does not exist (conftest.open_tab): the
+    request fails in the browser and is kept in tab.blocked; loopback is reached."""
+    # A server on this machine's own network address: a tab that went anywhere would reach
+    # it (these machines have no internet to try).
+    elsewhere = ThreadingHTTPServer((_network_address(), 0), SimpleHTTPRequestHandler)
+    threading.Thread(target=elsewhere.serve_forever, daemon=True).start()
+    tab = open_tab()
+    flows.open_site(tab, static_site.url)
+    leak = f"http://{elsewhere.server_address[0]}:{elsewhere.server_port}/leak"
+    try:
+        reached = tab.page.evaluate("""async urls => Promise.all(urls.map(url =>
+            fetch(url, {mode: "no-cors"}).then(() => "reached", () => "refused")))""",
+            [leak, f"{static_site.origin}/config.json"])
+    finally:
+        elsewhere.shutdown()
+    assert reached == ["refused", "reached"]
+    assert tab.blocked == [leak]
 
 
 def test_missing_config_is_a_visible_error(open_tab, static_site: SiteServer):

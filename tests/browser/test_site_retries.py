@@ -83,14 +83,13 @@ RESUMABLE_SECONDS = 600
 def log_in(open_tab: Callable[..., Tab], shop: FakeShop,
            logins: dict[str, dict[str, str]]) -> Callable[..., Tab]:
     """log_in(user) -> Tab: `user` logged in; with `listed`, once the first listing is shown
-    (so faults injected next meet the user's next call, not that one). real_cors: see
-    conftest.open_tab. A user logs in through the identity provider's pages the first time
-    in this module; later tabs resume that login (flows.resume), as a reload does. What is
-    tested here starts after the login; the login itself is tested in test_site_offline.py,
-    stack/ and in the first test below."""
+    (so faults injected next meet the user's next call, not that one). A user logs in
+    through the identity provider's pages the first time in this module; later tabs resume
+    that login (flows.resume), as a reload does. What is tested here starts after the login;
+    the login itself is tested in test_site_offline.py, stack/ and in the first test below."""
 
-    def log_in_(user: str, *, listed: bool = True, real_cors: bool = False) -> Tab:
-        tab = open_tab(user, real_cors=real_cors)
+    def log_in_(user: str, *, listed: bool = True) -> Tab:
+        tab = open_tab(user)
         kept = logins.get(user)
         if kept and flows.id_token_seconds_left(kept) > RESUMABLE_SECONDS:
             flows.resume(tab, shop.site.url, kept)
@@ -231,7 +230,7 @@ def test_answers_the_browser_cannot_read_are_retried(log_in, shop):
     shop.site.config = shop.config(cross_origin=True)
     seed(shop, "Parrot")
     shop.fake.inject(LIST, gateway_failure(502, cors=False), DROPPED)
-    tab = log_in("bob", listed=False, real_cors=True)
+    tab = log_in("bob", listed=False)
     flows.expect_status(tab, "Logged in as buyer. 1 pet listed.")
     assert statuses(shop, LIST) == ["502 without CORS", "dropped", "200"]
     # Three unreadable answers: the page could not tell it was a 502, and says so.
@@ -359,14 +358,14 @@ def test_the_site_passes_the_apis_cors_preflights(log_in, shop):
     """Cross-origin, as on AWS: every header the site sends (X-Id-Token on the list,
     Idempotency-Key on the add) must be allowed by the API's CORS settings."""
     shop.site.config = shop.config(cross_origin=True)
-    alice = log_in("alice", real_cors=True)
+    alice = log_in("alice")
     flows.add_pet(alice, "Parrot", "12")
     expect(flows.status(alice)).to_contain_text(re.compile(r"^(Added|Could not)"))
     assert shop.fake.refused_preflights == [], (
         "the API's CORS settings (components/api.py CORS_ALLOW_HEADERS) refuse what the site "
         f"sends: {shop.fake.refused_preflights}")
     flows.expect_status(alice, "Added Parrot for 12.00.")
-    bob = log_in("bob", real_cors=True)
+    bob = log_in("bob")
     flows.buy(bob, "Parrot")
     flows.expect_status(bob, "You bought Parrot for 12.00.")
     assert shop.fake.refused_preflights == []

@@ -58,14 +58,13 @@ SHOT_TRIES = 3
 UNCAPTURED = "Unable to capture screenshot"
 
 
-def only_loopback(tab: Tab) -> Any:
-    """A route handler passing loopback (and data:, blob:) requests, aborting the rest."""
+def note_refused(tab: Tab) -> Any:
+    """A `requestfailed` listener keeping, in tab.blocked, the requests that were not for
+    loopback (the proxy they went to refused them)."""
 
-    def handle(route: Any) -> None:
-        host = urlsplit(route.request.url).hostname or ""
-        if host in LOOPBACK_HOSTS or route.request.url.startswith(("data:", "blob:")):
-            route.continue_()
-        else:
-            tab.blocked.append(route.request.url)
-            route.abort("blockedbyclient")
-    return handle
+    def note(request: Any) -> None:
+        url = request.url
+        if not url.startswith(("data:", "blob:")) and (
+                urlsplit(url).hostname or "") not in LOOPBACK_HOSTS:
+            tab.blocked.append(url)
+    return note
