@@ -144,7 +144,7 @@ def running_stack(worker_id: str, tmp_path_factory: pytest.TempPathFactory) -> I
 
     Names and ports are the session's own, so a `make up` stack is never touched. The
     emulator unpacks Lambda packages in memory where there is room (devstack/paths.py), as
-    `make up`'s does: the races start a hundred workers.
+    `make up`'s does: the races start forty workers.
     """
     from devstack import clients, stack
     from devstack.idp import idp_process
