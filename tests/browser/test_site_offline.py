@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import re
 import socket
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -72,19 +70,15 @@ def _network_address() -> str:
 def test_a_tab_reaches_loopback_only(open_tab, static_site: SiteServer):
     """What is not loopback goes to a proxy that does not exist (conftest.open_tab): the
     request fails in the browser and is kept in tab.blocked; loopback is reached."""
-    # A server on this machine's own network address: a tab that went anywhere would reach
-    # it (these machines have no internet to try).
-    elsewhere = ThreadingHTTPServer((_network_address(), 0), SimpleHTTPRequestHandler)
-    threading.Thread(target=elsewhere.serve_forever, daemon=True).start()
     tab = open_tab()
     flows.open_site(tab, static_site.url)
-    leak = f"http://{elsewhere.server_address[0]}:{elsewhere.server_port}/leak"
-    try:
+    # A server on this machine's own network address: a tab that went anywhere would reach
+    # it (these machines have no internet to try).
+    with serving(SiteServer(host=_network_address())) as elsewhere:
+        leak = f"{elsewhere.origin}/leak"
         reached = tab.page.evaluate("""async urls => Promise.all(urls.map(url =>
             fetch(url, {mode: "no-cors"}).then(() => "reached", () => "refused")))""",
             [leak, f"{static_site.origin}/config.json"])
-    finally:
-        elsewhere.shutdown()
     assert reached == ["refused", "reached"]
     assert tab.blocked == [leak]
 

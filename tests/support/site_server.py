@@ -34,6 +34,7 @@ class SiteServer:
     backend: Backend | None = None
     hidden: frozenset[str] = frozenset()  # keys answered 404, to test a broken deployment
     port: int = 0
+    host: str = "127.0.0.1"  # where it listens: loopback, as every server of the harness
     # Added to every answer for a site file, as CloudFront's response headers policy does.
     headers: dict[str, str] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)  # "METHOD path", for assertions
@@ -41,7 +42,7 @@ class SiteServer:
 
     @property
     def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -99,7 +100,7 @@ def _handler(server: SiteServer) -> type[BaseHTTPRequestHandler]:
 
 @contextmanager
 def serving(server: SiteServer) -> Iterator[SiteServer]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", server.port), _handler(server))
+    httpd = ThreadingHTTPServer((server.host, server.port), _handler(server))
     server.port = httpd.server_address[1]
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
